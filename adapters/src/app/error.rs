@@ -1,0 +1,84 @@
+//! The one error type use cases return: a stable code, a kind the HTTP edge maps to a status, a
+//! message safe to show, and for invalid input the field at fault. Internal failures keep their
+//! cause for the log only.
+
+use chronid_domain::error::{DomainError, ErrorKind};
+use chronid_domain::ValidationError;
+
+use crate::store::CommandError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct AppError {
+    pub code: &'static str,
+    pub kind: ErrorKind,
+    /// Safe to show to the caller.
+    pub message: String,
+    /// For invalid input: the field at fault.
+    pub field: Option<&'static str>,
+    /// For internal errors: the cause, logged, never shown.
+    pub internal: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            kind,
+            message: message.into(),
+            field: None,
+            internal: None,
+        }
+    }
+
+    pub fn internal(cause: impl ToString) -> Self {
+        Self {
+            code: "INTERNAL",
+            kind: ErrorKind::Internal,
+            message: "an internal error occurred; it has been logged".into(),
+            field: None,
+            internal: Some(cause.to_string()),
+        }
+    }
+
+    pub fn not_found(code: &'static str, what: &str) -> Self {
+        Self::new(code, ErrorKind::NotFound, format!("no such {what}"))
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new("AUTH-FORBIDDEN", ErrorKind::Forbidden, message)
+    }
+
+    pub fn from_domain<E: DomainError>(err: &E) -> Self {
+        if err.kind() == ErrorKind::Internal {
+            return Self::internal(err.to_string());
+        }
+        Self::new(err.code(), err.kind(), err.to_string())
+    }
+}
+
+impl From<ValidationError> for AppError {
+    fn from(err: ValidationError) -> Self {
+        Self {
+            code: "VALIDATION",
+            kind: ErrorKind::Invalid,
+            message: err.to_string(),
+            field: Some(err.field),
+            internal: None,
+        }
+    }
+}
+
+impl<E: DomainError> From<CommandError<E>> for AppError {
+    fn from(err: CommandError<E>) -> Self {
+        match err {
+            CommandError::Domain(e) => Self::from_domain(&e),
+            CommandError::Conflict { .. } => Self::new(
+                "CONFLICT-RETRY",
+                ErrorKind::Conflict,
+                "too many concurrent changes to the same object; try again",
+            ),
+            CommandError::Store(cause) => Self::internal(cause),
+        }
+    }
+}

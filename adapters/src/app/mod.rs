@@ -1,0 +1,119 @@
+//! Use cases: what the HTTP API and the CLI ask for, carried out as commands on one or more
+//! aggregates. Rules that span aggregates live here: reserve an email before registering its user
+//! (and release it on failure), look up a team on the Account before changing a membership on the
+//! User, mint an API key and store only its hash.
+
+mod accounts;
+mod api_keys;
+mod error;
+mod teams;
+mod users;
+
+pub use api_keys::{ApiKeyCache, Principal};
+pub use error::AppError;
+pub use users::{NewUser, ProfilePatch};
+
+use chronid_domain::account::Account;
+use chronid_domain::error::ErrorKind;
+use chronid_domain::metadata::RequestFacts;
+use chronid_domain::reservation::{Reservation, ReservationCommand};
+use chronid_domain::user::User;
+use chronid_domain::AccountScoped;
+use cqrs_es::Aggregate;
+use uuid::Uuid;
+
+use crate::store::{CommandExecutor, Committed};
+
+/// A command's result as the API reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub id: Uuid,
+    /// `global_seq` of the last event written; `None` when nothing changed.
+    pub position: Option<i64>,
+}
+
+/// The application: every use case, over one command executor.
+#[derive(Clone)]
+pub struct App {
+    exec: CommandExecutor,
+    keys: ApiKeyCache,
+}
+
+impl App {
+    pub fn new(exec: CommandExecutor) -> Self {
+        Self {
+            exec,
+            keys: ApiKeyCache::default(),
+        }
+    }
+
+    pub fn executor(&self) -> &CommandExecutor {
+        &self.exec
+    }
+
+    /// Loads an aggregate and checks it belongs to `account_id`; otherwise "not found", so one
+    /// account cannot probe another's ids.
+    async fn load_in_account<A>(&self, account_id: Uuid, id: Uuid, code: &'static str, what: &str) -> Result<A, AppError>
+    where
+        A: Aggregate<Services = chronid_domain::Services> + AccountScoped,
+        A::Error: chronid_domain::error::DomainError,
+    {
+        let (aggregate, _) = self.exec.load::<A>(&id.to_string()).await?;
+        if aggregate.account_id() != Some(account_id) {
+            return Err(AppError::not_found(code, what));
+        }
+        Ok(aggregate)
+    }
+
+    async fn account(&self, account_id: Uuid) -> Result<Account, AppError> {
+        let (account, seq) = self.exec.load::<Account>(&account_id.to_string()).await?;
+        if seq == 0 {
+            return Err(AppError::not_found("ACC-NOT-FOUND", "account"));
+        }
+        Ok(account)
+    }
+
+    async fn user_in_account(&self, account_id: Uuid, user_id: Uuid) -> Result<User, AppError> {
+        self.load_in_account::<User>(account_id, user_id, "USR-NOT-FOUND", "user").await
+    }
+
+    /// Claims a reservation key for `owner`; `taken_code` names the conflict for the caller.
+    async fn reserve(
+        &self,
+        key: &str,
+        owner: Uuid,
+        account_id: Option<Uuid>,
+        facts: &RequestFacts,
+        taken_code: &'static str,
+        taken_message: &str,
+    ) -> Result<(), AppError> {
+        self.exec
+            .execute::<Reservation>(key, ReservationCommand::Claim { owner, account_id }, facts)
+            .await
+            .map_err(|e| match e {
+                crate::store::CommandError::Domain(chronid_domain::reservation::ReservationError::Taken) => {
+                    AppError::new(taken_code, ErrorKind::Conflict, taken_message)
+                }
+                other => AppError::from(other),
+            })
+            .map(|_| ())
+    }
+
+    /// Gives a reservation back; failures are logged, not raised (the caller is already failing).
+    async fn release(&self, key: &str, owner: Uuid, facts: &RequestFacts) {
+        if let Err(err) = self
+            .exec
+            .execute::<Reservation>(key, ReservationCommand::Release { owner }, facts)
+            .await
+        {
+            tracing::error!(%err, key_kind = key.split(':').next().unwrap_or(""), "could not release a reservation");
+        }
+    }
+}
+
+fn outcome(id: Uuid, committed: &Committed) -> Outcome {
+    Outcome {
+        id,
+        position: committed.position(),
+    }
+}

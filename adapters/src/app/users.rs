@@ -1,0 +1,251 @@
+//! User use cases. Registration reserves the email (and username) first: the reservation's first
+//! event can be written only once, so of many concurrent registrations of one address exactly one
+//! proceeds; if creating the user then fails, the reservations are released.
+
+use chronid_domain::error::ErrorKind;
+use chronid_domain::metadata::RequestFacts;
+use chronid_domain::reservation::{email_key, username_key};
+use chronid_domain::user::{
+    DisableReason, ProfileChanges, RegisterUser, RegistrationSource, User, UserCommand,
+};
+use chronid_domain::values::{Email, Language, Password, Phone, PersonName, Roles, Username};
+use uuid::Uuid;
+
+use super::api_keys::Principal;
+use super::{outcome, App, AppError, Outcome};
+
+/// A user to create, validated.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub username: Option<Username>,
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub phone: Option<Phone>,
+    pub language: Option<Language>,
+    pub roles: Roles,
+    pub password: Option<Password>,
+}
+
+/// A profile change, validated; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    pub first_name: Option<Option<PersonName>>,
+    pub last_name: Option<Option<PersonName>>,
+    pub phone: Option<Option<Phone>>,
+    pub language: Option<Language>,
+    pub roles: Option<Roles>,
+}
+
+impl App {
+    pub async fn register_user(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user: NewUser,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        who.require_user_admin(account_id)?;
+        if user.roles.can_manage_account() && !who.roles.can_manage_account() {
+            return Err(AppError::forbidden("only an AccountManager may grant AccountManager"));
+        }
+        self.account(account_id).await?;
+        self.register_user_unchecked(account_id, user, RegistrationSource::Admin, facts)
+            .await
+    }
+
+    pub(super) async fn register_user_unchecked(
+        &self,
+        account_id: Uuid,
+        user: NewUser,
+        source: RegistrationSource,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        let user_id = self.exec.services().ids.new_id();
+        let email_key = email_key(account_id, &user.email);
+        self.reserve(
+            &email_key,
+            user_id,
+            Some(account_id),
+            facts,
+            "USR-EMAIL-TAKEN",
+            "a user with this email already exists in the account",
+        )
+        .await?;
+        let username_key = user.username.as_ref().map(|u| username_key(account_id, u));
+        if let Some(key) = &username_key {
+            if let Err(e) = self
+                .reserve(
+                    key,
+                    user_id,
+                    Some(account_id),
+                    facts,
+                    "USR-USERNAME-TAKEN",
+                    "a user with this username already exists in the account",
+                )
+                .await
+            {
+                self.release(&email_key, user_id, facts).await;
+                return Err(e);
+            }
+        }
+        let command = UserCommand::Register(Box::new(RegisterUser {
+            user_id,
+            account_id,
+            email: user.email,
+            username: user.username,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            phone: user.phone,
+            language: user.language,
+            roles: user.roles,
+            password: user.password,
+            source,
+        }));
+        match self.exec.execute::<User>(&user_id.to_string(), command, facts).await {
+            Ok(committed) => Ok(outcome(user_id, &committed)),
+            Err(e) => {
+                self.release(&email_key, user_id, facts).await;
+                if let Some(key) = &username_key {
+                    self.release(key, user_id, facts).await;
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn on_user(
+        &self,
+        account_id: Uuid,
+        user_id: Uuid,
+        command: UserCommand,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        self.user_in_account(account_id, user_id).await?;
+        let committed = self.exec.execute::<User>(&user_id.to_string(), command, facts).await?;
+        Ok(outcome(user_id, &committed))
+    }
+
+    /// Changes profile fields and roles; all given changes or none (roles and profile are two
+    /// commands on one aggregate, so roles are validated before anything is written).
+    pub async fn update_user(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        patch: ProfilePatch,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        who.require_user_admin(account_id)?;
+        let current = self.user_in_account(account_id, user_id).await?;
+        if let Some(roles) = &patch.roles {
+            let touches_manager = roles.can_manage_account() != current.roles.can_manage_account();
+            if touches_manager && !who.roles.can_manage_account() {
+                return Err(AppError::forbidden("only an AccountManager may grant or take AccountManager"));
+            }
+        }
+        let changes = ProfileChanges {
+            first_name: patch.first_name,
+            last_name: patch.last_name,
+            phone: patch.phone,
+            language: patch.language,
+        };
+        let profile_given = !changes.is_empty();
+        let roles_change = patch.roles.filter(|r| *r != current.roles);
+        if !profile_given && roles_change.is_none() {
+            return Err(AppError::new("USR-NO-CHANGE", ErrorKind::Invalid, "nothing to change"));
+        }
+        let mut last = Outcome {
+            id: user_id,
+            position: None,
+        };
+        if profile_given {
+            match self
+                .exec
+                .execute::<User>(&user_id.to_string(), UserCommand::UpdateProfile { changes }, facts)
+                .await
+            {
+                Ok(c) => last = outcome(user_id, &c),
+                Err(crate::store::CommandError::Domain(chronid_domain::user::UserError::NoChange))
+                    if roles_change.is_some() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(roles) = roles_change {
+            let c = self
+                .exec
+                .execute::<User>(&user_id.to_string(), UserCommand::ChangeRoles { roles }, facts)
+                .await?;
+            last = outcome(user_id, &c);
+        }
+        Ok(last)
+    }
+
+    pub async fn disable_user(&self, who: &Principal, account_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
+        who.require_user_admin(account_id)?;
+        self.on_user(account_id, user_id, UserCommand::Disable { reason: DisableReason::Admin }, facts).await
+    }
+
+    pub async fn enable_user(&self, who: &Principal, account_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
+        who.require_user_admin(account_id)?;
+        self.on_user(account_id, user_id, UserCommand::Enable, facts).await
+    }
+
+    pub async fn lock_user(&self, who: &Principal, account_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
+        who.require_user_admin(account_id)?;
+        self.on_user(account_id, user_id, UserCommand::Lock, facts).await
+    }
+
+    pub async fn unlock_user(&self, who: &Principal, account_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
+        who.require_user_admin(account_id)?;
+        self.on_user(account_id, user_id, UserCommand::Unlock, facts).await
+    }
+
+    pub async fn require_two_factor(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        required: bool,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        who.require_user_admin(account_id)?;
+        self.on_user(account_id, user_id, UserCommand::RequireTwoFactor { required }, facts).await
+    }
+
+    /// Changes a user's email: reserve the new address, change it, release the old one.
+    pub async fn change_email(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        email: Email,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        who.require_user_admin(account_id)?;
+        let current = self.user_in_account(account_id, user_id).await?;
+        let Some(previous) = current.email else {
+            return Err(AppError::not_found("USR-NOT-FOUND", "user"));
+        };
+        let new_key = email_key(account_id, &email);
+        let old_key = email_key(account_id, &previous);
+        if new_key != old_key {
+            self.reserve(&new_key, user_id, Some(account_id), facts, "USR-EMAIL-TAKEN", "a user with this email already exists in the account")
+                .await?;
+        }
+        match self.exec.execute::<User>(&user_id.to_string(), UserCommand::ChangeEmail { email }, facts).await {
+            Ok(c) => {
+                if new_key != old_key {
+                    self.release(&old_key, user_id, facts).await;
+                }
+                Ok(outcome(user_id, &c))
+            }
+            Err(e) => {
+                if new_key != old_key {
+                    self.release(&new_key, user_id, facts).await;
+                }
+                Err(e.into())
+            }
+        }
+    }
+}

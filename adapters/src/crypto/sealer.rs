@@ -1,0 +1,84 @@
+//! AES-256-GCM sealing of small secrets. The stored form is `v1:<key id>:<base64 nonce||ciphertext>`
+//! so keys can rotate: the key id says which key opens it.
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine;
+use chronid_domain::ports::{PortError, SecretSealer};
+use chronid_domain::values::StoredSecret;
+
+use super::system::random_bytes;
+use super::token::sha256_hex;
+
+pub struct AesGcmSealer {
+    cipher: Aes256Gcm,
+    key_id: String,
+}
+
+fn port_error(reason: &str) -> PortError {
+    PortError {
+        port: "secret sealer",
+        reason: reason.to_string(),
+    }
+}
+
+impl AesGcmSealer {
+    /// A sealer for a 32-byte key; its id is the first 8 hex digits of the key's SHA-256.
+    pub fn new(key: [u8; 32]) -> Self {
+        let key_id = sha256_hex(&key)[..8].to_string();
+        Self {
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            key_id,
+        }
+    }
+}
+
+impl SecretSealer for AesGcmSealer {
+    fn seal(&self, plaintext: &[u8]) -> Result<StoredSecret, PortError> {
+        let nonce_bytes: [u8; 12] = random_bytes();
+        let ciphertext = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce_bytes), plaintext)
+            .map_err(|_| port_error("encryption failed"))?;
+        let mut blob = nonce_bytes.to_vec();
+        blob.extend_from_slice(&ciphertext);
+        Ok(StoredSecret(format!("v1:{}:{}", self.key_id, STANDARD_NO_PAD.encode(blob))))
+    }
+
+    fn open(&self, sealed: &StoredSecret) -> Result<Vec<u8>, PortError> {
+        let mut parts = sealed.0.splitn(3, ':');
+        let (Some("v1"), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(port_error("unknown sealed format"));
+        };
+        if key_id != self.key_id {
+            return Err(port_error("sealed under another key"));
+        }
+        let blob = STANDARD_NO_PAD.decode(body).map_err(|_| port_error("bad encoding"))?;
+        if blob.len() < 12 {
+            return Err(port_error("truncated"));
+        }
+        let (nonce, ciphertext) = blob.split_at(12);
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| port_error("authentication failed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_open_round_trips_and_detects_tampering() {
+        let sealer = AesGcmSealer::new([7u8; 32]);
+        let sealed = sealer.seal(b"JBSWY3DPEHPK3PXP").unwrap();
+        assert!(!sealed.0.contains("JBSWY3DPEHPK3PXP"));
+        assert_eq!(sealer.open(&sealed).unwrap(), b"JBSWY3DPEHPK3PXP");
+        let mut tampered = sealed.0.clone();
+        tampered.pop();
+        tampered.push(if sealed.0.ends_with('A') { 'B' } else { 'A' });
+        assert!(sealer.open(&StoredSecret(tampered)).is_err());
+        assert!(AesGcmSealer::new([8u8; 32]).open(&sealed).is_err());
+    }
+}

@@ -1,0 +1,262 @@
+//! Request and response bodies of the admin API, as they appear on the wire (and in the OpenAPI
+//! document). Unknown fields are refused. Raw strings are parsed into domain values here.
+
+use chrono::{DateTime, Utc};
+use chronid_domain::values::{
+    ColorScheme, Email, Hostname, Language, Name, Password, PersonName, Phone, Role, Roles,
+    TwoFactorMode, Username,
+};
+use chronid_domain::ValidationError;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+pub fn parse_roles(raw: &[String]) -> Result<Roles, ValidationError> {
+    raw.iter()
+        .map(|r| Role::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Roles::new)
+}
+
+pub fn parse_two_factor(raw: &str) -> Result<TwoFactorMode, ValidationError> {
+    match raw {
+        "off" => Ok(TwoFactorMode::Off),
+        "new_device" => Ok(TwoFactorMode::NewDevice),
+        "every_login" => Ok(TwoFactorMode::EveryLogin),
+        _ => Err(ValidationError::new("two_factor", "must be off, new_device or every_login")),
+    }
+}
+
+pub fn parse_color_scheme(raw: &str) -> Result<ColorScheme, ValidationError> {
+    match raw {
+        "light" => Ok(ColorScheme::Light),
+        "dark" => Ok(ColorScheme::Dark),
+        "system" => Ok(ColorScheme::System),
+        _ => Err(ValidationError::new("color_scheme", "must be light, dark or system")),
+    }
+}
+
+fn opt<T>(raw: Option<&str>, parse: impl Fn(&str) -> Result<T, ValidationError>) -> Result<Option<T>, ValidationError> {
+    raw.map(parse).transpose()
+}
+
+fn opt_opt<T>(
+    raw: &Option<Option<String>>,
+    parse: impl Fn(&str) -> Result<T, ValidationError>,
+) -> Result<Option<Option<T>>, ValidationError> {
+    match raw {
+        None => Ok(None),
+        Some(None) => Ok(Some(None)),
+        Some(Some(v)) => parse(v).map(|v| Some(Some(v))),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityPolicyBody {
+    /// 15..365, or null for never.
+    #[serde(default)]
+    pub max_inactivity_days: Option<i64>,
+    /// 1..100.
+    pub max_login_attempts: i64,
+    /// 1..3650, or null for never.
+    #[serde(default)]
+    pub password_validity_days: Option<i64>,
+    /// off | new_device | every_login
+    pub two_factor: String,
+    /// Beyond the product: minutes after which a policy lock lifts by itself (1..10080), or null.
+    #[serde(default)]
+    pub lock_minutes: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginOptionsBody {
+    pub password: bool,
+    pub google: bool,
+    pub github: bool,
+    pub sso: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomizationBody {
+    #[serde(default)]
+    pub language: Option<String>,
+    /// light | dark | system
+    #[serde(default)]
+    pub color_scheme: Option<String>,
+    /// A host name for the custom login page, or null to remove it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub hostname: Option<Option<String>>,
+}
+
+pub struct Customization {
+    pub language: Option<Language>,
+    pub color_scheme: Option<ColorScheme>,
+    pub hostname: Option<Option<Hostname>>,
+}
+
+impl CustomizationBody {
+    pub fn parse(&self) -> Result<Customization, ValidationError> {
+        Ok(Customization {
+            language: opt(self.language.as_deref(), Language::parse)?,
+            color_scheme: opt(self.color_scheme.as_deref(), parse_color_scheme)?,
+            hostname: opt_opt(&self.hostname, Hostname::parse)?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserBody {
+    pub email: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// E.164, e.g. +14155550100
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    /// AccountAdmin | AccountManager (every user is a member)
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+    /// Without a password the user is invited.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl CreateUserBody {
+    pub fn parse(&self) -> Result<crate::app::NewUser, ValidationError> {
+        Ok(crate::app::NewUser {
+            email: Email::parse(&self.email)?,
+            username: opt(self.username.as_deref(), Username::parse)?,
+            first_name: opt(self.first_name.as_deref(), |v| PersonName::parse("first_name", v))?,
+            last_name: opt(self.last_name.as_deref(), |v| PersonName::parse("last_name", v))?,
+            phone: opt(self.phone.as_deref(), Phone::parse)?,
+            language: opt(self.language.as_deref(), Language::parse)?,
+            roles: parse_roles(self.roles.as_deref().unwrap_or_default())?,
+            password: opt(self.password.as_deref(), Password::parse)?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchUserBody {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+}
+
+impl PatchUserBody {
+    pub fn parse(&self) -> Result<crate::app::ProfilePatch, ValidationError> {
+        Ok(crate::app::ProfilePatch {
+            first_name: opt_opt(&self.first_name, |v| PersonName::parse("first_name", v))?,
+            last_name: opt_opt(&self.last_name, |v| PersonName::parse("last_name", v))?,
+            phone: opt_opt(&self.phone, Phone::parse)?,
+            language: opt(self.language.as_deref(), Language::parse)?,
+            roles: self.roles.as_deref().map(parse_roles).transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmailBody {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorBody {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamBody {
+    pub name: String,
+}
+
+impl TeamBody {
+    pub fn parse(&self) -> Result<Name, ValidationError> {
+        Name::parse("name", &self.name)
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyBody {
+    pub name: String,
+    #[serde(default)]
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Defaults to ["AccountAdmin"].
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchApiKeyBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub valid_until: Option<Option<DateTime<Utc>>>,
+}
+
+/// A created object.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Created {
+    pub id: Uuid,
+    /// Pass as `min_position` to read your own write.
+    pub position: Option<i64>,
+}
+
+/// A command's position (`global_seq` of its last event).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Position {
+    pub position: Option<i64>,
+}
+
+/// A new API key; `key` is shown only now.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatedApiKey {
+    pub id: Uuid,
+    pub key: String,
+    pub position: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats: Option<String>,
+}

@@ -1,0 +1,87 @@
+//! The HTTP API (axum): JSON under `/v1`, problem+json errors with stable codes, bearer API keys,
+//! an OpenAPI document at `/openapi.json`, `/health` and `/ready`. One tracing span per request
+//! carries its id, method, path, and once authenticated the actor.
+
+mod body;
+mod extract;
+mod openapi;
+mod problem;
+mod routes;
+
+pub use body::{Created, CreatedApiKey, Position};
+pub use problem::Problem;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, patch, post, put};
+use axum::{Json, Router};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::app::App;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: App,
+    /// For `/ready`; `None` means NATS is not configured, so not ready.
+    pub nats: Option<async_nats::Client>,
+}
+
+/// The whole API.
+pub fn router(state: HttpState) -> Router {
+    use routes::{accounts, api_keys, health, teams, users};
+    let request_id = HeaderName::from_static("x-request-id");
+    let account = "/v1/accounts/{account}";
+    Router::new()
+        .route(&format!("{account}/security-policy"), put(accounts::put_security_policy))
+        .route(&format!("{account}/login-options"), put(accounts::put_login_options))
+        .route(&format!("{account}/customization"), put(accounts::put_customization))
+        .route(&format!("{account}/users"), post(users::create_user))
+        .route(&format!("{account}/users/{{id}}"), patch(users::patch_user))
+        .route(&format!("{account}/users/{{id}}/email"), put(users::put_email))
+        .route(&format!("{account}/users/{{id}}/disable"), post(users::disable_user))
+        .route(&format!("{account}/users/{{id}}/enable"), post(users::enable_user))
+        .route(&format!("{account}/users/{{id}}/lock"), post(users::lock_user))
+        .route(&format!("{account}/users/{{id}}/unlock"), post(users::unlock_user))
+        .route(&format!("{account}/users/{{id}}/two-factor"), put(users::put_two_factor))
+        .route(&format!("{account}/teams"), post(teams::create_team))
+        .route(&format!("{account}/teams/{{team}}"), patch(teams::rename_team).delete(teams::delete_team))
+        .route(
+            &format!("{account}/teams/{{team}}/members/{{user}}"),
+            put(teams::add_member).delete(teams::remove_member),
+        )
+        .route(&format!("{account}/api-keys"), post(api_keys::create_api_key))
+        .route(
+            &format!("{account}/api-keys/{{key}}"),
+            patch(api_keys::patch_api_key).delete(api_keys::revoke_api_key),
+        )
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/openapi.json", get(|| async { Json(openapi::ApiDoc::openapi()) }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), actor = tracing::field::Empty)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> impl IntoResponse {
+    Problem::new(StatusCode::NOT_FOUND, "REQ-NOT-FOUND", "no such route")
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "REQ-METHOD-NOT-ALLOWED", "this route does not take that method")
+}

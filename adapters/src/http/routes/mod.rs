@@ -1,0 +1,7 @@
+//! Handlers, one file per resource.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod health;
+pub mod teams;
+pub mod users;

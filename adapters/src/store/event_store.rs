@@ -1,0 +1,294 @@
+//! chronid's snapshotting event store behind cqrs-es's `EventStore` trait.
+//!
+//! cqrs-es 0.5.0's own snapshot and aggregate stores apply each new event twice (the `EventSink`
+//! applies it during `handle`, their `commit` applies it again), so their snapshots are corrupt.
+//! Here `commit` never re-applies: the aggregate in the context already holds every new event, so
+//! it *is* the state at the new sequence, and that is what a snapshot stores. Loading reads the
+//! snapshot and the events after it in one round trip, so its cost does not grow with history.
+//! Events and snapshot are written by a single SQL statement (atomic); a second writer of the same
+//! sequence fails on the primary key and gets `AggregateConflict`.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use chronid_domain::metadata;
+use chronid_domain::ports::IdGenerator;
+use chronid_domain::AccountScoped;
+use cqrs_es::persist::{EventUpcaster, PersistedEventStore, SerializedEvent};
+use cqrs_es::{Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore};
+use postgres_es::PostgresEventRepository;
+use serde_json::Value;
+use sqlx::{PgPool, Row};
+
+/// Write a snapshot once this many events have accumulated since the last one.
+pub const DEFAULT_SNAPSHOT_EVERY: usize = 50;
+
+/// An aggregate as loaded: its state, the sequence it is at, and the sequence of its snapshot.
+pub struct LoadedAggregate<A: Aggregate> {
+    pub aggregate_id: String,
+    pub aggregate: A,
+    pub current_sequence: usize,
+    pub snapshot_sequence: usize,
+}
+
+impl<A: Aggregate> AggregateContext<A> for LoadedAggregate<A> {
+    fn aggregate(&mut self) -> &mut A {
+        &mut self.aggregate
+    }
+}
+
+/// One committed event: where it landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedEvent {
+    pub sequence: i64,
+    pub position: i64,
+    pub event_type: String,
+    pub event_id: uuid::Uuid,
+}
+
+pub struct PgEventStore<A: Aggregate> {
+    pool: PgPool,
+    ids: Arc<dyn IdGenerator>,
+    snapshot_every: usize,
+    upcasters: Arc<Vec<Box<dyn EventUpcaster>>>,
+    full_history: PersistedEventStore<PostgresEventRepository, A>,
+    _aggregate: PhantomData<A>,
+}
+
+const LOAD_SQL: &str = "
+WITH snap AS (
+    SELECT last_sequence, payload FROM snapshots WHERE aggregate_type = $1 AND aggregate_id = $2
+)
+SELECT 0 AS kind, last_sequence AS sequence, ''::text AS event_type, ''::text AS event_version, payload
+  FROM snap
+UNION ALL
+SELECT 1, e.sequence, e.event_type, e.event_version, e.payload
+  FROM events e
+ WHERE e.aggregate_type = $1 AND e.aggregate_id = $2
+   AND e.sequence > COALESCE((SELECT last_sequence FROM snap), 0)
+ORDER BY kind, sequence";
+
+const COMMIT_SQL: &str = "
+WITH ins AS (
+    INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+    SELECT $1, $2, u.seq, u.et, u.ev, u.p, u.m
+      FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[]) AS u(seq, et, ev, p, m)
+    RETURNING sequence, global_seq
+), snap AS (
+    INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+    SELECT $1, $2, $8, 1, $9::jsonb WHERE $9::jsonb IS NOT NULL
+    ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+       SET last_sequence = EXCLUDED.last_sequence,
+           current_snapshot = snapshots.current_snapshot + 1,
+           payload = EXCLUDED.payload
+     WHERE snapshots.last_sequence < EXCLUDED.last_sequence
+)
+SELECT sequence, global_seq FROM ins ORDER BY sequence";
+
+fn db_error<E: std::error::Error>(err: sqlx::Error) -> AggregateError<E> {
+    if let sqlx::Error::Database(db) = &err {
+        if db.code().as_deref() == Some("23505") {
+            return AggregateError::AggregateConflict;
+        }
+    }
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+            AggregateError::DatabaseConnectionError(Box::new(err))
+        }
+        other => AggregateError::UnexpectedError(Box::new(other)),
+    }
+}
+
+impl<A> PgEventStore<A>
+where
+    A: Aggregate + AccountScoped,
+{
+    pub fn new(pool: PgPool, ids: Arc<dyn IdGenerator>) -> Self {
+        Self {
+            full_history: PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone())),
+            pool,
+            ids,
+            snapshot_every: DEFAULT_SNAPSHOT_EVERY,
+            upcasters: Arc::new(Vec::new()),
+            _aggregate: PhantomData,
+        }
+    }
+
+    pub fn with_snapshot_every(mut self, n: usize) -> Self {
+        self.snapshot_every = n.max(1);
+        self
+    }
+
+    fn upcast(&self, event: SerializedEvent) -> SerializedEvent {
+        self.upcasters.iter().fold(event, |e, u| {
+            if u.can_upcast(&e.event_type, &e.event_version) {
+                u.upcast(e)
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Loads the aggregate from its snapshot and the events after it.
+    pub async fn load(&self, aggregate_id: &str) -> Result<LoadedAggregate<A>, AggregateError<A::Error>> {
+        let rows = sqlx::query(LOAD_SQL)
+            .bind(A::TYPE)
+            .bind(aggregate_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let mut loaded = LoadedAggregate {
+            aggregate_id: aggregate_id.to_string(),
+            aggregate: A::default(),
+            current_sequence: 0,
+            snapshot_sequence: 0,
+        };
+        let mut rows = rows.into_iter().peekable();
+        if let Some(first) = rows.peek() {
+            if first.get::<i32, _>("kind") == 0 {
+                let snap = rows.next();
+                if let Some(snap) = snap {
+                    let seq: i64 = snap.get("sequence");
+                    let payload: Value = snap.get("payload");
+                    match serde_json::from_value::<A>(payload) {
+                        Ok(state) => {
+                            loaded.aggregate = state;
+                            loaded.current_sequence = seq as usize;
+                            loaded.snapshot_sequence = seq as usize;
+                        }
+                        Err(err) => {
+                            // The state's shape changed since the snapshot: rebuild from events.
+                            tracing::warn!(aggregate_type = A::TYPE, aggregate_id, %err, "unreadable snapshot; replaying all events");
+                            let events = self.load_events(aggregate_id).await?;
+                            for e in events {
+                                loaded.current_sequence = e.sequence;
+                                loaded.aggregate.apply(e.payload);
+                            }
+                            return Ok(loaded);
+                        }
+                    }
+                }
+            }
+        }
+        for row in rows {
+            let seq: i64 = row.get("sequence");
+            let serialized = SerializedEvent::new(
+                aggregate_id.to_string(),
+                seq as usize,
+                A::TYPE.to_string(),
+                row.get("event_type"),
+                row.get("event_version"),
+                row.get("payload"),
+                Value::Null,
+            );
+            let serialized = self.upcast(serialized);
+            let event: A::Event = serde_json::from_value(serialized.payload)
+                .map_err(|e| AggregateError::DeserializationError(Box::new(e)))?;
+            loaded.aggregate.apply(event);
+            loaded.current_sequence = seq as usize;
+        }
+        Ok(loaded)
+    }
+
+    /// Appends `events` (already applied to `context.aggregate` by the sink) after
+    /// `context.current_sequence`, with `metadata` plus each event's id and account, and refreshes
+    /// the snapshot when due. Returns where each event landed.
+    pub async fn append(
+        &self,
+        events: &[A::Event],
+        context: &LoadedAggregate<A>,
+        metadata: &HashMap<String, String>,
+    ) -> Result<Vec<CommittedEvent>, AggregateError<A::Error>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let account_id = context.aggregate.account_id();
+        let n = events.len();
+        let mut seqs = Vec::with_capacity(n);
+        let mut types = Vec::with_capacity(n);
+        let mut versions = Vec::with_capacity(n);
+        let mut payloads = Vec::with_capacity(n);
+        let mut metas = Vec::with_capacity(n);
+        let mut event_ids = Vec::with_capacity(n);
+        for (i, event) in events.iter().enumerate() {
+            let event_id = self.ids.new_id();
+            let mut meta = metadata.clone();
+            meta.insert(metadata::EVENT_ID.to_string(), event_id.to_string());
+            if let Some(account) = account_id {
+                meta.insert(metadata::ACCOUNT_ID.to_string(), account.to_string());
+            }
+            seqs.push((context.current_sequence + i + 1) as i64);
+            types.push(event.event_type());
+            versions.push(event.event_version());
+            payloads.push(
+                serde_json::to_value(event).map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?,
+            );
+            metas.push(serde_json::to_value(&meta).map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?);
+            event_ids.push(event_id);
+        }
+        let new_sequence = context.current_sequence + n;
+        let snapshot = if new_sequence - context.snapshot_sequence >= self.snapshot_every {
+            Some(serde_json::to_value(&context.aggregate).map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?)
+        } else {
+            None
+        };
+        let rows = sqlx::query(COMMIT_SQL)
+            .bind(A::TYPE)
+            .bind(&context.aggregate_id)
+            .bind(&seqs)
+            .bind(&types)
+            .bind(&versions)
+            .bind(&payloads)
+            .bind(&metas)
+            .bind(new_sequence as i64)
+            .bind(snapshot)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .zip(types.into_iter().zip(event_ids))
+            .map(|(row, (event_type, event_id))| CommittedEvent {
+                sequence: row.get("sequence"),
+                position: row.get("global_seq"),
+                event_type,
+                event_id,
+            })
+            .collect())
+    }
+}
+
+impl<A> EventStore<A> for PgEventStore<A>
+where
+    A: Aggregate + AccountScoped,
+{
+    type AC = LoadedAggregate<A>;
+
+    async fn load_events(&self, aggregate_id: &str) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
+        self.full_history.load_events(aggregate_id).await
+    }
+
+    async fn load_aggregate(&self, aggregate_id: &str) -> Result<LoadedAggregate<A>, AggregateError<A::Error>> {
+        self.load(aggregate_id).await
+    }
+
+    async fn commit(
+        &self,
+        events: Vec<A::Event>,
+        context: LoadedAggregate<A>,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
+        let committed = self.append(&events, &context, &metadata).await?;
+        Ok(events
+            .into_iter()
+            .zip(committed)
+            .map(|(payload, c)| EventEnvelope {
+                aggregate_id: context.aggregate_id.clone(),
+                sequence: c.sequence as usize,
+                payload,
+                metadata: metadata.clone(),
+            })
+            .collect())
+    }
+}

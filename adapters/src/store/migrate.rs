@@ -1,0 +1,62 @@
+//! Schema migrations for the store, the relay and the views, applied in order, each once, under an
+//! advisory lock so several nodes starting together do not race. Idempotent: `serve` runs it at
+//! every start.
+
+use sqlx::{Executor, PgPool};
+
+/// Every migration, in order. A migration is never edited after release; add a new one.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "event_store",
+    include_str!("../../migrations/0001_event_store.sql"),
+)];
+
+/// Arbitrary constant: the advisory lock that serialises migrations.
+const MIGRATION_LOCK: i64 = 0x6368_726f_6e69_6401;
+
+/// Applies the migrations not yet applied; returns how many it applied.
+pub async fn migrate(pool: &PgPool) -> Result<usize, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    let result = apply_pending(&mut conn).await;
+    let unlock = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await;
+    let applied = result?;
+    unlock?;
+    Ok(applied)
+}
+
+async fn apply_pending(conn: &mut sqlx::PgConnection) -> Result<usize, sqlx::Error> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS chronid_migrations (
+             version bigint PRIMARY KEY,
+             name text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .await?;
+    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM chronid_migrations")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut applied = 0;
+    for (version, name, sql) in MIGRATIONS {
+        if done.contains(version) {
+            continue;
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        tx.execute(*sql).await?;
+        sqlx::query("INSERT INTO chronid_migrations (version, name) VALUES ($1, $2)")
+            .bind(version)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version, name, "applied migration");
+        applied += 1;
+    }
+    Ok(applied)
+}

@@ -1,0 +1,140 @@
+//! Configuration: one struct, read from flags or `CHRONID_*` variables (a flag and its variable
+//! mean the same thing), validated at start with errors that name both.
+
+use std::net::SocketAddr;
+
+use anyhow::{bail, Context};
+use base64::Engine;
+use clap::Args;
+use chronid_adapters::crypto::Argon2Params;
+use chronid_adapters::nats::StreamConfig;
+
+#[derive(Debug, Clone, Args)]
+pub struct StoreConfig {
+    /// PostgreSQL URL of the event store and views.
+    #[arg(long, env = "CHRONID_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/chronid")]
+    pub database_url: String,
+    /// Most connections in the pool.
+    #[arg(long, env = "CHRONID_DB_MAX_CONNECTIONS", default_value_t = 32)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NatsConfig {
+    /// NATS server URL.
+    #[arg(long, env = "CHRONID_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// JetStream stream the events are published to.
+    #[arg(long, env = "CHRONID_STREAM", default_value = "CHRONID_EVENTS")]
+    pub stream: String,
+    /// Subject prefix: subjects are `{prefix}.{account}.{aggregate_type}.{EventType}`.
+    #[arg(long, env = "CHRONID_SUBJECT_PREFIX", default_value = "chronid.events")]
+    pub subject_prefix: String,
+    /// Stream replicas (3 in production clusters).
+    #[arg(long, env = "CHRONID_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
+}
+
+impl NatsConfig {
+    pub fn stream_config(&self) -> anyhow::Result<StreamConfig> {
+        let name_ok = !self.stream.is_empty()
+            && self.stream.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !name_ok {
+            bail!("--stream / CHRONID_STREAM must be letters, digits, '_' or '-' (got {:?})", self.stream);
+        }
+        let prefix_ok = !self.subject_prefix.is_empty()
+            && !self.subject_prefix.contains(['*', '>', ' '])
+            && !self.subject_prefix.starts_with('.')
+            && !self.subject_prefix.ends_with('.');
+        if !prefix_ok {
+            bail!("--subject-prefix / CHRONID_SUBJECT_PREFIX must be a plain subject such as chronid.events (got {:?})", self.subject_prefix);
+        }
+        if !(1..=5).contains(&self.stream_replicas) {
+            bail!("--stream-replicas / CHRONID_STREAM_REPLICAS must be 1 to 5");
+        }
+        Ok(StreamConfig {
+            stream: self.stream.clone(),
+            subject_prefix: self.subject_prefix.clone(),
+            replicas: self.stream_replicas,
+            ..StreamConfig::default()
+        })
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CryptoConfig {
+    /// Base64 of 32 random bytes; seals TOTP secrets and one-time codes at rest.
+    #[arg(long, env = "CHRONID_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// argon2id memory cost in KiB.
+    #[arg(long, env = "CHRONID_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    #[arg(long, env = "CHRONID_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    #[arg(long, env = "CHRONID_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+    /// Password hashes computed at once (default: the number of cores).
+    #[arg(long, env = "CHRONID_HASH_WORKERS")]
+    pub hash_workers: Option<usize>,
+}
+
+impl CryptoConfig {
+    pub fn argon2(&self) -> anyhow::Result<Argon2Params> {
+        if !(1024..=1_048_576).contains(&self.argon2_memory_kib) {
+            bail!("--argon2-memory-kib / CHRONID_ARGON2_MEMORY_KIB must be 1024 to 1048576");
+        }
+        if !(1..=20).contains(&self.argon2_iterations) {
+            bail!("--argon2-iterations / CHRONID_ARGON2_ITERATIONS must be 1 to 20");
+        }
+        if !(1..=16).contains(&self.argon2_parallelism) {
+            bail!("--argon2-parallelism / CHRONID_ARGON2_PARALLELISM must be 1 to 16");
+        }
+        Ok(Argon2Params {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        })
+    }
+
+    pub fn workers(&self) -> usize {
+        self.hash_workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+            .max(1)
+    }
+
+    /// The sealing key; required by `serve`.
+    pub fn secret_key(&self) -> anyhow::Result<[u8; 32]> {
+        let raw = self
+            .secret_key
+            .as_deref()
+            .context("--secret-key / CHRONID_SECRET_KEY is required: base64 of 32 random bytes (e.g. `head -c32 /dev/urandom | base64`)")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw.trim())
+            .context("--secret-key / CHRONID_SECRET_KEY is not valid base64")?;
+        bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| anyhow::anyhow!("--secret-key / CHRONID_SECRET_KEY must decode to 32 bytes, not {}", b.len()))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address the HTTP API listens on.
+    #[arg(long, env = "CHRONID_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Which parts this process runs: any of api, relay (comma-separated), so API nodes and the
+    /// relay can scale separately.
+    #[arg(long, env = "CHRONID_COMPONENTS", value_delimiter = ',', default_value = "api,relay")]
+    pub components: Vec<Component>,
+    /// Base of links in emails.
+    #[arg(long, env = "CHRONID_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Component {
+    Api,
+    Relay,
+}

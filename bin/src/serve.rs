@@ -1,0 +1,112 @@
+//! `chronid serve`: migrations, then the API and the relay side by side until SIGINT / SIGTERM,
+//! then a graceful stop (in-flight requests finish, the relay finishes its batch).
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use chronid_adapters::http::{router, HttpState};
+use chronid_adapters::nats::{ensure_stream, NatsOptions};
+use chronid_adapters::relay::{Relay, RelayOptions};
+use tokio::sync::watch;
+
+use crate::config::{Component, CryptoConfig, NatsConfig, ServeConfig, StoreConfig};
+use crate::wiring;
+
+/// A random key for commands that seal nothing; never used to seal anything kept.
+pub fn ephemeral_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    for (i, b) in uuid_bytes().iter().chain(uuid_bytes().iter()).enumerate() {
+        key[i] = *b;
+    }
+    key
+}
+
+#[allow(clippy::disallowed_methods)]
+fn uuid_bytes() -> [u8; 16] {
+    *uuid::Uuid::new_v4().as_bytes()
+}
+
+pub async fn run(store: StoreConfig, nats: NatsConfig, crypto: CryptoConfig, serve: ServeConfig) -> anyhow::Result<()> {
+    let stream = nats.stream_config()?;
+    crypto.secret_key()?;
+    let pool = wiring::connect_db(&store).await?;
+    chronid_adapters::store::migrate(&pool).await.context("migration failed")?;
+    let nats_options = NatsOptions::default();
+    let client = nats_options.connect(&nats.nats_url).await.with_context(|| {
+        format!(
+            "cannot connect to NATS at --nats-url / CHRONID_NATS_URL ({}); is it running with JetStream? `scripts/services.sh start` starts it",
+            nats.nats_url
+        )
+    })?;
+    let js = nats_options.jetstream(client.clone());
+    ensure_stream(&js, &stream).await.context("cannot create or update the JetStream stream")?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+
+    if serve.components.contains(&Component::Relay) {
+        let relay = Relay::new(pool.clone(), js.clone(), stream.clone(), RelayOptions::default());
+        let rx = stop_rx.clone();
+        tasks.spawn(async move { relay.run(rx).await.map_err(anyhow::Error::from) });
+        tracing::info!(stream = %stream.stream, "relay started");
+    }
+    if serve.components.contains(&Component::Api) {
+        let app = wiring::app(pool.clone(), &crypto, true)?;
+        let state = HttpState {
+            app,
+            nats: Some(client.clone()),
+        };
+        let listener = tokio::net::TcpListener::bind(serve.listen)
+            .await
+            .with_context(|| format!("cannot listen on --listen / CHRONID_LISTEN ({})", serve.listen))?;
+        tracing::info!(listen = %serve.listen, "API listening");
+        let mut rx = stop_rx.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                })
+                .await
+                .context("HTTP server failed")
+        });
+    }
+    if tasks.is_empty() {
+        anyhow::bail!("--components / CHRONID_COMPONENTS names nothing to run");
+    }
+
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("shutting down"),
+        Some(result) = tasks.join_next() => {
+            let _ = stop_tx.send(true);
+            result.context("a component panicked")??;
+            anyhow::bail!("a component stopped unexpectedly");
+        }
+    }
+    let _ = stop_tx.send(true);
+    while let Some(result) = tasks.join_next().await {
+        result.context("a component panicked")??;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,61 @@
+//! Builds the adapters from configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chronid_adapters::app::App;
+use chronid_adapters::crypto::{AesGcmSealer, Argon2Hasher, OsRandom, SystemClock, UuidV7Ids};
+use chronid_adapters::store::CommandExecutor;
+use chronid_domain::Services;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+use crate::config::{CryptoConfig, StoreConfig};
+
+pub async fn connect_db(store: &StoreConfig) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(store.db_max_connections.max(2))
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&store.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot connect to PostgreSQL at --database-url / CHRONID_DATABASE_URL ({}); is it running? `scripts/services.sh start` starts it",
+                redact_url(&store.database_url)
+            )
+        })
+}
+
+/// The URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The application over real ports. `need_key`: whether the sealing key must be configured
+/// (`bootstrap` seals nothing and may run without it).
+pub fn app(pool: PgPool, crypto: &CryptoConfig, need_key: bool) -> anyhow::Result<App> {
+    let key = match crypto.secret_key() {
+        Ok(key) => key,
+        Err(e) if need_key => return Err(e),
+        Err(_) => crate::serve::ephemeral_key(),
+    };
+    let hasher = Argon2Hasher::new(crypto.argon2()?, crypto.workers()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let services = Services {
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+        random: Arc::new(OsRandom),
+        hasher: Arc::new(hasher),
+        sealer: Arc::new(AesGcmSealer::new(key)),
+    };
+    Ok(App::new(CommandExecutor::new(pool, services)))
+}

@@ -1,0 +1,62 @@
+//! Events of the Device aggregate. Type strings are stable and never renamed. `token_hash` is a
+//! secret kept in the store only (see `crate::public`).
+
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::values::{Name, StoredSecret, UserAgent};
+
+/// Why a device was revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceRevokeReason {
+    /// The user revoked it.
+    User,
+    /// An administrator revoked it.
+    Admin,
+    /// The user's password was reset: every device must prove itself again.
+    PasswordReset,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DeviceEvent {
+    DeviceRegistered {
+        device_id: Uuid,
+        user_id: Uuid,
+        account_id: Uuid,
+        /// Hash of the long random token the client keeps; secret.
+        token_hash: StoredSecret,
+        label: Option<Name>,
+        user_agent: Option<UserAgent>,
+        first_seen_at: DateTime<Utc>,
+    },
+    DeviceTrusted {
+        /// The two-factor challenge that was passed, if any.
+        challenge_id: Option<Uuid>,
+        trusted_at: DateTime<Utc>,
+    },
+    DeviceRenamed {
+        label: Option<Name>,
+    },
+    DeviceRevoked {
+        reason: DeviceRevokeReason,
+    },
+}
+
+impl DomainEvent for DeviceEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::DeviceRegistered { .. } => "DeviceRegistered",
+            Self::DeviceTrusted { .. } => "DeviceTrusted",
+            Self::DeviceRenamed { .. } => "DeviceRenamed",
+            Self::DeviceRevoked { .. } => "DeviceRevoked",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        crate::EVENT_VERSION_1.to_string()
+    }
+}

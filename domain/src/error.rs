@@ -1,0 +1,45 @@
+//! Errors shared by every aggregate: invalid input caught by value constructors, and the trait
+//! that gives each aggregate error a stable machine-readable code and an HTTP-neutral kind.
+
+use serde::Serialize;
+
+/// A value rejected by a constructor such as `Email::parse`; names the field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// What kind of failure a domain error is; the HTTP adapter maps each kind to one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input is well-formed but not acceptable (422 would be pedantic; we answer 400).
+    Invalid,
+    /// The target does not exist (404).
+    NotFound,
+    /// The command conflicts with the current state (409).
+    Conflict,
+    /// The actor may not do this (403).
+    Forbidden,
+    /// Authentication failed (401).
+    Unauthorized,
+    /// A failure of a port (hashing, sealing): internal (500).
+    Internal,
+}
+
+/// Every aggregate error implements this so the edge can answer with a stable code.
+pub trait DomainError: std::error::Error {
+    /// A stable code such as `USR-LOCKED`; never changes once published.
+    fn code(&self) -> &'static str;
+    fn kind(&self) -> ErrorKind;
+}

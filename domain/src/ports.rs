@@ -1,0 +1,47 @@
+//! Ports: what the domain needs from the outside world, as traits. The real implementations live in
+//! `chronid-adapters` (`crypto`); deterministic ones for tests in `testing`.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::values::{Password, StoredSecret};
+
+/// The current time. Aggregates never read the system clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// New identifiers (UUID v7 in production).
+pub trait IdGenerator: Send + Sync {
+    fn new_id(&self) -> Uuid;
+}
+
+/// Unpredictable numbers, for one-time codes.
+pub trait Random: Send + Sync {
+    /// A uniformly drawn number below `bound`.
+    fn below(&self, bound: u32) -> u32;
+}
+
+/// A failure inside a port; its text is for logs, never for clients.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{port} failed: {reason}")]
+pub struct PortError {
+    pub port: &'static str,
+    pub reason: String,
+}
+
+/// Password hashing (argon2id in production). Costly: the adapter runs it on a bounded pool.
+#[async_trait::async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// A self-describing hash string (PHC format) of `password`.
+    async fn hash(&self, password: &Password) -> Result<StoredSecret, PortError>;
+    /// Whether `password` matches `hash`.
+    async fn verify(&self, password: &Password, hash: &StoredSecret) -> Result<bool, PortError>;
+}
+
+/// Seals small secrets (TOTP keys, one-time codes for delivery) for storage; AES-256-GCM under a key
+/// from configuration in production, key id kept beside the ciphertext.
+pub trait SecretSealer: Send + Sync {
+    fn seal(&self, plaintext: &[u8]) -> Result<StoredSecret, PortError>;
+    fn open(&self, sealed: &StoredSecret) -> Result<Vec<u8>, PortError>;
+}

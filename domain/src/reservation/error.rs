@@ -1,0 +1,24 @@
+//! Errors of the Reservation aggregate.
+
+use crate::error::{DomainError, ErrorKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReservationError {
+    #[error("the value is already taken")]
+    Taken,
+    #[error("only the owner may release a reservation")]
+    NotOwner,
+}
+
+impl DomainError for ReservationError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Taken => "RSV-TAKEN",
+            Self::NotOwner => "RSV-NOT-OWNER",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Conflict
+    }
+}

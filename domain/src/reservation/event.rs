@@ -1,0 +1,25 @@
+//! Events of the Reservation aggregate.
+
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReservationEvent {
+    Claimed { owner: Uuid, account_id: Option<Uuid> },
+    Released { owner: Uuid },
+}
+
+impl DomainEvent for ReservationEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::Claimed { .. } => "ReservationClaimed",
+            Self::Released { .. } => "ReservationReleased",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        crate::EVENT_VERSION_1.to_string()
+    }
+}

@@ -1,0 +1,93 @@
+//! Reservation: a tiny aggregate keyed by a normalised value that must be unique across aggregates
+//! (`email:<account>:<lowercase email>`, `username:<account>:<lowercase username>`,
+//! `sp_entity_id:<value>`). Two writers claiming the same key at once both try to write the same
+//! sequence number; the store's (aggregate_type, aggregate_id, sequence) key lets only one commit,
+//! and the loser reloads and is refused. Reserve, then create the owner; on failure release.
+//! Reservations are internal and never published on the stream.
+
+mod command;
+mod error;
+mod event;
+#[cfg(test)]
+mod tests;
+
+pub use command::ReservationCommand;
+pub use error::ReservationError;
+pub use event::ReservationEvent;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{AccountScoped, Services};
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub owner: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+}
+
+/// The reservation key of an email within an account.
+pub fn email_key(account_id: Uuid, email: &crate::values::Email) -> String {
+    format!("email:{account_id}:{}", email.key())
+}
+
+/// The reservation key of a username within an account.
+pub fn username_key(account_id: Uuid, username: &crate::values::Username) -> String {
+    format!("username:{account_id}:{}", username.key())
+}
+
+/// The reservation key of an SSO service-provider entity id (unique across all accounts).
+pub fn sp_entity_id_key(sp_entity_id: &str) -> String {
+    format!("sp_entity_id:{}", sp_entity_id.trim().to_lowercase())
+}
+
+impl AccountScoped for Reservation {
+    fn account_id(&self) -> Option<Uuid> {
+        self.account_id
+    }
+}
+
+impl Aggregate for Reservation {
+    const TYPE: &'static str = "reservation";
+    type Command = ReservationCommand;
+    type Event = ReservationEvent;
+    type Error = ReservationError;
+    type Services = Services;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        match command {
+            ReservationCommand::Claim { owner, account_id } => {
+                match self.owner {
+                    Some(current) if current == owner => return Ok(()),
+                    Some(_) => return Err(ReservationError::Taken),
+                    None => {}
+                }
+                sink.write(ReservationEvent::Claimed { owner, account_id }, self).await;
+            }
+            ReservationCommand::Release { owner } => {
+                if self.owner != Some(owner) {
+                    return Err(ReservationError::NotOwner);
+                }
+                sink.write(ReservationEvent::Released { owner }, self).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            ReservationEvent::Claimed { owner, account_id } => {
+                self.owner = Some(owner);
+                self.account_id = account_id;
+            }
+            ReservationEvent::Released { .. } => self.owner = None,
+        }
+    }
+}

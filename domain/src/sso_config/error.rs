@@ -1,0 +1,45 @@
+//! Errors of the SsoConfig aggregate, each with a stable code.
+
+use crate::error::{DomainError, ErrorKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SsoConfigError {
+    #[error("the SSO configuration already exists")]
+    AlreadyExists,
+    #[error("no such SSO configuration")]
+    NotFound,
+    #[error("the SSO configuration was deleted")]
+    Deleted,
+    #[error("nothing to change")]
+    NoChange,
+    #[error("the SSO configuration already serves this account")]
+    AccountAlreadyServed,
+    #[error("the SSO configuration does not serve this account")]
+    AccountNotServed,
+    #[error("the account that owns an SSO configuration cannot be removed from it")]
+    CannotRemoveOwner,
+}
+
+impl DomainError for SsoConfigError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::AlreadyExists => "SSO-EXISTS",
+            Self::NotFound => "SSO-NOT-FOUND",
+            Self::Deleted => "SSO-DELETED",
+            Self::NoChange => "SSO-NO-CHANGE",
+            Self::AccountAlreadyServed => "SSO-ACCOUNT-ALREADY-SERVED",
+            Self::AccountNotServed => "SSO-ACCOUNT-NOT-SERVED",
+            Self::CannotRemoveOwner => "SSO-CANNOT-REMOVE-OWNER",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound | Self::Deleted | Self::AccountNotServed => ErrorKind::NotFound,
+            Self::NoChange => ErrorKind::Invalid,
+            Self::AlreadyExists | Self::AccountAlreadyServed | Self::CannotRemoveOwner => {
+                ErrorKind::Conflict
+            }
+        }
+    }
+}

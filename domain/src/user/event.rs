@@ -1,0 +1,362 @@
+//! Events of the User aggregate: the complete catalogue, including those raised by login, two-factor
+//! authentication, TOTP and password reset. Type strings are stable and never renamed. Fields named
+//! `*_hash` / `*_sealed` are secrets kept in the store only (see `crate::public`).
+
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::values::{
+    Email, Language, Phone, PersonName, Roles, StoredSecret, TwoFactorChannel,
+    Username,
+};
+
+/// How a user came to exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationSource {
+    Admin,
+    Bootstrap,
+    Sso,
+    Google,
+    Github,
+}
+
+/// Why a user was disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisableReason {
+    Admin,
+    Inactivity,
+}
+
+/// Why a user was locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockReason {
+    Admin,
+    Policy,
+}
+
+/// Why a lock ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnlockReason {
+    Admin,
+    Expired,
+}
+
+/// How a login was authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginMethod {
+    Password,
+    Google,
+    Github,
+    Sso,
+}
+
+/// Why a login attempt was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginFailure {
+    WrongPassword,
+    Locked,
+    Disabled,
+    PasswordExpired,
+    MethodNotAllowed,
+}
+
+/// How a password came to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordChangeMethod {
+    /// The user changed it, knowing the current one.
+    SelfService,
+    /// Through a reset link (forgot password or admin-initiated).
+    ResetLink,
+    /// Set by an administrator directly.
+    Admin,
+    /// Required at login because the old one expired.
+    Expired,
+}
+
+/// Who asked for a password reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetInitiator {
+    User,
+    Admin,
+}
+
+/// Why sessions ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEndReason {
+    Logout,
+    Revoked,
+    PasswordChanged,
+    TotpReset,
+    Disabled,
+    Locked,
+    Expired,
+}
+
+/// An identity at an external provider linked to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityProvider {
+    Google,
+    Github,
+    Saml,
+}
+
+/// A profile change: only the fields that changed, each with its new value (`null` = cleared).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProfileChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<Option<PersonName>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<Option<PersonName>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Option<Phone>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+}
+
+impl ProfileChanges {
+    pub fn is_empty(&self) -> bool {
+        self.first_name.is_none() && self.last_name.is_none() && self.phone.is_none() && self.language.is_none()
+    }
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum UserEvent {
+    UserRegistered {
+        user_id: Uuid,
+        account_id: Uuid,
+        email: Email,
+        username: Option<Username>,
+        first_name: Option<PersonName>,
+        last_name: Option<PersonName>,
+        phone: Option<Phone>,
+        language: Language,
+        roles: Roles,
+        source: RegistrationSource,
+        /// True until the user sets a password or logs in through an external identity.
+        invited: bool,
+        password_hash: Option<StoredSecret>,
+        password_changed_at: Option<DateTime<Utc>>,
+        /// Whether the user is managed by SSO (created by it).
+        sso_managed: bool,
+    },
+    UserProfileUpdated {
+        changes: ProfileChanges,
+    },
+    UserRolesChanged {
+        roles: Roles,
+        previous: Roles,
+    },
+    UserEmailChanged {
+        email: Email,
+        previous: Email,
+    },
+    UserUsernameChanged {
+        username: Option<Username>,
+        previous: Option<Username>,
+    },
+    UserPhoneVerified {
+        phone: Phone,
+    },
+    UserEmailVerified {
+        email: Email,
+    },
+    UserInvitationAccepted,
+    UserDisabled {
+        reason: DisableReason,
+    },
+    UserEnabled,
+    UserLocked {
+        reason: LockReason,
+        failed_attempts: u32,
+        /// When a policy lock lifts by itself; None = until an admin unlocks.
+        until: Option<DateTime<Utc>>,
+    },
+    UserUnlocked {
+        reason: UnlockReason,
+    },
+    UserLanguageChanged {
+        language: Language,
+    },
+    PasswordChanged {
+        password_hash: StoredSecret,
+        method: PasswordChangeMethod,
+        changed_at: DateTime<Utc>,
+        /// When it must be renewed under the account's policy at the time; None = never.
+        expires_at: Option<DateTime<Utc>>,
+    },
+    PasswordResetRequested {
+        request_id: Uuid,
+        token_hash: StoredSecret,
+        initiated_by: ResetInitiator,
+        expires_at: DateTime<Utc>,
+    },
+    PasswordResetEmailSent {
+        request_id: Uuid,
+    },
+    PasswordResetEmailFailed {
+        request_id: Uuid,
+        error: String,
+    },
+    PasswordResetCompleted {
+        request_id: Uuid,
+    },
+    LoginSucceeded {
+        method: LoginMethod,
+        session_id: Uuid,
+        session_token_hash: StoredSecret,
+        session_expires_at: DateTime<Utc>,
+        device_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    },
+    LoginFailed {
+        method: LoginMethod,
+        reason: LoginFailure,
+        /// Failed attempts in a row including this one.
+        failed_attempts: u32,
+        device_id: Option<Uuid>,
+    },
+    /// A login answered `password_change_required`: the password is past its validity.
+    PasswordChangeRequired {
+        change_id: Uuid,
+        token_hash: StoredSecret,
+        expires_at: DateTime<Utc>,
+    },
+    UserLoggedOut {
+        session_id: Uuid,
+    },
+    SessionsEnded {
+        session_ids: Vec<Uuid>,
+        reason: SessionEndReason,
+    },
+    TwoFactorRequirementChanged {
+        required: bool,
+    },
+    TwoFactorChannelChanged {
+        channel: TwoFactorChannel,
+    },
+    TwoFactorChallengeIssued {
+        challenge_id: Uuid,
+        channel: TwoFactorChannel,
+        /// Hash of the code, to check it; absent for TOTP.
+        code_hash: Option<StoredSecret>,
+        /// The code sealed for the notifier, which delivers it; absent for TOTP.
+        code_sealed: Option<StoredSecret>,
+        device_id: Option<Uuid>,
+        expires_at: DateTime<Utc>,
+        max_attempts: u32,
+    },
+    TwoFactorCodeDelivered {
+        challenge_id: Uuid,
+        channel: TwoFactorChannel,
+    },
+    TwoFactorCodeDeliveryFailed {
+        challenge_id: Uuid,
+        channel: TwoFactorChannel,
+        error: String,
+    },
+    TwoFactorChallengePassed {
+        challenge_id: Uuid,
+        device_id: Option<Uuid>,
+    },
+    TwoFactorChallengeFailed {
+        challenge_id: Uuid,
+        attempts: u32,
+        /// True when no tries are left: the challenge is dead.
+        exhausted: bool,
+    },
+    TotpEnrolled {
+        secret_sealed: StoredSecret,
+    },
+    TotpConfirmed {
+        step: u64,
+    },
+    TotpCodeUsed {
+        step: u64,
+    },
+    TotpReset {
+        secret_sealed: StoredSecret,
+    },
+    TotpDisabled {
+        by_admin: bool,
+    },
+    ExternalIdentityLinked {
+        provider: IdentityProvider,
+        subject: String,
+    },
+    ExternalIdentityUnlinked {
+        provider: IdentityProvider,
+        subject: String,
+    },
+    UserAddedToTeam {
+        team_id: Uuid,
+        via_sso: bool,
+    },
+    UserRemovedFromTeam {
+        team_id: Uuid,
+        via_sso: bool,
+    },
+}
+
+impl DomainEvent for UserEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::UserRegistered { .. } => "UserRegistered",
+            Self::UserProfileUpdated { .. } => "UserProfileUpdated",
+            Self::UserRolesChanged { .. } => "UserRolesChanged",
+            Self::UserEmailChanged { .. } => "UserEmailChanged",
+            Self::UserUsernameChanged { .. } => "UserUsernameChanged",
+            Self::UserPhoneVerified { .. } => "UserPhoneVerified",
+            Self::UserEmailVerified { .. } => "UserEmailVerified",
+            Self::UserInvitationAccepted => "UserInvitationAccepted",
+            Self::UserDisabled { .. } => "UserDisabled",
+            Self::UserEnabled => "UserEnabled",
+            Self::UserLocked { .. } => "UserLocked",
+            Self::UserUnlocked { .. } => "UserUnlocked",
+            Self::UserLanguageChanged { .. } => "UserLanguageChanged",
+            Self::PasswordChanged { .. } => "PasswordChanged",
+            Self::PasswordResetRequested { .. } => "PasswordResetRequested",
+            Self::PasswordResetEmailSent { .. } => "PasswordResetEmailSent",
+            Self::PasswordResetEmailFailed { .. } => "PasswordResetEmailFailed",
+            Self::PasswordResetCompleted { .. } => "PasswordResetCompleted",
+            Self::LoginSucceeded { .. } => "LoginSucceeded",
+            Self::LoginFailed { .. } => "LoginFailed",
+            Self::PasswordChangeRequired { .. } => "PasswordChangeRequired",
+            Self::UserLoggedOut { .. } => "UserLoggedOut",
+            Self::SessionsEnded { .. } => "SessionsEnded",
+            Self::TwoFactorRequirementChanged { .. } => "TwoFactorRequirementChanged",
+            Self::TwoFactorChannelChanged { .. } => "TwoFactorChannelChanged",
+            Self::TwoFactorChallengeIssued { .. } => "TwoFactorChallengeIssued",
+            Self::TwoFactorCodeDelivered { .. } => "TwoFactorCodeDelivered",
+            Self::TwoFactorCodeDeliveryFailed { .. } => "TwoFactorCodeDeliveryFailed",
+            Self::TwoFactorChallengePassed { .. } => "TwoFactorChallengePassed",
+            Self::TwoFactorChallengeFailed { .. } => "TwoFactorChallengeFailed",
+            Self::TotpEnrolled { .. } => "TotpEnrolled",
+            Self::TotpConfirmed { .. } => "TotpConfirmed",
+            Self::TotpCodeUsed { .. } => "TotpCodeUsed",
+            Self::TotpReset { .. } => "TotpReset",
+            Self::TotpDisabled { .. } => "TotpDisabled",
+            Self::ExternalIdentityLinked { .. } => "ExternalIdentityLinked",
+            Self::ExternalIdentityUnlinked { .. } => "ExternalIdentityUnlinked",
+            Self::UserAddedToTeam { .. } => "UserAddedToTeam",
+            Self::UserRemovedFromTeam { .. } => "UserRemovedFromTeam",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        crate::EVENT_VERSION_1.to_string()
+    }
+}

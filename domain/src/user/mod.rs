@@ -1,0 +1,482 @@
+//! User: a person in one account. Owns identity (email, username, names, phone, language), roles,
+//! status (invited / active / disabled / locked), the password hash and its age, the failed-login
+//! counter, two-factor state, external identities, team memberships and the last login.
+
+mod command;
+mod error;
+mod event;
+#[cfg(test)]
+mod tests;
+
+pub use command::{RegisterUser, UserCommand};
+pub use error::UserError;
+pub use event::*;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::values::{
+    Email, Language, Phone, PersonName, Roles, StoredSecret, TwoFactorChannel, Username,
+};
+use crate::{AccountScoped, Services};
+
+/// What a view shows as the user's status; derived, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Invited,
+    Active,
+    Disabled,
+    Locked,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockState {
+    pub reason: LockReason,
+    pub until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TotpState {
+    pub secret_sealed: StoredSecret,
+    pub confirmed: bool,
+    pub last_step: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionState {
+    pub token_hash: StoredSecret,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub email: Option<Email>,
+    pub username: Option<Username>,
+    pub first_name: Option<PersonName>,
+    pub last_name: Option<PersonName>,
+    pub phone: Option<Phone>,
+    pub phone_verified: bool,
+    pub email_verified: bool,
+    pub language: Option<Language>,
+    pub roles: Roles,
+    pub invited: bool,
+    pub disabled: Option<DisableReason>,
+    pub locked: Option<LockState>,
+    pub password_hash: Option<StoredSecret>,
+    pub password_changed_at: Option<DateTime<Utc>>,
+    pub failed_attempts: u32,
+    pub two_factor_required: bool,
+    pub two_factor_channel: TwoFactorChannel,
+    pub totp: Option<TotpState>,
+    pub external_identities: BTreeSet<(IdentityProvider, String)>,
+    /// Team id -> whether the membership came from SSO group sync.
+    pub teams: BTreeMap<Uuid, bool>,
+    pub sso_managed: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub sessions: BTreeMap<Uuid, SessionState>,
+}
+
+impl User {
+    pub fn status(&self) -> UserStatus {
+        if self.disabled.is_some() {
+            UserStatus::Disabled
+        } else if self.locked.is_some() {
+            UserStatus::Locked
+        } else if self.invited {
+            UserStatus::Invited
+        } else {
+            UserStatus::Active
+        }
+    }
+
+    fn require_registered(&self) -> Result<(), UserError> {
+        match self.id {
+            Some(_) => Ok(()),
+            None => Err(UserError::NotFound),
+        }
+    }
+
+    /// Whether a lock with an end time has run out at `now`.
+    pub fn lock_expired(&self, now: DateTime<Utc>) -> bool {
+        matches!(&self.locked, Some(LockState { until: Some(until), .. }) if *until <= now)
+    }
+}
+
+impl AccountScoped for User {
+    fn account_id(&self) -> Option<Uuid> {
+        self.account_id
+    }
+}
+
+impl Aggregate for User {
+    const TYPE: &'static str = "user";
+    type Command = UserCommand;
+    type Event = UserEvent;
+    type Error = UserError;
+    type Services = Services;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        if !matches!(command, UserCommand::Register(_)) {
+            self.require_registered()?;
+        }
+        let now = services.clock.now();
+        match command {
+            UserCommand::Register(cmd) => {
+                if self.id.is_some() {
+                    return Err(UserError::AlreadyRegistered);
+                }
+                let password_hash = match &cmd.password {
+                    Some(p) => Some(services.hasher.hash(p).await.map_err(UserError::Port)?),
+                    None => None,
+                };
+                let invited = password_hash.is_none()
+                    && !matches!(cmd.source, RegistrationSource::Sso | RegistrationSource::Google | RegistrationSource::Github);
+                let event = UserEvent::UserRegistered {
+                    user_id: cmd.user_id,
+                    account_id: cmd.account_id,
+                    email: cmd.email,
+                    username: cmd.username,
+                    first_name: cmd.first_name,
+                    last_name: cmd.last_name,
+                    phone: cmd.phone,
+                    language: cmd.language.unwrap_or_else(Language::english),
+                    roles: cmd.roles,
+                    source: cmd.source,
+                    invited,
+                    password_changed_at: password_hash.as_ref().map(|_| now),
+                    password_hash,
+                    sso_managed: cmd.source == RegistrationSource::Sso,
+                };
+                sink.write(event, self).await;
+            }
+            UserCommand::UpdateProfile { changes } => {
+                let changes = ProfileChanges {
+                    first_name: changes.first_name.filter(|v| *v != self.first_name),
+                    last_name: changes.last_name.filter(|v| *v != self.last_name),
+                    phone: changes.phone.filter(|v| *v != self.phone),
+                    language: changes.language.filter(|v| Some(v) != self.language.as_ref()),
+                };
+                if changes.is_empty() {
+                    return Err(UserError::NoChange);
+                }
+                sink.write(UserEvent::UserProfileUpdated { changes }, self).await;
+            }
+            UserCommand::ChangeRoles { roles } => {
+                if roles == self.roles {
+                    return Err(UserError::NoChange);
+                }
+                let previous = self.roles.clone();
+                sink.write(UserEvent::UserRolesChanged { roles, previous }, self).await;
+            }
+            UserCommand::ChangeEmail { email } => {
+                let Some(previous) = self.email.clone() else {
+                    return Err(UserError::NotFound);
+                };
+                if previous.as_str() == email.as_str() {
+                    return Err(UserError::NoChange);
+                }
+                sink.write(UserEvent::UserEmailChanged { email, previous }, self).await;
+            }
+            UserCommand::Disable { reason } => {
+                if self.disabled.is_some() {
+                    return Err(UserError::AlreadyDisabled);
+                }
+                sink.write(UserEvent::UserDisabled { reason }, self).await;
+                self.end_all_sessions(SessionEndReason::Disabled, sink).await;
+            }
+            UserCommand::Enable => {
+                if self.disabled.is_none() {
+                    return Err(UserError::NotDisabled);
+                }
+                sink.write(UserEvent::UserEnabled, self).await;
+            }
+            UserCommand::Lock => {
+                if self.locked.is_some() && !self.lock_expired(now) {
+                    return Err(UserError::AlreadyLocked);
+                }
+                // As in RecordFailedLogin: a lock that ran out is lifted first, so the history says
+                // so and the counter restarts.
+                if self.lock_expired(now) {
+                    sink.write(UserEvent::UserUnlocked { reason: UnlockReason::Expired }, self).await;
+                }
+                let failed_attempts = self.failed_attempts;
+                sink.write(
+                    UserEvent::UserLocked {
+                        reason: LockReason::Admin,
+                        failed_attempts,
+                        until: None,
+                    },
+                    self,
+                )
+                .await;
+                self.end_all_sessions(SessionEndReason::Locked, sink).await;
+            }
+            UserCommand::Unlock => {
+                if self.locked.is_none() {
+                    return Err(UserError::NotLocked);
+                }
+                sink.write(UserEvent::UserUnlocked { reason: UnlockReason::Admin }, self).await;
+            }
+            UserCommand::RequireTwoFactor { required } => {
+                if required == self.two_factor_required {
+                    return Err(UserError::NoChange);
+                }
+                sink.write(UserEvent::TwoFactorRequirementChanged { required }, self).await;
+            }
+            UserCommand::AddToTeam {
+                team_id,
+                team_sso_managed,
+                via_sso,
+            } => {
+                if team_sso_managed && !via_sso {
+                    return Err(UserError::TeamManagedBySso);
+                }
+                if self.teams.contains_key(&team_id) {
+                    return Err(UserError::AlreadyInTeam);
+                }
+                sink.write(UserEvent::UserAddedToTeam { team_id, via_sso }, self).await;
+            }
+            UserCommand::RemoveFromTeam {
+                team_id,
+                team_sso_managed,
+                via_sso,
+            } => {
+                if team_sso_managed && !via_sso {
+                    return Err(UserError::TeamManagedBySso);
+                }
+                if !self.teams.contains_key(&team_id) {
+                    return Err(UserError::NotInTeam);
+                }
+                sink.write(UserEvent::UserRemovedFromTeam { team_id, via_sso }, self).await;
+            }
+            UserCommand::RecordFailedLogin {
+                method,
+                device_id,
+                max_attempts,
+                lock_minutes,
+            } => {
+                if self.lock_expired(now) {
+                    sink.write(UserEvent::UserUnlocked { reason: UnlockReason::Expired }, self).await;
+                }
+                if self.locked.is_some() {
+                    let failed_attempts = self.failed_attempts;
+                    sink.write(
+                        UserEvent::LoginFailed {
+                            method,
+                            reason: LoginFailure::Locked,
+                            failed_attempts,
+                            device_id,
+                        },
+                        self,
+                    )
+                    .await;
+                    return Ok(());
+                }
+                let failed_attempts = self.failed_attempts + 1;
+                sink.write(
+                    UserEvent::LoginFailed {
+                        method,
+                        reason: LoginFailure::WrongPassword,
+                        failed_attempts,
+                        device_id,
+                    },
+                    self,
+                )
+                .await;
+                if failed_attempts >= u32::from(max_attempts) {
+                    let until = lock_minutes.map(|m| now + Duration::minutes(i64::from(m)));
+                    sink.write(
+                        UserEvent::UserLocked {
+                            reason: LockReason::Policy,
+                            failed_attempts,
+                            until,
+                        },
+                        self,
+                    )
+                    .await;
+                    self.end_all_sessions(SessionEndReason::Locked, sink).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            UserEvent::UserRegistered {
+                user_id,
+                account_id,
+                email,
+                username,
+                first_name,
+                last_name,
+                phone,
+                language,
+                roles,
+                invited,
+                password_hash,
+                password_changed_at,
+                sso_managed,
+                ..
+            } => {
+                self.id = Some(user_id);
+                self.account_id = Some(account_id);
+                self.email = Some(email);
+                self.username = username;
+                self.first_name = first_name;
+                self.last_name = last_name;
+                self.phone = phone;
+                self.language = Some(language);
+                self.roles = roles;
+                self.invited = invited;
+                self.password_hash = password_hash;
+                self.password_changed_at = password_changed_at;
+                self.sso_managed = sso_managed;
+            }
+            UserEvent::UserProfileUpdated { changes } => {
+                if let Some(v) = changes.first_name {
+                    self.first_name = v;
+                }
+                if let Some(v) = changes.last_name {
+                    self.last_name = v;
+                }
+                if let Some(v) = changes.phone {
+                    self.phone = v;
+                    self.phone_verified = false;
+                }
+                if let Some(v) = changes.language {
+                    self.language = Some(v);
+                }
+            }
+            UserEvent::UserRolesChanged { roles, .. } => self.roles = roles,
+            UserEvent::UserEmailChanged { email, .. } => {
+                self.email = Some(email);
+                self.email_verified = false;
+            }
+            UserEvent::UserUsernameChanged { username, .. } => self.username = username,
+            UserEvent::UserPhoneVerified { .. } => self.phone_verified = true,
+            UserEvent::UserEmailVerified { .. } => self.email_verified = true,
+            UserEvent::UserInvitationAccepted => self.invited = false,
+            UserEvent::UserDisabled { reason } => self.disabled = Some(reason),
+            UserEvent::UserEnabled => self.disabled = None,
+            UserEvent::UserLocked { reason, until, .. } => {
+                self.locked = Some(LockState { reason, until });
+            }
+            UserEvent::UserUnlocked { .. } => {
+                self.locked = None;
+                self.failed_attempts = 0;
+            }
+            UserEvent::UserLanguageChanged { language } => self.language = Some(language),
+            UserEvent::PasswordChanged {
+                password_hash,
+                changed_at,
+                ..
+            } => {
+                self.password_hash = Some(password_hash);
+                self.password_changed_at = Some(changed_at);
+                self.invited = false;
+            }
+            UserEvent::PasswordResetRequested { .. }
+            | UserEvent::PasswordResetEmailSent { .. }
+            | UserEvent::PasswordResetEmailFailed { .. }
+            | UserEvent::PasswordResetCompleted { .. }
+            | UserEvent::PasswordChangeRequired { .. }
+            | UserEvent::TwoFactorChallengeIssued { .. }
+            | UserEvent::TwoFactorCodeDelivered { .. }
+            | UserEvent::TwoFactorCodeDeliveryFailed { .. }
+            | UserEvent::TwoFactorChallengePassed { .. }
+            | UserEvent::TwoFactorChallengeFailed { .. } => {}
+            UserEvent::LoginSucceeded {
+                session_id,
+                session_token_hash,
+                session_expires_at,
+                at,
+                ..
+            } => {
+                self.failed_attempts = 0;
+                self.last_login_at = Some(at);
+                self.invited = false;
+                self.sessions.retain(|_, s| s.expires_at > at);
+                self.sessions.insert(
+                    session_id,
+                    SessionState {
+                        token_hash: session_token_hash,
+                        expires_at: session_expires_at,
+                    },
+                );
+            }
+            UserEvent::LoginFailed { failed_attempts, .. } => self.failed_attempts = failed_attempts,
+            UserEvent::UserLoggedOut { session_id } => {
+                self.sessions.remove(&session_id);
+            }
+            UserEvent::SessionsEnded { session_ids, .. } => {
+                for id in session_ids {
+                    self.sessions.remove(&id);
+                }
+            }
+            UserEvent::TwoFactorRequirementChanged { required } => self.two_factor_required = required,
+            UserEvent::TwoFactorChannelChanged { channel } => self.two_factor_channel = channel,
+            UserEvent::TotpEnrolled { secret_sealed } | UserEvent::TotpReset { secret_sealed } => {
+                self.totp = Some(TotpState {
+                    secret_sealed,
+                    confirmed: false,
+                    last_step: None,
+                });
+            }
+            UserEvent::TotpConfirmed { step } => {
+                if let Some(t) = &mut self.totp {
+                    t.confirmed = true;
+                    t.last_step = Some(step);
+                }
+                self.two_factor_channel = TwoFactorChannel::Totp;
+            }
+            UserEvent::TotpCodeUsed { step } => {
+                if let Some(t) = &mut self.totp {
+                    t.last_step = Some(step);
+                }
+            }
+            UserEvent::TotpDisabled { .. } => {
+                self.totp = None;
+                if self.two_factor_channel == TwoFactorChannel::Totp {
+                    self.two_factor_channel = TwoFactorChannel::default();
+                }
+            }
+            UserEvent::ExternalIdentityLinked { provider, subject } => {
+                self.external_identities.insert((provider, subject));
+                self.invited = false;
+            }
+            UserEvent::ExternalIdentityUnlinked { provider, subject } => {
+                self.external_identities.remove(&(provider, subject));
+            }
+            UserEvent::UserAddedToTeam { team_id, via_sso } => {
+                self.teams.insert(team_id, via_sso);
+            }
+            UserEvent::UserRemovedFromTeam { team_id, .. } => {
+                self.teams.remove(&team_id);
+            }
+        }
+    }
+}
+
+impl User {
+    async fn end_all_sessions(&mut self, reason: SessionEndReason, sink: &EventSink<Self>) {
+        if self.sessions.is_empty() {
+            return;
+        }
+        let session_ids = self.sessions.keys().copied().collect();
+        sink.write(UserEvent::SessionsEnded { session_ids, reason }, self).await;
+    }
+}

@@ -1,0 +1,499 @@
+//! The shared harness of chronid's end-to-end tests and benchmarks, against real PostgreSQL and
+//! NATS JetStream (DESIGN.md "Services and tests").
+//!
+//! [`TestEnv::new`] gives each test its own database (`chronid_t_<uuid>`, migrated) and its own
+//! stream (`CHRONID_T_<UUID>`, subjects `chronid_t_<uuid>.events.>`) on the shared services, read
+//! from `CHRONID_TEST_DATABASE_URL` and `CHRONID_TEST_NATS_URL` (default: the local ones). When a
+//! service is unreachable it fails within seconds, naming how to start it; it never skips. Tests
+//! end with [`TestEnv::cleanup`], which drops both (async code cannot run in `Drop`, so a test
+//! that panics leaves them behind; their names make them easy to spot).
+//!
+//! Fault tests never stop the shared services: [`NatsServer`] runs a private `nats-server` on a
+//! free port with its own JetStream directory, which a test can kill and restart.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _};
+use async_nats::jetstream;
+use async_nats::HeaderMap;
+use chronid_adapters::nats::{ensure_stream, NatsOptions, StreamConfig};
+use chronid_domain::public::PublicEnvelope;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use uuid::Uuid;
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const HOW_TO_START: &str = "start the local services with `scripts/services.sh start`";
+
+/// An isolated database and stream on the shared services.
+pub struct TestEnv {
+    pub pool: PgPool,
+    pub db_name: String,
+    /// URL of this test's database.
+    pub database_url: String,
+    pub nats_url: String,
+    pub nats: async_nats::Client,
+    pub js: jetstream::Context,
+    pub stream: StreamConfig,
+    admin_url: String,
+}
+
+impl TestEnv {
+    /// Creates and migrates a fresh database and creates a fresh stream.
+    pub async fn new() -> anyhow::Result<Self> {
+        init_tracing();
+        let admin_url = std::env::var("CHRONID_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_string());
+        let nats_url =
+            std::env::var("CHRONID_TEST_NATS_URL").unwrap_or_else(|_| DEFAULT_NATS_URL.to_string());
+        let id = unique_id();
+        let db_name = format!("chronid_t_{id}");
+
+        let mut admin = admin_connect(&admin_url).await?;
+        sqlx::query(&format!("CREATE DATABASE \"{db_name}\""))
+            .execute(&mut admin)
+            .await
+            .with_context(|| format!("creating database {db_name}"))?;
+        admin.close().await.ok();
+        let database_url = with_database(&admin_url, &db_name)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(&database_url)
+            .await
+            .with_context(|| format!("connecting to {db_name}"))?;
+        chronid_adapters::store::migrate(&pool)
+            .await
+            .context("migrating the test database")?;
+
+        let nats = nats_connect(&nats_url).await?;
+        let js = test_nats_options().jetstream(nats.clone());
+        let stream = StreamConfig {
+            stream: format!("CHRONID_T_{}", id.to_uppercase()),
+            subject_prefix: format!("chronid_t_{id}.events"),
+            ..StreamConfig::default()
+        };
+        ensure_stream(&js, &stream)
+            .await
+            .context("creating the test stream")?;
+        Ok(Self {
+            pool,
+            db_name,
+            database_url,
+            nats_url,
+            nats,
+            js,
+            stream,
+            admin_url,
+        })
+    }
+
+    /// Drops the database (closing its sessions) and deletes the stream.
+    pub async fn cleanup(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        let mut admin = admin_connect(&self.admin_url).await?;
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.db_name
+        ))
+        .execute(&mut admin)
+        .await
+        .with_context(|| format!("dropping database {}", self.db_name))?;
+        admin.close().await.ok();
+        self.js
+            .delete_stream(&self.stream.stream)
+            .await
+            .with_context(|| format!("deleting stream {}", self.stream.stream))?;
+        Ok(())
+    }
+
+    /// How many messages this test's stream holds.
+    pub async fn stream_len(&self) -> anyhow::Result<u64> {
+        stream_len(&self.js, &self.stream.stream).await
+    }
+}
+
+/// Sends `tracing` output to the test's captured output, filtered by `RUST_LOG` (default: warnings).
+/// Idempotent.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
+/// NATS options for tests: short timeouts so failures surface quickly.
+pub fn test_nats_options() -> NatsOptions {
+    NatsOptions {
+        name: "chronid-tests".to_string(),
+        connection_timeout: CONNECT_TIMEOUT,
+        request_timeout: Duration::from_secs(3),
+        max_reconnect_delay: Duration::from_millis(500),
+    }
+}
+
+/// Connects to NATS, failing within seconds with a message that says how to start it.
+pub async fn nats_connect(url: &str) -> anyhow::Result<async_nats::Client> {
+    match tokio::time::timeout(CONNECT_TIMEOUT * 2, test_nats_options().connect(url)).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(anyhow!("NATS unreachable at {url} ({e}); {HOW_TO_START}")),
+        Err(_) => Err(anyhow!("NATS at {url} did not answer in time; {HOW_TO_START}")),
+    }
+}
+
+async fn admin_connect(url: &str) -> anyhow::Result<PgConnection> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect(url)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(anyhow!("PostgreSQL unreachable at {url} ({e}); {HOW_TO_START}")),
+        Err(_) => Err(anyhow!("PostgreSQL at {url} did not answer in time; {HOW_TO_START}")),
+    }
+}
+
+/// `url` with its database replaced by `db` (query parameters kept).
+fn with_database(url: &str, db: &str) -> anyhow::Result<String> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).context("database URL without scheme")?;
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{db}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    Ok(out)
+}
+
+/// A fresh lowercase hex id for names. Tests need uniqueness, not determinism.
+#[allow(clippy::disallowed_methods)]
+pub fn unique_id() -> String {
+    Uuid::now_v7().simple().to_string()
+}
+
+/// A fresh UUID (v7) for test data.
+#[allow(clippy::disallowed_methods)]
+pub fn new_uuid() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// A free TCP port on 127.0.0.1 (free when asked; good enough for tests).
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// An event row for [`insert_event`], as the store writes it: payload externally tagged,
+/// metadata with every key the relay reads.
+#[derive(Debug, Clone)]
+pub struct TestEvent {
+    pub aggregate_type: String,
+    pub aggregate_id: Uuid,
+    pub sequence: i64,
+    pub event_type: String,
+    pub payload: Value,
+    pub metadata: Value,
+}
+
+impl TestEvent {
+    /// An event of `account_id` whose payload is `{event_type: data}`, caused by a user.
+    pub fn new(
+        account_id: Uuid,
+        aggregate_type: &str,
+        aggregate_id: Uuid,
+        sequence: i64,
+        event_type: &str,
+        data: Value,
+    ) -> Self {
+        Self {
+            aggregate_type: aggregate_type.to_string(),
+            aggregate_id,
+            sequence,
+            event_type: event_type.to_string(),
+            payload: json!({ event_type: data }),
+            metadata: json!({
+                "event_id": new_uuid().to_string(),
+                "account_id": account_id.to_string(),
+                "actor_kind": "user",
+                "actor_id": new_uuid().to_string(),
+                "ip": "192.0.2.1",
+                "user_agent": "chronid-tests",
+                "correlation_id": format!("corr-{sequence}"),
+                "occurred_at": "2024-05-01T12:00:00.000000Z",
+            }),
+        }
+    }
+}
+
+/// Inserts one event row (raw SQL, as postgres-es would); returns its `global_seq`.
+pub async fn insert_event<'e, E>(exec: E, event: &TestEvent) -> anyhow::Result<i64>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    let global_seq = sqlx::query_scalar(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata)
+         VALUES ($1, $2, $3, $4, '1', $5, $6)
+         RETURNING global_seq",
+    )
+    .bind(&event.aggregate_type)
+    .bind(event.aggregate_id.to_string())
+    .bind(event.sequence)
+    .bind(&event.event_type)
+    .bind(&event.payload)
+    .bind(&event.metadata)
+    .fetch_one(exec)
+    .await
+    .context("inserting an event")?;
+    Ok(global_seq)
+}
+
+/// Inserts `rounds` transactions; transaction `r` appends sequence `first_sequence + r` to every
+/// aggregate in `aggregates` (type `user`, event `UserRenamed`, payload with a `password_hash`).
+/// Returns how many rows it inserted.
+pub async fn insert_rounds(
+    pool: &PgPool,
+    account_id: Uuid,
+    aggregates: &[Uuid],
+    first_sequence: i64,
+    rounds: i64,
+) -> anyhow::Result<u64> {
+    let ids: Vec<String> = aggregates.iter().map(Uuid::to_string).collect();
+    let mut inserted = 0;
+    for r in 0..rounds {
+        let seq = first_sequence + r;
+        let done = sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                                 payload, metadata)
+             SELECT 'user', a.id, $2, 'UserRenamed', '1',
+                    jsonb_build_object('UserRenamed', jsonb_build_object(
+                        'name', 'n' || $2, 'password_hash', 'argon2-not-public')),
+                    jsonb_build_object('event_id', gen_random_uuid()::text,
+                                       'account_id', $3::text, 'actor_kind', 'system')
+               FROM unnest($1::text[]) WITH ORDINALITY AS a(id, ord)
+              ORDER BY a.ord",
+        )
+        .bind(&ids)
+        .bind(seq)
+        .bind(account_id.to_string())
+        .execute(pool)
+        .await
+        .context("inserting a round of events")?;
+        inserted += done.rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// How many messages a stream holds.
+pub async fn stream_len(js: &jetstream::Context, stream: &str) -> anyhow::Result<u64> {
+    let info = js
+        .get_stream(stream)
+        .await
+        .with_context(|| format!("reading stream {stream}"))?;
+    Ok(info.cached_info().state.messages)
+}
+
+/// A message as stored in the stream.
+#[derive(Debug, Clone)]
+pub struct RawStreamMessage {
+    pub subject: String,
+    pub headers: HeaderMap,
+    pub payload: Vec<u8>,
+}
+
+impl RawStreamMessage {
+    /// A header's value, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.as_str())
+    }
+}
+
+/// Every message of `stream`, in stream order, read with an ordered (ephemeral) consumer.
+pub async fn read_raw_stream_messages(
+    js: &jetstream::Context,
+    stream: &str,
+) -> anyhow::Result<Vec<RawStreamMessage>> {
+    let handle = js
+        .get_stream(stream)
+        .await
+        .with_context(|| format!("reading stream {stream}"))?;
+    let count = handle.cached_info().state.messages;
+    let mut out = Vec::new();
+    if count == 0 {
+        return Ok(out);
+    }
+    let consumer = handle
+        .create_consumer(jetstream::consumer::pull::OrderedConfig {
+            deliver_policy: jetstream::consumer::DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .context("creating an ordered consumer")?;
+    let mut messages = consumer
+        .messages()
+        .await
+        .context("consuming the stream")?;
+    while (out.len() as u64) < count {
+        let next = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .with_context(|| format!("stream {stream}: timed out after {} of {count} messages", out.len()))?;
+        let msg = next
+            .with_context(|| format!("stream {stream}: ended after {} of {count} messages", out.len()))?
+            .map_err(|e| anyhow!("stream {stream}: {e}"))?;
+        out.push(RawStreamMessage {
+            subject: msg.subject.to_string(),
+            headers: msg.headers.clone().unwrap_or_default(),
+            payload: msg.payload.to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+/// Every message of `stream` with its body parsed as the public envelope.
+pub async fn read_all_stream_messages(
+    js: &jetstream::Context,
+    stream: &str,
+) -> anyhow::Result<Vec<(HeaderMap, PublicEnvelope)>> {
+    read_raw_stream_messages(js, stream)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let envelope = serde_json::from_slice(&m.payload)
+                .with_context(|| format!("message on {} is not a public envelope", m.subject))?;
+            Ok((m.headers, envelope))
+        })
+        .collect()
+}
+
+/// Polls `check` every 50 ms until it returns true; fails after `timeout`, naming `what`.
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<bool>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last_error = None;
+    loop {
+        match check().await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) => last_error = Some(e),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            match last_error {
+                Some(e) => bail!("timed out after {timeout:?} waiting for {what} (last error: {e:#})"),
+                None => bail!("timed out after {timeout:?} waiting for {what}"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A private `nats-server` with JetStream for fault tests: its own free port and store
+/// directory, which survive [`NatsServer::kill`] and [`NatsServer::start`]. Killed on drop.
+pub struct NatsServer {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    /// The binary, overridable with `CHRONID_TEST_NATS_SERVER`.
+    fn binary() -> PathBuf {
+        std::env::var_os("CHRONID_TEST_NATS_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/sbin/nats-server"))
+    }
+
+    /// Starts a new server on a free port.
+    pub async fn launch() -> anyhow::Result<Self> {
+        let mut server = Self {
+            port: free_port()?,
+            dir: tempfile::tempdir().context("creating the NATS store directory")?,
+            child: None,
+        };
+        server.start().await?;
+        Ok(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again) on the same port and directory; returns once JetStream answers.
+    pub async fn start(&mut self) -> anyhow::Result<()> {
+        if self.child.is_some() {
+            return Ok(());
+        }
+        let store = self.dir.path().join("jetstream");
+        let log = self.dir.path().join("nats-server.log");
+        let child = Command::new(Self::binary())
+            .arg("-js")
+            .arg("-sd")
+            .arg(&store)
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .arg("-l")
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", Self::binary().display()))?;
+        self.child = Some(child);
+        let url = self.url();
+        wait_until("the private nats-server to serve JetStream", Duration::from_secs(15), || {
+            let url = url.clone();
+            async move {
+                let client = test_nats_options().connect(&url).await?;
+                // Any reply (not "no responders") means JetStream is up.
+                Ok(client.request("$JS.API.INFO", "".into()).await.is_ok())
+            }
+        })
+        .await
+    }
+
+    /// Kills the server (SIGKILL, no clean shutdown) and waits for it to exit.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().context("killing nats-server")?;
+            child.wait().context("waiting for nats-server")?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_replacement() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/test", "x").unwrap(),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/test?sslmode=disable", "x").unwrap(),
+            "postgres://u@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "x").unwrap(), "postgres://h/x");
+    }
+}
