@@ -2,7 +2,6 @@
 //! event can be written only once, so of many concurrent registrations of one address exactly one
 //! proceeds; if creating the user then fails, the reservations are released.
 
-use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::reservation::{email_key, username_key};
 use chronid_domain::user::{
@@ -126,8 +125,7 @@ impl App {
         Ok(outcome(user_id, &committed))
     }
 
-    /// Changes profile fields and roles; all given changes or none (roles and profile are two
-    /// commands on one aggregate, so roles are validated before anything is written).
+    /// Changes profile fields and roles in one command: all given changes or none.
     pub async fn update_user(
         &self,
         who: &Principal,
@@ -150,35 +148,12 @@ impl App {
             phone: patch.phone,
             language: patch.language,
         };
-        let profile_given = !changes.is_empty();
-        let roles_change = patch.roles.filter(|r| *r != current.roles);
-        if !profile_given && roles_change.is_none() {
-            return Err(AppError::new("USR-NO-CHANGE", ErrorKind::Invalid, "nothing to change"));
-        }
-        let mut last = Outcome {
-            id: user_id,
-            position: None,
+        let command = UserCommand::Update {
+            changes,
+            roles: patch.roles,
         };
-        if profile_given {
-            match self
-                .exec
-                .execute::<User>(&user_id.to_string(), UserCommand::UpdateProfile { changes }, facts)
-                .await
-            {
-                Ok(c) => last = outcome(user_id, &c),
-                Err(crate::store::CommandError::Domain(chronid_domain::user::UserError::NoChange))
-                    if roles_change.is_some() => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if let Some(roles) = roles_change {
-            let c = self
-                .exec
-                .execute::<User>(&user_id.to_string(), UserCommand::ChangeRoles { roles }, facts)
-                .await?;
-            last = outcome(user_id, &c);
-        }
-        Ok(last)
+        let committed = self.exec.execute::<User>(&user_id.to_string(), command, facts).await?;
+        Ok(outcome(user_id, &committed))
     }
 
     pub async fn disable_user(&self, who: &Principal, account_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {

@@ -33,6 +33,11 @@ pub enum UserCommand {
     ChangeRoles {
         roles: Roles,
     },
+    /// Profile fields and roles in one decision: both change or neither (an admin's PATCH).
+    Update {
+        changes: ProfileChanges,
+        roles: Option<Roles>,
+    },
     /// The new address must already be reserved by the application layer.
     ChangeEmail {
         email: Email,

@@ -163,16 +163,25 @@ impl Aggregate for User {
                 sink.write(event, self).await;
             }
             UserCommand::UpdateProfile { changes } => {
-                let changes = ProfileChanges {
-                    first_name: changes.first_name.filter(|v| *v != self.first_name),
-                    last_name: changes.last_name.filter(|v| *v != self.last_name),
-                    phone: changes.phone.filter(|v| *v != self.phone),
-                    language: changes.language.filter(|v| Some(v) != self.language.as_ref()),
-                };
+                let changes = self.effective_changes(changes);
                 if changes.is_empty() {
                     return Err(UserError::NoChange);
                 }
                 sink.write(UserEvent::UserProfileUpdated { changes }, self).await;
+            }
+            UserCommand::Update { changes, roles } => {
+                let changes = self.effective_changes(changes);
+                let roles = roles.filter(|r| *r != self.roles);
+                if changes.is_empty() && roles.is_none() {
+                    return Err(UserError::NoChange);
+                }
+                if !changes.is_empty() {
+                    sink.write(UserEvent::UserProfileUpdated { changes }, self).await;
+                }
+                if let Some(roles) = roles {
+                    let previous = self.roles.clone();
+                    sink.write(UserEvent::UserRolesChanged { roles, previous }, self).await;
+                }
             }
             UserCommand::ChangeRoles { roles } => {
                 if roles == self.roles {
@@ -472,6 +481,16 @@ impl Aggregate for User {
 }
 
 impl User {
+    /// `changes` without the fields that already hold the given value.
+    fn effective_changes(&self, changes: ProfileChanges) -> ProfileChanges {
+        ProfileChanges {
+            first_name: changes.first_name.filter(|v| *v != self.first_name),
+            last_name: changes.last_name.filter(|v| *v != self.last_name),
+            phone: changes.phone.filter(|v| *v != self.phone),
+            language: changes.language.filter(|v| Some(v) != self.language.as_ref()),
+        }
+    }
+
     async fn end_all_sessions(&mut self, reason: SessionEndReason, sink: &EventSink<Self>) {
         if self.sessions.is_empty() {
             return;

@@ -845,3 +845,39 @@ fn totp_reset_public_form_has_no_sealed_secret() {
         &[("secret_sealed", "SECRET9")],
     );
 }
+
+#[tokio::test]
+async fn update_profile_and_roles_emits_both_events() {
+    let given = vec![registered()];
+    let changes = ProfileChanges {
+        first_name: Some(Some(PersonName::parse("first_name", "Zed").unwrap())),
+        ..ProfileChanges::default()
+    };
+    let roles = Roles::new([Role::AccountAdmin]);
+    TestFramework::<User>::with(services())
+        .given(given)
+        .when_async(UserCommand::Update { changes: changes.clone(), roles: Some(roles.clone()) })
+        .await
+        .then_expect_events(vec![
+            UserEvent::UserProfileUpdated { changes },
+            UserEvent::UserRolesChanged { roles, previous: Roles::member() },
+        ]);
+}
+
+#[tokio::test]
+async fn update_with_nothing_new_is_refused() {
+    TestFramework::<User>::with(services())
+        .given(vec![registered()])
+        .when_async(UserCommand::Update { changes: ProfileChanges::default(), roles: Some(Roles::member()) })
+        .await
+        .then_expect_error(UserError::NoChange);
+}
+
+#[tokio::test]
+async fn update_unregistered_user_is_not_found() {
+    TestFramework::<User>::with(services())
+        .given_no_previous_events()
+        .when_async(UserCommand::Update { changes: ProfileChanges::default(), roles: None })
+        .await
+        .then_expect_error(UserError::NotFound);
+}

@@ -4,3 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod relay;
+mod api;
+mod secrets;
+mod store;
+mod support;

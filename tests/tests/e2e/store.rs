@@ -1,0 +1,163 @@
+//! The event store: snapshots give the same state as a full replay (no double apply), loading
+//! does not replay history, events are immutable, migrations are idempotent, and the store works
+//! behind cqrs-es's own `CqrsFramework`.
+
+use std::collections::HashMap;
+
+use chronid_adapters::store::{migrate, CommandExecutor, PgEventStore};
+use chronid_domain::metadata::RequestFacts;
+use chronid_domain::user::{LoginMethod, RegisterUser, RegistrationSource, User, UserCommand};
+use chronid_domain::values::{Email, Language, Roles};
+use chronid_domain::Services;
+use chronid_tests::TestEnv;
+use cqrs_es::{Aggregate, CqrsFramework, EventStore};
+use uuid::Uuid;
+
+use crate::support::test_services;
+
+fn register(user_id: Uuid, account_id: Uuid) -> UserCommand {
+    UserCommand::Register(Box::new(RegisterUser {
+        user_id,
+        account_id,
+        email: Email::parse("snap@acme.test").unwrap(),
+        username: None,
+        first_name: None,
+        last_name: None,
+        phone: None,
+        language: Some(Language::english()),
+        roles: Roles::member(),
+        password: None,
+        source: RegistrationSource::Admin,
+    }))
+}
+
+fn replay(events: Vec<cqrs_es::EventEnvelope<User>>) -> User {
+    let mut user = User::default();
+    for e in events {
+        user.apply(e.payload);
+    }
+    user
+}
+
+#[tokio::test]
+async fn snapshots_equal_a_full_replay_at_every_step() {
+    let env = TestEnv::new().await.unwrap();
+    // A snapshot after every 3 events: any double apply would show in the counters.
+    let exec = CommandExecutor::new(env.pool.clone(), test_services()).with_snapshot_every(3);
+    let (user_id, account_id) = (Uuid::now_v7(), Uuid::now_v7());
+    let id = user_id.to_string();
+    let facts = RequestFacts::system();
+    exec.execute::<User>(&id, register(user_id, account_id), &facts).await.unwrap();
+    for i in 0..40u32 {
+        let command = if i % 7 == 6 {
+            UserCommand::Unlock
+        } else {
+            UserCommand::RecordFailedLogin {
+                method: LoginMethod::Password,
+                device_id: None,
+                max_attempts: 5,
+                lock_minutes: None,
+            }
+        };
+        let _ = exec.execute::<User>(&id, command, &facts).await;
+        let store: PgEventStore<User> = exec.store();
+        let loaded = store.load(&id).await.unwrap();
+        let replayed = replay(store.load_events(&id).await.unwrap());
+        assert_eq!(loaded.aggregate, replayed, "snapshot state differs from replay after command {i}");
+        assert!(loaded.current_sequence - loaded.snapshot_sequence < 3);
+    }
+    let snapshots: i64 = sqlx::query_scalar("SELECT current_snapshot FROM snapshots WHERE aggregate_id = $1")
+        .bind(&id)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert!(snapshots > 5, "snapshots were not refreshed ({snapshots})");
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreadable_snapshot_falls_back_to_a_full_replay() {
+    let env = TestEnv::new().await.unwrap();
+    let exec = CommandExecutor::new(env.pool.clone(), test_services()).with_snapshot_every(1);
+    let (user_id, account_id) = (Uuid::now_v7(), Uuid::now_v7());
+    let id = user_id.to_string();
+    exec.execute::<User>(&id, register(user_id, account_id), &RequestFacts::system()).await.unwrap();
+    sqlx::query("UPDATE snapshots SET payload = '{\"shape\": \"from an older version\"}' WHERE aggregate_id = $1")
+        .bind(&id)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    let (user, seq) = exec.load::<User>(&id).await.unwrap();
+    assert_eq!(seq, 1);
+    assert_eq!(user.id, Some(user_id));
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn events_refuse_update_delete_and_truncate() {
+    let env = TestEnv::new().await.unwrap();
+    let exec = CommandExecutor::new(env.pool.clone(), test_services());
+    let user_id = Uuid::now_v7();
+    exec.execute::<User>(&user_id.to_string(), register(user_id, Uuid::now_v7()), &RequestFacts::system())
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE events SET event_type = 'Tampered'",
+        "DELETE FROM events",
+        "TRUNCATE events",
+    ] {
+        let err = sqlx::query(sql).execute(&env.pool).await.expect_err(sql);
+        assert!(err.to_string().contains("immutable"), "{sql}: {err}");
+    }
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&env.pool).await.unwrap();
+    assert_eq!(n, 1);
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent_under_concurrency() {
+    let env = TestEnv::new().await.unwrap();
+    let (a, b) = tokio::join!(migrate(&env.pool), migrate(&env.pool));
+    assert_eq!(a.unwrap() + b.unwrap(), 0, "TestEnv already migrated; nothing is left to apply");
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM chronid_migrations ORDER BY version")
+        .fetch_all(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(versions, vec![1]);
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn store_works_behind_cqrs_es_framework() {
+    let env = TestEnv::new().await.unwrap();
+    let services: Services = test_services();
+    let store: PgEventStore<User> = PgEventStore::new(env.pool.clone(), services.ids.clone()).with_snapshot_every(2);
+    let cqrs = CqrsFramework::new(store, vec![], services.clone());
+    let (user_id, account_id) = (Uuid::now_v7(), Uuid::now_v7());
+    let id = user_id.to_string();
+    cqrs.execute_with_metadata(&id, register(user_id, account_id), HashMap::new()).await.unwrap();
+    for _ in 0..3 {
+        cqrs.execute(
+            &id,
+            UserCommand::RecordFailedLogin {
+                method: LoginMethod::Password,
+                device_id: None,
+                max_attempts: 10,
+                lock_minutes: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let store: PgEventStore<User> = PgEventStore::new(env.pool.clone(), services.ids.clone());
+    let loaded = store.load_aggregate(&id).await.unwrap();
+    assert_eq!(loaded.current_sequence, 4);
+    assert_eq!(loaded.aggregate.failed_attempts, 3, "an event was applied twice");
+    let account: Option<String> = sqlx::query_scalar("SELECT metadata->>'account_id' FROM events WHERE aggregate_id = $1 AND sequence = 4")
+        .bind(&id)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(account, Some(account_id.to_string()));
+    env.cleanup().await.unwrap();
+}
