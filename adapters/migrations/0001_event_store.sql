@@ -14,9 +14,9 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (aggregate_type, aggregate_id, sequence)
 );
 
--- The relay reads in (tx_id, global_seq) order; positions are looked up by global_seq.
+-- The relay reads in (tx_id, global_seq) order. (global_seq is unique by construction; a second
+-- index on it alone would cost every insert and serve no query of the write path.)
 CREATE UNIQUE INDEX IF NOT EXISTS events_tx_id_global_seq ON events (tx_id, global_seq);
-CREATE UNIQUE INDEX IF NOT EXISTS events_global_seq ON events (global_seq);
 
 -- Events are immutable: UPDATE, DELETE and TRUNCATE are refused.
 CREATE OR REPLACE FUNCTION chronid_events_immutable() RETURNS trigger
@@ -34,18 +34,9 @@ DROP TRIGGER IF EXISTS events_immutable_truncate ON events;
 CREATE TRIGGER events_immutable_truncate BEFORE TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION chronid_events_immutable();
 
--- Wake the relay once per inserting statement; the notification is delivered at commit.
-CREATE OR REPLACE FUNCTION chronid_events_notify() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('chronid_events', '');
-    RETURN NULL;
-END
-$$;
-
-DROP TRIGGER IF EXISTS events_notify ON events;
-CREATE TRIGGER events_notify AFTER INSERT ON events
-    FOR EACH STATEMENT EXECUTE FUNCTION chronid_events_notify();
+-- No NOTIFY trigger here: PostgreSQL serialises the commits of every transaction that issued
+-- NOTIFY, which capped the store at a fifth of its insert rate. The writer notifies after commit
+-- instead (adapters/src/store/wakeup.rs, docs/decisions/0002-relay-wakeup-outside-the-transaction.md).
 
 -- Snapshots written by chronid's own snapshotting store (never cqrs-es's).
 CREATE TABLE IF NOT EXISTS snapshots (

@@ -11,6 +11,8 @@
 //! Fault tests never stop the shared services: [`NatsServer`] runs a private `nats-server` on a
 //! free port with its own JetStream directory, which a test can kill and restart.
 
+pub mod server;
+
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -147,15 +149,21 @@ pub async fn nats_connect(url: &str) -> anyhow::Result<async_nats::Client> {
     match tokio::time::timeout(CONNECT_TIMEOUT * 2, test_nats_options().connect(url)).await {
         Ok(Ok(client)) => Ok(client),
         Ok(Err(e)) => Err(anyhow!("NATS unreachable at {url} ({e}); {HOW_TO_START}")),
-        Err(_) => Err(anyhow!("NATS at {url} did not answer in time; {HOW_TO_START}")),
+        Err(_) => Err(anyhow!(
+            "NATS at {url} did not answer in time; {HOW_TO_START}"
+        )),
     }
 }
 
 async fn admin_connect(url: &str) -> anyhow::Result<PgConnection> {
     match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect(url)).await {
         Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(anyhow!("PostgreSQL unreachable at {url} ({e}); {HOW_TO_START}")),
-        Err(_) => Err(anyhow!("PostgreSQL at {url} did not answer in time; {HOW_TO_START}")),
+        Ok(Err(e)) => Err(anyhow!(
+            "PostgreSQL unreachable at {url} ({e}); {HOW_TO_START}"
+        )),
+        Err(_) => Err(anyhow!(
+            "PostgreSQL at {url} did not answer in time; {HOW_TO_START}"
+        )),
     }
 }
 
@@ -165,7 +173,10 @@ fn with_database(url: &str, db: &str) -> anyhow::Result<String> {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),
     };
-    let scheme_end = base.find("://").map(|i| i + 3).context("database URL without scheme")?;
+    let scheme_end = base
+        .find("://")
+        .map(|i| i + 3)
+        .context("database URL without scheme")?;
     let host_end = base[scheme_end..]
         .find('/')
         .map_or(base.len(), |i| scheme_end + i);
@@ -308,6 +319,8 @@ pub async fn stream_len(js: &jetstream::Context, stream: &str) -> anyhow::Result
 /// A message as stored in the stream.
 #[derive(Debug, Clone)]
 pub struct RawStreamMessage {
+    /// Stream sequence (1, 2, ... in stream order).
+    pub stream_sequence: u64,
     pub subject: String,
     pub headers: HeaderMap,
     pub payload: Vec<u8>,
@@ -330,7 +343,8 @@ pub async fn read_raw_stream_messages(
         .await
         .with_context(|| format!("reading stream {stream}"))?;
     let count = handle.cached_info().state.messages;
-    let mut out = Vec::new();
+    let last = handle.cached_info().state.last_sequence;
+    let mut out: Vec<RawStreamMessage> = Vec::new();
     if count == 0 {
         return Ok(out);
     }
@@ -341,18 +355,37 @@ pub async fn read_raw_stream_messages(
         })
         .await
         .context("creating an ordered consumer")?;
-    let mut messages = consumer
-        .messages()
-        .await
-        .context("consuming the stream")?;
-    while (out.len() as u64) < count {
+    let mut messages = consumer.messages().await.context("consuming the stream")?;
+    while out.last().map_or(0, |m| m.stream_sequence) < last {
         let next = tokio::time::timeout(Duration::from_secs(10), messages.next())
             .await
-            .with_context(|| format!("stream {stream}: timed out after {} of {count} messages", out.len()))?;
+            .with_context(|| {
+                format!(
+                    "stream {stream}: timed out after {} of {count} messages",
+                    out.len()
+                )
+            })?;
         let msg = next
-            .with_context(|| format!("stream {stream}: ended after {} of {count} messages", out.len()))?
+            .with_context(|| {
+                format!(
+                    "stream {stream}: ended after {} of {count} messages",
+                    out.len()
+                )
+            })?
             .map_err(|e| anyhow!("stream {stream}: {e}"))?;
+        let stream_sequence = msg
+            .info()
+            .map_err(|e| anyhow!("stream {stream}: message without info: {e}"))?
+            .stream_sequence;
+        // A recreated ordered consumer may deliver a message again: keep the first copy.
+        if out
+            .last()
+            .is_some_and(|m| m.stream_sequence >= stream_sequence)
+        {
+            continue;
+        }
         out.push(RawStreamMessage {
+            stream_sequence,
             subject: msg.subject.to_string(),
             headers: msg.headers.clone().unwrap_or_default(),
             payload: msg.payload.to_vec(),
@@ -393,7 +426,9 @@ where
         }
         if tokio::time::Instant::now() >= deadline {
             match last_error {
-                Some(e) => bail!("timed out after {timeout:?} waiting for {what} (last error: {e:#})"),
+                Some(e) => {
+                    bail!("timed out after {timeout:?} waiting for {what} (last error: {e:#})")
+                }
                 None => bail!("timed out after {timeout:?} waiting for {what}"),
             }
         }
@@ -453,14 +488,18 @@ impl NatsServer {
             .with_context(|| format!("starting {}", Self::binary().display()))?;
         self.child = Some(child);
         let url = self.url();
-        wait_until("the private nats-server to serve JetStream", Duration::from_secs(15), || {
-            let url = url.clone();
-            async move {
-                let client = test_nats_options().connect(&url).await?;
-                // Any reply (not "no responders") means JetStream is up.
-                Ok(client.request("$JS.API.INFO", "".into()).await.is_ok())
-            }
-        })
+        wait_until(
+            "the private nats-server to serve JetStream",
+            Duration::from_secs(15),
+            || {
+                let url = url.clone();
+                async move {
+                    let client = test_nats_options().connect(&url).await?;
+                    // Any reply (not "no responders") means JetStream is up.
+                    Ok(client.request("$JS.API.INFO", "".into()).await.is_ok())
+                }
+            },
+        )
         .await
     }
 
@@ -494,6 +533,9 @@ mod tests {
             with_database("postgres://u@h/test?sslmode=disable", "x").unwrap(),
             "postgres://u@h/x?sslmode=disable"
         );
-        assert_eq!(with_database("postgres://h", "x").unwrap(), "postgres://h/x");
+        assert_eq!(
+            with_database("postgres://h", "x").unwrap(),
+            "postgres://h/x"
+        );
     }
 }

@@ -78,6 +78,7 @@ impl<E: DomainError> From<CommandError<E>> for AppError {
                 ErrorKind::Conflict,
                 "too many concurrent changes to the same object; try again",
             ),
+            CommandError::Guard(g) => Self::new(g.code, g.kind, g.message),
             CommandError::Store(cause) => Self::internal(cause),
         }
     }

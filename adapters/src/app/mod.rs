@@ -22,7 +22,7 @@ use chronid_domain::AccountScoped;
 use cqrs_es::Aggregate;
 use uuid::Uuid;
 
-use crate::store::{CommandExecutor, Committed};
+use crate::store::{CommandExecutor, Committed, GuardError};
 
 /// A command's result as the API reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ impl App {
     /// account cannot probe another's ids.
     async fn load_in_account<A>(&self, account_id: Uuid, id: Uuid, code: &'static str, what: &str) -> Result<A, AppError>
     where
-        A: Aggregate<Services = chronid_domain::Services> + AccountScoped,
+        A: Aggregate<Services = chronid_domain::Services> + AccountScoped + Clone + 'static,
         A::Error: chronid_domain::error::DomainError,
     {
         let (aggregate, _) = self.exec.load::<A>(&id.to_string()).await?;
@@ -107,6 +107,21 @@ impl App {
             .await
         {
             tracing::error!(%err, key_kind = key.split(':').next().unwrap_or(""), "could not release a reservation");
+        }
+    }
+}
+
+/// A guard refusing aggregates of another account, answering "no such {what}".
+fn in_account<A: AccountScoped>(account_id: Uuid, code: &'static str, what: &'static str) -> impl Fn(&A) -> Result<(), GuardError> {
+    move |a: &A| {
+        if a.account_id() == Some(account_id) {
+            Ok(())
+        } else {
+            Err(GuardError {
+                code,
+                kind: ErrorKind::NotFound,
+                message: format!("no such {what}"),
+            })
         }
     }
 }

@@ -9,7 +9,7 @@ use chronid_domain::values::Name;
 use uuid::Uuid;
 
 use super::api_keys::Principal;
-use super::{outcome, App, AppError, Outcome};
+use super::{in_account, outcome, App, AppError, Outcome};
 
 impl App {
     pub async fn create_team(&self, who: &Principal, account_id: Uuid, name: Name, facts: &RequestFacts) -> Result<Outcome, AppError> {
@@ -63,7 +63,6 @@ impl App {
             .teams
             .get(&team_id)
             .ok_or_else(|| AppError::not_found("ACC-TEAM-NOT-FOUND", "team"))?;
-        self.user_in_account(account_id, user_id).await?;
         let command = if add {
             UserCommand::AddToTeam {
                 team_id,
@@ -77,7 +76,15 @@ impl App {
                 via_sso: false,
             }
         };
-        let committed = self.exec.execute::<User>(&user_id.to_string(), command, facts).await?;
+        let committed = self
+            .exec
+            .execute_guarded::<User, _>(
+                &user_id.to_string(),
+                command,
+                facts,
+                in_account(account_id, "USR-NOT-FOUND", "user"),
+            )
+            .await?;
         Ok(outcome(user_id, &committed))
     }
 

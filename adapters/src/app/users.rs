@@ -11,7 +11,9 @@ use chronid_domain::values::{Email, Language, Password, Phone, PersonName, Roles
 use uuid::Uuid;
 
 use super::api_keys::Principal;
-use super::{outcome, App, AppError, Outcome};
+use super::{in_account, outcome, App, AppError, Outcome};
+use crate::store::GuardError;
+use chronid_domain::error::ErrorKind;
 
 /// A user to create, validated.
 #[derive(Debug, Clone)]
@@ -120,8 +122,15 @@ impl App {
         command: UserCommand,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
-        self.user_in_account(account_id, user_id).await?;
-        let committed = self.exec.execute::<User>(&user_id.to_string(), command, facts).await?;
+        let committed = self
+            .exec
+            .execute_guarded::<User, _>(
+                &user_id.to_string(),
+                command,
+                facts,
+                in_account(account_id, "USR-NOT-FOUND", "user"),
+            )
+            .await?;
         Ok(outcome(user_id, &committed))
     }
 
@@ -135,13 +144,21 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        let current = self.user_in_account(account_id, user_id).await?;
-        if let Some(roles) = &patch.roles {
-            let touches_manager = roles.can_manage_account() != current.roles.can_manage_account();
-            if touches_manager && !who.roles.can_manage_account() {
-                return Err(AppError::forbidden("only an AccountManager may grant or take AccountManager"));
+        let caller_is_manager = who.roles.can_manage_account();
+        let requested_manager = patch.roles.as_ref().map(Roles::can_manage_account);
+        let same_account = in_account(account_id, "USR-NOT-FOUND", "user");
+        let guard = move |user: &User| {
+            same_account(user)?;
+            let touches_manager = requested_manager.is_some_and(|m| m != user.roles.can_manage_account());
+            if touches_manager && !caller_is_manager {
+                return Err(GuardError {
+                    code: "AUTH-FORBIDDEN",
+                    kind: ErrorKind::Forbidden,
+                    message: "only an AccountManager may grant or take AccountManager".into(),
+                });
             }
-        }
+            Ok(())
+        };
         let changes = ProfileChanges {
             first_name: patch.first_name,
             last_name: patch.last_name,
@@ -152,7 +169,10 @@ impl App {
             changes,
             roles: patch.roles,
         };
-        let committed = self.exec.execute::<User>(&user_id.to_string(), command, facts).await?;
+        let committed = self
+            .exec
+            .execute_guarded::<User, _>(&user_id.to_string(), command, facts, guard)
+            .await?;
         Ok(outcome(user_id, &committed))
     }
 

@@ -69,9 +69,9 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use chronid_domain::metadata::{self as meta, Actor, ActorKind};
 use chronid_domain::public::{public_data, PublicEnvelope};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, PgPool};
@@ -335,7 +335,11 @@ impl Relay {
     }
 
     /// The active phase: holds the lock until shutdown or until the lock connection dies.
-    async fn active(&self, mut lock_conn: PgConnection, shutdown: &mut watch::Receiver<bool>) -> Exit {
+    async fn active(
+        &self,
+        mut lock_conn: PgConnection,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Exit {
         let wake = Arc::new(Notify::new());
         let _listener = AbortOnDrop(tokio::spawn(listen(
             self.pool.clone(),
@@ -430,11 +434,21 @@ impl Relay {
         .execute(&self.pool)
         .await?;
         let stored = outgoing.len() - duplicates;
-        self.stats.published.fetch_add(stored as u64, Ordering::Relaxed);
-        self.stats.duplicates.fetch_add(duplicates as u64, Ordering::Relaxed);
-        self.stats.last_position.store(last_cursor.global_seq, Ordering::Relaxed);
+        self.stats
+            .published
+            .fetch_add(stored as u64, Ordering::Relaxed);
+        self.stats
+            .duplicates
+            .fetch_add(duplicates as u64, Ordering::Relaxed);
+        self.stats
+            .last_position
+            .store(last_cursor.global_seq, Ordering::Relaxed);
         tracing::debug!(target: LOG_TARGET, count = outgoing.len(), duplicates,
-            position = last_cursor.global_seq, stream_seq = last_seq, "batch published");
+            from_tx = pos.cursor.tx_id, from = pos.cursor.global_seq,
+            first_tx = outgoing.first().map(|m| m.cursor.tx_id),
+            first = outgoing.first().map(|m| m.cursor.global_seq),
+            last_tx = last_cursor.tx_id, position = last_cursor.global_seq,
+            stream_seq = last_seq, "batch published");
         // After duplicates the stream's last sequence is not ours to infer: read it again.
         *position = (duplicates == 0).then_some(Position {
             cursor: last_cursor,
@@ -535,7 +549,10 @@ impl Relay {
                 .get_raw_message(last_seq)
                 .await
                 .map_err(|e| stream_error(format!("message {last_seq}: {e}")))?;
-            let tx = msg.headers.get(HEADER_TX_ID).and_then(|v| parse_xid8(v.as_str()));
+            let tx = msg
+                .headers
+                .get(HEADER_TX_ID)
+                .and_then(|v| parse_xid8(v.as_str()));
             let seq = msg
                 .headers
                 .get(HEADER_POSITION)
@@ -553,7 +570,9 @@ impl Relay {
         tracing::info!(target: LOG_TARGET,
             checkpoint = ?checkpoint.map(|c| c.global_seq), tail = ?tail.map(|c| c.global_seq),
             stream_seq = last_seq, position = cursor.global_seq, "relay resuming");
-        self.stats.last_position.store(cursor.global_seq, Ordering::Relaxed);
+        self.stats
+            .last_position
+            .store(cursor.global_seq, Ordering::Relaxed);
         Ok(Position {
             cursor,
             stream_seq: last_seq,
@@ -651,7 +670,9 @@ async fn listen(pool: PgPool, wake: Arc<Notify>, max_backoff: Duration) {
                 }
                 Err(error) => tracing::warn!(target: LOG_TARGET, %error, "relay cannot LISTEN"),
             },
-            Err(error) => tracing::warn!(target: LOG_TARGET, %error, "relay listener cannot connect"),
+            Err(error) => {
+                tracing::warn!(target: LOG_TARGET, %error, "relay listener cannot connect")
+            }
         }
         tokio::time::sleep(backoff.next()).await;
     }
@@ -683,7 +704,11 @@ async fn shutdown_signal(shutdown: &mut watch::Receiver<bool>) {
 }
 
 /// Waits for `duration`, a wake-up, or shutdown; returns true on shutdown.
-async fn wait(shutdown: &mut watch::Receiver<bool>, duration: Duration, wake: Option<&Notify>) -> bool {
+async fn wait(
+    shutdown: &mut watch::Receiver<bool>,
+    duration: Duration,
+    wake: Option<&Notify>,
+) -> bool {
     let woken = async {
         match wake {
             Some(n) => n.notified().await,
@@ -758,14 +783,21 @@ mod tests {
         assert_eq!(e.occurred_at, e.recorded_at);
         assert_eq!(e.data, json!({"email": "a@b.c"}));
         assert_eq!(e.actor, Actor::system());
-        let missing = json!({"account_id": "0190a0d0-0000-7000-8000-0000000000bb", "actor_kind": "system"});
+        let missing =
+            json!({"account_id": "0190a0d0-0000-7000-8000-0000000000bb", "actor_kind": "system"});
         assert!(envelope(&row(missing)).unwrap_err().contains("event_id"));
     }
 
     #[test]
     fn cursor_order_and_backoff() {
-        let a = Cursor { tx_id: 5, global_seq: 100 };
-        let b = Cursor { tx_id: 6, global_seq: 1 };
+        let a = Cursor {
+            tx_id: 5,
+            global_seq: 100,
+        };
+        let b = Cursor {
+            tx_id: 6,
+            global_seq: 1,
+        };
         assert!(a < b);
         assert_eq!(Some(a).max(None), Some(a));
         let mut backoff = Backoff::new(Duration::from_millis(500));

@@ -1,8 +1,11 @@
-//! Runs commands: load, decide, append; on `AggregateConflict` (another writer took the sequence)
-//! reload and decide again, a bounded number of times. Re-deciding on fresh state is what makes
-//! counters such as failed logins exact under parallel attempts.
+//! Runs commands: load, check the caller's guard, decide, append; on `AggregateConflict` (another
+//! writer took the sequence) reload and decide again, a bounded number of times. Re-deciding on
+//! fresh state is what makes counters such as failed logins exact under parallel attempts. Loads
+//! go through the aggregate cache (see `cache`), and each commit wakes the relays.
 
 use std::time::Duration;
+
+use chronid_domain::error::ErrorKind;
 
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::{AccountScoped, Services};
@@ -10,7 +13,9 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, AggregateError};
 use sqlx::PgPool;
 
-use super::event_store::{CommittedEvent, PgEventStore, DEFAULT_SNAPSHOT_EVERY};
+use super::cache::AggregateCache;
+use super::event_store::{CommittedEvent, LoadedAggregate, PgEventStore, DEFAULT_SNAPSHOT_EVERY};
+use super::wakeup::CommitNotifier;
 
 /// The outcome of a command that was accepted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,9 +42,21 @@ pub enum CommandError<E: std::error::Error> {
         aggregate_type: &'static str,
         aggregate_id: String,
     },
+    /// The caller's guard refused the aggregate as loaded (wrong account, missing right...).
+    #[error("{0}")]
+    Guard(GuardError),
     /// The store failed.
     #[error("store failure: {0}")]
     Store(String),
+}
+
+/// A refusal by a guard: a stable code, a kind and a message safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct GuardError {
+    pub code: &'static str,
+    pub kind: ErrorKind,
+    pub message: String,
 }
 
 #[derive(Clone)]
@@ -48,16 +65,28 @@ pub struct CommandExecutor {
     services: Services,
     snapshot_every: usize,
     max_attempts: u32,
+    cache: AggregateCache,
+    notifier: CommitNotifier,
 }
 
 impl CommandExecutor {
+    /// An executor over `pool`; must be created inside a Tokio runtime (it starts the task that
+    /// wakes relays after commits).
     pub fn new(pool: PgPool, services: Services) -> Self {
         Self {
+            notifier: CommitNotifier::spawn(pool.clone()),
             pool,
             services,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
             max_attempts: 12,
+            cache: AggregateCache::new(100_000, Duration::from_secs(2)),
         }
+    }
+
+    /// Replaces the aggregate cache (capacity 0 disables it).
+    pub fn with_cache(mut self, capacity: usize, read_ttl: Duration) -> Self {
+        self.cache = AggregateCache::new(capacity, read_ttl);
+        self
     }
 
     pub fn with_snapshot_every(mut self, n: usize) -> Self {
@@ -77,27 +106,46 @@ impl CommandExecutor {
         PgEventStore::new(self.pool.clone(), self.services.ids.clone()).with_snapshot_every(self.snapshot_every)
     }
 
-    /// Loads the current state of an aggregate (default state if it has no events).
-    pub async fn load<A: Aggregate + AccountScoped>(&self, aggregate_id: &str) -> Result<(A, usize), CommandError<A::Error>> {
+    /// Loads the current state of an aggregate (default state if it has no events). A cached
+    /// state younger than the cache's read TTL may answer.
+    pub async fn load<A>(&self, aggregate_id: &str) -> Result<(A, usize), CommandError<A::Error>>
+    where
+        A: Aggregate + AccountScoped + Clone + 'static,
+    {
+        if let Some(cached) = self.cache.get::<A>(aggregate_id, true) {
+            return Ok((cached.aggregate, cached.current_sequence));
+        }
         let loaded = self.store::<A>().load(aggregate_id).await.map_err(store_error)?;
+        self.cache.put(&loaded);
         Ok((loaded.aggregate, loaded.current_sequence))
     }
 
-    /// Executes `command` against aggregate `aggregate_id`, retrying on conflicts.
-    pub async fn execute<A>(
+    /// Executes `command` after `guard` accepted the aggregate as loaded.
+    pub async fn execute_guarded<A, G>(
         &self,
         aggregate_id: &str,
         command: A::Command,
         facts: &RequestFacts,
+        guard: G,
     ) -> Result<Committed, CommandError<A::Error>>
     where
-        A: Aggregate<Services = Services> + AccountScoped,
+        A: Aggregate<Services = Services> + AccountScoped + Clone + 'static,
         A::Command: Clone,
+        G: Fn(&A) -> Result<(), GuardError>,
     {
         let store = self.store::<A>();
         for attempt in 0..self.max_attempts {
-            let mut context = store.load(aggregate_id).await.map_err(store_error)?;
+            let mut context = match self.cache.get::<A>(aggregate_id, false) {
+                Some(cached) => cached,
+                None => {
+                    let loaded = store.load(aggregate_id).await.map_err(store_error)?;
+                    self.cache.put(&loaded);
+                    loaded
+                }
+            };
+            guard(&context.aggregate).map_err(CommandError::Guard)?;
             let sink = EventSink::<A>::default();
+            // `context` is a copy: a refusal leaves the cached state as it was.
             context
                 .aggregate
                 .handle(command.clone(), &self.services, &sink)
@@ -109,19 +157,52 @@ impl CommandExecutor {
             }
             let metadata = facts.to_metadata(self.services.clock.now());
             match store.append(&events, &context, &metadata).await {
-                Ok(events) => return Ok(Committed { events }),
+                Ok(committed) => {
+                    self.remember_after_commit(context, events.len());
+                    self.notifier.committed();
+                    return Ok(Committed { events: committed });
+                }
                 Err(AggregateError::AggregateConflict) => {
+                    self.cache.evict::<A>(aggregate_id);
                     // Spread the retries of competing writers apart.
                     let jitter = self.services.random.below(1 << attempt.min(5)) as u64;
                     tokio::time::sleep(Duration::from_millis(jitter)).await;
                 }
-                Err(other) => return Err(store_error(other)),
+                Err(other) => {
+                    self.cache.evict::<A>(aggregate_id);
+                    return Err(store_error(other));
+                }
             }
         }
         Err(CommandError::Conflict {
             aggregate_type: A::TYPE,
             aggregate_id: aggregate_id.to_string(),
         })
+    }
+
+    fn remember_after_commit<A>(&self, mut context: LoadedAggregate<A>, appended: usize)
+    where
+        A: Aggregate + Clone + 'static,
+    {
+        context.current_sequence += appended;
+        if context.current_sequence - context.snapshot_sequence >= self.snapshot_every {
+            context.snapshot_sequence = context.current_sequence;
+        }
+        self.cache.put(&context);
+    }
+
+    /// Executes `command` against aggregate `aggregate_id`, retrying on conflicts.
+    pub async fn execute<A>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        facts: &RequestFacts,
+    ) -> Result<Committed, CommandError<A::Error>>
+    where
+        A: Aggregate<Services = Services> + AccountScoped + Clone + 'static,
+        A::Command: Clone,
+    {
+        self.execute_guarded(aggregate_id, command, facts, |_: &A| Ok(())).await
     }
 }
 

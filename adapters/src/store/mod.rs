@@ -1,10 +1,13 @@
 //! The PostgreSQL event store: migrations, chronid's snapshotting store behind cqrs-es's
 //! `EventStore` trait, and the command executor that retries conflicts.
 
+mod cache;
 mod event_store;
 mod executor;
 mod migrate;
+mod wakeup;
 
 pub use event_store::{CommittedEvent, LoadedAggregate, PgEventStore, DEFAULT_SNAPSHOT_EVERY};
-pub use executor::{CommandError, CommandExecutor, Committed};
+pub use executor::{CommandError, CommandExecutor, Committed, GuardError};
+pub use wakeup::{CommitNotifier, EVENTS_CHANNEL};
 pub use migrate::migrate;

@@ -1,1 +1,308 @@
-fn main() {}
+//! `chronid-bench SCENARIO [--quick]`: measures a figure against a reference taken in the same
+//! run on the same machine, and prints one JSON line per figure. Machines here are shared and
+//! noisy, so the ratio is what to compare.
+//!
+//! - `write`: profile updates per second through HTTP at 1 and 32 clients, beside single-row
+//!   INSERT transactions per second into a scratch table at the same concurrency.
+//! - `relay`: events per second the relay publishes from a backlog, beside publishing the same
+//!   messages straight to JetStream with pipelined, awaited acks.
+//! - `load`: time to load a user with 10 and with 10,000 events.
+
+// Benchmarks read the real clock and draw real ids: the determinism rule is for the domain.
+#![allow(clippy::disallowed_methods)]
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use chronid_adapters::nats::{ensure_stream, StreamConfig};
+use chronid_adapters::relay::{Relay, RelayOptions};
+use chronid_domain::metadata::RequestFacts;
+use chronid_domain::user::{User, UserEvent};
+use chronid_tests::server::{spawn_app, TestApp};
+use chronid_tests::{insert_rounds, read_raw_stream_messages, wait_until, TestEnv};
+use clap::{Parser, ValueEnum};
+use cqrs_es::Aggregate;
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Scenario {
+    Write,
+    Relay,
+    Load,
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "chronid-bench", about = "Measure chronid against same-run references")]
+struct Args {
+    scenario: Scenario,
+    /// A smaller, faster run.
+    #[arg(long)]
+    quick: bool,
+}
+
+struct Figure<'a> {
+    scenario: &'a str,
+    figure: &'a str,
+    params: serde_json::Value,
+    value: f64,
+    unit: &'a str,
+    reference: &'a str,
+    reference_value: f64,
+}
+
+fn print(f: Figure<'_>) {
+    let ratio = if f.reference_value > 0.0 { f.value / f.reference_value } else { 0.0 };
+    let line = json!({
+        "scenario": f.scenario, "figure": f.figure, "params": f.params,
+        "value": (f.value * 100.0).round() / 100.0, "unit": f.unit,
+        "reference": f.reference, "reference_value": (f.reference_value * 100.0).round() / 100.0,
+        "ratio": (ratio * 1000.0).round() / 1000.0,
+    });
+    println!("{line}");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let env = TestEnv::new().await?;
+    let result = match args.scenario {
+        Scenario::Write => write(&env, args.quick).await,
+        Scenario::Relay => relay(&env, args.quick).await,
+        Scenario::Load => load(&env, args.quick).await,
+    };
+    env.cleanup().await?;
+    result
+}
+
+/// Runs `clients` loops of `op` for `duration`; returns completed operations per second.
+async fn rate<F, Fut>(clients: usize, duration: Duration, op: F) -> anyhow::Result<f64>
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let op = Arc::new(op);
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (op, done, stop) = (op.clone(), done.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                op(client, i).await?;
+                done.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
+}
+
+async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
+    let app = Arc::new(spawn_app(env).await?);
+    let duration = Duration::from_secs(if quick { 3 } else { 10 });
+    sqlx::query("CREATE TABLE bench_scratch (id bigserial PRIMARY KEY, body text NOT NULL)")
+        .execute(&env.pool)
+        .await?;
+    let mut users = Vec::new();
+    for i in 0..32 {
+        let r = app
+            .http
+            .post(app.url("/users"))
+            .bearer_auth(&app.api_key)
+            .json(&json!({ "email": format!("bench{i}@acme.test") }))
+            .send()
+            .await?;
+        let body: serde_json::Value = r.json().await?;
+        users.push(body["id"].as_str().context("user id")?.to_string());
+    }
+    let users = Arc::new(users);
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    for clients in [1usize, 32] {
+        // Warm up both paths briefly.
+        let _ = patch_rate(&app, &http, &users, clients, Duration::from_millis(500)).await?;
+        let commands = patch_rate(&app, &http, &users, clients, duration).await?;
+        let pool = env.pool.clone();
+        let inserts = rate(clients, duration, move |client, i| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query("INSERT INTO bench_scratch (body) VALUES ($1)")
+                    .bind(format!("{client}-{i}"))
+                    .execute(&pool)
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        print(Figure {
+            scenario: "write",
+            figure: "commands_per_s",
+            params: json!({ "clients": clients, "command": "PATCH user (profile)" }),
+            value: commands,
+            unit: "1/s",
+            reference: "insert_tx_per_s",
+            reference_value: inserts,
+        });
+    }
+    Ok(())
+}
+
+async fn patch_rate(
+    app: &Arc<TestApp>,
+    http: &reqwest::Client,
+    users: &Arc<Vec<String>>,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    let (app, http, users) = (app.clone(), http.clone(), users.clone());
+    // Every request sets a name never used before, so every one is a real change.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    rate(clients, duration, move |client, _| {
+        let url = app.url(&format!("/users/{}", users[client]));
+        let name = format!("Name{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        let req = http
+            .patch(url)
+            .bearer_auth(&app.api_key)
+            .json(&json!({ "first_name": name }));
+        async move {
+            let r = req.send().await?;
+            if r.status() != 200 {
+                bail!("PATCH answered {}: {}", r.status(), r.text().await.unwrap_or_default());
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+async fn relay(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
+    let total: i64 = if quick { 10_000 } else { 100_000 };
+    let aggregates: Vec<Uuid> = (0..1000).map(|_| Uuid::now_v7()).collect();
+    insert_rounds(&env.pool, Uuid::now_v7(), &aggregates, 1, total / 1000).await?;
+
+    let relay = Relay::new(env.pool.clone(), env.js.clone(), env.stream.clone(), RelayOptions::default());
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let start = Instant::now();
+    let task = tokio::spawn(relay.run(rx));
+    wait_until("the backlog published", Duration::from_secs(600), || async {
+        Ok(env.stream_len().await? >= total as u64)
+    })
+    .await?;
+    let relay_rate = total as f64 / start.elapsed().as_secs_f64();
+    let _ = stop.send(true);
+    task.await??;
+
+    // The reference: the same messages, published straight to a second stream.
+    let messages = read_raw_stream_messages(&env.js, &env.stream.stream).await?;
+    let direct = StreamConfig {
+        stream: format!("{}_DIRECT", env.stream.stream),
+        subject_prefix: format!("{}.direct", env.stream.subject_prefix),
+        ..env.stream.clone()
+    };
+    ensure_stream(&env.js, &direct).await?;
+    let start = Instant::now();
+    for chunk in messages.chunks(1000) {
+        let mut acks = Vec::with_capacity(chunk.len());
+        for m in chunk {
+            let subject = m.subject.replacen(&env.stream.subject_prefix, &direct.subject_prefix, 1);
+            acks.push(
+                env.js
+                    .publish_with_headers(subject, m.headers.clone(), m.payload.clone().into())
+                    .await?,
+            );
+        }
+        for ack in acks {
+            ack.await?;
+        }
+    }
+    let direct_rate = messages.len() as f64 / start.elapsed().as_secs_f64();
+    let _ = env.js.delete_stream(&direct.stream).await;
+    print(Figure {
+        scenario: "relay",
+        figure: "events_per_s",
+        params: json!({ "backlog": total }),
+        value: relay_rate,
+        unit: "1/s",
+        reference: "direct_jetstream_publish_per_s",
+        reference_value: direct_rate,
+    });
+    Ok(())
+}
+
+async fn load(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
+    let app = spawn_app(env).await?;
+    let exec = app.app.executor();
+    let store = exec.store::<User>();
+    let mut ids = Vec::new();
+    for (n, email) in [(10usize, "ten@acme.test"), (10_000, "tenk@acme.test")] {
+        let r = app
+            .http
+            .post(app.url("/users"))
+            .bearer_auth(&app.api_key)
+            .json(&json!({ "email": email }))
+            .send()
+            .await?;
+        let body: serde_json::Value = r.json().await?;
+        let id = body["id"].as_str().context("user id")?.to_string();
+        // Grow the history to n events in batches, through the store's own append.
+        let team = Uuid::now_v7();
+        let mut written = 1;
+        while written < n {
+            let batch = (n - written).min(100);
+            let mut context = store.load(&id).await?;
+            let events: Vec<UserEvent> = (0..batch)
+                .map(|i| {
+                    if (written + i) % 2 == 1 {
+                        UserEvent::UserAddedToTeam { team_id: team, via_sso: false }
+                    } else {
+                        UserEvent::UserRemovedFromTeam { team_id: team, via_sso: false }
+                    }
+                })
+                .collect();
+            for e in &events {
+                context.aggregate.apply(e.clone());
+            }
+            store
+                .append(&events, &context, &RequestFacts::system().to_metadata(chrono::Utc::now()))
+                .await?;
+            written += batch;
+        }
+        ids.push((n, id));
+    }
+    let rounds = if quick { 300 } else { 2000 };
+    let mut times: Vec<(usize, Vec<f64>)> = ids.iter().map(|(n, _)| (*n, Vec::new())).collect();
+    for _ in 0..rounds {
+        for (k, (_, id)) in ids.iter().enumerate() {
+            let start = Instant::now();
+            let loaded = store.load(id).await?;
+            times[k].1.push(start.elapsed().as_secs_f64() * 1000.0);
+            std::hint::black_box(loaded.current_sequence);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let t10 = median(&mut times[0].1);
+    let t10k = median(&mut times[1].1);
+    print(Figure {
+        scenario: "load",
+        figure: "load_user_ms_p50",
+        params: json!({ "events": 10_000, "rounds": rounds }),
+        value: t10k,
+        unit: "ms",
+        reference: "load_user_with_10_events_ms_p50",
+        reference_value: t10,
+    });
+    Ok(())
+}

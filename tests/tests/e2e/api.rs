@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{event_count, reply, spawn_app};
+use crate::support::{event_count, reply, spawn_app, Calls};
 use chronid_domain::user::User;
 use chronid_tests::TestEnv;
 
@@ -29,60 +29,132 @@ async fn bad_input_gets_problem_json_and_appends_nothing() {
     r.assert_problem(400, "REQ-MALFORMED-JSON");
 
     // Not JSON at all.
-    let r = reply(app.http.post(app.url("/users")).bearer_auth(&app.api_key).body("email=x").send().await.unwrap()).await;
+    let r = reply(
+        app.http
+            .post(app.url("/users"))
+            .bearer_auth(&app.api_key)
+            .body("email=x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     r.assert_problem(415, "REQ-UNSUPPORTED-MEDIA-TYPE");
 
     // Unknown field.
-    let r = app.call(Method::POST, "/users", Some(json!({"email": "a@acme.test", "nickname": "x"}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "a@acme.test", "nickname": "x"})),
+        )
+        .await;
     r.assert_problem(400, "REQ-INVALID-BODY");
-    assert!(r.body["detail"].as_str().unwrap().contains("nickname"), "{r:?}");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("nickname"),
+        "{r:?}"
+    );
 
     // Wrong type.
-    let r = app.call(Method::POST, "/users", Some(json!({"email": 42}))).await;
+    let r = app
+        .call(Method::POST, "/users", Some(json!({"email": 42})))
+        .await;
     r.assert_problem(400, "REQ-INVALID-BODY");
 
     // Invalid email.
-    let r = app.call(Method::POST, "/users", Some(json!({"email": "not-an-email"}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "not-an-email"})),
+        )
+        .await;
     r.assert_problem(400, "VALIDATION");
     assert_eq!(r.body["field"], "email");
 
     // Invalid role.
-    let r = app.call(Method::POST, "/users", Some(json!({"email": "b@acme.test", "roles": ["Root"]}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "b@acme.test", "roles": ["Root"]})),
+        )
+        .await;
     r.assert_problem(400, "VALIDATION");
     assert_eq!(r.body["field"], "roles");
 
     // Policy values out of range, each field.
     for (body, field) in [
-        (json!({"max_login_attempts": 0, "two_factor": "off"}), "max_login_attempts"),
-        (json!({"max_login_attempts": 101, "two_factor": "off"}), "max_login_attempts"),
-        (json!({"max_login_attempts": 5, "two_factor": "off", "max_inactivity_days": 14}), "max_inactivity_days"),
-        (json!({"max_login_attempts": 5, "two_factor": "off", "max_inactivity_days": 366}), "max_inactivity_days"),
-        (json!({"max_login_attempts": 5, "two_factor": "off", "password_validity_days": 0}), "password_validity_days"),
-        (json!({"max_login_attempts": 5, "two_factor": "sometimes"}), "two_factor"),
+        (
+            json!({"max_login_attempts": 0, "two_factor": "off"}),
+            "max_login_attempts",
+        ),
+        (
+            json!({"max_login_attempts": 101, "two_factor": "off"}),
+            "max_login_attempts",
+        ),
+        (
+            json!({"max_login_attempts": 5, "two_factor": "off", "max_inactivity_days": 14}),
+            "max_inactivity_days",
+        ),
+        (
+            json!({"max_login_attempts": 5, "two_factor": "off", "max_inactivity_days": 366}),
+            "max_inactivity_days",
+        ),
+        (
+            json!({"max_login_attempts": 5, "two_factor": "off", "password_validity_days": 0}),
+            "password_validity_days",
+        ),
+        (
+            json!({"max_login_attempts": 5, "two_factor": "sometimes"}),
+            "two_factor",
+        ),
     ] {
         let r = app.call(Method::PUT, "/security-policy", Some(body)).await;
         r.assert_problem(400, "VALIDATION");
         assert_eq!(r.body["field"], field, "{r:?}");
     }
     // Missing required field.
-    let r = app.call(Method::PUT, "/security-policy", Some(json!({"two_factor": "off"}))).await;
+    let r = app
+        .call(
+            Method::PUT,
+            "/security-policy",
+            Some(json!({"two_factor": "off"})),
+        )
+        .await;
     r.assert_problem(400, "REQ-INVALID-BODY");
 
     // Login options that leave no way in.
     let r = app
-        .call(Method::PUT, "/login-options", Some(json!({"password": false, "google": false, "github": false, "sso": false})))
+        .call(
+            Method::PUT,
+            "/login-options",
+            Some(json!({"password": false, "google": false, "github": false, "sso": false})),
+        )
         .await;
     r.assert_problem(400, "VALIDATION");
 
     // Malformed path id.
-    let r = app.call(Method::POST, "/users/not-a-uuid/disable", None).await;
+    let r = app
+        .call(Method::POST, "/users/not-a-uuid/disable", None)
+        .await;
     r.assert_problem(400, "REQ-INVALID-PATH");
 
     // Unknown user.
-    let r = app.call(Method::POST, &format!("/users/{}/disable", uuid::Uuid::nil()), None).await;
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/users/{}/disable", uuid::Uuid::nil()),
+            None,
+        )
+        .await;
     r.assert_problem(404, "USR-NOT-FOUND");
 
-    assert_eq!(event_count(&env).await, before, "a refused request appended events");
+    assert_eq!(
+        event_count(&env).await,
+        before,
+        "a refused request appended events"
+    );
     drop(app);
     env.cleanup().await.unwrap();
 }
@@ -94,62 +166,138 @@ async fn credentials_and_roles_are_enforced_and_refusals_append_nothing() {
     let body = json!({"email": "c@acme.test"});
 
     // No credentials.
-    let r = reply(app.http.post(app.url("/users")).json(&body).send().await.unwrap()).await;
+    let r = reply(
+        app.http
+            .post(app.url("/users"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     r.assert_problem(401, "AUTH-MISSING");
     // Garbage key.
-    let r = app.call_as("chronid_nope", Method::POST, "/users", Some(body.clone())).await;
+    let r = app
+        .call_as("chronid_nope", Method::POST, "/users", Some(body.clone()))
+        .await;
     r.assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     // A well-formed key with a wrong secret.
     let forged = format!("{}x", &app.api_key[..app.api_key.len() - 1]);
-    let r = app.call_as(&forged, Method::POST, "/users", Some(body.clone())).await;
+    let r = app
+        .call_as(&forged, Method::POST, "/users", Some(body.clone()))
+        .await;
     r.assert_problem(401, "AUTH-INVALID-CREDENTIALS");
 
     // A key with the AccountAdmin role only may manage users but not account settings.
-    let r = app.call(Method::POST, "/api-keys", Some(json!({"name": "ops", "roles": ["AccountAdmin"]}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api-keys",
+            Some(json!({"name": "ops", "roles": ["AccountAdmin"]})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{r:?}");
     let admin_key = r.body["key"].as_str().unwrap().to_string();
     let admin_key_id = r.body["id"].as_str().unwrap().to_string();
-    let r = app.call(Method::POST, "/api-keys", Some(json!({"name": "member", "roles": []}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api-keys",
+            Some(json!({"name": "member", "roles": []})),
+        )
+        .await;
     let member_key = r.body["key"].as_str().unwrap().to_string();
 
     let before = event_count(&env).await;
     let r = app
-        .call_as(&admin_key, Method::PUT, "/security-policy", Some(json!({"max_login_attempts": 5, "two_factor": "off"})))
+        .call_as(
+            &admin_key,
+            Method::PUT,
+            "/security-policy",
+            Some(json!({"max_login_attempts": 5, "two_factor": "off"})),
+        )
         .await;
-    r.assert_problem(403, "AUTH-FORBIDDEN");
-    let r = app.call_as(&admin_key, Method::POST, "/api-keys", Some(json!({"name": "more"}))).await;
     r.assert_problem(403, "AUTH-FORBIDDEN");
     let r = app
-        .call_as(&admin_key, Method::POST, "/users", Some(json!({"email": "m@acme.test", "roles": ["AccountManager"]})))
+        .call_as(
+            &admin_key,
+            Method::POST,
+            "/api-keys",
+            Some(json!({"name": "more"})),
+        )
         .await;
     r.assert_problem(403, "AUTH-FORBIDDEN");
-    let r = app.call_as(&member_key, Method::POST, "/users", Some(body.clone())).await;
+    let r = app
+        .call_as(
+            &admin_key,
+            Method::POST,
+            "/users",
+            Some(json!({"email": "m@acme.test", "roles": ["AccountManager"]})),
+        )
+        .await;
+    r.assert_problem(403, "AUTH-FORBIDDEN");
+    let r = app
+        .call_as(&member_key, Method::POST, "/users", Some(body.clone()))
+        .await;
     r.assert_problem(403, "AUTH-FORBIDDEN");
     assert_eq!(event_count(&env).await, before);
 
     // Another account's id in the path.
     let other = format!("{}/v1/accounts/{}/users", app.base, uuid::Uuid::nil());
-    let r = reply(app.http.post(other).bearer_auth(&app.api_key).json(&body).send().await.unwrap()).await;
+    let r = reply(
+        app.http
+            .post(other)
+            .bearer_auth(&app.api_key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     r.assert_problem(403, "AUTH-FORBIDDEN");
 
     // The AccountAdmin key works for users...
-    let r = app.call_as(&admin_key, Method::POST, "/users", Some(body.clone())).await;
+    let r = app
+        .call_as(&admin_key, Method::POST, "/users", Some(body.clone()))
+        .await;
     assert_eq!(r.status, 201, "{r:?}");
     // ...until revoked; then it is refused at once.
-    let r = app.call(Method::DELETE, &format!("/api-keys/{admin_key_id}"), None).await;
+    let r = app
+        .call(Method::DELETE, &format!("/api-keys/{admin_key_id}"), None)
+        .await;
     assert_eq!(r.status, 200, "{r:?}");
     let before = event_count(&env).await;
-    let r = app.call_as(&admin_key, Method::POST, "/users", Some(json!({"email": "d@acme.test"}))).await;
+    let r = app
+        .call_as(
+            &admin_key,
+            Method::POST,
+            "/users",
+            Some(json!({"email": "d@acme.test"})),
+        )
+        .await;
     r.assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     assert_eq!(event_count(&env).await, before);
 
     // An expired key is refused too.
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
-    let r = app.call(Method::POST, "/api-keys", Some(json!({"name": "brief", "valid_until": soon}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api-keys",
+            Some(json!({"name": "brief", "valid_until": soon})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{r:?}");
     let brief = r.body["key"].as_str().unwrap().to_string();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let r = app.call_as(&brief, Method::POST, "/users", Some(json!({"email": "e@acme.test"}))).await;
+    let r = app
+        .call_as(
+            &brief,
+            Method::POST,
+            "/users",
+            Some(json!({"email": "e@acme.test"})),
+        )
+        .await;
     r.assert_problem(401, "AUTH-INVALID-CREDENTIALS");
 
     drop(app);
@@ -160,7 +308,13 @@ async fn credentials_and_roles_are_enforced_and_refusals_append_nothing() {
 async fn fifty_concurrent_registrations_of_one_email_yield_exactly_one_user() {
     let env = TestEnv::new().await.unwrap();
     let app = spawn_app(&env).await;
-    let variants = ["Same@Acme.test", "same@acme.test", "SAME@ACME.TEST", "sAmE@aCmE.tEsT", "same@ACME.test"];
+    let variants = [
+        "Same@Acme.test",
+        "same@acme.test",
+        "SAME@ACME.TEST",
+        "sAmE@aCmE.tEsT",
+        "same@ACME.test",
+    ];
     let mut tasks = Vec::new();
     for i in 0..50 {
         let email = variants[i % variants.len()];
@@ -169,7 +323,9 @@ async fn fifty_concurrent_registrations_of_one_email_yield_exactly_one_user() {
             .post(app.url("/users"))
             .bearer_auth(&app.api_key)
             .json(&json!({"email": email}));
-        tasks.push(tokio::spawn(async move { reply(req.send().await.unwrap()).await }));
+        tasks.push(tokio::spawn(async move {
+            reply(req.send().await.unwrap()).await
+        }));
     }
     let mut created = 0;
     for t in tasks {
@@ -189,12 +345,33 @@ async fn fifty_concurrent_registrations_of_one_email_yield_exactly_one_user() {
     .unwrap();
     assert_eq!(registered, 1);
     // Usernames are unique in the same way, and a failed username releases the email.
-    let r = app.call(Method::POST, "/users", Some(json!({"email": "u1@acme.test", "username": "Ana"}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "u1@acme.test", "username": "Ana"})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{r:?}");
-    let r = app.call(Method::POST, "/users", Some(json!({"email": "u2@acme.test", "username": "ana"}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "u2@acme.test", "username": "ana"})),
+        )
+        .await;
     r.assert_problem(409, "USR-USERNAME-TAKEN");
-    let r = app.call(Method::POST, "/users", Some(json!({"email": "u2@acme.test", "username": "bea"}))).await;
-    assert_eq!(r.status, 201, "the email of a refused registration stayed reserved: {r:?}");
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "u2@acme.test", "username": "bea"})),
+        )
+        .await;
+    assert_eq!(
+        r.status, 201,
+        "the email of a refused registration stayed reserved: {r:?}"
+    );
     drop(app);
     env.cleanup().await.unwrap();
 }
@@ -206,7 +383,13 @@ async fn concurrent_commands_on_one_user_all_take_effect_or_report_conflict() {
     let user = app.create_user("busy@acme.test").await;
     let mut teams = Vec::new();
     for i in 0..24 {
-        let r = app.call(Method::POST, "/teams", Some(json!({"name": format!("team {i}")}))).await;
+        let r = app
+            .call(
+                Method::POST,
+                "/teams",
+                Some(json!({"name": format!("team {i}")})),
+            )
+            .await;
         assert_eq!(r.status, 201, "{r:?}");
         teams.push(r.body["id"].as_str().unwrap().to_string());
     }
@@ -217,14 +400,18 @@ async fn concurrent_commands_on_one_user_all_take_effect_or_report_conflict() {
             .http
             .put(app.url(&format!("/teams/{team}/members/{user}")))
             .bearer_auth(&app.api_key);
-        tasks.push(tokio::spawn(async move { reply(req.send().await.unwrap()).await }));
+        tasks.push(tokio::spawn(async move {
+            reply(req.send().await.unwrap()).await
+        }));
     }
     let req = app
         .http
         .patch(app.url(&format!("/users/{user}")))
         .bearer_auth(&app.api_key)
         .json(&json!({"first_name": "Busy", "roles": ["AccountAdmin"]}));
-    tasks.push(tokio::spawn(async move { reply(req.send().await.unwrap()).await }));
+    tasks.push(tokio::spawn(async move {
+        reply(req.send().await.unwrap()).await
+    }));
     let mut accepted = 0;
     for t in tasks {
         let r = t.await.unwrap();
@@ -234,12 +421,23 @@ async fn concurrent_commands_on_one_user_all_take_effect_or_report_conflict() {
             r.assert_problem(409, "CONFLICT-RETRY");
         }
     }
-    let (state, sequence) = app.app.executor().load::<User>(&user.to_string()).await.unwrap();
+    let (state, sequence) = app
+        .app
+        .executor()
+        .load::<User>(&user.to_string())
+        .await
+        .unwrap();
     // Every accepted command is in the state; the sequence has no gaps.
-    let in_teams = teams.iter().filter(|t| state.teams.contains_key(&t.parse().unwrap())).count();
+    let in_teams = teams
+        .iter()
+        .filter(|t| state.teams.contains_key(&t.parse().unwrap()))
+        .count();
     let profile = usize::from(state.first_name.is_some());
     assert_eq!(in_teams + profile, accepted, "accepted commands lost");
-    assert!(accepted >= 20, "too many conflicts: only {accepted} of 25 accepted");
+    assert!(
+        accepted >= 20,
+        "too many conflicts: only {accepted} of 25 accepted"
+    );
     let sequences: Vec<i64> = sqlx::query_scalar("SELECT sequence FROM events WHERE aggregate_type = 'user' AND aggregate_id = $1 ORDER BY sequence")
         .bind(user.to_string())
         .fetch_all(&env.pool)
@@ -254,16 +452,45 @@ async fn concurrent_commands_on_one_user_all_take_effect_or_report_conflict() {
 async fn openapi_health_and_ready_answer() {
     let env = TestEnv::new().await.unwrap();
     let app = spawn_app(&env).await;
-    let doc: serde_json::Value = app.http.get(format!("{}/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value = app
+        .http
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["paths"]["/v1/accounts/{account}/users"]["post"].is_object());
     assert!(doc["paths"]["/v1/accounts/{account}/security-policy"]["put"].is_object());
-    let r = reply(app.http.get(format!("{}/health", app.base)).send().await.unwrap()).await;
+    let r = reply(
+        app.http
+            .get(format!("{}/health", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.status, 200);
-    let r = reply(app.http.get(format!("{}/ready", app.base)).send().await.unwrap()).await;
+    let r = reply(
+        app.http
+            .get(format!("{}/ready", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["postgres"], "ok");
     assert_eq!(r.body["nats"], "ok");
-    let r = reply(app.http.get(format!("{}/nope", app.base)).send().await.unwrap()).await;
+    let r = reply(
+        app.http
+            .get(format!("{}/nope", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     r.assert_problem(404, "REQ-NOT-FOUND");
     drop(app);
     env.cleanup().await.unwrap();

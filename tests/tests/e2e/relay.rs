@@ -41,7 +41,12 @@ struct RelayTask {
 }
 
 impl RelayTask {
-    fn spawn(pool: &PgPool, js: &jetstream::Context, stream: &StreamConfig, opts: RelayOptions) -> Self {
+    fn spawn(
+        pool: &PgPool,
+        js: &jetstream::Context,
+        stream: &StreamConfig,
+        opts: RelayOptions,
+    ) -> Self {
         let relay = Relay::new(pool.clone(), js.clone(), stream.clone(), opts);
         let stats = relay.stats();
         let (shutdown, rx) = watch::channel(false);
@@ -89,9 +94,16 @@ fn assert_exactly_once_in_order(messages: &[(HeaderMap, PublicEnvelope)], expect
     let ids: Vec<String> = messages.iter().map(|(h, _)| msg_id_of(h)).collect();
     let mut seen = HashSet::new();
     let dups: Vec<&String> = ids.iter().filter(|id| !seen.insert(*id)).collect();
-    assert!(dups.is_empty(), "published more than once: {:?}", &dups[..dups.len().min(10)]);
+    assert!(
+        dups.is_empty(),
+        "published more than once: {:?}",
+        &dups[..dups.len().min(10)]
+    );
     let expected_set: HashSet<&String> = expected.iter().collect();
-    let missing: Vec<&&String> = expected_set.iter().filter(|id| !seen.contains(**id)).collect();
+    let missing: Vec<&&String> = expected_set
+        .iter()
+        .filter(|id| !seen.contains(**id))
+        .collect();
     assert!(
         missing.is_empty(),
         "{} events never published, e.g. {:?}",
@@ -103,7 +115,10 @@ fn assert_exactly_once_in_order(messages: &[(HeaderMap, PublicEnvelope)], expect
 
     let order: Vec<String> = messages
         .iter()
-        .map(|(h, e)| format!("{}@{}", msg_id_of(h), e.position))
+        .map(|(h, e)| {
+            let tx = h.get(HEADER_TX_ID).map(|v| v.as_str().to_string());
+            format!("{}@{}/tx{}", msg_id_of(h), e.position, tx.unwrap_or_default())
+        })
         .collect();
     let mut last: HashMap<(String, Uuid), i64> = HashMap::new();
     for (_, e) in messages {
@@ -118,11 +133,20 @@ fn assert_exactly_once_in_order(messages: &[(HeaderMap, PublicEnvelope)], expect
             );
         }
     }
-    assert_eq!(ids, expected, "stream order differs from commit order");
+    assert_eq!(
+        ids, expected,
+        "stream order differs from commit order; stream: {order:?}"
+    );
 }
 
 /// Waits until `stats` reports the newest event published and the stream holds `count` messages.
-async fn wait_published(js: &jetstream::Context, stream: &str, pool: &PgPool, stats: &RelayStats, count: u64) {
+async fn wait_published(
+    js: &jetstream::Context,
+    stream: &str,
+    pool: &PgPool,
+    stats: &RelayStats,
+    count: u64,
+) {
     let max: i64 = sqlx::query_scalar(
         "SELECT coalesce(max(global_seq), -1) FROM events WHERE aggregate_type <> 'reservation'",
     )
@@ -152,9 +176,12 @@ async fn relay_never_skips_a_transaction_that_commits_late() {
     let mut a = env.pool.begin().await.unwrap();
     let a_event = TestEvent::new(account, "user", user, 2, "UserRenamed", json!({"n": 2}));
     insert_event(&mut *a, &a_event).await.unwrap();
-    insert_event(&env.pool, &TestEvent::new(account, "user", user, 3, "UserRenamed", json!({"n": 3})))
-        .await
-        .unwrap();
+    insert_event(
+        &env.pool,
+        &TestEvent::new(account, "user", user, 3, "UserRenamed", json!({"n": 3})),
+    )
+    .await
+    .unwrap();
     for _ in 0..2 {
         let other = TestEvent::new(account, "device", new_uuid(), 1, "DeviceTrusted", json!({}));
         insert_event(&env.pool, &other).await.unwrap();
@@ -164,9 +191,11 @@ async fn relay_never_skips_a_transaction_that_commits_late() {
     // back everything behind A's open transaction.
     let polls = relay.stats.polls();
     let stats = &relay.stats;
-    wait_until("three relay polls", WAIT, || async move { Ok(stats.polls() >= polls + 3) })
-        .await
-        .unwrap();
+    wait_until("three relay polls", WAIT, || async move {
+        Ok(stats.polls() >= polls + 3)
+    })
+    .await
+    .unwrap();
     assert_eq!(
         env.stream_len().await.unwrap(),
         1,
@@ -174,10 +203,31 @@ async fn relay_never_skips_a_transaction_that_commits_late() {
     );
 
     a.commit().await.unwrap();
+    let tx_of = |seq: i64| {
+        sqlx::query_scalar::<_, String>(
+            "SELECT tx_id::text FROM events WHERE aggregate_id = $1 AND sequence = $2",
+        )
+        .bind(user.to_string())
+        .bind(seq)
+        .fetch_one(&env.pool)
+    };
+    let (a_tx, b_tx): (u64, u64) = (
+        tx_of(2).await.unwrap().parse().unwrap(),
+        tx_of(3).await.unwrap().parse().unwrap(),
+    );
+    assert!(
+        a_tx < b_tx,
+        "premise: A's transaction id {a_tx} precedes B's {b_tx}"
+    );
     wait_published(&env.js, &env.stream.stream, &env.pool, &relay.stats, 5).await;
-    let messages = read_all_stream_messages(&env.js, &env.stream.stream).await.unwrap();
+    let messages = read_all_stream_messages(&env.js, &env.stream.stream)
+        .await
+        .unwrap();
     assert_exactly_once_in_order(&messages, &expected_order(&env.pool).await);
-    assert_eq!(messages[1].1.sequence, 2, "A's event comes right after the first one");
+    assert_eq!(
+        messages[1].1.sequence, 2,
+        "A's event comes right after the first one"
+    );
 
     relay.stop().await;
     env.cleanup().await.unwrap();
@@ -188,7 +238,9 @@ async fn relay_killed_mid_batch_resumes_without_loss_or_duplicates() {
     let env = TestEnv::new().await.unwrap();
     let account = new_uuid();
     let aggregates: Vec<Uuid> = (0..100).map(|_| new_uuid()).collect();
-    let total = insert_rounds(&env.pool, account, &aggregates, 1, 50).await.unwrap();
+    let total = insert_rounds(&env.pool, account, &aggregates, 1, 50)
+        .await
+        .unwrap();
     assert_eq!(total, 5000);
 
     // The first relay has its own connection, so killing it is like killing its process.
@@ -201,7 +253,10 @@ async fn relay_killed_mid_batch_resumes_without_loss_or_duplicates() {
     let mut seen = 0;
     let deadline = tokio::time::Instant::now() + WAIT;
     while seen == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the first relay published nothing in 30 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first relay published nothing in 30 s"
+        );
         seen = stream_len(js, name).await.unwrap();
     }
     first.handle.abort();
@@ -211,7 +266,10 @@ async fn relay_killed_mid_batch_resumes_without_loss_or_duplicates() {
         "the first relay published all {total} events before it could be killed; raise the backlog"
     );
     let at_kill = stream_len(js, name).await.unwrap();
-    assert!(at_kill < total, "kill came too late ({at_kill} of {total} published)");
+    assert!(
+        at_kill < total,
+        "kill came too late ({at_kill} of {total} published)"
+    );
 
     let second = RelayTask::spawn(&env.pool, &env.js, &env.stream, options(1000));
     wait_published(&env.js, name, &env.pool, &second.stats, total).await;
@@ -236,7 +294,9 @@ async fn relay_survives_a_nats_outage() {
     let aggregates: Vec<Uuid> = (0..20).map(|_| new_uuid()).collect();
 
     let relay = RelayTask::spawn(&env.pool, &js, &env.stream, options(50));
-    insert_rounds(&env.pool, account, &aggregates, 1, 5).await.unwrap();
+    insert_rounds(&env.pool, account, &aggregates, 1, 5)
+        .await
+        .unwrap();
     wait_published(&js, name, &env.pool, &relay.stats, 100).await;
 
     // Kill NATS with the relay busy: more events keep coming while it is down.
@@ -252,7 +312,9 @@ async fn relay_survives_a_nats_outage() {
     })
     .await
     .unwrap();
-    insert_rounds(&env.pool, account, &aggregates, 16, 5).await.unwrap();
+    insert_rounds(&env.pool, account, &aggregates, 16, 5)
+        .await
+        .unwrap();
 
     server.start().await.unwrap();
     wait_published(&js, name, &env.pool, &relay.stats, 400).await;
@@ -273,7 +335,9 @@ async fn only_one_of_two_relays_publishes_and_the_standby_takes_over() {
     let aggregates: Vec<Uuid> = (0..50).map(|_| new_uuid()).collect();
     let a = RelayTask::spawn(&env.pool, &env.js, &env.stream, options(100));
     let b = RelayTask::spawn(&env.pool, &env.js, &env.stream, options(100));
-    insert_rounds(&env.pool, account, &aggregates, 1, 10).await.unwrap();
+    insert_rounds(&env.pool, account, &aggregates, 1, 10)
+        .await
+        .unwrap();
 
     let (sa, sb) = (&a.stats, &b.stats);
     wait_until("one relay to publish everything", WAIT, || async move {
@@ -283,17 +347,23 @@ async fn only_one_of_two_relays_publishes_and_the_standby_takes_over() {
     .unwrap();
     assert_eq!(env.stream_len().await.unwrap(), 500);
     assert!(
-        (sa.published(), sb.published()) == (500, 0) || (sa.published(), sb.published()) == (0, 500),
+        (sa.published(), sb.published()) == (500, 0)
+            || (sa.published(), sb.published()) == (0, 500),
         "both relays published: {} and {}",
         sa.published(),
         sb.published()
     );
-    assert!(sa.is_active() != sb.is_active(), "exactly one relay is active");
+    assert!(
+        sa.is_active() != sb.is_active(),
+        "exactly one relay is active"
+    );
     let (active, standby) = if sa.is_active() { (a, b) } else { (b, a) };
 
     // The active one stops; the standby takes the lock and publishes the rest.
     active.stop().await;
-    insert_rounds(&env.pool, account, &aggregates, 11, 6).await.unwrap();
+    insert_rounds(&env.pool, account, &aggregates, 11, 6)
+        .await
+        .unwrap();
     wait_published(&env.js, name, &env.pool, &standby.stats, 800).await;
     let messages = read_all_stream_messages(&env.js, name).await.unwrap();
     assert_eq!(messages.len(), 800);
@@ -313,7 +383,14 @@ async fn relay_publishes_the_public_envelope_only() {
 
     // Reservations first: if the relay published them they would precede everything else.
     for value in ["email", "username"] {
-        let r = TestEvent::new(account, "reservation", user, 1, "ValueReserved", json!({"owner": user}));
+        let r = TestEvent::new(
+            account,
+            "reservation",
+            user,
+            1,
+            "ValueReserved",
+            json!({"owner": user}),
+        );
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                                  payload, metadata)
@@ -351,7 +428,14 @@ async fn relay_publishes_the_public_envelope_only() {
         json!({"totp": {"secret_sealed": "SECRET-THREE", "key_id": "k1"}}),
     );
     // A system event without actor id and without occurred_at (falls back to recorded_at).
-    let mut trusted = TestEvent::new(account, "device", device, 1, "DeviceTrusted", json!({"label": "laptop"}));
+    let mut trusted = TestEvent::new(
+        account,
+        "device",
+        device,
+        1,
+        "DeviceTrusted",
+        json!({"label": "laptop"}),
+    );
     trusted.metadata = json!({
         "event_id": new_uuid().to_string(),
         "account_id": account.to_string(),
@@ -364,7 +448,9 @@ async fn relay_publishes_the_public_envelope_only() {
 
     let relay = RelayTask::spawn(&env.pool, &env.js, &env.stream, options(1000));
     wait_published(&env.js, &env.stream.stream, &env.pool, &relay.stats, 4).await;
-    let raw = read_raw_stream_messages(&env.js, &env.stream.stream).await.unwrap();
+    let raw = read_raw_stream_messages(&env.js, &env.stream.stream)
+        .await
+        .unwrap();
     assert_eq!(raw.len(), 4, "reservations must not be published");
 
     let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, String)> = sqlx::query_as(
@@ -377,9 +463,15 @@ async fn relay_publishes_the_public_envelope_only() {
     for ((msg, event), (global_seq, recorded_at, tx_id)) in raw.iter().zip(&events).zip(&rows) {
         for secret in ["password_hash", "code_hash", "secret_sealed", "SECRET-"] {
             let bytes = String::from_utf8_lossy(&msg.payload);
-            assert!(!bytes.contains(secret), "{secret} published on {}", msg.subject);
             assert!(
-                msg.headers.iter().all(|(_, vs)| vs.iter().all(|v| !v.as_str().contains(secret))),
+                !bytes.contains(secret),
+                "{secret} published on {}",
+                msg.subject
+            );
+            assert!(
+                msg.headers
+                    .iter()
+                    .all(|(_, vs)| vs.iter().all(|v| !v.as_str().contains(secret))),
                 "{secret} in headers"
             );
         }
@@ -392,23 +484,56 @@ async fn relay_publishes_the_public_envelope_only() {
         );
         assert_eq!(
             msg.header("Nats-Msg-Id"),
-            Some(format!("{}:{}:{}", event.aggregate_type, event.aggregate_id, event.sequence).as_str())
+            Some(
+                format!(
+                    "{}:{}:{}",
+                    event.aggregate_type, event.aggregate_id, event.sequence
+                )
+                .as_str()
+            )
         );
-        assert_eq!(msg.header(HEADER_POSITION), Some(global_seq.to_string().as_str()));
+        assert_eq!(
+            msg.header(HEADER_POSITION),
+            Some(global_seq.to_string().as_str())
+        );
         assert_eq!(msg.header(HEADER_TX_ID), Some(tx_id.as_str()));
 
         let body: Value = serde_json::from_slice(&msg.payload).unwrap();
-        let mut keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         keys.sort_unstable();
         assert_eq!(
             keys,
             [
-                "account_id", "actor", "aggregate_id", "aggregate_type", "correlation_id", "data", "id",
-                "ip", "occurred_at", "position", "recorded_at", "sequence", "type", "user_agent", "version"
+                "account_id",
+                "actor",
+                "aggregate_id",
+                "aggregate_type",
+                "correlation_id",
+                "data",
+                "id",
+                "ip",
+                "occurred_at",
+                "position",
+                "recorded_at",
+                "sequence",
+                "type",
+                "user_agent",
+                "version"
             ]
         );
         let envelope: PublicEnvelope = serde_json::from_value(body).unwrap();
-        let meta = |k: &str| event.metadata.get(k).and_then(Value::as_str).map(str::to_owned);
+        let meta = |k: &str| {
+            event
+                .metadata
+                .get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         assert_eq!(envelope.id.to_string(), meta("event_id").unwrap());
         assert_eq!(envelope.event_type, event.event_type);
         assert_eq!(envelope.version, "1");
@@ -422,16 +547,29 @@ async fn relay_publishes_the_public_envelope_only() {
         assert_eq!(envelope.user_agent, meta("user_agent"));
         assert_eq!(envelope.correlation_id, meta("correlation_id"));
         match meta("occurred_at") {
-            Some(t) => assert_eq!(envelope.occurred_at, t.parse::<chrono::DateTime<chrono::Utc>>().unwrap()),
+            Some(t) => assert_eq!(
+                envelope.occurred_at,
+                t.parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+            ),
             None => assert_eq!(envelope.occurred_at, *recorded_at),
         }
         let actor_kind = ActorKind::parse(&meta("actor_kind").unwrap()).unwrap();
         let actor_id = meta("actor_id").map(|s| s.parse::<Uuid>().unwrap());
-        assert_eq!(envelope.actor, Actor { kind: actor_kind, id: actor_id });
+        assert_eq!(
+            envelope.actor,
+            Actor {
+                kind: actor_kind,
+                id: actor_id
+            }
+        );
     }
     let data: Vec<Value> = raw
         .iter()
-        .map(|m| serde_json::from_slice::<PublicEnvelope>(&m.payload).unwrap().data)
+        .map(|m| {
+            serde_json::from_slice::<PublicEnvelope>(&m.payload)
+                .unwrap()
+                .data
+        })
         .collect();
     assert_eq!(
         data,
@@ -442,6 +580,53 @@ async fn relay_publishes_the_public_envelope_only() {
             json!({"label": "laptop"}),
         ]
     );
+
+    relay.stop().await;
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_that_loses_its_lock_connection_waits_and_resumes() {
+    let env = TestEnv::new().await.unwrap();
+    let name = env.stream.stream.as_str();
+    let account = new_uuid();
+    let aggregates: Vec<Uuid> = (0..20).map(|_| new_uuid()).collect();
+    let relay = RelayTask::spawn(&env.pool, &env.js, &env.stream, options(100));
+    insert_rounds(&env.pool, account, &aggregates, 1, 5)
+        .await
+        .unwrap();
+    wait_published(&env.js, name, &env.pool, &relay.stats, 100).await;
+
+    // Kill the session that holds the advisory lock.
+    let errors = relay.stats.errors();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks
+          WHERE locktype = 'advisory' AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        killed,
+        vec![true],
+        "exactly one session holds the relay's lock"
+    );
+    let stats = &relay.stats;
+    wait_until("the relay to notice its lost lock", WAIT, || async move {
+        Ok(stats.errors() > errors)
+    })
+    .await
+    .unwrap();
+
+    insert_rounds(&env.pool, account, &aggregates, 6, 5)
+        .await
+        .unwrap();
+    wait_published(&env.js, name, &env.pool, &relay.stats, 200).await;
+    assert!(relay.stats.is_active());
+    let messages = read_all_stream_messages(&env.js, name).await.unwrap();
+    assert_eq!(messages.len(), 200);
+    assert_exactly_once_in_order(&messages, &expected_order(&env.pool).await);
 
     relay.stop().await;
     env.cleanup().await.unwrap();

@@ -3,21 +3,19 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use chronid_adapters::relay::{Relay, RelayOptions};
 use chronid_domain::device::{Device, DeviceCommand};
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::user::{
-    LoginMethod, PasswordChangeMethod, ResetInitiator, User, UserEvent,
-};
+use chronid_domain::user::{LoginMethod, PasswordChangeMethod, ResetInitiator, User, UserEvent};
 use chronid_domain::values::{StoredSecret, TwoFactorChannel};
 use chronid_tests::{read_raw_stream_messages, wait_until, TestEnv};
+use chrono::Utc;
 use cqrs_es::Aggregate;
 use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::spawn_app;
+use crate::support::{spawn_app, Calls};
 
 #[tokio::test]
 async fn no_published_message_contains_a_secret_or_its_hash() {
@@ -25,29 +23,70 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
     let app = spawn_app(&env).await;
     let password = "a-very-secret-password-123";
     let r = app
-        .call(Method::POST, "/users", Some(json!({"email": "sec@acme.test", "password": password})))
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "sec@acme.test", "password": password})),
+        )
         .await;
     assert_eq!(r.status, 201, "{r:?}");
     let user_id: Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
-    let r = app.call(Method::POST, "/api-keys", Some(json!({"name": "robot"}))).await;
+    let r = app
+        .call(Method::POST, "/api-keys", Some(json!({"name": "robot"})))
+        .await;
     let api_key = r.body["key"].as_str().unwrap().to_string();
 
     // The events whose commands come with the login issue, written through the store itself.
     let marker = |name: &str| format!("SECRET-{name}-{}", Uuid::now_v7().simple());
-    let secrets: Vec<String> = ["pw2", "reset", "session", "change", "code", "sealed", "totp", "totp2"]
-        .iter()
-        .map(|n| marker(n))
-        .collect();
+    let secrets: Vec<String> = [
+        "pw2", "reset", "session", "change", "code", "sealed", "totp", "totp2",
+    ]
+    .iter()
+    .map(|n| marker(n))
+    .collect();
     let s = |i: usize| StoredSecret(secrets[i].clone());
     let now = Utc::now();
     let events = vec![
-        UserEvent::PasswordChanged { password_hash: s(0), method: PasswordChangeMethod::SelfService, changed_at: now, expires_at: None },
-        UserEvent::PasswordResetRequested { request_id: Uuid::now_v7(), token_hash: s(1), initiated_by: ResetInitiator::Admin, expires_at: now },
-        UserEvent::LoginSucceeded { method: LoginMethod::Password, session_id: Uuid::now_v7(), session_token_hash: s(2), session_expires_at: now, device_id: None, at: now },
-        UserEvent::PasswordChangeRequired { change_id: Uuid::now_v7(), token_hash: s(3), expires_at: now },
-        UserEvent::TwoFactorChallengeIssued { challenge_id: Uuid::now_v7(), channel: TwoFactorChannel::Email, code_hash: Some(s(4)), code_sealed: Some(s(5)), device_id: None, expires_at: now, max_attempts: 5 },
-        UserEvent::TotpEnrolled { secret_sealed: s(6) },
-        UserEvent::TotpReset { secret_sealed: s(7) },
+        UserEvent::PasswordChanged {
+            password_hash: s(0),
+            method: PasswordChangeMethod::SelfService,
+            changed_at: now,
+            expires_at: None,
+        },
+        UserEvent::PasswordResetRequested {
+            request_id: Uuid::now_v7(),
+            token_hash: s(1),
+            initiated_by: ResetInitiator::Admin,
+            expires_at: now,
+        },
+        UserEvent::LoginSucceeded {
+            method: LoginMethod::Password,
+            session_id: Uuid::now_v7(),
+            session_token_hash: s(2),
+            session_expires_at: now,
+            device_id: None,
+            at: now,
+        },
+        UserEvent::PasswordChangeRequired {
+            change_id: Uuid::now_v7(),
+            token_hash: s(3),
+            expires_at: now,
+        },
+        UserEvent::TwoFactorChallengeIssued {
+            challenge_id: Uuid::now_v7(),
+            channel: TwoFactorChannel::Email,
+            code_hash: Some(s(4)),
+            code_sealed: Some(s(5)),
+            device_id: None,
+            expires_at: now,
+            max_attempts: 5,
+        },
+        UserEvent::TotpEnrolled {
+            secret_sealed: s(6),
+        },
+        UserEvent::TotpReset {
+            secret_sealed: s(7),
+        },
     ];
     let store = app.app.executor().store::<User>();
     let mut context = store.load(&user_id.to_string()).await.unwrap();
@@ -85,13 +124,23 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
     .fetch_all(&env.pool)
     .await
     .unwrap();
-    assert!(stored.len() >= 11, "expected every secret-bearing event in the store, got {}", stored.len());
+    assert!(
+        stored.len() >= 11,
+        "expected every secret-bearing event in the store, got {}",
+        stored.len()
+    );
 
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type <> 'reservation'")
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
-    let relay = Relay::new(env.pool.clone(), env.js.clone(), env.stream.clone(), RelayOptions::default());
+    let total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type <> 'reservation'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    let relay = Relay::new(
+        env.pool.clone(),
+        env.js.clone(),
+        env.stream.clone(),
+        RelayOptions::default(),
+    );
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(relay.run(rx));
     wait_until("every event published", Duration::from_secs(30), || async {
@@ -102,7 +151,9 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
     let _ = stop.send(true);
     let _ = task.await;
 
-    let messages = read_raw_stream_messages(&env.js, &env.stream.stream).await.unwrap();
+    let messages = read_raw_stream_messages(&env.js, &env.stream.stream)
+        .await
+        .unwrap();
     assert_eq!(messages.len() as i64, total);
     let api_secret = api_key.rsplit('_').next().unwrap().to_string();
     let mut needles: Vec<String> = stored;
@@ -111,10 +162,26 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
     for m in &messages {
         let text = String::from_utf8_lossy(&m.payload);
         for needle in &needles {
-            assert!(!text.contains(needle.as_str()), "published message {} holds a secret", m.subject);
+            assert!(
+                !text.contains(needle.as_str()),
+                "published message {} holds a secret",
+                m.subject
+            );
         }
-        for field in ["password_hash", "key_hash", "token_hash", "code_hash", "code_sealed", "secret_sealed", "session_token_hash"] {
-            assert!(!text.contains(field), "published message {} names {field}", m.subject);
+        for field in [
+            "password_hash",
+            "key_hash",
+            "token_hash",
+            "code_hash",
+            "code_sealed",
+            "secret_sealed",
+            "session_token_hash",
+        ] {
+            assert!(
+                !text.contains(field),
+                "published message {} names {field}",
+                m.subject
+            );
         }
         let headers = format!("{:?}", m.headers);
         for needle in &needles {

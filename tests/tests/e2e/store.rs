@@ -47,7 +47,9 @@ async fn snapshots_equal_a_full_replay_at_every_step() {
     let (user_id, account_id) = (Uuid::now_v7(), Uuid::now_v7());
     let id = user_id.to_string();
     let facts = RequestFacts::system();
-    exec.execute::<User>(&id, register(user_id, account_id), &facts).await.unwrap();
+    exec.execute::<User>(&id, register(user_id, account_id), &facts)
+        .await
+        .unwrap();
     for i in 0..40u32 {
         let command = if i % 7 == 6 {
             UserCommand::Unlock
@@ -63,14 +65,18 @@ async fn snapshots_equal_a_full_replay_at_every_step() {
         let store: PgEventStore<User> = exec.store();
         let loaded = store.load(&id).await.unwrap();
         let replayed = replay(store.load_events(&id).await.unwrap());
-        assert_eq!(loaded.aggregate, replayed, "snapshot state differs from replay after command {i}");
+        assert_eq!(
+            loaded.aggregate, replayed,
+            "snapshot state differs from replay after command {i}"
+        );
         assert!(loaded.current_sequence - loaded.snapshot_sequence < 3);
     }
-    let snapshots: i64 = sqlx::query_scalar("SELECT current_snapshot FROM snapshots WHERE aggregate_id = $1")
-        .bind(&id)
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
+    let snapshots: i64 =
+        sqlx::query_scalar("SELECT current_snapshot FROM snapshots WHERE aggregate_id = $1")
+            .bind(&id)
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
     assert!(snapshots > 5, "snapshots were not refreshed ({snapshots})");
     env.cleanup().await.unwrap();
 }
@@ -81,7 +87,9 @@ async fn an_unreadable_snapshot_falls_back_to_a_full_replay() {
     let exec = CommandExecutor::new(env.pool.clone(), test_services()).with_snapshot_every(1);
     let (user_id, account_id) = (Uuid::now_v7(), Uuid::now_v7());
     let id = user_id.to_string();
-    exec.execute::<User>(&id, register(user_id, account_id), &RequestFacts::system()).await.unwrap();
+    exec.execute::<User>(&id, register(user_id, account_id), &RequestFacts::system())
+        .await
+        .unwrap();
     sqlx::query("UPDATE snapshots SET payload = '{\"shape\": \"from an older version\"}' WHERE aggregate_id = $1")
         .bind(&id)
         .execute(&env.pool)
@@ -98,9 +106,13 @@ async fn events_refuse_update_delete_and_truncate() {
     let env = TestEnv::new().await.unwrap();
     let exec = CommandExecutor::new(env.pool.clone(), test_services());
     let user_id = Uuid::now_v7();
-    exec.execute::<User>(&user_id.to_string(), register(user_id, Uuid::now_v7()), &RequestFacts::system())
-        .await
-        .unwrap();
+    exec.execute::<User>(
+        &user_id.to_string(),
+        register(user_id, Uuid::now_v7()),
+        &RequestFacts::system(),
+    )
+    .await
+    .unwrap();
     for sql in [
         "UPDATE events SET event_type = 'Tampered'",
         "DELETE FROM events",
@@ -109,7 +121,10 @@ async fn events_refuse_update_delete_and_truncate() {
         let err = sqlx::query(sql).execute(&env.pool).await.expect_err(sql);
         assert!(err.to_string().contains("immutable"), "{sql}: {err}");
     }
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&env.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 1);
     env.cleanup().await.unwrap();
 }
@@ -118,11 +133,16 @@ async fn events_refuse_update_delete_and_truncate() {
 async fn migrate_is_idempotent_under_concurrency() {
     let env = TestEnv::new().await.unwrap();
     let (a, b) = tokio::join!(migrate(&env.pool), migrate(&env.pool));
-    assert_eq!(a.unwrap() + b.unwrap(), 0, "TestEnv already migrated; nothing is left to apply");
-    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM chronid_migrations ORDER BY version")
-        .fetch_all(&env.pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        a.unwrap() + b.unwrap(),
+        0,
+        "TestEnv already migrated; nothing is left to apply"
+    );
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM chronid_migrations ORDER BY version")
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
     assert_eq!(versions, vec![1]);
     env.cleanup().await.unwrap();
 }
@@ -131,11 +151,14 @@ async fn migrate_is_idempotent_under_concurrency() {
 async fn store_works_behind_cqrs_es_framework() {
     let env = TestEnv::new().await.unwrap();
     let services: Services = test_services();
-    let store: PgEventStore<User> = PgEventStore::new(env.pool.clone(), services.ids.clone()).with_snapshot_every(2);
+    let store: PgEventStore<User> =
+        PgEventStore::new(env.pool.clone(), services.ids.clone()).with_snapshot_every(2);
     let cqrs = CqrsFramework::new(store, vec![], services.clone());
     let (user_id, account_id) = (Uuid::now_v7(), Uuid::now_v7());
     let id = user_id.to_string();
-    cqrs.execute_with_metadata(&id, register(user_id, account_id), HashMap::new()).await.unwrap();
+    cqrs.execute_with_metadata(&id, register(user_id, account_id), HashMap::new())
+        .await
+        .unwrap();
     for _ in 0..3 {
         cqrs.execute(
             &id,
@@ -152,12 +175,67 @@ async fn store_works_behind_cqrs_es_framework() {
     let store: PgEventStore<User> = PgEventStore::new(env.pool.clone(), services.ids.clone());
     let loaded = store.load_aggregate(&id).await.unwrap();
     assert_eq!(loaded.current_sequence, 4);
-    assert_eq!(loaded.aggregate.failed_attempts, 3, "an event was applied twice");
-    let account: Option<String> = sqlx::query_scalar("SELECT metadata->>'account_id' FROM events WHERE aggregate_id = $1 AND sequence = 4")
-        .bind(&id)
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        loaded.aggregate.failed_attempts, 3,
+        "an event was applied twice"
+    );
+    let account: Option<String> = sqlx::query_scalar(
+        "SELECT metadata->>'account_id' FROM events WHERE aggregate_id = $1 AND sequence = 4",
+    )
+    .bind(&id)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
     assert_eq!(account, Some(account_id.to_string()));
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_nodes_with_caches_never_decide_on_stale_state() {
+    let env = TestEnv::new().await.unwrap();
+    // Two executors over one database stand for two nodes, each with its own aggregate cache.
+    let node_a = CommandExecutor::new(env.pool.clone(), test_services());
+    let node_b = CommandExecutor::new(env.pool.clone(), test_services());
+    let (user_id, account_id) = (Uuid::now_v7(), Uuid::now_v7());
+    let id = user_id.to_string();
+    let facts = RequestFacts::system();
+    node_a.execute::<User>(&id, register(user_id, account_id), &facts).await.unwrap();
+    let fail = || UserCommand::RecordFailedLogin {
+        method: LoginMethod::Password,
+        device_id: None,
+        max_attempts: 100,
+        lock_minutes: None,
+    };
+    // Alternate nodes: each one's cache is stale every time it is used.
+    for i in 0..20 {
+        let node = if i % 2 == 0 { &node_a } else { &node_b };
+        node.execute::<User>(&id, fail(), &facts).await.unwrap();
+    }
+    // And both at once.
+    let (a, b) = tokio::join!(
+        async {
+            for _ in 0..15 {
+                node_a.execute::<User>(&id, fail(), &facts).await.unwrap();
+            }
+        },
+        async {
+            for _ in 0..15 {
+                node_b.execute::<User>(&id, fail(), &facts).await.unwrap();
+            }
+        }
+    );
+    let _ = (a, b);
+    let store: PgEventStore<User> = node_a.store();
+    let replayed = replay(store.load_events(&id).await.unwrap());
+    assert_eq!(replayed.failed_attempts, 50, "a failed attempt was lost or double-counted");
+    let counts: Vec<i64> = sqlx::query_scalar(
+        "SELECT (payload->'LoginFailed'->>'failed_attempts')::bigint FROM events
+          WHERE aggregate_id = $1 AND event_type = 'LoginFailed' ORDER BY sequence",
+    )
+    .bind(&id)
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(counts, (1..=50).collect::<Vec<i64>>(), "each attempt must see the one before it");
     env.cleanup().await.unwrap();
 }
