@@ -5,14 +5,18 @@ use std::net::SocketAddr;
 
 use anyhow::{bail, Context};
 use base64::Engine;
-use clap::Args;
 use chronid_adapters::crypto::Argon2Params;
 use chronid_adapters::nats::StreamConfig;
+use clap::Args;
 
 #[derive(Debug, Clone, Args)]
 pub struct StoreConfig {
     /// PostgreSQL URL of the event store and views.
-    #[arg(long, env = "CHRONID_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/chronid")]
+    #[arg(
+        long,
+        env = "CHRONID_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/chronid"
+    )]
     pub database_url: String,
     /// Most connections in the pool.
     #[arg(long, env = "CHRONID_DB_MAX_CONNECTIONS", default_value_t = 32)]
@@ -22,7 +26,11 @@ pub struct StoreConfig {
 #[derive(Debug, Clone, Args)]
 pub struct NatsConfig {
     /// NATS server URL.
-    #[arg(long, env = "CHRONID_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    #[arg(
+        long,
+        env = "CHRONID_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
     pub nats_url: String,
     /// JetStream stream the events are published to.
     #[arg(long, env = "CHRONID_STREAM", default_value = "CHRONID_EVENTS")]
@@ -38,9 +46,15 @@ pub struct NatsConfig {
 impl NatsConfig {
     pub fn stream_config(&self) -> anyhow::Result<StreamConfig> {
         let name_ok = !self.stream.is_empty()
-            && self.stream.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            && self
+                .stream
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !name_ok {
-            bail!("--stream / CHRONID_STREAM must be letters, digits, '_' or '-' (got {:?})", self.stream);
+            bail!(
+                "--stream / CHRONID_STREAM must be letters, digits, '_' or '-' (got {:?})",
+                self.stream
+            );
         }
         let prefix_ok = !self.subject_prefix.is_empty()
             && !self.subject_prefix.contains(['*', '>', ' '])
@@ -100,7 +114,11 @@ impl CryptoConfig {
 
     pub fn workers(&self) -> usize {
         self.hash_workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+            })
             .max(1)
     }
 
@@ -113,9 +131,12 @@ impl CryptoConfig {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw.trim())
             .context("--secret-key / CHRONID_SECRET_KEY is not valid base64")?;
-        bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| anyhow::anyhow!("--secret-key / CHRONID_SECRET_KEY must decode to 32 bytes, not {}", b.len()))
+        bytes.try_into().map_err(|b: Vec<u8>| {
+            anyhow::anyhow!(
+                "--secret-key / CHRONID_SECRET_KEY must decode to 32 bytes, not {}",
+                b.len()
+            )
+        })
     }
 }
 
@@ -126,10 +147,19 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Which parts this process runs: any of api, relay (comma-separated), so API nodes and the
     /// relay can scale separately.
-    #[arg(long, env = "CHRONID_COMPONENTS", value_delimiter = ',', default_value = "api,relay")]
+    #[arg(
+        long,
+        env = "CHRONID_COMPONENTS",
+        value_delimiter = ',',
+        default_value = "api,relay"
+    )]
     pub components: Vec<Component>,
     /// Base of links in emails.
-    #[arg(long, env = "CHRONID_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "CHRONID_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub public_url: String,
 }
 

@@ -8,8 +8,8 @@ mod wiring;
 use std::io::Read;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
 use chronid_domain::values::{Email, Name, Password, Username};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use config::{CryptoConfig, NatsConfig, ServeConfig, StoreConfig};
 
@@ -17,7 +17,12 @@ use config::{CryptoConfig, NatsConfig, ServeConfig, StoreConfig};
 #[command(name = "chronid", version, about = "Event-sourced identity engine")]
 struct Cli {
     /// Log format.
-    #[arg(long, env = "CHRONID_LOG_FORMAT", global = true, default_value = "text")]
+    #[arg(
+        long,
+        env = "CHRONID_LOG_FORMAT",
+        global = true,
+        default_value = "text"
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -69,7 +74,9 @@ enum Command {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHRONID_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -83,7 +90,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate { store } => {
             let pool = wiring::connect_db(&store).await?;
-            let applied = chronid_adapters::store::migrate(&pool).await.context("migration failed")?;
+            let applied = chronid_adapters::store::migrate(&pool)
+                .await
+                .context("migration failed")?;
             eprintln!("migrations applied: {applied}");
             Ok(())
         }
@@ -95,18 +104,23 @@ async fn main() -> anyhow::Result<()> {
             admin_username,
         } => {
             let name = Name::parse("--account-name", &account_name).map_err(anyhow::Error::msg)?;
-            let email = Email::parse(&admin_email).map_err(|e| anyhow::anyhow!("--admin-email: {}", e.message))?;
+            let email = Email::parse(&admin_email)
+                .map_err(|e| anyhow::anyhow!("--admin-email: {}", e.message))?;
             let username = admin_username
                 .as_deref()
                 .map(Username::parse)
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--admin-username: {}", e.message))?;
             let mut raw = String::new();
-            std::io::stdin().read_to_string(&mut raw).context("could not read the password from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut raw)
+                .context("could not read the password from stdin")?;
             let password = Password::parse(raw.trim_end_matches(['\n', '\r']))
                 .map_err(|e| anyhow::anyhow!("password (stdin): {}", e.message))?;
             let pool = wiring::connect_db(&store).await?;
-            chronid_adapters::store::migrate(&pool).await.context("migration failed")?;
+            chronid_adapters::store::migrate(&pool)
+                .await
+                .context("migration failed")?;
             let app = wiring::app(pool, &crypto, false)?;
             let out = app
                 .bootstrap(name, email, username, password)

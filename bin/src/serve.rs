@@ -26,11 +26,18 @@ fn uuid_bytes() -> [u8; 16] {
     *uuid::Uuid::new_v4().as_bytes()
 }
 
-pub async fn run(store: StoreConfig, nats: NatsConfig, crypto: CryptoConfig, serve: ServeConfig) -> anyhow::Result<()> {
+pub async fn run(
+    store: StoreConfig,
+    nats: NatsConfig,
+    crypto: CryptoConfig,
+    serve: ServeConfig,
+) -> anyhow::Result<()> {
     let stream = nats.stream_config()?;
     crypto.secret_key()?;
     let pool = wiring::connect_db(&store).await?;
-    chronid_adapters::store::migrate(&pool).await.context("migration failed")?;
+    chronid_adapters::store::migrate(&pool)
+        .await
+        .context("migration failed")?;
     let nats_options = NatsOptions::default();
     let client = nats_options.connect(&nats.nats_url).await.with_context(|| {
         format!(
@@ -39,13 +46,20 @@ pub async fn run(store: StoreConfig, nats: NatsConfig, crypto: CryptoConfig, ser
         )
     })?;
     let js = nats_options.jetstream(client.clone());
-    ensure_stream(&js, &stream).await.context("cannot create or update the JetStream stream")?;
+    ensure_stream(&js, &stream)
+        .await
+        .context("cannot create or update the JetStream stream")?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
 
     if serve.components.contains(&Component::Relay) {
-        let relay = Relay::new(pool.clone(), js.clone(), stream.clone(), RelayOptions::default());
+        let relay = Relay::new(
+            pool.clone(),
+            js.clone(),
+            stream.clone(),
+            RelayOptions::default(),
+        );
         let rx = stop_rx.clone();
         tasks.spawn(async move { relay.run(rx).await.map_err(anyhow::Error::from) });
         tracing::info!(stream = %stream.stream, "relay started");
@@ -58,16 +72,24 @@ pub async fn run(store: StoreConfig, nats: NatsConfig, crypto: CryptoConfig, ser
         };
         let listener = tokio::net::TcpListener::bind(serve.listen)
             .await
-            .with_context(|| format!("cannot listen on --listen / CHRONID_LISTEN ({})", serve.listen))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on --listen / CHRONID_LISTEN ({})",
+                    serve.listen
+                )
+            })?;
         tracing::info!(listen = %serve.listen, "API listening");
         let mut rx = stop_rx.clone();
         tasks.spawn(async move {
-            axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
-                })
-                .await
-                .context("HTTP server failed")
+            axum::serve(
+                listener,
+                router(state).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await
+            .context("HTTP server failed")
         });
     }
     if tasks.is_empty() {
@@ -93,13 +115,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

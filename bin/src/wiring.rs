@@ -49,7 +49,8 @@ pub fn app(pool: PgPool, crypto: &CryptoConfig, need_key: bool) -> anyhow::Resul
         Err(e) if need_key => return Err(e),
         Err(_) => crate::serve::ephemeral_key(),
     };
-    let hasher = Argon2Hasher::new(crypto.argon2()?, crypto.workers()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hasher = Argon2Hasher::new(crypto.argon2()?, crypto.workers())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let services = Services {
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),

@@ -71,7 +71,10 @@ pub struct PlainSealer;
 
 impl SecretSealer for PlainSealer {
     fn seal(&self, plaintext: &[u8]) -> Result<StoredSecret, PortError> {
-        Ok(StoredSecret(format!("sealed:{}", String::from_utf8_lossy(plaintext))))
+        Ok(StoredSecret(format!(
+            "sealed:{}",
+            String::from_utf8_lossy(plaintext)
+        )))
     }
 
     fn open(&self, sealed: &StoredSecret) -> Result<Vec<u8>, PortError> {
@@ -81,7 +84,9 @@ impl SecretSealer for PlainSealer {
 
 /// 2026-01-15T10:00:00Z, the time every test runs at.
 pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 pub fn services() -> Services {

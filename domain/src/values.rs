@@ -8,7 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::ValidationError;
 
-fn check_len(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), ValidationError> {
+fn check_len(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), ValidationError> {
     let n = value.chars().count();
     if n < min || n > max {
         return Err(ValidationError::new(
@@ -83,7 +88,10 @@ impl Username {
         const FIELD: &str = "username";
         let value = raw.trim();
         check_len(FIELD, value, 3, 64)?;
-        let first_ok = value.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let first_ok = value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
         if !first_ok
             || !value
                 .chars()
@@ -116,7 +124,10 @@ impl PersonName {
         let value = raw.trim();
         check_len(field, value, 1, 100)?;
         if value.chars().any(char::is_control) {
-            return Err(ValidationError::new(field, "must not contain control characters"));
+            return Err(ValidationError::new(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(Self(value.to_string()))
     }
@@ -171,13 +182,17 @@ impl Language {
         let mut parts = value.split(['-', '_']);
         let lang = parts.next().unwrap_or("");
         let region = parts.next();
-        let lang_ok = (2..=3).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_alphabetic());
+        let lang_ok =
+            (2..=3).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_alphabetic());
         let region_ok = region.is_none_or(|r| {
             (r.len() == 2 && r.chars().all(|c| c.is_ascii_alphabetic()))
                 || (r.len() == 3 && r.chars().all(|c| c.is_ascii_digit()))
         });
         if !lang_ok || !region_ok || parts.next().is_some() {
-            return Err(ValidationError::new(FIELD, "must be a language tag such as 'en' or 'pt-BR'"));
+            return Err(ValidationError::new(
+                FIELD,
+                "must be a language tag such as 'en' or 'pt-BR'",
+            ));
         }
         let normalized = match region {
             Some(r) => format!("{}-{}", lang.to_lowercase(), r.to_uppercase()),
@@ -315,7 +330,10 @@ impl SecurityPolicy {
             if (lo..=hi).contains(&v) {
                 Ok(v)
             } else {
-                Err(ValidationError::new(field, format!("must be between {lo} and {hi}")))
+                Err(ValidationError::new(
+                    field,
+                    format!("must be between {lo} and {hi}"),
+                ))
             }
         };
         let max_inactivity_days = max_inactivity_days
@@ -359,7 +377,12 @@ impl Default for LoginOptions {
 }
 
 impl LoginOptions {
-    pub fn new(password: bool, google: bool, github: bool, sso: bool) -> Result<Self, ValidationError> {
+    pub fn new(
+        password: bool,
+        google: bool,
+        github: bool,
+        sso: bool,
+    ) -> Result<Self, ValidationError> {
         if !(password || google || github || sso) {
             return Err(ValidationError::new(
                 "login_options",
@@ -385,7 +408,10 @@ impl Name {
         let value = raw.trim();
         check_len(field, value, 1, 100)?;
         if value.chars().any(char::is_control) {
-            return Err(ValidationError::new(field, "must not contain control characters"));
+            return Err(ValidationError::new(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(Self(value.to_string()))
     }
@@ -420,7 +446,10 @@ impl Hostname {
                     && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             });
         if !ok {
-            return Err(ValidationError::new(FIELD, "must be a host name such as login.example.com"));
+            return Err(ValidationError::new(
+                FIELD,
+                "must be a host name such as login.example.com",
+            ));
         }
         Ok(Self(value))
     }
@@ -453,9 +482,17 @@ pub struct Logo {
 impl Logo {
     pub const MAX_SIDE: u32 = 150;
 
-    pub fn new(media_type: &str, width: u32, height: u32, sha256: String) -> Result<Self, ValidationError> {
+    pub fn new(
+        media_type: &str,
+        width: u32,
+        height: u32,
+        sha256: String,
+    ) -> Result<Self, ValidationError> {
         if !matches!(media_type, "image/png" | "image/jpeg" | "image/gif") {
-            return Err(ValidationError::new("logo", "must be a PNG, JPEG or GIF image"));
+            return Err(ValidationError::new(
+                "logo",
+                "must be a PNG, JPEG or GIF image",
+            ));
         }
         if width == 0 || height == 0 || width > Self::MAX_SIDE || height > Self::MAX_SIDE {
             return Err(ValidationError::new(
@@ -488,7 +525,11 @@ impl Password {
         if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&n) {
             return Err(ValidationError::new(
                 "password",
-                format!("must be {} to {} characters long", Self::MIN_LEN, Self::MAX_LEN),
+                format!(
+                    "must be {} to {} characters long",
+                    Self::MIN_LEN,
+                    Self::MAX_LEN
+                ),
             ));
         }
         Ok(Self(raw.to_string()))
@@ -843,7 +884,16 @@ mod tests {
 
     #[test]
     fn email_parse_rejects_malformed_addresses() {
-        for bad in ["", "a", "a@b", "@example.com", "a@@example.com", "a b@example.com", "a..b@example.com", "a@-x.com"] {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@example.com",
+            "a@@example.com",
+            "a b@example.com",
+            "a..b@example.com",
+            "a@-x.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }
     }
@@ -858,7 +908,10 @@ mod tests {
 
     #[test]
     fn phone_parse_normalises_to_e164() {
-        assert_eq!(Phone::parse("+1 (415) 555-0100").unwrap().as_str(), "+14155550100");
+        assert_eq!(
+            Phone::parse("+1 (415) 555-0100").unwrap().as_str(),
+            "+14155550100"
+        );
         assert!(Phone::parse("4155550100").is_err());
         assert!(Phone::parse("+0123").is_err());
     }
@@ -876,7 +929,9 @@ mod tests {
         assert!(SecurityPolicy::new(None, 0, None, TwoFactorMode::Off, None).is_err());
         assert!(SecurityPolicy::new(None, 101, None, TwoFactorMode::Off, None).is_err());
         assert!(SecurityPolicy::new(None, 5, Some(0), TwoFactorMode::Off, None).is_err());
-        assert!(SecurityPolicy::new(Some(15), 100, Some(3650), TwoFactorMode::EveryLogin, None).is_ok());
+        assert!(
+            SecurityPolicy::new(Some(15), 100, Some(3650), TwoFactorMode::EveryLogin, None).is_ok()
+        );
     }
 
     #[test]

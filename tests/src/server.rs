@@ -54,12 +54,17 @@ pub fn test_services() -> Services {
 
 /// Starts the API with cheap hashing parameters and bootstraps account "Acme".
 pub async fn spawn_app(env: &TestEnv) -> anyhow::Result<TestApp> {
-    spawn_app_with(env, test_services()).await
+    spawn_app_with(env, env.pool.clone(), test_services()).await
 }
 
-/// Starts the API over `services` and bootstraps account "Acme".
-pub async fn spawn_app_with(env: &TestEnv, services: Services) -> anyhow::Result<TestApp> {
-    let app = App::new(CommandExecutor::new(env.pool.clone(), services));
+/// Starts the API over `pool` (a database of `env`) and `services`, and bootstraps account
+/// "Acme".
+pub async fn spawn_app_with(
+    env: &TestEnv,
+    pool: sqlx::PgPool,
+    services: Services,
+) -> anyhow::Result<TestApp> {
+    let app = App::new(CommandExecutor::new(pool, services));
     let boot = app
         .bootstrap(
             Name::parse("name", "Acme")?,

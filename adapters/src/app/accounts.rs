@@ -23,7 +23,11 @@ pub struct Bootstrapped {
 }
 
 impl App {
-    pub async fn create_account(&self, name: Name, facts: &RequestFacts) -> Result<Outcome, AppError> {
+    pub async fn create_account(
+        &self,
+        name: Name,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
         let account_id = self.exec.services().ids.new_id();
         let committed = self
             .exec
@@ -66,7 +70,9 @@ impl App {
             )
             .await?;
         let name = Name::parse("name", "bootstrap")?;
-        let key = self.mint_api_key(account.id, name, all_roles, None, &facts).await?;
+        let key = self
+            .mint_api_key(account.id, name, all_roles, None, &facts)
+            .await?;
         Ok(Bootstrapped {
             account_id: account.id,
             user_id: user.id,
@@ -96,8 +102,13 @@ impl App {
         policy: SecurityPolicy,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
-        self.on_account(who, account_id, AccountCommand::UpdateSecurityPolicy { policy }, facts)
-            .await
+        self.on_account(
+            who,
+            account_id,
+            AccountCommand::UpdateSecurityPolicy { policy },
+            facts,
+        )
+        .await
     }
 
     pub async fn update_login_options(
@@ -107,8 +118,13 @@ impl App {
         options: LoginOptions,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
-        self.on_account(who, account_id, AccountCommand::UpdateLoginOptions { options }, facts)
-            .await
+        self.on_account(
+            who,
+            account_id,
+            AccountCommand::UpdateLoginOptions { options },
+            facts,
+        )
+        .await
     }
 
     /// Applies the customizations given, all in one command (all or nothing).

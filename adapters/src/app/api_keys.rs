@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use chronid_domain::account::{Account, AccountCommand, ApiKeyState};
 use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::{Actor, RequestFacts};
 use chronid_domain::values::{Name, Roles, StoredSecret};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{outcome, App, AppError, Outcome};
@@ -29,7 +29,9 @@ impl Principal {
     pub fn require_user_admin(&self, account_id: Uuid) -> Result<(), AppError> {
         self.require_account(account_id)?;
         if !self.roles.can_administer_users() {
-            return Err(AppError::forbidden("this needs the AccountAdmin or AccountManager role"));
+            return Err(AppError::forbidden(
+                "this needs the AccountAdmin or AccountManager role",
+            ));
         }
         Ok(())
     }
@@ -44,7 +46,9 @@ impl Principal {
 
     fn require_account(&self, account_id: Uuid) -> Result<(), AppError> {
         if self.account_id != account_id {
-            return Err(AppError::forbidden("the credentials belong to another account"));
+            return Err(AppError::forbidden(
+                "the credentials belong to another account",
+            ));
         }
         Ok(())
     }
@@ -83,7 +87,11 @@ impl ApiKeyCache {
 }
 
 fn invalid_key() -> AppError {
-    AppError::new("AUTH-INVALID-CREDENTIALS", ErrorKind::Unauthorized, "the API key is not valid")
+    AppError::new(
+        "AUTH-INVALID-CREDENTIALS",
+        ErrorKind::Unauthorized,
+        "the API key is not valid",
+    )
 }
 
 /// A freshly created key: the token is shown once.
@@ -101,14 +109,23 @@ impl App {
         let state = match self.keys.get(parsed.key_id) {
             Some(state) => state,
             None => {
-                let (account, _) = self.exec.load::<Account>(&parsed.account_id.to_string()).await?;
-                let state = account.api_keys.get(&parsed.key_id).cloned().ok_or_else(invalid_key)?;
+                let (account, _) = self
+                    .exec
+                    .load::<Account>(&parsed.account_id.to_string())
+                    .await?;
+                let state = account
+                    .api_keys
+                    .get(&parsed.key_id)
+                    .cloned()
+                    .ok_or_else(invalid_key)?;
                 self.keys.put(parsed.key_id, state.clone());
                 state
             }
         };
         let now = self.exec.services().clock.now();
-        if !constant_time_eq(state.key_hash.0.as_bytes(), parsed.secret_hash.as_bytes()) || !state.usable_at(now) {
+        if !constant_time_eq(state.key_hash.0.as_bytes(), parsed.secret_hash.as_bytes())
+            || !state.usable_at(now)
+        {
             return Err(invalid_key());
         }
         Ok(Principal {
@@ -160,7 +177,8 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<NewApiKey, AppError> {
         who.require_account_manager(account_id)?;
-        self.mint_api_key(account_id, name, roles, valid_until, facts).await
+        self.mint_api_key(account_id, name, roles, valid_until, facts)
+            .await
     }
 
     pub async fn update_api_key(
@@ -199,7 +217,11 @@ impl App {
         who.require_account_manager(account_id)?;
         let committed = self
             .exec
-            .execute::<Account>(&account_id.to_string(), AccountCommand::RevokeApiKey { key_id }, facts)
+            .execute::<Account>(
+                &account_id.to_string(),
+                AccountCommand::RevokeApiKey { key_id },
+                facts,
+            )
             .await?;
         self.keys.forget(key_id);
         Ok(outcome(key_id, &committed))

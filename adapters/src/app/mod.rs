@@ -53,7 +53,13 @@ impl App {
 
     /// Loads an aggregate and checks it belongs to `account_id`; otherwise "not found", so one
     /// account cannot probe another's ids.
-    async fn load_in_account<A>(&self, account_id: Uuid, id: Uuid, code: &'static str, what: &str) -> Result<A, AppError>
+    async fn load_in_account<A>(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        code: &'static str,
+        what: &str,
+    ) -> Result<A, AppError>
     where
         A: Aggregate<Services = chronid_domain::Services> + AccountScoped + Clone + 'static,
         A::Error: chronid_domain::error::DomainError,
@@ -74,7 +80,8 @@ impl App {
     }
 
     async fn user_in_account(&self, account_id: Uuid, user_id: Uuid) -> Result<User, AppError> {
-        self.load_in_account::<User>(account_id, user_id, "USR-NOT-FOUND", "user").await
+        self.load_in_account::<User>(account_id, user_id, "USR-NOT-FOUND", "user")
+            .await
     }
 
     /// Claims a reservation key for `owner`; `taken_code` names the conflict for the caller.
@@ -91,9 +98,9 @@ impl App {
             .execute::<Reservation>(key, ReservationCommand::Claim { owner, account_id }, facts)
             .await
             .map_err(|e| match e {
-                crate::store::CommandError::Domain(chronid_domain::reservation::ReservationError::Taken) => {
-                    AppError::new(taken_code, ErrorKind::Conflict, taken_message)
-                }
+                crate::store::CommandError::Domain(
+                    chronid_domain::reservation::ReservationError::Taken,
+                ) => AppError::new(taken_code, ErrorKind::Conflict, taken_message),
                 other => AppError::from(other),
             })
             .map(|_| ())
@@ -112,7 +119,11 @@ impl App {
 }
 
 /// A guard refusing aggregates of another account, answering "no such {what}".
-fn in_account<A: AccountScoped>(account_id: Uuid, code: &'static str, what: &'static str) -> impl Fn(&A) -> Result<(), GuardError> {
+fn in_account<A: AccountScoped>(
+    account_id: Uuid,
+    code: &'static str,
+    what: &'static str,
+) -> impl Fn(&A) -> Result<(), GuardError> {
     move |a: &A| {
         if a.account_id() == Some(account_id) {
             Ok(())

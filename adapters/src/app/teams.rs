@@ -12,7 +12,13 @@ use super::api_keys::Principal;
 use super::{in_account, outcome, App, AppError, Outcome};
 
 impl App {
-    pub async fn create_team(&self, who: &Principal, account_id: Uuid, name: Name, facts: &RequestFacts) -> Result<Outcome, AppError> {
+    pub async fn create_team(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        name: Name,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
         let team_id = self.exec.services().ids.new_id();
         let committed = self
@@ -30,20 +36,41 @@ impl App {
         Ok(outcome(team_id, &committed))
     }
 
-    pub async fn rename_team(&self, who: &Principal, account_id: Uuid, team_id: Uuid, name: Name, facts: &RequestFacts) -> Result<Outcome, AppError> {
+    pub async fn rename_team(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        team_id: Uuid,
+        name: Name,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
         let committed = self
             .exec
-            .execute::<Account>(&account_id.to_string(), AccountCommand::RenameTeam { team_id, name }, facts)
+            .execute::<Account>(
+                &account_id.to_string(),
+                AccountCommand::RenameTeam { team_id, name },
+                facts,
+            )
             .await?;
         Ok(outcome(team_id, &committed))
     }
 
-    pub async fn delete_team(&self, who: &Principal, account_id: Uuid, team_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
+    pub async fn delete_team(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        team_id: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
         let committed = self
             .exec
-            .execute::<Account>(&account_id.to_string(), AccountCommand::DeleteTeam { team_id }, facts)
+            .execute::<Account>(
+                &account_id.to_string(),
+                AccountCommand::DeleteTeam { team_id },
+                facts,
+            )
             .await?;
         Ok(outcome(team_id, &committed))
     }
@@ -88,11 +115,27 @@ impl App {
         Ok(outcome(user_id, &committed))
     }
 
-    pub async fn add_team_member(&self, who: &Principal, account_id: Uuid, team_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
-        self.change_membership(who, account_id, team_id, user_id, true, facts).await
+    pub async fn add_team_member(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        team_id: Uuid,
+        user_id: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        self.change_membership(who, account_id, team_id, user_id, true, facts)
+            .await
     }
 
-    pub async fn remove_team_member(&self, who: &Principal, account_id: Uuid, team_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
-        self.change_membership(who, account_id, team_id, user_id, false, facts).await
+    pub async fn remove_team_member(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        team_id: Uuid,
+        user_id: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        self.change_membership(who, account_id, team_id, user_id, false, facts)
+            .await
     }
 }

@@ -7,7 +7,7 @@ use chronid_domain::reservation::{email_key, username_key};
 use chronid_domain::user::{
     DisableReason, ProfileChanges, RegisterUser, RegistrationSource, User, UserCommand,
 };
-use chronid_domain::values::{Email, Language, Password, Phone, PersonName, Roles, Username};
+use chronid_domain::values::{Email, Language, Password, PersonName, Phone, Roles, Username};
 use uuid::Uuid;
 
 use super::api_keys::Principal;
@@ -48,7 +48,9 @@ impl App {
     ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
         if user.roles.can_manage_account() && !who.roles.can_manage_account() {
-            return Err(AppError::forbidden("only an AccountManager may grant AccountManager"));
+            return Err(AppError::forbidden(
+                "only an AccountManager may grant AccountManager",
+            ));
         }
         self.account(account_id).await?;
         self.register_user_unchecked(account_id, user, RegistrationSource::Admin, facts)
@@ -103,7 +105,11 @@ impl App {
             password: user.password,
             source,
         }));
-        match self.exec.execute::<User>(&user_id.to_string(), command, facts).await {
+        match self
+            .exec
+            .execute::<User>(&user_id.to_string(), command, facts)
+            .await
+        {
             Ok(committed) => Ok(outcome(user_id, &committed)),
             Err(e) => {
                 self.release(&email_key, user_id, facts).await;
@@ -149,7 +155,8 @@ impl App {
         let same_account = in_account(account_id, "USR-NOT-FOUND", "user");
         let guard = move |user: &User| {
             same_account(user)?;
-            let touches_manager = requested_manager.is_some_and(|m| m != user.roles.can_manage_account());
+            let touches_manager =
+                requested_manager.is_some_and(|m| m != user.roles.can_manage_account());
             if touches_manager && !caller_is_manager {
                 return Err(GuardError {
                     code: "AUTH-FORBIDDEN",
@@ -176,24 +183,59 @@ impl App {
         Ok(outcome(user_id, &committed))
     }
 
-    pub async fn disable_user(&self, who: &Principal, account_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
+    pub async fn disable_user(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        self.on_user(account_id, user_id, UserCommand::Disable { reason: DisableReason::Admin }, facts).await
+        self.on_user(
+            account_id,
+            user_id,
+            UserCommand::Disable {
+                reason: DisableReason::Admin,
+            },
+            facts,
+        )
+        .await
     }
 
-    pub async fn enable_user(&self, who: &Principal, account_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
+    pub async fn enable_user(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        self.on_user(account_id, user_id, UserCommand::Enable, facts).await
+        self.on_user(account_id, user_id, UserCommand::Enable, facts)
+            .await
     }
 
-    pub async fn lock_user(&self, who: &Principal, account_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
+    pub async fn lock_user(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        self.on_user(account_id, user_id, UserCommand::Lock, facts).await
+        self.on_user(account_id, user_id, UserCommand::Lock, facts)
+            .await
     }
 
-    pub async fn unlock_user(&self, who: &Principal, account_id: Uuid, user_id: Uuid, facts: &RequestFacts) -> Result<Outcome, AppError> {
+    pub async fn unlock_user(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        self.on_user(account_id, user_id, UserCommand::Unlock, facts).await
+        self.on_user(account_id, user_id, UserCommand::Unlock, facts)
+            .await
     }
 
     pub async fn require_two_factor(
@@ -205,7 +247,13 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        self.on_user(account_id, user_id, UserCommand::RequireTwoFactor { required }, facts).await
+        self.on_user(
+            account_id,
+            user_id,
+            UserCommand::RequireTwoFactor { required },
+            facts,
+        )
+        .await
     }
 
     /// Changes a user's email: reserve the new address, change it, release the old one.
@@ -225,10 +273,25 @@ impl App {
         let new_key = email_key(account_id, &email);
         let old_key = email_key(account_id, &previous);
         if new_key != old_key {
-            self.reserve(&new_key, user_id, Some(account_id), facts, "USR-EMAIL-TAKEN", "a user with this email already exists in the account")
-                .await?;
+            self.reserve(
+                &new_key,
+                user_id,
+                Some(account_id),
+                facts,
+                "USR-EMAIL-TAKEN",
+                "a user with this email already exists in the account",
+            )
+            .await?;
         }
-        match self.exec.execute::<User>(&user_id.to_string(), UserCommand::ChangeEmail { email }, facts).await {
+        match self
+            .exec
+            .execute::<User>(
+                &user_id.to_string(),
+                UserCommand::ChangeEmail { email },
+                facts,
+            )
+            .await
+        {
             Ok(c) => {
                 if new_key != old_key {
                     self.release(&old_key, user_id, facts).await;

@@ -45,8 +45,13 @@ fn port_error(reason: impl ToString) -> PortError {
 impl Argon2Hasher {
     /// A hasher running at most `workers` hashes at once (normally the number of cores).
     pub fn new(params: Argon2Params, workers: usize) -> Result<Self, PortError> {
-        let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(port_error)?;
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(port_error)?;
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(workers.max(1))),
@@ -87,7 +92,9 @@ impl PasswordHasher for Argon2Hasher {
         let hash = hash.clone();
         self.run(move |argon2| {
             let parsed = PasswordHash::new(&hash.0).map_err(port_error)?;
-            Ok(argon2.verify_password(password.expose().as_bytes(), &parsed).is_ok())
+            Ok(argon2
+                .verify_password(password.expose().as_bytes(), &parsed)
+                .is_ok())
         })
         .await
     }

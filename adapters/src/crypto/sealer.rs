@@ -43,18 +43,25 @@ impl SecretSealer for AesGcmSealer {
             .map_err(|_| port_error("encryption failed"))?;
         let mut blob = nonce_bytes.to_vec();
         blob.extend_from_slice(&ciphertext);
-        Ok(StoredSecret(format!("v1:{}:{}", self.key_id, STANDARD_NO_PAD.encode(blob))))
+        Ok(StoredSecret(format!(
+            "v1:{}:{}",
+            self.key_id,
+            STANDARD_NO_PAD.encode(blob)
+        )))
     }
 
     fn open(&self, sealed: &StoredSecret) -> Result<Vec<u8>, PortError> {
         let mut parts = sealed.0.splitn(3, ':');
-        let (Some("v1"), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some("v1"), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next())
+        else {
             return Err(port_error("unknown sealed format"));
         };
         if key_id != self.key_id {
             return Err(port_error("sealed under another key"));
         }
-        let blob = STANDARD_NO_PAD.decode(body).map_err(|_| port_error("bad encoding"))?;
+        let blob = STANDARD_NO_PAD
+            .decode(body)
+            .map_err(|_| port_error("bad encoding"))?;
         if blob.len() < 12 {
             return Err(port_error("truncated"));
         }

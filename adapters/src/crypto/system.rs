@@ -1,8 +1,8 @@
 //! The one place that reads the real clock, draws real ids and real randomness (clippy.toml
 //! forbids these calls everywhere else).
 
-use chrono::{DateTime, Utc};
 use chronid_domain::ports::{Clock, IdGenerator, Random};
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use uuid::Uuid;
 

@@ -29,7 +29,12 @@ impl ApiKeyToken {
         let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
         let secret_hash = sha256_hex(secret.as_bytes());
         Self {
-            token: format!("chronid_{}_{}_{}", account_id.simple(), key_id.simple(), secret),
+            token: format!(
+                "chronid_{}_{}_{}",
+                account_id.simple(),
+                key_id.simple(),
+                secret
+            ),
             secret_hash,
         }
     }
@@ -69,7 +74,10 @@ mod tests {
         let parsed = ParsedApiKey::parse(&minted.token).unwrap();
         assert_eq!(parsed.account_id, account);
         assert_eq!(parsed.key_id, id);
-        assert!(constant_time_eq(parsed.secret_hash.as_bytes(), minted.secret_hash.as_bytes()));
+        assert!(constant_time_eq(
+            parsed.secret_hash.as_bytes(),
+            minted.secret_hash.as_bytes()
+        ));
         assert!(ParsedApiKey::parse("chronid_zz_yy").is_none());
     }
 }

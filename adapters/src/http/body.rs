@@ -1,12 +1,12 @@
 //! Request and response bodies of the admin API, as they appear on the wire (and in the OpenAPI
 //! document). Unknown fields are refused. Raw strings are parsed into domain values here.
 
-use chrono::{DateTime, Utc};
 use chronid_domain::values::{
     ColorScheme, Email, Hostname, Language, Name, Password, PersonName, Phone, Role, Roles,
     TwoFactorMode, Username,
 };
 use chronid_domain::ValidationError;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -32,7 +32,10 @@ pub fn parse_two_factor(raw: &str) -> Result<TwoFactorMode, ValidationError> {
         "off" => Ok(TwoFactorMode::Off),
         "new_device" => Ok(TwoFactorMode::NewDevice),
         "every_login" => Ok(TwoFactorMode::EveryLogin),
-        _ => Err(ValidationError::new("two_factor", "must be off, new_device or every_login")),
+        _ => Err(ValidationError::new(
+            "two_factor",
+            "must be off, new_device or every_login",
+        )),
     }
 }
 
@@ -41,11 +44,17 @@ pub fn parse_color_scheme(raw: &str) -> Result<ColorScheme, ValidationError> {
         "light" => Ok(ColorScheme::Light),
         "dark" => Ok(ColorScheme::Dark),
         "system" => Ok(ColorScheme::System),
-        _ => Err(ValidationError::new("color_scheme", "must be light, dark or system")),
+        _ => Err(ValidationError::new(
+            "color_scheme",
+            "must be light, dark or system",
+        )),
     }
 }
 
-fn opt<T>(raw: Option<&str>, parse: impl Fn(&str) -> Result<T, ValidationError>) -> Result<Option<T>, ValidationError> {
+fn opt<T>(
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, ValidationError>,
+) -> Result<Option<T>, ValidationError> {
     raw.map(parse).transpose()
 }
 
@@ -145,8 +154,12 @@ impl CreateUserBody {
         Ok(crate::app::NewUser {
             email: Email::parse(&self.email)?,
             username: opt(self.username.as_deref(), Username::parse)?,
-            first_name: opt(self.first_name.as_deref(), |v| PersonName::parse("first_name", v))?,
-            last_name: opt(self.last_name.as_deref(), |v| PersonName::parse("last_name", v))?,
+            first_name: opt(self.first_name.as_deref(), |v| {
+                PersonName::parse("first_name", v)
+            })?,
+            last_name: opt(self.last_name.as_deref(), |v| {
+                PersonName::parse("last_name", v)
+            })?,
             phone: opt(self.phone.as_deref(), Phone::parse)?,
             language: opt(self.language.as_deref(), Language::parse)?,
             roles: parse_roles(self.roles.as_deref().unwrap_or_default())?,

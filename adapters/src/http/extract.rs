@@ -40,13 +40,19 @@ fn json_problem(rejection: &JsonRejection) -> Problem {
             "REQ-UNSUPPORTED-MEDIA-TYPE",
             "the body must be JSON with Content-Type: application/json",
         ),
-        JsonRejection::JsonSyntaxError(e) => {
-            Problem::new(StatusCode::BAD_REQUEST, "REQ-MALFORMED-JSON", format!("the body is not valid JSON: {}", e.body_text()))
-        }
+        JsonRejection::JsonSyntaxError(e) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "REQ-MALFORMED-JSON",
+            format!("the body is not valid JSON: {}", e.body_text()),
+        ),
         JsonRejection::JsonDataError(e) => {
             Problem::new(StatusCode::BAD_REQUEST, "REQ-INVALID-BODY", e.body_text())
         }
-        other => Problem::new(StatusCode::BAD_REQUEST, "REQ-INVALID-BODY", other.body_text()),
+        other => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "REQ-INVALID-BODY",
+            other.body_text(),
+        ),
     }
 }
 
@@ -82,7 +88,10 @@ pub struct Caller(pub Principal);
 impl FromRequestParts<HttpState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &HttpState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -106,7 +115,10 @@ impl FromRequestParts<HttpState> for Caller {
                 ))
             })?;
         let principal = state.app.authenticate_api_key(token).await?;
-        tracing::Span::current().record("actor", tracing::field::display(principal.actor.id.unwrap_or_default()));
+        tracing::Span::current().record(
+            "actor",
+            tracing::field::display(principal.actor.id.unwrap_or_default()),
+        );
         Ok(Self(principal))
     }
 }

@@ -83,5 +83,9 @@ async fn not_found() -> impl IntoResponse {
 }
 
 async fn method_not_allowed() -> impl IntoResponse {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "REQ-METHOD-NOT-ALLOWED", "this route does not take that method")
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "REQ-METHOD-NOT-ALLOWED",
+        "this route does not take that method",
+    )
 }

@@ -12,8 +12,11 @@
 //!   transactions older than the snapshot horizon (`tx_id < pg_snapshot_xmin(..)`): every
 //!   transaction below the horizon has finished, so no row can ever appear behind the cursor and a
 //!   transaction that commits late cannot be skipped (polling `global_seq` alone would skip it).
+//!   The horizon is cluster-wide: a long transaction in any database of the cluster delays the
+//!   relay (never loses an event), so keep transactions short.
 //!   `reservation` rows are internal and never published. The relay is woken by `LISTEN
-//!   chronid_events` (a statement trigger notifies at commit) and by a timer, and loops at once
+//!   chronid_events` (writers notify after commit, see `store::CommitNotifier`) and by a timer,
+//!   so a missed notification delays an event by at most the poll interval; it loops at once
 //!   while batches come back full.
 //! * **Publishing.** A batch is published pipelined (all publishes sent, then all acks awaited).
 //!   Each message carries `Nats-Msg-Id: {aggregate_type}:{aggregate_id}:{sequence}`,
@@ -44,6 +47,11 @@
 //! * at start and after any failure the relay reads the checkpoint and the stream's last message
 //!   and resumes from whichever is further; the tail is exact because nothing before it is
 //!   missing, and the checkpoint wins only when the stream lost messages (recreated, restored);
+//! * a tail ahead of the checkpoint must name an event of this database (same position,
+//!   transaction and Msg-Id). If it does not, the database was restored from a backup (it will
+//!   reuse transaction ids the stream already passed) or the stream is another database's:
+//!   resuming from it would skip events silently, so the relay refuses, logs an error and
+//!   retries with back-off until an operator resolves it;
 //! * a batch whose acks failed partway is simply resumed from the tail: the unacked remainder is
 //!   republished with the same Msg-Ids (copies that did land are dropped by the duplicate window,
 //!   those after a hole were refused by the sequence check), so nothing is lost, nothing is
@@ -80,8 +88,8 @@ use uuid::Uuid;
 
 use crate::nats::{msg_id, subject, StreamConfig, HEADER_POSITION, HEADER_TX_ID};
 
-/// The NOTIFY channel of the events table's insert trigger.
-pub const NOTIFY_CHANNEL: &str = "chronid_events";
+/// The channel the relay LISTENs on; writers NOTIFY it after commit (`store::CommitNotifier`).
+pub const NOTIFY_CHANNEL: &str = crate::store::EVENTS_CHANNEL;
 /// Aggregate type of the internal uniqueness reservations, never published.
 pub const RESERVATION_AGGREGATE_TYPE: &str = "reservation";
 
@@ -190,6 +198,16 @@ pub enum RelayError {
     UnexpectedAck { position: i64, reason: String },
     #[error("event at position {position} cannot be published: {reason}")]
     Envelope { position: i64, reason: String },
+    #[error(
+        "stream {stream} ends with position {position} (tx {tx_id}), which this database does not \
+         hold: the database was restored or the stream belongs to another database; \
+         refusing to publish until an operator resolves it"
+    )]
+    StreamAhead {
+        stream: String,
+        position: i64,
+        tx_id: u64,
+    },
 }
 
 /// A point in the events' order.
@@ -216,7 +234,8 @@ struct EventRow {
     payload: Value,
     metadata: Value,
     global_seq: i64,
-    tx_id: String,
+    /// `tx_id` as decimal text (xid8 has no Rust type in sqlx).
+    tx_text: String,
     recorded_at: DateTime<Utc>,
 }
 
@@ -395,13 +414,15 @@ impl Relay {
             }
         };
         let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
-                    metadata, global_seq, tx_id::text AS tx_id, recorded_at
-               FROM events
-              WHERE (tx_id, global_seq) > ($1::text::xid8, $2)
-                AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-                AND aggregate_type <> $3
-              ORDER BY tx_id, global_seq
+            // `tx_text`, not `tx_id`: ORDER BY a bare name binds to an output column first, and
+            // ordering by the text of xids puts 10000 before 9999.
+            "SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version,
+                    e.payload, e.metadata, e.global_seq, e.tx_id::text AS tx_text, e.recorded_at
+               FROM events e
+              WHERE (e.tx_id, e.global_seq) > ($1::text::xid8, $2)
+                AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                AND e.aggregate_type <> $3
+              ORDER BY e.tx_id, e.global_seq
               LIMIT $4",
         )
         .bind(pos.cursor.tx_id.to_string())
@@ -558,7 +579,14 @@ impl Relay {
                 .get(HEADER_POSITION)
                 .and_then(|v| v.as_str().parse::<i64>().ok());
             match (tx, seq) {
-                (Some(tx_id), Some(global_seq)) => Some(Cursor { tx_id, global_seq }),
+                (Some(tx_id), Some(global_seq)) => {
+                    let cursor = Cursor { tx_id, global_seq };
+                    if Some(cursor) > checkpoint {
+                        let msg_id = msg.headers.get(async_nats::header::NATS_MESSAGE_ID);
+                        self.check_tail(cursor, msg_id.map(|v| v.as_str())).await?;
+                    }
+                    Some(cursor)
+                }
                 _ => {
                     tracing::warn!(target: LOG_TARGET, stream_seq = last_seq,
                         "stream's last message has no chronid position; using the checkpoint");
@@ -579,11 +607,35 @@ impl Relay {
         })
     }
 
+    /// A tail ahead of the checkpoint must name an event of this database. Otherwise (a restored
+    /// database reuses transaction ids past its backup, or the stream is another database's)
+    /// resuming from it would skip every new event below it: refuse instead, loudly.
+    async fn check_tail(&self, tail: Cursor, msg_id: Option<&str>) -> Result<(), RelayError> {
+        let row: Option<String> = sqlx::query_scalar(
+            "SELECT aggregate_type || ':' || aggregate_id || ':' || sequence FROM events
+              WHERE tx_id = $1::text::xid8 AND global_seq = $2",
+        )
+        .bind(tail.tx_id.to_string())
+        .bind(tail.global_seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        if row.is_some() && row.as_deref() == msg_id {
+            return Ok(());
+        }
+        let error = RelayError::StreamAhead {
+            stream: self.stream.stream.clone(),
+            position: tail.global_seq,
+            tx_id: tail.tx_id,
+        };
+        tracing::error!(target: LOG_TARGET, %error, "relay cannot resume");
+        Err(error)
+    }
+
     /// The message for one row.
     fn outgoing(&self, row: &EventRow) -> Result<Outgoing, RelayError> {
         let position = row.global_seq;
         let bad = |reason: String| RelayError::Envelope { position, reason };
-        let tx_id = parse_xid8(&row.tx_id).ok_or_else(|| bad("tx_id is not a number".into()))?;
+        let tx_id = parse_xid8(&row.tx_text).ok_or_else(|| bad("tx_id is not a number".into()))?;
         let envelope = envelope(row).map_err(bad)?;
         let body = serde_json::to_vec(&envelope).map_err(|e| bad(e.to_string()))?;
         Ok(Outgoing {
@@ -764,7 +816,7 @@ mod tests {
             payload: json!({"UserRegistered": {"email": "a@b.c", "password_hash": "x"}}),
             metadata,
             global_seq: 42,
-            tx_id: "777".into(),
+            tx_text: "777".into(),
             recorded_at: DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),

@@ -47,7 +47,11 @@ impl AggregateCache {
     }
 
     /// A copy of the cached state; `for_read` applies the read TTL.
-    pub(crate) fn get<A: Aggregate + Clone + 'static>(&self, id: &str, for_read: bool) -> Option<LoadedAggregate<A>> {
+    pub(crate) fn get<A: Aggregate + Clone + 'static>(
+        &self,
+        id: &str,
+        for_read: bool,
+    ) -> Option<LoadedAggregate<A>> {
         if self.capacity == 0 {
             return None;
         }
@@ -66,7 +70,10 @@ impl AggregateCache {
     }
 
     /// Remembers `loaded` unless a newer state is already cached.
-    pub(crate) fn put<A: Aggregate + Clone + Send + Sync + 'static>(&self, loaded: &LoadedAggregate<A>) {
+    pub(crate) fn put<A: Aggregate + Clone + Send + Sync + 'static>(
+        &self,
+        loaded: &LoadedAggregate<A>,
+    ) {
         if self.capacity == 0 || loaded.current_sequence == 0 {
             return;
         }
@@ -74,7 +81,10 @@ impl AggregateCache {
             return;
         };
         let key = (A::TYPE, loaded.aggregate_id.clone());
-        if entries.get(&key).is_some_and(|e| e.sequence >= loaded.current_sequence) {
+        if entries
+            .get(&key)
+            .is_some_and(|e| e.sequence >= loaded.current_sequence)
+        {
             return;
         }
         if entries.len() >= self.capacity {

@@ -16,7 +16,9 @@ use chronid_domain::metadata;
 use chronid_domain::ports::IdGenerator;
 use chronid_domain::AccountScoped;
 use cqrs_es::persist::{EventUpcaster, PersistedEventStore, SerializedEvent};
-use cqrs_es::{Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore};
+use cqrs_es::{
+    Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore,
+};
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::{PgPool, Row};
@@ -86,6 +88,13 @@ WITH ins AS (
 )
 SELECT sequence, global_seq FROM ins ORDER BY sequence";
 
+/// The common case, one event and no snapshot due: a plain INSERT is cheaper for PostgreSQL than
+/// the combined statement.
+const COMMIT_ONE_SQL: &str = "
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING sequence, global_seq";
+
 fn db_error<E: std::error::Error>(err: sqlx::Error) -> AggregateError<E> {
     if let sqlx::Error::Database(db) = &err {
         if db.code().as_deref() == Some("23505") {
@@ -93,9 +102,10 @@ fn db_error<E: std::error::Error>(err: sqlx::Error) -> AggregateError<E> {
         }
     }
     match err {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
-            AggregateError::DatabaseConnectionError(Box::new(err))
-        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_) => AggregateError::DatabaseConnectionError(Box::new(err)),
         other => AggregateError::UnexpectedError(Box::new(other)),
     }
 }
@@ -106,7 +116,9 @@ where
 {
     pub fn new(pool: PgPool, ids: Arc<dyn IdGenerator>) -> Self {
         Self {
-            full_history: PersistedEventStore::new_event_store(PostgresEventRepository::new(pool.clone())),
+            full_history: PersistedEventStore::new_event_store(PostgresEventRepository::new(
+                pool.clone(),
+            )),
             pool,
             ids,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
@@ -131,7 +143,10 @@ where
     }
 
     /// Loads the aggregate from its snapshot and the events after it.
-    pub async fn load(&self, aggregate_id: &str) -> Result<LoadedAggregate<A>, AggregateError<A::Error>> {
+    pub async fn load(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<LoadedAggregate<A>, AggregateError<A::Error>> {
         let rows = sqlx::query(LOAD_SQL)
             .bind(A::TYPE)
             .bind(aggregate_id)
@@ -222,30 +237,50 @@ where
             types.push(event.event_type());
             versions.push(event.event_version());
             payloads.push(
-                serde_json::to_value(event).map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?,
+                serde_json::to_value(event)
+                    .map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?,
             );
-            metas.push(serde_json::to_value(&meta).map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?);
+            metas.push(
+                serde_json::to_value(&meta)
+                    .map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?,
+            );
             event_ids.push(event_id);
         }
         let new_sequence = context.current_sequence + n;
         let snapshot = if new_sequence - context.snapshot_sequence >= self.snapshot_every {
-            Some(serde_json::to_value(&context.aggregate).map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?)
+            Some(
+                serde_json::to_value(&context.aggregate)
+                    .map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?,
+            )
         } else {
             None
         };
-        let rows = sqlx::query(COMMIT_SQL)
-            .bind(A::TYPE)
-            .bind(&context.aggregate_id)
-            .bind(&seqs)
-            .bind(&types)
-            .bind(&versions)
-            .bind(&payloads)
-            .bind(&metas)
-            .bind(new_sequence as i64)
-            .bind(snapshot)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
+        let rows = if n == 1 && snapshot.is_none() {
+            sqlx::query(COMMIT_ONE_SQL)
+                .bind(A::TYPE)
+                .bind(&context.aggregate_id)
+                .bind(seqs[0])
+                .bind(&types[0])
+                .bind(&versions[0])
+                .bind(&payloads[0])
+                .bind(&metas[0])
+                .fetch_all(&self.pool)
+                .await
+        } else {
+            sqlx::query(COMMIT_SQL)
+                .bind(A::TYPE)
+                .bind(&context.aggregate_id)
+                .bind(&seqs)
+                .bind(&types)
+                .bind(&versions)
+                .bind(&payloads)
+                .bind(&metas)
+                .bind(new_sequence as i64)
+                .bind(snapshot)
+                .fetch_all(&self.pool)
+                .await
+        }
+        .map_err(db_error)?;
         Ok(rows
             .into_iter()
             .zip(types.into_iter().zip(event_ids))
@@ -265,11 +300,17 @@ where
 {
     type AC = LoadedAggregate<A>;
 
-    async fn load_events(&self, aggregate_id: &str) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
+    async fn load_events(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
         self.full_history.load_events(aggregate_id).await
     }
 
-    async fn load_aggregate(&self, aggregate_id: &str) -> Result<LoadedAggregate<A>, AggregateError<A::Error>> {
+    async fn load_aggregate(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<LoadedAggregate<A>, AggregateError<A::Error>> {
         self.load(aggregate_id).await
     }
 

@@ -103,7 +103,8 @@ impl CommandExecutor {
     }
 
     pub fn store<A: Aggregate + AccountScoped>(&self) -> PgEventStore<A> {
-        PgEventStore::new(self.pool.clone(), self.services.ids.clone()).with_snapshot_every(self.snapshot_every)
+        PgEventStore::new(self.pool.clone(), self.services.ids.clone())
+            .with_snapshot_every(self.snapshot_every)
     }
 
     /// Loads the current state of an aggregate (default state if it has no events). A cached
@@ -115,7 +116,11 @@ impl CommandExecutor {
         if let Some(cached) = self.cache.get::<A>(aggregate_id, true) {
             return Ok((cached.aggregate, cached.current_sequence));
         }
-        let loaded = self.store::<A>().load(aggregate_id).await.map_err(store_error)?;
+        let loaded = self
+            .store::<A>()
+            .load(aggregate_id)
+            .await
+            .map_err(store_error)?;
         self.cache.put(&loaded);
         Ok((loaded.aggregate, loaded.current_sequence))
     }
@@ -202,7 +207,8 @@ impl CommandExecutor {
         A: Aggregate<Services = Services> + AccountScoped + Clone + 'static,
         A::Command: Clone,
     {
-        self.execute_guarded(aggregate_id, command, facts, |_: &A| Ok(())).await
+        self.execute_guarded(aggregate_id, command, facts, |_: &A| Ok(()))
+            .await
     }
 }
 

@@ -9,5 +9,5 @@ mod wakeup;
 
 pub use event_store::{CommittedEvent, LoadedAggregate, PgEventStore, DEFAULT_SNAPSHOT_EVERY};
 pub use executor::{CommandError, CommandExecutor, Committed, GuardError};
-pub use wakeup::{CommitNotifier, EVENTS_CHANNEL};
 pub use migrate::migrate;
+pub use wakeup::{CommitNotifier, EVENTS_CHANNEL};

@@ -78,7 +78,10 @@ impl Account {
     }
 
     fn usable_key(&self, key_id: Uuid) -> Result<&ApiKeyState, AccountError> {
-        let key = self.api_keys.get(&key_id).ok_or(AccountError::ApiKeyNotFound)?;
+        let key = self
+            .api_keys
+            .get(&key_id)
+            .ok_or(AccountError::ApiKeyNotFound)?;
         if key.revoked {
             return Err(AccountError::ApiKeyRevoked);
         }
@@ -115,7 +118,8 @@ impl Aggregate for Account {
         let now = services.clock.now();
         match command {
             AccountCommand::Create { account_id, name } => {
-                sink.write(AccountEvent::AccountCreated { account_id, name }, self).await;
+                sink.write(AccountEvent::AccountCreated { account_id, name }, self)
+                    .await;
             }
             AccountCommand::Rename { name } => {
                 let Some(previous) = self.name.clone() else {
@@ -124,7 +128,8 @@ impl Aggregate for Account {
                 if previous == name {
                     return Err(AccountError::NoChange);
                 }
-                sink.write(AccountEvent::AccountRenamed { name, previous }, self).await;
+                sink.write(AccountEvent::AccountRenamed { name, previous }, self)
+                    .await;
             }
             AccountCommand::UpdateSecurityPolicy { policy } => {
                 let previous = self.policy.clone();
@@ -133,9 +138,14 @@ impl Aggregate for Account {
                 }
                 let mode_change = (previous.two_factor != policy.two_factor)
                     .then_some((policy.two_factor, previous.two_factor));
-                sink.write(AccountEvent::SecurityPolicyUpdated { policy, previous }, self).await;
+                sink.write(
+                    AccountEvent::SecurityPolicyUpdated { policy, previous },
+                    self,
+                )
+                .await;
                 if let Some((mode, previous)) = mode_change {
-                    sink.write(AccountEvent::TwoFactorModeChanged { mode, previous }, self).await;
+                    sink.write(AccountEvent::TwoFactorModeChanged { mode, previous }, self)
+                        .await;
                 }
             }
             AccountCommand::UpdateLoginOptions { options } => {
@@ -143,25 +153,32 @@ impl Aggregate for Account {
                 if previous == options {
                     return Err(AccountError::NoChange);
                 }
-                sink.write(AccountEvent::LoginOptionsUpdated { options, previous }, self).await;
+                sink.write(
+                    AccountEvent::LoginOptionsUpdated { options, previous },
+                    self,
+                )
+                .await;
             }
             AccountCommand::ChangeLanguage { language } => {
                 if self.customization.language.as_ref() == Some(&language) {
                     return Err(AccountError::NoChange);
                 }
-                sink.write(AccountEvent::AccountLanguageChanged { language }, self).await;
+                sink.write(AccountEvent::AccountLanguageChanged { language }, self)
+                    .await;
             }
             AccountCommand::SetColorScheme { scheme } => {
                 if self.customization.color_scheme == Some(scheme) {
                     return Err(AccountError::NoChange);
                 }
-                sink.write(AccountEvent::ColorSchemeSet { scheme }, self).await;
+                sink.write(AccountEvent::ColorSchemeSet { scheme }, self)
+                    .await;
             }
             AccountCommand::SetHostname { hostname } => {
                 if self.customization.hostname == hostname {
                     return Err(AccountError::NoChange);
                 }
-                sink.write(AccountEvent::HostnameSet { hostname }, self).await;
+                sink.write(AccountEvent::HostnameSet { hostname }, self)
+                    .await;
             }
             AccountCommand::UpdateLogo { logo } => {
                 if self.customization.logo == logo {
@@ -245,7 +262,8 @@ impl Aggregate for Account {
                     return Err(AccountError::TeamManagedBySso);
                 }
                 let name = team.name.clone();
-                sink.write(AccountEvent::TeamDeleted { team_id, name }, self).await;
+                sink.write(AccountEvent::TeamDeleted { team_id, name }, self)
+                    .await;
             }
             AccountCommand::DetachSsoTeams => {
                 let team_ids: Vec<Uuid> = self
@@ -257,7 +275,8 @@ impl Aggregate for Account {
                 if team_ids.is_empty() {
                     return Err(AccountError::NoChange);
                 }
-                sink.write(AccountEvent::TeamsDetachedFromSso { team_ids }, self).await;
+                sink.write(AccountEvent::TeamsDetachedFromSso { team_ids }, self)
+                    .await;
             }
             AccountCommand::CreateApiKey {
                 key_id,
@@ -312,7 +331,8 @@ impl Aggregate for Account {
             }
             AccountCommand::RevokeApiKey { key_id } => {
                 self.usable_key(key_id)?;
-                sink.write(AccountEvent::ApiKeyRevoked { key_id }, self).await;
+                sink.write(AccountEvent::ApiKeyRevoked { key_id }, self)
+                    .await;
             }
         }
         Ok(())
@@ -331,7 +351,9 @@ impl Aggregate for Account {
             AccountEvent::AccountLanguageChanged { language } => {
                 self.customization.language = Some(language);
             }
-            AccountEvent::ColorSchemeSet { scheme } => self.customization.color_scheme = Some(scheme),
+            AccountEvent::ColorSchemeSet { scheme } => {
+                self.customization.color_scheme = Some(scheme)
+            }
             AccountEvent::HostnameSet { hostname } => self.customization.hostname = hostname,
             AccountEvent::LogoUpdated { logo } => self.customization.logo = logo,
             AccountEvent::TeamCreated {

@@ -6,8 +6,13 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ReservationEvent {
-    Claimed { owner: Uuid, account_id: Option<Uuid> },
-    Released { owner: Uuid },
+    Claimed {
+        owner: Uuid,
+        account_id: Option<Uuid>,
+    },
+    Released {
+        owner: Uuid,
+    },
 }
 
 impl DomainEvent for ReservationEvent {

@@ -69,7 +69,8 @@ impl Aggregate for Reservation {
                     Some(_) => return Err(ReservationError::Taken),
                     None => {}
                 }
-                sink.write(ReservationEvent::Claimed { owner, account_id }, self).await;
+                sink.write(ReservationEvent::Claimed { owner, account_id }, self)
+                    .await;
             }
             ReservationCommand::Release { owner } => {
                 if self.owner != Some(owner) {

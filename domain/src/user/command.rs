@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::event::{DisableReason, LoginMethod, ProfileChanges, RegistrationSource};
-use crate::values::{Email, Language, Password, Phone, PersonName, Roles, Username};
+use crate::values::{Email, Language, Password, PersonName, Phone, Roles, Username};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisterUser {

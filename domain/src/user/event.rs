@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::values::{
-    Email, Language, Phone, PersonName, Roles, StoredSecret, TwoFactorChannel,
-    Username,
+    Email, Language, PersonName, Phone, Roles, StoredSecret, TwoFactorChannel, Username,
 };
 
 /// How a user came to exist.
@@ -127,7 +126,10 @@ pub struct ProfileChanges {
 
 impl ProfileChanges {
     pub fn is_empty(&self) -> bool {
-        self.first_name.is_none() && self.last_name.is_none() && self.phone.is_none() && self.language.is_none()
+        self.first_name.is_none()
+            && self.last_name.is_none()
+            && self.phone.is_none()
+            && self.language.is_none()
     }
 }
 

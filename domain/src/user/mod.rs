@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::values::{
-    Email, Language, Phone, PersonName, Roles, StoredSecret, TwoFactorChannel, Username,
+    Email, Language, PersonName, Phone, Roles, StoredSecret, TwoFactorChannel, Username,
 };
 use crate::{AccountScoped, Services};
 
@@ -143,7 +143,12 @@ impl Aggregate for User {
                     None => None,
                 };
                 let invited = password_hash.is_none()
-                    && !matches!(cmd.source, RegistrationSource::Sso | RegistrationSource::Google | RegistrationSource::Github);
+                    && !matches!(
+                        cmd.source,
+                        RegistrationSource::Sso
+                            | RegistrationSource::Google
+                            | RegistrationSource::Github
+                    );
                 let event = UserEvent::UserRegistered {
                     user_id: cmd.user_id,
                     account_id: cmd.account_id,
@@ -167,7 +172,8 @@ impl Aggregate for User {
                 if changes.is_empty() {
                     return Err(UserError::NoChange);
                 }
-                sink.write(UserEvent::UserProfileUpdated { changes }, self).await;
+                sink.write(UserEvent::UserProfileUpdated { changes }, self)
+                    .await;
             }
             UserCommand::Update { changes, roles } => {
                 let changes = self.effective_changes(changes);
@@ -176,11 +182,13 @@ impl Aggregate for User {
                     return Err(UserError::NoChange);
                 }
                 if !changes.is_empty() {
-                    sink.write(UserEvent::UserProfileUpdated { changes }, self).await;
+                    sink.write(UserEvent::UserProfileUpdated { changes }, self)
+                        .await;
                 }
                 if let Some(roles) = roles {
                     let previous = self.roles.clone();
-                    sink.write(UserEvent::UserRolesChanged { roles, previous }, self).await;
+                    sink.write(UserEvent::UserRolesChanged { roles, previous }, self)
+                        .await;
                 }
             }
             UserCommand::ChangeRoles { roles } => {
@@ -188,7 +196,8 @@ impl Aggregate for User {
                     return Err(UserError::NoChange);
                 }
                 let previous = self.roles.clone();
-                sink.write(UserEvent::UserRolesChanged { roles, previous }, self).await;
+                sink.write(UserEvent::UserRolesChanged { roles, previous }, self)
+                    .await;
             }
             UserCommand::ChangeEmail { email } => {
                 let Some(previous) = self.email.clone() else {
@@ -197,14 +206,16 @@ impl Aggregate for User {
                 if previous.as_str() == email.as_str() {
                     return Err(UserError::NoChange);
                 }
-                sink.write(UserEvent::UserEmailChanged { email, previous }, self).await;
+                sink.write(UserEvent::UserEmailChanged { email, previous }, self)
+                    .await;
             }
             UserCommand::Disable { reason } => {
                 if self.disabled.is_some() {
                     return Err(UserError::AlreadyDisabled);
                 }
                 sink.write(UserEvent::UserDisabled { reason }, self).await;
-                self.end_all_sessions(SessionEndReason::Disabled, sink).await;
+                self.end_all_sessions(SessionEndReason::Disabled, sink)
+                    .await;
             }
             UserCommand::Enable => {
                 if self.disabled.is_none() {
@@ -219,7 +230,13 @@ impl Aggregate for User {
                 // As in RecordFailedLogin: a lock that ran out is lifted first, so the history says
                 // so and the counter restarts.
                 if self.lock_expired(now) {
-                    sink.write(UserEvent::UserUnlocked { reason: UnlockReason::Expired }, self).await;
+                    sink.write(
+                        UserEvent::UserUnlocked {
+                            reason: UnlockReason::Expired,
+                        },
+                        self,
+                    )
+                    .await;
                 }
                 let failed_attempts = self.failed_attempts;
                 sink.write(
@@ -237,13 +254,20 @@ impl Aggregate for User {
                 if self.locked.is_none() {
                     return Err(UserError::NotLocked);
                 }
-                sink.write(UserEvent::UserUnlocked { reason: UnlockReason::Admin }, self).await;
+                sink.write(
+                    UserEvent::UserUnlocked {
+                        reason: UnlockReason::Admin,
+                    },
+                    self,
+                )
+                .await;
             }
             UserCommand::RequireTwoFactor { required } => {
                 if required == self.two_factor_required {
                     return Err(UserError::NoChange);
                 }
-                sink.write(UserEvent::TwoFactorRequirementChanged { required }, self).await;
+                sink.write(UserEvent::TwoFactorRequirementChanged { required }, self)
+                    .await;
             }
             UserCommand::AddToTeam {
                 team_id,
@@ -256,7 +280,8 @@ impl Aggregate for User {
                 if self.teams.contains_key(&team_id) {
                     return Err(UserError::AlreadyInTeam);
                 }
-                sink.write(UserEvent::UserAddedToTeam { team_id, via_sso }, self).await;
+                sink.write(UserEvent::UserAddedToTeam { team_id, via_sso }, self)
+                    .await;
             }
             UserCommand::RemoveFromTeam {
                 team_id,
@@ -269,7 +294,8 @@ impl Aggregate for User {
                 if !self.teams.contains_key(&team_id) {
                     return Err(UserError::NotInTeam);
                 }
-                sink.write(UserEvent::UserRemovedFromTeam { team_id, via_sso }, self).await;
+                sink.write(UserEvent::UserRemovedFromTeam { team_id, via_sso }, self)
+                    .await;
             }
             UserCommand::RecordFailedLogin {
                 method,
@@ -278,7 +304,13 @@ impl Aggregate for User {
                 lock_minutes,
             } => {
                 if self.lock_expired(now) {
-                    sink.write(UserEvent::UserUnlocked { reason: UnlockReason::Expired }, self).await;
+                    sink.write(
+                        UserEvent::UserUnlocked {
+                            reason: UnlockReason::Expired,
+                        },
+                        self,
+                    )
+                    .await;
                 }
                 if self.locked.is_some() {
                     let failed_attempts = self.failed_attempts;
@@ -427,7 +459,9 @@ impl Aggregate for User {
                     },
                 );
             }
-            UserEvent::LoginFailed { failed_attempts, .. } => self.failed_attempts = failed_attempts,
+            UserEvent::LoginFailed {
+                failed_attempts, ..
+            } => self.failed_attempts = failed_attempts,
             UserEvent::UserLoggedOut { session_id } => {
                 self.sessions.remove(&session_id);
             }
@@ -436,7 +470,9 @@ impl Aggregate for User {
                     self.sessions.remove(&id);
                 }
             }
-            UserEvent::TwoFactorRequirementChanged { required } => self.two_factor_required = required,
+            UserEvent::TwoFactorRequirementChanged { required } => {
+                self.two_factor_required = required
+            }
             UserEvent::TwoFactorChannelChanged { channel } => self.two_factor_channel = channel,
             UserEvent::TotpEnrolled { secret_sealed } | UserEvent::TotpReset { secret_sealed } => {
                 self.totp = Some(TotpState {
@@ -487,7 +523,9 @@ impl User {
             first_name: changes.first_name.filter(|v| *v != self.first_name),
             last_name: changes.last_name.filter(|v| *v != self.last_name),
             phone: changes.phone.filter(|v| *v != self.phone),
-            language: changes.language.filter(|v| Some(v) != self.language.as_ref()),
+            language: changes
+                .language
+                .filter(|v| Some(v) != self.language.as_ref()),
         }
     }
 
@@ -496,6 +534,13 @@ impl User {
             return;
         }
         let session_ids = self.sessions.keys().copied().collect();
-        sink.write(UserEvent::SessionsEnded { session_ids, reason }, self).await;
+        sink.write(
+            UserEvent::SessionsEnded {
+                session_ids,
+                reason,
+            },
+            self,
+        )
+        .await;
     }
 }

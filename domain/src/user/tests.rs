@@ -856,11 +856,17 @@ async fn update_profile_and_roles_emits_both_events() {
     let roles = Roles::new([Role::AccountAdmin]);
     TestFramework::<User>::with(services())
         .given(given)
-        .when_async(UserCommand::Update { changes: changes.clone(), roles: Some(roles.clone()) })
+        .when_async(UserCommand::Update {
+            changes: changes.clone(),
+            roles: Some(roles.clone()),
+        })
         .await
         .then_expect_events(vec![
             UserEvent::UserProfileUpdated { changes },
-            UserEvent::UserRolesChanged { roles, previous: Roles::member() },
+            UserEvent::UserRolesChanged {
+                roles,
+                previous: Roles::member(),
+            },
         ]);
 }
 
@@ -868,7 +874,10 @@ async fn update_profile_and_roles_emits_both_events() {
 async fn update_with_nothing_new_is_refused() {
     TestFramework::<User>::with(services())
         .given(vec![registered()])
-        .when_async(UserCommand::Update { changes: ProfileChanges::default(), roles: Some(Roles::member()) })
+        .when_async(UserCommand::Update {
+            changes: ProfileChanges::default(),
+            roles: Some(Roles::member()),
+        })
         .await
         .then_expect_error(UserError::NoChange);
 }
@@ -877,7 +886,10 @@ async fn update_with_nothing_new_is_refused() {
 async fn update_unregistered_user_is_not_found() {
     TestFramework::<User>::with(services())
         .given_no_previous_events()
-        .when_async(UserCommand::Update { changes: ProfileChanges::default(), roles: None })
+        .when_async(UserCommand::Update {
+            changes: ProfileChanges::default(),
+            roles: None,
+        })
         .await
         .then_expect_error(UserError::NotFound);
 }

@@ -20,7 +20,7 @@ use chronid_adapters::nats::{ensure_stream, StreamConfig};
 use chronid_adapters::relay::{Relay, RelayOptions};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{User, UserEvent};
-use chronid_tests::server::{spawn_app, TestApp};
+use chronid_tests::server::{spawn_app, spawn_app_with, test_services, TestApp};
 use chronid_tests::{insert_rounds, read_raw_stream_messages, wait_until, TestEnv};
 use clap::{Parser, ValueEnum};
 use cqrs_es::Aggregate;
@@ -35,7 +35,10 @@ enum Scenario {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "chronid-bench", about = "Measure chronid against same-run references")]
+#[command(
+    name = "chronid-bench",
+    about = "Measure chronid against same-run references"
+)]
 struct Args {
     scenario: Scenario,
     /// A smaller, faster run.
@@ -54,7 +57,11 @@ struct Figure<'a> {
 }
 
 fn print(f: Figure<'_>) {
-    let ratio = if f.reference_value > 0.0 { f.value / f.reference_value } else { 0.0 };
+    let ratio = if f.reference_value > 0.0 {
+        f.value / f.reference_value
+    } else {
+        0.0
+    };
     let line = json!({
         "scenario": f.scenario, "figure": f.figure, "params": f.params,
         "value": (f.value * 100.0).round() / 100.0, "unit": f.unit,
@@ -109,10 +116,15 @@ where
 }
 
 async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
-    let app = Arc::new(spawn_app(env).await?);
+    // The server's default pool size, for the API and the reference alike.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(32)
+        .connect(&env.database_url)
+        .await?;
+    let app = Arc::new(spawn_app_with(env, pool.clone(), test_services()).await?);
     let duration = Duration::from_secs(if quick { 3 } else { 10 });
     sqlx::query("CREATE TABLE bench_scratch (id bigserial PRIMARY KEY, body text NOT NULL)")
-        .execute(&env.pool)
+        .execute(&pool)
         .await?;
     let mut users = Vec::new();
     for i in 0..32 {
@@ -127,12 +139,14 @@ async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
         users.push(body["id"].as_str().context("user id")?.to_string());
     }
     let users = Arc::new(users);
-    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
     for clients in [1usize, 32] {
         // Warm up both paths briefly.
         let _ = patch_rate(&app, &http, &users, clients, Duration::from_millis(500)).await?;
         let commands = patch_rate(&app, &http, &users, clients, duration).await?;
-        let pool = env.pool.clone();
+        let pool = pool.clone();
         let inserts = rate(clients, duration, move |client, i| {
             let pool = pool.clone();
             async move {
@@ -177,7 +191,11 @@ async fn patch_rate(
         async move {
             let r = req.send().await?;
             if r.status() != 200 {
-                bail!("PATCH answered {}: {}", r.status(), r.text().await.unwrap_or_default());
+                bail!(
+                    "PATCH answered {}: {}",
+                    r.status(),
+                    r.text().await.unwrap_or_default()
+                );
             }
             Ok(())
         }
@@ -190,13 +208,20 @@ async fn relay(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     let aggregates: Vec<Uuid> = (0..1000).map(|_| Uuid::now_v7()).collect();
     insert_rounds(&env.pool, Uuid::now_v7(), &aggregates, 1, total / 1000).await?;
 
-    let relay = Relay::new(env.pool.clone(), env.js.clone(), env.stream.clone(), RelayOptions::default());
+    let relay = Relay::new(
+        env.pool.clone(),
+        env.js.clone(),
+        env.stream.clone(),
+        RelayOptions::default(),
+    );
     let (stop, rx) = tokio::sync::watch::channel(false);
     let start = Instant::now();
     let task = tokio::spawn(relay.run(rx));
-    wait_until("the backlog published", Duration::from_secs(600), || async {
-        Ok(env.stream_len().await? >= total as u64)
-    })
+    wait_until(
+        "the backlog published",
+        Duration::from_secs(600),
+        || async { Ok(env.stream_len().await? >= total as u64) },
+    )
     .await?;
     let relay_rate = total as f64 / start.elapsed().as_secs_f64();
     let _ = stop.send(true);
@@ -214,7 +239,9 @@ async fn relay(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     for chunk in messages.chunks(1000) {
         let mut acks = Vec::with_capacity(chunk.len());
         for m in chunk {
-            let subject = m.subject.replacen(&env.stream.subject_prefix, &direct.subject_prefix, 1);
+            let subject = m
+                .subject
+                .replacen(&env.stream.subject_prefix, &direct.subject_prefix, 1);
             acks.push(
                 env.js
                     .publish_with_headers(subject, m.headers.clone(), m.payload.clone().into())
@@ -263,9 +290,15 @@ async fn load(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
             let events: Vec<UserEvent> = (0..batch)
                 .map(|i| {
                     if (written + i) % 2 == 1 {
-                        UserEvent::UserAddedToTeam { team_id: team, via_sso: false }
+                        UserEvent::UserAddedToTeam {
+                            team_id: team,
+                            via_sso: false,
+                        }
                     } else {
-                        UserEvent::UserRemovedFromTeam { team_id: team, via_sso: false }
+                        UserEvent::UserRemovedFromTeam {
+                            team_id: team,
+                            via_sso: false,
+                        }
                     }
                 })
                 .collect();
@@ -273,7 +306,11 @@ async fn load(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
                 context.aggregate.apply(e.clone());
             }
             store
-                .append(&events, &context, &RequestFacts::system().to_metadata(chrono::Utc::now()))
+                .append(
+                    &events,
+                    &context,
+                    &RequestFacts::system().to_metadata(chrono::Utc::now()),
+                )
                 .await?;
             written += batch;
         }

@@ -117,7 +117,12 @@ fn assert_exactly_once_in_order(messages: &[(HeaderMap, PublicEnvelope)], expect
         .iter()
         .map(|(h, e)| {
             let tx = h.get(HEADER_TX_ID).map(|v| v.as_str().to_string());
-            format!("{}@{}/tx{}", msg_id_of(h), e.position, tx.unwrap_or_default())
+            format!(
+                "{}@{}/tx{}",
+                msg_id_of(h),
+                e.position,
+                tx.unwrap_or_default()
+            )
         })
         .collect();
     let mut last: HashMap<(String, Uuid), i64> = HashMap::new();
@@ -454,8 +459,8 @@ async fn relay_publishes_the_public_envelope_only() {
     assert_eq!(raw.len(), 4, "reservations must not be published");
 
     let rows: Vec<(i64, chrono::DateTime<chrono::Utc>, String)> = sqlx::query_as(
-        "SELECT global_seq, recorded_at, tx_id::text FROM events
-          WHERE aggregate_type <> 'reservation' ORDER BY tx_id, global_seq",
+        "SELECT e.global_seq, e.recorded_at, e.tx_id::text FROM events e
+          WHERE e.aggregate_type <> 'reservation' ORDER BY e.tx_id, e.global_seq",
     )
     .fetch_all(&env.pool)
     .await
@@ -629,5 +634,113 @@ async fn relay_that_loses_its_lock_connection_waits_and_resumes() {
     assert_exactly_once_in_order(&messages, &expected_order(&env.pool).await);
 
     relay.stop().await;
+    env.cleanup().await.unwrap();
+}
+
+/// Transaction ids order numerically: 10 after 9 (ordering their text would put "10" first).
+/// Rows with explicit old transaction ids stand for events written before a digit boundary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_orders_transaction_ids_as_numbers() {
+    let env = TestEnv::new().await.unwrap();
+    let account = new_uuid();
+    let user = new_uuid();
+    for (seq, tx) in [(1, "9"), (2, "10"), (3, "99"), (4, "100")] {
+        let e = TestEvent::new(account, "user", user, seq, "UserRenamed", json!({"n": seq}));
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                                 payload, metadata, tx_id)
+             VALUES ('user', $1, $2, 'UserRenamed', '1', $3, $4, $5::text::xid8)",
+        )
+        .bind(user.to_string())
+        .bind(seq)
+        .bind(&e.payload)
+        .bind(&e.metadata)
+        .bind(tx)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    }
+    let relay = RelayTask::spawn(&env.pool, &env.js, &env.stream, options(2));
+    wait_published(&env.js, &env.stream.stream, &env.pool, &relay.stats, 4).await;
+    let messages = read_all_stream_messages(&env.js, &env.stream.stream)
+        .await
+        .unwrap();
+    let sequences: Vec<i64> = messages.iter().map(|(_, e)| e.sequence).collect();
+    assert_eq!(sequences, [1, 2, 3, 4]);
+    assert_exactly_once_in_order(&messages, &expected_order(&env.pool).await);
+    relay.stop().await;
+    env.cleanup().await.unwrap();
+}
+
+/// A stream whose last message is not an event of this database (a restored database, another
+/// database's stream) would make the relay skip events: it must refuse and publish nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_refuses_a_stream_ahead_of_its_database() {
+    use async_nats::jetstream::message::PublishMessage;
+    let env = TestEnv::new().await.unwrap();
+    let foreign = PublishMessage::build()
+        .payload("{}".into())
+        .message_id("user:someone-else:1")
+        .header(HEADER_TX_ID, "4000000000")
+        .header(HEADER_POSITION, "1");
+    env.js
+        .send_publish(
+            format!("{}.x.user.UserRegistered", env.stream.subject_prefix),
+            foreign,
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let account = new_uuid();
+    let event = TestEvent::new(account, "user", new_uuid(), 1, "UserRegistered", json!({}));
+    insert_event(&env.pool, &event).await.unwrap();
+
+    let relay = RelayTask::spawn(&env.pool, &env.js, &env.stream, options(100));
+    let stats = &relay.stats;
+    wait_until("the relay to refuse twice", WAIT, || async move {
+        Ok(stats.errors() >= 2)
+    })
+    .await
+    .unwrap();
+    assert_eq!(stats.published(), 0);
+    assert_eq!(
+        env.stream_len().await.unwrap(),
+        1,
+        "the relay published past a foreign tail"
+    );
+    relay.stop().await;
+    env.cleanup().await.unwrap();
+}
+
+/// The relay's gap-freedom rests on two JetStream behaviours: a publish whose
+/// `Nats-Expected-Last-Sequence` is not the stream's last sequence is refused, and a copy of a
+/// stored `Nats-Msg-Id` is acked as a duplicate before that check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_checks_msg_id_before_expected_sequence() {
+    use async_nats::jetstream::message::PublishMessage;
+    let env = TestEnv::new().await.unwrap();
+    let subject = format!("{}.x.user.Probe", env.stream.subject_prefix);
+    let publish = |id: &str, expected: u64| {
+        let msg = PublishMessage::build()
+            .payload("{}".into())
+            .message_id(id)
+            .expected_last_sequence(expected);
+        let js = env.js.clone();
+        let subject = subject.clone();
+        async move { js.send_publish(subject, msg).await.unwrap().await }
+    };
+    let first = publish("a", 0).await.unwrap();
+    assert_eq!((first.sequence, first.duplicate), (1, false));
+    let wrong = publish("b", 0).await.unwrap_err();
+    assert_eq!(
+        wrong.kind(),
+        jetstream::context::PublishErrorKind::WrongLastSequence
+    );
+    let copy = publish("a", 5).await.unwrap();
+    assert_eq!((copy.sequence, copy.duplicate), (1, true));
+    let second = publish("b", 1).await.unwrap();
+    assert_eq!((second.sequence, second.duplicate), (2, false));
+    assert_eq!(env.stream_len().await.unwrap(), 2);
     env.cleanup().await.unwrap();
 }

@@ -199,7 +199,10 @@ async fn two_nodes_with_caches_never_decide_on_stale_state() {
     let (user_id, account_id) = (Uuid::now_v7(), Uuid::now_v7());
     let id = user_id.to_string();
     let facts = RequestFacts::system();
-    node_a.execute::<User>(&id, register(user_id, account_id), &facts).await.unwrap();
+    node_a
+        .execute::<User>(&id, register(user_id, account_id), &facts)
+        .await
+        .unwrap();
     let fail = || UserCommand::RecordFailedLogin {
         method: LoginMethod::Password,
         device_id: None,
@@ -227,7 +230,10 @@ async fn two_nodes_with_caches_never_decide_on_stale_state() {
     let _ = (a, b);
     let store: PgEventStore<User> = node_a.store();
     let replayed = replay(store.load_events(&id).await.unwrap());
-    assert_eq!(replayed.failed_attempts, 50, "a failed attempt was lost or double-counted");
+    assert_eq!(
+        replayed.failed_attempts, 50,
+        "a failed attempt was lost or double-counted"
+    );
     let counts: Vec<i64> = sqlx::query_scalar(
         "SELECT (payload->'LoginFailed'->>'failed_attempts')::bigint FROM events
           WHERE aggregate_id = $1 AND event_type = 'LoginFailed' ORDER BY sequence",
@@ -236,6 +242,10 @@ async fn two_nodes_with_caches_never_decide_on_stale_state() {
     .fetch_all(&env.pool)
     .await
     .unwrap();
-    assert_eq!(counts, (1..=50).collect::<Vec<i64>>(), "each attempt must see the one before it");
+    assert_eq!(
+        counts,
+        (1..=50).collect::<Vec<i64>>(),
+        "each attempt must see the one before it"
+    );
     env.cleanup().await.unwrap();
 }

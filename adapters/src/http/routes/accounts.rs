@@ -5,7 +5,9 @@ use axum::Json;
 use chronid_domain::values::{LoginOptions, SecurityPolicy};
 use uuid::Uuid;
 
-use crate::http::body::{parse_two_factor, CustomizationBody, LoginOptionsBody, Position, SecurityPolicyBody};
+use crate::http::body::{
+    parse_two_factor, CustomizationBody, LoginOptionsBody, Position, SecurityPolicyBody,
+};
 use crate::http::extract::{ApiJson, ApiPath, Caller, Facts};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::HttpState;
@@ -29,8 +31,13 @@ pub async fn put_security_policy(
         parse_two_factor(&body.two_factor)?,
         body.lock_minutes,
     )?;
-    let o = state.app.update_security_policy(&who, account, policy, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .update_security_policy(&who, account, policy, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
 
 /// Choose which ways of logging in the account allows.
@@ -46,8 +53,13 @@ pub async fn put_login_options(
     ApiJson(body): ApiJson<LoginOptionsBody>,
 ) -> Result<Json<Position>, ApiError> {
     let options = LoginOptions::new(body.password, body.google, body.github, body.sso)?;
-    let o = state.app.update_login_options(&who, account, options, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .update_login_options(&who, account, options, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
 
 /// Set the interface language, colour scheme and custom login host name.
@@ -65,8 +77,17 @@ pub async fn put_customization(
     let c = body.parse()?;
     let o = state
         .app
-        .customize(&who, account, c.language, c.color_scheme, c.hostname, None, &facts.by(&who))
+        .customize(
+            &who,
+            account,
+            c.language,
+            c.color_scheme,
+            c.hostname,
+            None,
+            &facts.by(&who),
+        )
         .await?;
-    Ok(Json(Position { position: o.position }))
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
-

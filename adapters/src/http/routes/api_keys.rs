@@ -30,7 +30,14 @@ pub async fn create_api_key(
     };
     let key = state
         .app
-        .create_api_key(&who, account, name, roles, body.valid_until, &facts.by(&who))
+        .create_api_key(
+            &who,
+            account,
+            name,
+            roles,
+            body.valid_until,
+            &facts.by(&who),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -54,12 +61,18 @@ pub async fn patch_api_key(
     ApiPath((account, key)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<PatchApiKeyBody>,
 ) -> Result<Json<Position>, ApiError> {
-    let name = body.name.as_deref().map(|n| Name::parse("name", n)).transpose()?;
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| Name::parse("name", n))
+        .transpose()?;
     let o = state
         .app
         .update_api_key(&who, account, key, name, body.valid_until, &facts.by(&who))
         .await?;
-    Ok(Json(Position { position: o.position }))
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
 
 /// Revoke an API key; it stops working at once.
@@ -73,6 +86,11 @@ pub async fn revoke_api_key(
     facts: Facts,
     ApiPath((account, key)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<Position>, ApiError> {
-    let o = state.app.revoke_api_key(&who, account, key, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .revoke_api_key(&who, account, key, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }

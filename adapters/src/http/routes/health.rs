@@ -32,12 +32,18 @@ pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Health>)
     let nats_ok = match &state.nats {
         Some(client) => {
             client.connection_state() == async_nats::connection::State::Connected
-                && tokio::time::timeout(Duration::from_secs(2), client.flush()).await.is_ok_and(|r| r.is_ok())
+                && tokio::time::timeout(Duration::from_secs(2), client.flush())
+                    .await
+                    .is_ok_and(|r| r.is_ok())
         }
         None => false,
     };
     let word = |ok: bool| if ok { "ok" } else { "unavailable" }.to_string();
-    let status = if pg_ok && nats_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if pg_ok && nats_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (
         status,
         Json(Health {

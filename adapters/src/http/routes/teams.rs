@@ -23,8 +23,17 @@ pub async fn create_team(
     ApiJson(body): ApiJson<TeamBody>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let name = body.parse()?;
-    let o = state.app.create_team(&who, account, name, &facts.by(&who)).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: o.id, position: o.position })))
+    let o = state
+        .app
+        .create_team(&who, account, name, &facts.by(&who))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: o.id,
+            position: o.position,
+        }),
+    ))
 }
 
 /// Rename a team (not one managed by SSO group sync).
@@ -40,8 +49,13 @@ pub async fn rename_team(
     ApiJson(body): ApiJson<TeamBody>,
 ) -> Result<Json<Position>, ApiError> {
     let name = body.parse()?;
-    let o = state.app.rename_team(&who, account, team, name, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .rename_team(&who, account, team, name, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
 
 /// Delete a team (not one managed by SSO group sync).
@@ -55,8 +69,13 @@ pub async fn delete_team(
     facts: Facts,
     ApiPath((account, team)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<Position>, ApiError> {
-    let o = state.app.delete_team(&who, account, team, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .delete_team(&who, account, team, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
 
 /// Add a user to a team (refused for teams managed by SSO group sync).
@@ -70,8 +89,13 @@ pub async fn add_member(
     facts: Facts,
     ApiPath((account, team, user)): ApiPath<(Uuid, Uuid, Uuid)>,
 ) -> Result<Json<Position>, ApiError> {
-    let o = state.app.add_team_member(&who, account, team, user, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .add_team_member(&who, account, team, user, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
 
 /// Remove a user from a team (refused for teams managed by SSO group sync).
@@ -85,6 +109,11 @@ pub async fn remove_member(
     facts: Facts,
     ApiPath((account, team, user)): ApiPath<(Uuid, Uuid, Uuid)>,
 ) -> Result<Json<Position>, ApiError> {
-    let o = state.app.remove_team_member(&who, account, team, user, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .remove_team_member(&who, account, team, user, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }

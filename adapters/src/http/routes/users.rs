@@ -6,7 +6,9 @@ use axum::Json;
 use chronid_domain::values::Email;
 use uuid::Uuid;
 
-use crate::http::body::{ChangeEmailBody, CreateUserBody, Created, PatchUserBody, Position, TwoFactorBody};
+use crate::http::body::{
+    ChangeEmailBody, CreateUserBody, Created, PatchUserBody, Position, TwoFactorBody,
+};
 use crate::http::extract::{ApiJson, ApiPath, Caller, Facts};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::HttpState;
@@ -24,8 +26,17 @@ pub async fn create_user(
     ApiJson(body): ApiJson<CreateUserBody>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let user = body.parse()?;
-    let o = state.app.register_user(&who, account, user, &facts.by(&who)).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: o.id, position: o.position })))
+    let o = state
+        .app
+        .register_user(&who, account, user, &facts.by(&who))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: o.id,
+            position: o.position,
+        }),
+    ))
 }
 
 /// Change names, phone, language or roles; `null` clears a field.
@@ -41,8 +52,13 @@ pub async fn patch_user(
     ApiJson(body): ApiJson<PatchUserBody>,
 ) -> Result<Json<Position>, ApiError> {
     let patch = body.parse()?;
-    let o = state.app.update_user(&who, account, id, patch, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .update_user(&who, account, id, patch, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
 
 /// Change a user's email address (unique per account, case-insensitive).
@@ -58,8 +74,13 @@ pub async fn put_email(
     ApiJson(body): ApiJson<ChangeEmailBody>,
 ) -> Result<Json<Position>, ApiError> {
     let email = Email::parse(&body.email)?;
-    let o = state.app.change_email(&who, account, id, email, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .change_email(&who, account, id, email, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
 
 macro_rules! status_route {
@@ -81,10 +102,30 @@ macro_rules! status_route {
     };
 }
 
-status_route!(disable_user, "/v1/accounts/{account}/users/{id}/disable", disable_user, "Disable a user.");
-status_route!(enable_user, "/v1/accounts/{account}/users/{id}/enable", enable_user, "Enable a disabled user.");
-status_route!(lock_user, "/v1/accounts/{account}/users/{id}/lock", lock_user, "Lock a user.");
-status_route!(unlock_user, "/v1/accounts/{account}/users/{id}/unlock", unlock_user, "Unlock a user and reset the failed-login count.");
+status_route!(
+    disable_user,
+    "/v1/accounts/{account}/users/{id}/disable",
+    disable_user,
+    "Disable a user."
+);
+status_route!(
+    enable_user,
+    "/v1/accounts/{account}/users/{id}/enable",
+    enable_user,
+    "Enable a disabled user."
+);
+status_route!(
+    lock_user,
+    "/v1/accounts/{account}/users/{id}/lock",
+    lock_user,
+    "Lock a user."
+);
+status_route!(
+    unlock_user,
+    "/v1/accounts/{account}/users/{id}/unlock",
+    unlock_user,
+    "Unlock a user and reset the failed-login count."
+);
 
 /// Require (or stop requiring) two-factor authentication of this user.
 #[utoipa::path(put, path = "/v1/accounts/{account}/users/{id}/two-factor", tag = "users",
@@ -98,6 +139,11 @@ pub async fn put_two_factor(
     ApiPath((account, id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<TwoFactorBody>,
 ) -> Result<Json<Position>, ApiError> {
-    let o = state.app.require_two_factor(&who, account, id, body.enabled, &facts.by(&who)).await?;
-    Ok(Json(Position { position: o.position }))
+    let o = state
+        .app
+        .require_two_factor(&who, account, id, body.enabled, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
 }
