@@ -367,6 +367,7 @@ impl Relay {
         )));
         let mut backoff = Backoff::new(self.options.max_backoff);
         let mut position: Option<Position> = None;
+        let mut ahead: Option<(Cursor, Vec<Outgoing>)> = None;
         let exit = loop {
             if is_shutdown(shutdown) {
                 break Exit::Shutdown;
@@ -378,7 +379,7 @@ impl Relay {
             let step = tokio::select! {
                 biased;
                 _ = shutdown_signal(shutdown) => break Exit::Shutdown,
-                step = self.step(&mut position) => step,
+                step = self.step(&mut position, &mut ahead) => step,
             };
             match step {
                 Ok(n) => {
@@ -391,6 +392,7 @@ impl Relay {
                 }
                 Err(error) => {
                     position = None;
+                    ahead = None;
                     self.stats.errors.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(target: LOG_TARGET, %error, "relay step failed; resuming from the stream's tail");
                     if wait(shutdown, backoff.next(), None).await {
@@ -403,16 +405,8 @@ impl Relay {
         exit
     }
 
-    /// One batch: resync if needed, read, publish, await acks, checkpoint. Returns rows read.
-    async fn step(&self, position: &mut Option<Position>) -> Result<usize, RelayError> {
-        let pos = match *position {
-            Some(p) => p,
-            None => {
-                let p = self.resync().await?;
-                *position = Some(p);
-                p
-            }
-        };
+    /// Reads the batch after `after` and turns it into messages.
+    async fn fetch(&self, after: Cursor) -> Result<Vec<Outgoing>, RelayError> {
         let rows: Vec<EventRow> = sqlx::query_as(
             // `tx_text`, not `tx_id`: ORDER BY a bare name binds to an output column first, and
             // ordering by the text of xids puts 10000 before 9999.
@@ -425,24 +419,60 @@ impl Relay {
               ORDER BY e.tx_id, e.global_seq
               LIMIT $4",
         )
-        .bind(pos.cursor.tx_id.to_string())
-        .bind(pos.cursor.global_seq)
+        .bind(after.tx_id.to_string())
+        .bind(after.global_seq)
         .bind(RESERVATION_AGGREGATE_TYPE)
         .bind(i64::try_from(self.options.batch_size).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
         self.stats.polls.fetch_add(1, Ordering::Relaxed);
-        if rows.is_empty() {
+        rows.iter().map(|row| self.outgoing(row)).collect()
+    }
+
+    /// One batch: resync if needed, read, publish, await acks, checkpoint. Returns rows read.
+    ///
+    /// When the batch is full, the next one is read (and its messages built) while this one's
+    /// acks are in flight, and handed back in `ahead`; it is used only if this batch succeeds and
+    /// it starts right after this batch's last cursor, so ordering and the checkpoint rule are
+    /// unchanged.
+    async fn step(
+        &self,
+        position: &mut Option<Position>,
+        ahead: &mut Option<(Cursor, Vec<Outgoing>)>,
+    ) -> Result<usize, RelayError> {
+        let pos = match *position {
+            Some(p) => p,
+            None => {
+                *ahead = None;
+                let p = self.resync().await?;
+                *position = Some(p);
+                p
+            }
+        };
+        let outgoing = match ahead.take() {
+            Some((after, prefetched)) if after == pos.cursor => prefetched,
+            _ => self.fetch(pos.cursor).await?,
+        };
+        if outgoing.is_empty() {
             return Ok(0);
         }
-        let outgoing = rows
-            .iter()
-            .map(|row| self.outgoing(row))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (last_cursor, last_seq, duplicates) = self.publish(&outgoing, pos.stream_seq).await?;
+        let read_ahead = outgoing.len() == self.options.batch_size;
+        let batch_last = outgoing.last().map(|m| m.cursor).unwrap_or_default();
+        let (published, next) = tokio::join!(self.publish(&outgoing, pos.stream_seq), async {
+            if read_ahead {
+                Some(self.fetch(batch_last).await)
+            } else {
+                None
+            }
+        });
+        let (last_cursor, last_seq, duplicates) = published?;
+        // Committed without waiting for the WAL flush: a checkpoint lost in a crash only means
+        // resuming from an older one, and resuming already takes the further of checkpoint and
+        // stream tail and republishes with the same Msg-Ids.
         sqlx::query(
             "INSERT INTO relay_checkpoints (stream, tx_id, global_seq, updated_at)
-             VALUES ($1, $2::text::xid8, $3, now())
+             SELECT $1, $2::text::xid8, $3, now()
+               FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
              ON CONFLICT (stream) DO UPDATE
                 SET tx_id = EXCLUDED.tx_id, global_seq = EXCLUDED.global_seq,
                     updated_at = EXCLUDED.updated_at
@@ -454,6 +484,9 @@ impl Relay {
         .bind(last_cursor.global_seq)
         .execute(&self.pool)
         .await?;
+        if let Some(Ok(next)) = next {
+            *ahead = Some((last_cursor, next));
+        }
         let stored = outgoing.len() - duplicates;
         self.stats
             .published
@@ -475,7 +508,7 @@ impl Relay {
             cursor: last_cursor,
             stream_seq: last_seq,
         });
-        Ok(rows.len())
+        Ok(outgoing.len())
     }
 
     /// Publishes a batch pipelined, then awaits every ack. Returns the last cursor, the stream
