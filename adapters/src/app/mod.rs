@@ -11,7 +11,7 @@ mod users;
 
 pub use api_keys::{ApiKeyCache, Principal};
 pub use error::AppError;
-pub use users::{NewUser, ProfilePatch};
+pub use users::{NewUser, ProfilePatch, StatusChange};
 
 use chronid_domain::account::Account;
 use chronid_domain::error::ErrorKind;

@@ -44,16 +44,8 @@ impl App {
         name: Name,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
-        who.require_user_admin(account_id)?;
-        let committed = self
-            .exec
-            .execute::<Account>(
-                &account_id.to_string(),
-                AccountCommand::RenameTeam { team_id, name },
-                facts,
-            )
-            .await?;
-        Ok(outcome(team_id, &committed))
+        let command = AccountCommand::RenameTeam { team_id, name };
+        self.on_team(who, account_id, team_id, command, facts).await
     }
 
     pub async fn delete_team(
@@ -63,14 +55,22 @@ impl App {
         team_id: Uuid,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
+        let command = AccountCommand::DeleteTeam { team_id };
+        self.on_team(who, account_id, team_id, command, facts).await
+    }
+
+    async fn on_team(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        team_id: Uuid,
+        command: AccountCommand,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
         let committed = self
             .exec
-            .execute::<Account>(
-                &account_id.to_string(),
-                AccountCommand::DeleteTeam { team_id },
-                facts,
-            )
+            .execute::<Account>(&account_id.to_string(), command, facts)
             .await?;
         Ok(outcome(team_id, &committed))
     }

@@ -28,6 +28,15 @@ pub struct NewUser {
     pub password: Option<Password>,
 }
 
+/// A change of status an administrator can make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    Disable,
+    Enable,
+    Lock,
+    Unlock,
+}
+
 /// A profile change, validated; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ProfilePatch {
@@ -183,59 +192,25 @@ impl App {
         Ok(outcome(user_id, &committed))
     }
 
-    pub async fn disable_user(
+    /// An administrator disables, enables, locks or unlocks a user.
+    pub async fn change_user_status(
         &self,
         who: &Principal,
         account_id: Uuid,
         user_id: Uuid,
+        change: StatusChange,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        self.on_user(
-            account_id,
-            user_id,
-            UserCommand::Disable {
+        let command = match change {
+            StatusChange::Disable => UserCommand::Disable {
                 reason: DisableReason::Admin,
             },
-            facts,
-        )
-        .await
-    }
-
-    pub async fn enable_user(
-        &self,
-        who: &Principal,
-        account_id: Uuid,
-        user_id: Uuid,
-        facts: &RequestFacts,
-    ) -> Result<Outcome, AppError> {
-        who.require_user_admin(account_id)?;
-        self.on_user(account_id, user_id, UserCommand::Enable, facts)
-            .await
-    }
-
-    pub async fn lock_user(
-        &self,
-        who: &Principal,
-        account_id: Uuid,
-        user_id: Uuid,
-        facts: &RequestFacts,
-    ) -> Result<Outcome, AppError> {
-        who.require_user_admin(account_id)?;
-        self.on_user(account_id, user_id, UserCommand::Lock, facts)
-            .await
-    }
-
-    pub async fn unlock_user(
-        &self,
-        who: &Principal,
-        account_id: Uuid,
-        user_id: Uuid,
-        facts: &RequestFacts,
-    ) -> Result<Outcome, AppError> {
-        who.require_user_admin(account_id)?;
-        self.on_user(account_id, user_id, UserCommand::Unlock, facts)
-            .await
+            StatusChange::Enable => UserCommand::Enable,
+            StatusChange::Lock => UserCommand::Lock,
+            StatusChange::Unlock => UserCommand::Unlock,
+        };
+        self.on_user(account_id, user_id, command, facts).await
     }
 
     pub async fn require_two_factor(

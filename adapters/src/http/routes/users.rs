@@ -6,6 +6,7 @@ use axum::Json;
 use chronid_domain::values::Email;
 use uuid::Uuid;
 
+use crate::app::StatusChange;
 use crate::http::body::{
     ChangeEmailBody, CreateUserBody, Created, PatchUserBody, Position, TwoFactorBody,
 };
@@ -84,7 +85,7 @@ pub async fn put_email(
 }
 
 macro_rules! status_route {
-    ($name:ident, $path:literal, $method:ident, $doc:literal) => {
+    ($name:ident, $path:literal, $change:expr, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "users",
             params(("account" = Uuid, Path), ("id" = Uuid, Path)),
@@ -96,7 +97,7 @@ macro_rules! status_route {
             facts: Facts,
             ApiPath((account, id)): ApiPath<(Uuid, Uuid)>,
         ) -> Result<Json<Position>, ApiError> {
-            let o = state.app.$method(&who, account, id, &facts.by(&who)).await?;
+            let o = state.app.change_user_status(&who, account, id, $change, &facts.by(&who)).await?;
             Ok(Json(Position { position: o.position }))
         }
     };
@@ -105,25 +106,25 @@ macro_rules! status_route {
 status_route!(
     disable_user,
     "/v1/accounts/{account}/users/{id}/disable",
-    disable_user,
+    StatusChange::Disable,
     "Disable a user."
 );
 status_route!(
     enable_user,
     "/v1/accounts/{account}/users/{id}/enable",
-    enable_user,
+    StatusChange::Enable,
     "Enable a disabled user."
 );
 status_route!(
     lock_user,
     "/v1/accounts/{account}/users/{id}/lock",
-    lock_user,
+    StatusChange::Lock,
     "Lock a user."
 );
 status_route!(
     unlock_user,
     "/v1/accounts/{account}/users/{id}/unlock",
-    unlock_user,
+    StatusChange::Unlock,
     "Unlock a user and reset the failed-login count."
 );
 
