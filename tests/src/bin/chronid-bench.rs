@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use bytes::Bytes;
 use chronid_adapters::nats::{ensure_stream, StreamConfig};
 use chronid_adapters::relay::{Relay, RelayOptions};
 use chronid_domain::metadata::RequestFacts;
@@ -24,6 +25,9 @@ use chronid_tests::server::{spawn_app, spawn_app_with, test_services, TestApp};
 use chronid_tests::{insert_rounds, read_raw_stream_messages, wait_until, TestEnv};
 use clap::{Parser, ValueEnum};
 use cqrs_es::Aggregate;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -138,9 +142,7 @@ async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
         users.push(body["id"].as_str().context("user id")?.to_string());
     }
     let users = Arc::new(users);
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(64)
-        .build()?;
+    let conns = Arc::new(connections(&app.base, 32).await?);
     // Alternate short windows of each so both see the same disk and CPU conditions (the
     // machine is shared: a long window of one then the other measures the drift, not us).
     let (rounds, window) = if quick {
@@ -149,10 +151,10 @@ async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
         (8, Duration::from_millis(2500))
     };
     for clients in [1usize, 32] {
-        let _ = patch_rate(&app, &http, &users, clients, Duration::from_millis(500)).await?;
+        let _ = patch_rate(&app, &conns, &users, clients, Duration::from_millis(500)).await?;
         let (mut commands, mut inserts) = (0.0, 0.0);
         for _ in 0..rounds {
-            commands += patch_rate(&app, &http, &users, clients, window).await?;
+            commands += patch_rate(&app, &conns, &users, clients, window).await?;
             let pool = pool.clone();
             inserts += rate(clients, window, move |client, i| {
                 let pool = pool.clone();
@@ -179,30 +181,58 @@ async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One HTTP/1 connection per client, driven with hyper's connection API: the lightest client
+/// that still speaks real HTTP, so the measuring tool takes as little of the shared CPU as it can.
+async fn connections(
+    base: &str,
+    n: usize,
+) -> anyhow::Result<Vec<tokio::sync::Mutex<SendRequest<Full<Bytes>>>>> {
+    let addr = base.trim_start_matches("http://").to_string();
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let stream = tokio::net::TcpStream::connect(&addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        out.push(tokio::sync::Mutex::new(sender));
+    }
+    Ok(out)
+}
+
 async fn patch_rate(
     app: &Arc<TestApp>,
-    http: &reqwest::Client,
+    conns: &Arc<Vec<tokio::sync::Mutex<SendRequest<Full<Bytes>>>>>,
     users: &Arc<Vec<String>>,
     clients: usize,
     duration: Duration,
 ) -> anyhow::Result<f64> {
-    let (app, http, users) = (app.clone(), http.clone(), users.clone());
+    let (app, conns, users) = (app.clone(), conns.clone(), users.clone());
+    let auth = format!("Bearer {}", app.api_key);
     // Every request sets a name never used before, so every one is a real change.
     static NEXT: AtomicU64 = AtomicU64::new(0);
     rate(clients, duration, move |client, _| {
-        let url = app.url(&format!("/users/{}", users[client]));
-        let name = format!("Name{}", NEXT.fetch_add(1, Ordering::Relaxed));
-        let req = http
-            .patch(url)
-            .bearer_auth(&app.api_key)
-            .json(&json!({ "first_name": name }));
+        let path = format!("/v1/accounts/{}/users/{}", app.account_id, users[client]);
+        let body = format!(
+            "{{\"first_name\":\"Name{}\"}}",
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let request = hyper::Request::patch(path)
+            .header("host", "127.0.0.1")
+            .header("authorization", auth.clone())
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)));
+        let conns = conns.clone();
         async move {
-            let r = req.send().await?;
-            if r.status() != 200 {
+            let mut sender = conns[client].lock().await;
+            sender.ready().await?;
+            let response = sender.send_request(request?).await?;
+            let status = response.status();
+            let body = response.into_body().collect().await?.to_bytes();
+            if status != 200 {
                 bail!(
-                    "PATCH answered {}: {}",
-                    r.status(),
-                    r.text().await.unwrap_or_default()
+                    "PATCH answered {status}: {}",
+                    String::from_utf8_lossy(&body)
                 );
             }
             Ok(())
