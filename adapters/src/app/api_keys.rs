@@ -56,32 +56,34 @@ impl Principal {
 
 const TTL: Duration = Duration::from_secs(5);
 
+/// Keyed by (account id, key id): a key id presented with another account's id must never find
+/// this account's key.
 #[derive(Clone, Default)]
 pub struct ApiKeyCache {
-    entries: Arc<Mutex<HashMap<Uuid, (Instant, ApiKeyState)>>>,
+    entries: Arc<Mutex<HashMap<(Uuid, Uuid), (Instant, ApiKeyState)>>>,
 }
 
 impl ApiKeyCache {
-    fn get(&self, key_id: Uuid) -> Option<ApiKeyState> {
+    fn get(&self, key: (Uuid, Uuid)) -> Option<ApiKeyState> {
         let entries = self.entries.lock().ok()?;
         entries
-            .get(&key_id)
+            .get(&key)
             .filter(|(at, _)| at.elapsed() < TTL)
             .map(|(_, state)| state.clone())
     }
 
-    fn put(&self, key_id: Uuid, state: ApiKeyState) {
+    fn put(&self, key: (Uuid, Uuid), state: ApiKeyState) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() > 10_000 {
                 entries.retain(|_, (at, _)| at.elapsed() < TTL);
             }
-            entries.insert(key_id, (Instant::now(), state));
+            entries.insert(key, (Instant::now(), state));
         }
     }
 
-    fn forget(&self, key_id: Uuid) {
+    fn forget(&self, key: (Uuid, Uuid)) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&key_id);
+            entries.remove(&key);
         }
     }
 }
@@ -106,19 +108,25 @@ impl App {
     /// Authenticates a bearer API key.
     pub async fn authenticate_api_key(&self, token: &str) -> Result<Principal, AppError> {
         let parsed = ParsedApiKey::parse(token).ok_or_else(invalid_key)?;
-        let state = match self.keys.get(parsed.key_id) {
+        let cache_key = (parsed.account_id, parsed.key_id);
+        let state = match self.keys.get(cache_key) {
             Some(state) => state,
             None => {
-                let (account, _) = self
+                // Straight from the store, not the aggregate cache: a revocation made on another
+                // node is seen within the key cache's TTL.
+                let account = self
                     .exec
-                    .load::<Account>(&parsed.account_id.to_string())
-                    .await?;
+                    .store::<Account>()
+                    .load(&parsed.account_id.to_string())
+                    .await
+                    .map_err(AppError::internal)?
+                    .aggregate;
                 let state = account
                     .api_keys
                     .get(&parsed.key_id)
                     .cloned()
                     .ok_or_else(invalid_key)?;
-                self.keys.put(parsed.key_id, state.clone());
+                self.keys.put(cache_key, state.clone());
                 state
             }
         };
@@ -203,7 +211,7 @@ impl App {
                 facts,
             )
             .await?;
-        self.keys.forget(key_id);
+        self.keys.forget((account_id, key_id));
         Ok(outcome(key_id, &committed))
     }
 
@@ -223,7 +231,7 @@ impl App {
                 facts,
             )
             .await?;
-        self.keys.forget(key_id);
+        self.keys.forget((account_id, key_id));
         Ok(outcome(key_id, &committed))
     }
 }

@@ -5,7 +5,7 @@
 use chronid_domain::error::{DomainError, ErrorKind};
 use chronid_domain::ValidationError;
 
-use crate::store::CommandError;
+use crate::store::{CommandError, GuardError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -69,6 +69,12 @@ impl From<ValidationError> for AppError {
     }
 }
 
+impl From<GuardError> for AppError {
+    fn from(g: GuardError) -> Self {
+        Self::new(g.code, g.kind, g.message)
+    }
+}
+
 impl<E: DomainError> From<CommandError<E>> for AppError {
     fn from(err: CommandError<E>) -> Self {
         match err {
@@ -78,7 +84,7 @@ impl<E: DomainError> From<CommandError<E>> for AppError {
                 ErrorKind::Conflict,
                 "too many concurrent changes to the same object; try again",
             ),
-            CommandError::Guard(g) => Self::new(g.code, g.kind, g.message),
+            CommandError::Guard(g) => g.into(),
             CommandError::Store(cause) => Self::internal(cause),
         }
     }

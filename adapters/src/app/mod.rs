@@ -19,7 +19,6 @@ use chronid_domain::metadata::RequestFacts;
 use chronid_domain::reservation::{Reservation, ReservationCommand};
 use chronid_domain::user::User;
 use chronid_domain::AccountScoped;
-use cqrs_es::Aggregate;
 use uuid::Uuid;
 
 use crate::store::{CommandExecutor, Committed, GuardError};
@@ -51,37 +50,12 @@ impl App {
         &self.exec
     }
 
-    /// Loads an aggregate and checks it belongs to `account_id`; otherwise "not found", so one
-    /// account cannot probe another's ids.
-    async fn load_in_account<A>(
-        &self,
-        account_id: Uuid,
-        id: Uuid,
-        code: &'static str,
-        what: &str,
-    ) -> Result<A, AppError>
-    where
-        A: Aggregate<Services = chronid_domain::Services> + AccountScoped + Clone + 'static,
-        A::Error: chronid_domain::error::DomainError,
-    {
-        let (aggregate, _) = self.exec.load::<A>(&id.to_string()).await?;
-        if aggregate.account_id() != Some(account_id) {
-            return Err(AppError::not_found(code, what));
-        }
-        Ok(aggregate)
-    }
-
     async fn account(&self, account_id: Uuid) -> Result<Account, AppError> {
         let (account, seq) = self.exec.load::<Account>(&account_id.to_string()).await?;
         if seq == 0 {
             return Err(AppError::not_found("ACC-NOT-FOUND", "account"));
         }
         Ok(account)
-    }
-
-    async fn user_in_account(&self, account_id: Uuid, user_id: Uuid) -> Result<User, AppError> {
-        self.load_in_account::<User>(account_id, user_id, "USR-NOT-FOUND", "user")
-            .await
     }
 
     /// Claims a reservation key for `owner`; `taken_code` names the conflict for the caller.
@@ -134,6 +108,25 @@ fn in_account<A: AccountScoped>(
                 message: format!("no such {what}"),
             })
         }
+    }
+}
+
+/// A guard for commands an administrator sends to a user: the user is in `account_id`, and a
+/// user holding AccountManager is changed only by an AccountManager (else an AccountAdmin could
+/// lock managers out or redirect their email).
+fn administrable_by(who: &Principal, account_id: Uuid) -> impl Fn(&User) -> Result<(), GuardError> {
+    let same_account = in_account::<User>(account_id, "USR-NOT-FOUND", "user");
+    let caller_is_manager = who.roles.can_manage_account();
+    move |user: &User| {
+        same_account(user)?;
+        if user.roles.can_manage_account() && !caller_is_manager {
+            return Err(GuardError {
+                code: "AUTH-FORBIDDEN",
+                kind: ErrorKind::Forbidden,
+                message: "only an AccountManager may change an AccountManager".into(),
+            });
+        }
+        Ok(())
     }
 }
 

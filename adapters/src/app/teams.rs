@@ -9,7 +9,7 @@ use chronid_domain::values::Name;
 use uuid::Uuid;
 
 use super::api_keys::Principal;
-use super::{in_account, outcome, App, AppError, Outcome};
+use super::{administrable_by, outcome, App, AppError, Outcome};
 
 impl App {
     pub async fn create_team(
@@ -109,7 +109,7 @@ impl App {
                 &user_id.to_string(),
                 command,
                 facts,
-                in_account(account_id, "USR-NOT-FOUND", "user"),
+                administrable_by(who, account_id),
             )
             .await?;
         Ok(outcome(user_id, &committed))

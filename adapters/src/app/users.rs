@@ -11,8 +11,10 @@ use chronid_domain::values::{Email, Language, Password, PersonName, Phone, Roles
 use uuid::Uuid;
 
 use super::api_keys::Principal;
-use super::{in_account, outcome, App, AppError, Outcome};
-use crate::store::GuardError;
+use std::sync::Mutex;
+
+use super::{administrable_by, outcome, App, AppError, Outcome};
+use crate::store::{CommandError, GuardError};
 use chronid_domain::error::ErrorKind;
 
 /// A user to create, validated.
@@ -121,17 +123,37 @@ impl App {
         {
             Ok(committed) => Ok(outcome(user_id, &committed)),
             Err(e) => {
-                self.release(&email_key, user_id, facts).await;
-                if let Some(key) = &username_key {
-                    self.release(key, user_id, facts).await;
+                // A store error may come after the commit (the connection dropped while the
+                // answer was on its way): release only when the user surely does not exist.
+                if !self.user_may_exist(user_id, &e).await {
+                    self.release(&email_key, user_id, facts).await;
+                    if let Some(key) = &username_key {
+                        self.release(key, user_id, facts).await;
+                    }
                 }
                 Err(e.into())
             }
         }
     }
 
+    /// After a failed registration: whether the user could exist all the same.
+    async fn user_may_exist<E: std::error::Error>(
+        &self,
+        user_id: Uuid,
+        err: &CommandError<E>,
+    ) -> bool {
+        if !matches!(err, CommandError::Store(_)) {
+            return false;
+        }
+        match self.exec.store::<User>().load(&user_id.to_string()).await {
+            Ok(loaded) => loaded.current_sequence > 0,
+            Err(_) => true,
+        }
+    }
+
     async fn on_user(
         &self,
+        who: &Principal,
         account_id: Uuid,
         user_id: Uuid,
         command: UserCommand,
@@ -143,7 +165,7 @@ impl App {
                 &user_id.to_string(),
                 command,
                 facts,
-                in_account(account_id, "USR-NOT-FOUND", "user"),
+                administrable_by(who, account_id),
             )
             .await?;
         Ok(outcome(user_id, &committed))
@@ -161,9 +183,9 @@ impl App {
         who.require_user_admin(account_id)?;
         let caller_is_manager = who.roles.can_manage_account();
         let requested_manager = patch.roles.as_ref().map(Roles::can_manage_account);
-        let same_account = in_account(account_id, "USR-NOT-FOUND", "user");
+        let administrable = administrable_by(who, account_id);
         let guard = move |user: &User| {
-            same_account(user)?;
+            administrable(user)?;
             let touches_manager =
                 requested_manager.is_some_and(|m| m != user.roles.can_manage_account());
             if touches_manager && !caller_is_manager {
@@ -210,7 +232,7 @@ impl App {
             StatusChange::Lock => UserCommand::Lock,
             StatusChange::Unlock => UserCommand::Unlock,
         };
-        self.on_user(account_id, user_id, command, facts).await
+        self.on_user(who, account_id, user_id, command, facts).await
     }
 
     pub async fn require_two_factor(
@@ -223,6 +245,7 @@ impl App {
     ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
         self.on_user(
+            who,
             account_id,
             user_id,
             UserCommand::RequireTwoFactor { required },
@@ -241,40 +264,58 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        let current = self.user_in_account(account_id, user_id).await?;
-        let Some(previous) = current.email else {
-            return Err(AppError::not_found("USR-NOT-FOUND", "user"));
-        };
+        // Refuse before reserving anything, so a refused request writes nothing. (The guard
+        // below checks again on the state the change is decided on.)
+        let (current, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        administrable_by(who, account_id)(&current)?;
         let new_key = email_key(account_id, &email);
-        let old_key = email_key(account_id, &previous);
-        if new_key != old_key {
-            self.reserve(
-                &new_key,
-                user_id,
-                Some(account_id),
-                facts,
-                "USR-EMAIL-TAKEN",
-                "a user with this email already exists in the account",
-            )
-            .await?;
-        }
-        match self
+        // Claiming is idempotent for the same owner, so reserving an address the user already
+        // has is harmless.
+        self.reserve(
+            &new_key,
+            user_id,
+            Some(account_id),
+            facts,
+            "USR-EMAIL-TAKEN",
+            "a user with this email already exists in the account",
+        )
+        .await?;
+        // The address being replaced is the one in the state the change was decided on (the
+        // guard sees every attempt's state; the last one is the one committed).
+        let decided_on: Mutex<Option<Email>> = Mutex::new(None);
+        let administrable = administrable_by(who, account_id);
+        let guard = |user: &User| {
+            administrable(user)?;
+            if let Ok(mut previous) = decided_on.lock() {
+                previous.clone_from(&user.email);
+            }
+            Ok(())
+        };
+        let result = self
             .exec
-            .execute::<User>(
+            .execute_guarded::<User, _>(
                 &user_id.to_string(),
                 UserCommand::ChangeEmail { email },
                 facts,
+                guard,
             )
-            .await
-        {
+            .await;
+        let previous_key = decided_on
+            .lock()
+            .ok()
+            .and_then(|p| p.clone())
+            .map(|p| email_key(account_id, &p));
+        match result {
             Ok(c) => {
-                if new_key != old_key {
+                if let Some(old_key) = previous_key.filter(|k| *k != new_key) {
                     self.release(&old_key, user_id, facts).await;
                 }
                 Ok(outcome(user_id, &c))
             }
             Err(e) => {
-                if new_key != old_key {
+                // Keep the new address if it is the user's own (or the outcome is uncertain).
+                let own = previous_key.as_ref() == Some(&new_key);
+                if !own && !matches!(e, CommandError::Store(_)) {
                     self.release(&new_key, user_id, facts).await;
                 }
                 Err(e.into())

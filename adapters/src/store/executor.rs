@@ -139,8 +139,17 @@ impl CommandExecutor {
         G: Fn(&A) -> Result<(), GuardError>,
     {
         let store = self.store::<A>();
+        // A cached state is only proven current by a successful append. A refusal or a no-op
+        // decided on it is not checked by the store, so it is decided again on stored state.
+        let mut use_cache = true;
         for attempt in 0..self.max_attempts {
-            let mut context = match self.cache.get::<A>(aggregate_id, false) {
+            let cached = if use_cache {
+                self.cache.get::<A>(aggregate_id, false)
+            } else {
+                None
+            };
+            let from_cache = cached.is_some();
+            let mut context = match cached {
                 Some(cached) => cached,
                 None => {
                     let loaded = store.load(aggregate_id).await.map_err(store_error)?;
@@ -148,15 +157,23 @@ impl CommandExecutor {
                     loaded
                 }
             };
-            guard(&context.aggregate).map_err(CommandError::Guard)?;
             let sink = EventSink::<A>::default();
             // `context` is a copy: a refusal leaves the cached state as it was.
-            context
-                .aggregate
-                .handle(command.clone(), &self.services, &sink)
-                .await
-                .map_err(CommandError::Domain)?;
+            let decided = match guard(&context.aggregate) {
+                Ok(()) => context
+                    .aggregate
+                    .handle(command.clone(), &self.services, &sink)
+                    .await
+                    .map_err(CommandError::Domain),
+                Err(refused) => Err(CommandError::Guard(refused)),
+            };
             let events = sink.collect().await;
+            if from_cache && (decided.is_err() || events.is_empty()) {
+                self.cache.evict::<A>(aggregate_id);
+                use_cache = false;
+                continue;
+            }
+            decided?;
             if events.is_empty() {
                 return Ok(Committed::default());
             }

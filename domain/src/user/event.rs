@@ -111,14 +111,36 @@ pub enum IdentityProvider {
     Saml,
 }
 
+/// Reads a field that may be absent (`None`: unchanged) or `null` (`Some(None)`: cleared). Plain
+/// `Option<Option<T>>` would read `null` back as "unchanged" and lose every clear on replay.
+fn absent_or_nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// A profile change: only the fields that changed, each with its new value (`null` = cleared).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfileChanges {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "absent_or_nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub first_name: Option<Option<PersonName>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "absent_or_nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_name: Option<Option<PersonName>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "absent_or_nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub phone: Option<Option<Phone>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,

@@ -893,3 +893,23 @@ async fn update_unregistered_user_is_not_found() {
         .await
         .then_expect_error(UserError::NotFound);
 }
+
+#[test]
+fn profile_changes_round_trip_keeps_cleared_fields_apart_from_unchanged_ones() {
+    let changes = ProfileChanges {
+        first_name: Some(None),
+        last_name: None,
+        phone: Some(Some(Phone::parse("+14155550100").unwrap())),
+        language: None,
+    };
+    let event = UserEvent::UserProfileUpdated {
+        changes: changes.clone(),
+    };
+    let stored = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        stored,
+        serde_json::json!({"UserProfileUpdated": {"changes": {"first_name": null, "phone": "+14155550100"}}})
+    );
+    let read_back: UserEvent = serde_json::from_value(stored).unwrap();
+    assert_eq!(read_back, event);
+}

@@ -495,3 +495,170 @@ async fn openapi_health_and_ready_answer() {
     drop(app);
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_api_key_never_acts_on_another_account() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    // A second account in the same store, with its own manager key.
+    let other = app
+        .app
+        .bootstrap(
+            chronid_domain::values::Name::parse("name", "Globex").unwrap(),
+            chronid_domain::values::Email::parse("boss@globex.test").unwrap(),
+            None,
+            chronid_domain::values::Password::parse("another-long-password").unwrap(),
+        )
+        .await
+        .unwrap();
+    // Warm the key cache with a legitimate request from account A.
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "warm@acme.test"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    // Present A's key id and secret under B's account id.
+    let parts: Vec<&str> = app.api_key.splitn(4, '_').collect();
+    let forged = format!(
+        "chronid_{}_{}_{}",
+        other.account_id.simple(),
+        parts[2],
+        parts[3]
+    );
+    let before = event_count(&env).await;
+    let url = format!("{}/v1/accounts/{}/users", app.base, other.account_id);
+    let r = reply(
+        app.http
+            .post(&url)
+            .bearer_auth(&forged)
+            .json(&json!({"email": "intruder@globex.test"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    r.assert_problem(401, "AUTH-INVALID-CREDENTIALS");
+    assert_eq!(event_count(&env).await, before);
+    drop(app);
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_account_admin_cannot_change_an_account_manager() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "mgr@acme.test", "roles": ["AccountManager"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let manager = r.body["id"].as_str().unwrap().to_string();
+    let r = app
+        .call(
+            Method::POST,
+            "/api-keys",
+            Some(json!({"name": "admin", "roles": ["AccountAdmin"]})),
+        )
+        .await;
+    let admin_key = r.body["key"].as_str().unwrap().to_string();
+    let before = event_count(&env).await;
+    for (method, path, body) in [
+        (Method::POST, format!("/users/{manager}/lock"), None),
+        (Method::POST, format!("/users/{manager}/disable"), None),
+        (
+            Method::PUT,
+            format!("/users/{manager}/email"),
+            Some(json!({"email": "mine@evil.test"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/users/{manager}"),
+            Some(json!({"phone": "+14155550100"})),
+        ),
+        (
+            Method::PUT,
+            format!("/users/{manager}/two-factor"),
+            Some(json!({"enabled": true})),
+        ),
+    ] {
+        let r = app.call_as(&admin_key, method, &path, body).await;
+        r.assert_problem(403, "AUTH-FORBIDDEN");
+    }
+    // The refused email change left no reservation behind.
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "mine@evil.test"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(
+        event_count(&env).await,
+        before + 2,
+        "only the last registration (reservation + user) was written"
+    );
+    // A manager may.
+    let r = app
+        .call(Method::POST, &format!("/users/{manager}/lock"), None)
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    drop(app);
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn changing_an_email_frees_the_old_address_and_holds_the_new_one() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let user = app.create_user("old@acme.test").await;
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/users/{user}/email"),
+            Some(json!({"email": "New@acme.test"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "new@ACME.test"})),
+        )
+        .await;
+    r.assert_problem(409, "USR-EMAIL-TAKEN");
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "OLD@acme.test"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "the old address stayed reserved: {r:?}");
+    // A case-only change keeps the address reserved for its owner.
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/users/{user}/email"),
+            Some(json!({"email": "NEW@acme.test"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "new@acme.test"})),
+        )
+        .await;
+    r.assert_problem(409, "USR-EMAIL-TAKEN");
+    drop(app);
+    env.cleanup().await.unwrap();
+}

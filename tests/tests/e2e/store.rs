@@ -249,3 +249,39 @@ async fn two_nodes_with_caches_never_decide_on_stale_state() {
     );
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_refusal_decided_on_a_stale_cache_is_decided_again_on_stored_state() {
+    let env = TestEnv::new().await.unwrap();
+    let node_a = CommandExecutor::new(env.pool.clone(), test_services());
+    let node_b = CommandExecutor::new(env.pool.clone(), test_services());
+    let (user_id, account_id) = (Uuid::now_v7(), Uuid::now_v7());
+    let id = user_id.to_string();
+    let facts = RequestFacts::system();
+    let disable = || UserCommand::Disable {
+        reason: chronid_domain::user::DisableReason::Admin,
+    };
+    node_a
+        .execute::<User>(&id, register(user_id, account_id), &facts)
+        .await
+        .unwrap();
+    node_a
+        .execute::<User>(&id, disable(), &facts)
+        .await
+        .unwrap();
+    // Node B enables; node A still caches "disabled".
+    node_b
+        .execute::<User>(&id, UserCommand::Enable, &facts)
+        .await
+        .unwrap();
+    // On A's stale state Disable would be refused as "already disabled"; it must succeed.
+    node_a
+        .execute::<User>(&id, disable(), &facts)
+        .await
+        .unwrap();
+    let (user, _) = node_b.load::<User>(&id).await.unwrap();
+    let stored = node_b.store::<User>().load(&id).await.unwrap();
+    assert!(stored.aggregate.disabled.is_some());
+    let _ = user;
+    env.cleanup().await.unwrap();
+}
