@@ -56,15 +56,17 @@ impl Principal {
 
 const TTL: Duration = Duration::from_secs(5);
 
-/// Keyed by (account id, key id): a key id presented with another account's id must never find
-/// this account's key.
+/// (account id, key id): a key id presented with another account's id must never find this
+/// account's key.
+type KeyRef = (Uuid, Uuid);
+
 #[derive(Clone, Default)]
 pub struct ApiKeyCache {
-    entries: Arc<Mutex<HashMap<(Uuid, Uuid), (Instant, ApiKeyState)>>>,
+    entries: Arc<Mutex<HashMap<KeyRef, (Instant, ApiKeyState)>>>,
 }
 
 impl ApiKeyCache {
-    fn get(&self, key: (Uuid, Uuid)) -> Option<ApiKeyState> {
+    fn get(&self, key: KeyRef) -> Option<ApiKeyState> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(&key)
@@ -72,7 +74,7 @@ impl ApiKeyCache {
             .map(|(_, state)| state.clone())
     }
 
-    fn put(&self, key: (Uuid, Uuid), state: ApiKeyState) {
+    fn put(&self, key: KeyRef, state: ApiKeyState) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() > 10_000 {
                 entries.retain(|_, (at, _)| at.elapsed() < TTL);
@@ -81,7 +83,7 @@ impl ApiKeyCache {
         }
     }
 
-    fn forget(&self, key: (Uuid, Uuid)) {
+    fn forget(&self, key: KeyRef) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.remove(&key);
         }
