@@ -16,12 +16,16 @@ pub use users::{NewUser, ProfilePatch, StatusChange};
 use chronid_domain::account::Account;
 use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::reservation::{Reservation, ReservationCommand};
+use chronid_domain::reservation::{Reservation, ReservationCommand, ReservationError};
 use chronid_domain::user::User;
 use chronid_domain::AccountScoped;
 use uuid::Uuid;
 
-use crate::store::{CommandExecutor, Committed, GuardError};
+use crate::store::{CommandError, CommandExecutor, Committed, GuardError};
+
+/// How long a reservation must be held by an owner that does not exist before another
+/// registration may take it over: far longer than any registration takes.
+const ORPHANED_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 
 /// A command's result as the API reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +62,9 @@ impl App {
         Ok(account)
     }
 
-    /// Claims a reservation key for `owner`; `taken_code` names the conflict for the caller.
+    /// Claims a reservation key for user `owner`; `taken_code` names the conflict for the caller.
+    /// A key held for longer than `ORPHANED_AFTER` by a user that never came to exist (the
+    /// process died between reserving and registering) is taken over.
     async fn reserve(
         &self,
         key: &str,
@@ -68,16 +74,51 @@ impl App {
         taken_code: &'static str,
         taken_message: &str,
     ) -> Result<(), AppError> {
-        self.exec
-            .execute::<Reservation>(key, ReservationCommand::Claim { owner, account_id }, facts)
+        let taken = || AppError::new(taken_code, ErrorKind::Conflict, taken_message);
+        let claim = ReservationCommand::Claim { owner, account_id };
+        match self.exec.execute::<Reservation>(key, claim, facts).await {
+            Ok(_) => return Ok(()),
+            Err(CommandError::Domain(ReservationError::Taken)) => {}
+            Err(other) => return Err(other.into()),
+        }
+        let held = self
+            .exec
+            .store::<Reservation>()
+            .load(key)
             .await
-            .map_err(|e| match e {
-                crate::store::CommandError::Domain(
-                    chronid_domain::reservation::ReservationError::Taken,
-                ) => AppError::new(taken_code, ErrorKind::Conflict, taken_message),
-                other => AppError::from(other),
-            })
-            .map(|_| ())
+            .map_err(AppError::internal)?;
+        let Some(holder) = held.aggregate.owner else {
+            return Err(taken());
+        };
+        let holder_exists = self
+            .exec
+            .store::<User>()
+            .load(&holder.to_string())
+            .await
+            .map_err(AppError::internal)?
+            .current_sequence
+            > 0;
+        if holder_exists {
+            return Err(taken());
+        }
+        let take_over = ReservationCommand::TakeOver {
+            owner,
+            account_id,
+            previous_owner: holder,
+            orphaned_after: ORPHANED_AFTER,
+        };
+        match self
+            .exec
+            .execute::<Reservation>(key, take_over, facts)
+            .await
+        {
+            Ok(_) => {
+                tracing::warn!(previous_owner = %holder, "took over a reservation left by a registration that never completed");
+                Ok(())
+            }
+            Err(CommandError::Domain(_)) => Err(taken()),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Gives a reservation back; failures are logged, not raised (the caller is already failing).

@@ -1,5 +1,6 @@
 //! Events of the Reservation aggregate.
 
+use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -9,6 +10,7 @@ pub enum ReservationEvent {
     Claimed {
         owner: Uuid,
         account_id: Option<Uuid>,
+        at: DateTime<Utc>,
     },
     Released {
         owner: Uuid,

@@ -26,6 +26,7 @@ use crate::{AccountScoped, Services};
 pub struct Reservation {
     pub owner: Option<Uuid>,
     pub account_id: Option<Uuid>,
+    pub claimed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The reservation key of an email within an account.
@@ -59,7 +60,7 @@ impl Aggregate for Reservation {
     async fn handle(
         &mut self,
         command: Self::Command,
-        _services: &Self::Services,
+        services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
         match command {
@@ -69,8 +70,38 @@ impl Aggregate for Reservation {
                     Some(_) => return Err(ReservationError::Taken),
                     None => {}
                 }
-                sink.write(ReservationEvent::Claimed { owner, account_id }, self)
-                    .await;
+                let at = services.clock.now();
+                sink.write(
+                    ReservationEvent::Claimed {
+                        owner,
+                        account_id,
+                        at,
+                    },
+                    self,
+                )
+                .await;
+            }
+            ReservationCommand::TakeOver {
+                owner,
+                account_id,
+                previous_owner,
+                orphaned_after,
+            } => {
+                let now = services.clock.now();
+                let old_enough = self.claimed_at.is_some_and(|at| at + orphaned_after <= now);
+                if self.owner != Some(previous_owner) || !old_enough {
+                    return Err(ReservationError::Taken);
+                }
+                let released = ReservationEvent::Released {
+                    owner: previous_owner,
+                };
+                sink.write(released, self).await;
+                let claimed = ReservationEvent::Claimed {
+                    owner,
+                    account_id,
+                    at: now,
+                };
+                sink.write(claimed, self).await;
             }
             ReservationCommand::Release { owner } => {
                 if self.owner != Some(owner) {
@@ -84,11 +115,19 @@ impl Aggregate for Reservation {
 
     fn apply(&mut self, event: Self::Event) {
         match event {
-            ReservationEvent::Claimed { owner, account_id } => {
+            ReservationEvent::Claimed {
+                owner,
+                account_id,
+                at,
+            } => {
                 self.owner = Some(owner);
                 self.account_id = account_id;
+                self.claimed_at = Some(at);
             }
-            ReservationEvent::Released { .. } => self.owner = None,
+            ReservationEvent::Released { .. } => {
+                self.owner = None;
+                self.claimed_at = None;
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 use cqrs_es::test::TestFramework;
 
 use super::*;
-use crate::testing::{services, uuid};
+use chrono::Duration;
+
+use crate::testing::{now, services, uuid};
 
 type Test = TestFramework<Reservation>;
 
@@ -17,6 +19,7 @@ async fn claim_free_key_emits_claimed() {
         .then_expect_events(vec![ReservationEvent::Claimed {
             owner: uuid(1),
             account_id: Some(uuid(9)),
+            at: now(),
         }]);
 }
 
@@ -26,6 +29,7 @@ async fn claim_taken_key_is_refused() {
         .given(vec![ReservationEvent::Claimed {
             owner: uuid(1),
             account_id: None,
+            at: now(),
         }])
         .when_async(ReservationCommand::Claim {
             owner: uuid(2),
@@ -41,6 +45,7 @@ async fn claim_by_same_owner_is_idempotent() {
         .given(vec![ReservationEvent::Claimed {
             owner: uuid(1),
             account_id: None,
+            at: now(),
         }])
         .when_async(ReservationCommand::Claim {
             owner: uuid(1),
@@ -57,6 +62,7 @@ async fn claim_after_release_succeeds() {
             ReservationEvent::Claimed {
                 owner: uuid(1),
                 account_id: None,
+                at: now(),
             },
             ReservationEvent::Released { owner: uuid(1) },
         ])
@@ -68,6 +74,7 @@ async fn claim_after_release_succeeds() {
         .then_expect_events(vec![ReservationEvent::Claimed {
             owner: uuid(2),
             account_id: None,
+            at: now(),
         }]);
 }
 
@@ -77,6 +84,7 @@ async fn release_by_owner_emits_released() {
         .given(vec![ReservationEvent::Claimed {
             owner: uuid(1),
             account_id: None,
+            at: now(),
         }])
         .when_async(ReservationCommand::Release { owner: uuid(1) })
         .await
@@ -89,8 +97,60 @@ async fn release_by_other_is_refused() {
         .given(vec![ReservationEvent::Claimed {
             owner: uuid(1),
             account_id: None,
+            at: now(),
         }])
         .when_async(ReservationCommand::Release { owner: uuid(2) })
         .await
         .then_expect_error(ReservationError::NotOwner);
+}
+
+fn take_over(previous_owner: u128, minutes: i64) -> ReservationCommand {
+    ReservationCommand::TakeOver {
+        owner: uuid(2),
+        account_id: None,
+        previous_owner: uuid(previous_owner),
+        orphaned_after: Duration::minutes(minutes),
+    }
+}
+
+fn claimed_minutes_ago(minutes: i64) -> ReservationEvent {
+    ReservationEvent::Claimed {
+        owner: uuid(1),
+        account_id: None,
+        at: now() - Duration::minutes(minutes),
+    }
+}
+
+#[tokio::test]
+async fn take_over_orphaned_claim_releases_and_claims() {
+    Test::with(services())
+        .given(vec![claimed_minutes_ago(5)])
+        .when_async(take_over(1, 1))
+        .await
+        .then_expect_events(vec![
+            ReservationEvent::Released { owner: uuid(1) },
+            ReservationEvent::Claimed {
+                owner: uuid(2),
+                account_id: None,
+                at: now(),
+            },
+        ]);
+}
+
+#[tokio::test]
+async fn take_over_recent_claim_is_refused() {
+    Test::with(services())
+        .given(vec![claimed_minutes_ago(0)])
+        .when_async(take_over(1, 1))
+        .await
+        .then_expect_error(ReservationError::Taken);
+}
+
+#[tokio::test]
+async fn take_over_from_another_owner_is_refused() {
+    Test::with(services())
+        .given(vec![claimed_minutes_ago(5)])
+        .when_async(take_over(3, 1))
+        .await
+        .then_expect_error(ReservationError::Taken);
 }

@@ -662,3 +662,61 @@ async fn changing_an_email_frees_the_old_address_and_holds_the_new_one() {
     drop(app);
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_email_reserved_by_a_registration_that_died_is_taken_over_after_a_minute() {
+    use chronid_domain::reservation::{email_key, Reservation, ReservationEvent};
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    // What a process that died between reserving and registering leaves behind.
+    let store = app.app.executor().store::<Reservation>();
+    let leave_orphan = |email: &str, minutes_ago: i64| {
+        let key = email_key(
+            app.account_id,
+            &chronid_domain::values::Email::parse(email).unwrap(),
+        );
+        let event = ReservationEvent::Claimed {
+            owner: uuid::Uuid::now_v7(),
+            account_id: Some(app.account_id),
+            at: chrono::Utc::now() - chrono::Duration::minutes(minutes_ago),
+        };
+        (key, event)
+    };
+    for (email, minutes_ago) in [("ghost@acme.test", 5), ("fresh@acme.test", 0)] {
+        let (key, event) = leave_orphan(email, minutes_ago);
+        let context = store.load(&key).await.unwrap();
+        let meta = chronid_domain::metadata::RequestFacts::system().to_metadata(chrono::Utc::now());
+        store.append(&[event], &context, &meta).await.unwrap();
+    }
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "Ghost@acme.test"})),
+        )
+        .await;
+    assert_eq!(
+        r.status, 201,
+        "an orphaned reservation blocked the address: {r:?}"
+    );
+    // Too recent to be an orphan: it may be a registration still in progress.
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "fresh@acme.test"})),
+        )
+        .await;
+    r.assert_problem(409, "USR-EMAIL-TAKEN");
+    // A reservation held by a user who exists is never taken over.
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "ghost@acme.test"})),
+        )
+        .await;
+    r.assert_problem(409, "USR-EMAIL-TAKEN");
+    drop(app);
+    env.cleanup().await.unwrap();
+}
