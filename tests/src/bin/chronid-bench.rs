@@ -152,9 +152,10 @@ async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     };
     for clients in [1usize, 32] {
         let _ = patch_rate(&app, &conns, &users, clients, Duration::from_millis(500)).await?;
-        let (mut commands, mut inserts) = (0.0, 0.0);
+        let (mut commands, mut inserts, mut floor) = (0.0, 0.0, 0.0);
         for _ in 0..rounds {
             commands += patch_rate(&app, &conns, &users, clients, window).await?;
+            floor += health_rate(&conns, clients, window).await?;
             let pool = pool.clone();
             inserts += rate(clients, window, move |client, i| {
                 let pool = pool.clone();
@@ -173,6 +174,16 @@ async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
             figure: "commands_per_s",
             params: json!({ "clients": clients, "command": "PATCH user (profile)", "windows": rounds }),
             value: commands / rounds as f64,
+            unit: "1/s",
+            reference: "insert_tx_per_s",
+            reference_value: inserts / rounds as f64,
+        });
+        // Context, not a goal: what the HTTP stack and client reach doing nothing at all.
+        print(Figure {
+            scenario: "write",
+            figure: "http_floor_per_s",
+            params: json!({ "clients": clients, "request": "GET /health", "windows": rounds }),
+            value: floor / rounds as f64,
             unit: "1/s",
             reference: "insert_tx_per_s",
             reference_value: inserts / rounds as f64,
@@ -234,6 +245,33 @@ async fn patch_rate(
                     "PATCH answered {status}: {}",
                     String::from_utf8_lossy(&body)
                 );
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// The HTTP floor: `GET /health` (no database, no authentication) over the same connections.
+async fn health_rate(
+    conns: &Arc<Vec<tokio::sync::Mutex<SendRequest<Full<Bytes>>>>>,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    let conns = conns.clone();
+    rate(clients, duration, move |client, _| {
+        let request = hyper::Request::get("/health")
+            .header("host", "127.0.0.1")
+            .body(Full::new(Bytes::new()));
+        let conns = conns.clone();
+        async move {
+            let mut sender = conns[client].lock().await;
+            sender.ready().await?;
+            let response = sender.send_request(request?).await?;
+            let status = response.status();
+            response.into_body().collect().await?;
+            if status != 200 {
+                bail!("GET /health answered {status}");
             }
             Ok(())
         }
