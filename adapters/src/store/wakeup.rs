@@ -28,13 +28,22 @@ impl CommitNotifier {
         let (wake, mut woken) = mpsc::channel::<()>(1);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
+                // A connection of its own, detached from the pool, so a NOTIFY never makes a
+                // command wait for a pool connection. Re-opened after a failure.
+                let mut conn: Option<sqlx::PgConnection> = None;
                 while woken.recv().await.is_some() {
-                    if let Err(err) = sqlx::query("SELECT pg_notify($1, '')")
-                        .bind(EVENTS_CHANNEL)
-                        .execute(&pool)
-                        .await
-                    {
-                        tracing::debug!(%err, "could not notify relays; they will poll");
+                    if conn.is_none() {
+                        conn = pool.acquire().await.ok().map(|c| c.detach());
+                    }
+                    if let Some(c) = conn.as_mut() {
+                        if let Err(err) = sqlx::query("SELECT pg_notify($1, '')")
+                            .bind(EVENTS_CHANNEL)
+                            .execute(&mut *c)
+                            .await
+                        {
+                            tracing::debug!(%err, "could not notify relays; they will poll");
+                            conn = None;
+                        }
                     }
                     // At most one NOTIFY per interval; pokes meanwhile merge into the next.
                     tokio::time::sleep(MIN_INTERVAL).await;
