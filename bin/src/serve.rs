@@ -12,20 +12,6 @@ use tokio::sync::watch;
 use crate::config::{Component, CryptoConfig, NatsConfig, ServeConfig, StoreConfig};
 use crate::wiring;
 
-/// A random key for commands that seal nothing; never used to seal anything kept.
-pub fn ephemeral_key() -> [u8; 32] {
-    let mut key = [0u8; 32];
-    for (i, b) in uuid_bytes().iter().chain(uuid_bytes().iter()).enumerate() {
-        key[i] = *b;
-    }
-    key
-}
-
-#[allow(clippy::disallowed_methods)]
-fn uuid_bytes() -> [u8; 16] {
-    *uuid::Uuid::new_v4().as_bytes()
-}
-
 pub async fn run(
     store: StoreConfig,
     nats: NatsConfig,

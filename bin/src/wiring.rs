@@ -44,10 +44,10 @@ fn redact_url(url: &str) -> String {
 /// The application over real ports. `need_key`: whether the sealing key must be configured
 /// (`bootstrap` seals nothing and may run without it).
 pub fn app(pool: PgPool, crypto: &CryptoConfig, need_key: bool) -> anyhow::Result<App> {
-    let key = match crypto.secret_key() {
-        Ok(key) => key,
+    let sealer = match crypto.secret_key() {
+        Ok(key) => AesGcmSealer::new(key),
         Err(e) if need_key => return Err(e),
-        Err(_) => crate::serve::ephemeral_key(),
+        Err(_) => AesGcmSealer::with_random_key(),
     };
     let hasher = Argon2Hasher::new(crypto.argon2()?, crypto.workers())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -56,7 +56,7 @@ pub fn app(pool: PgPool, crypto: &CryptoConfig, need_key: bool) -> anyhow::Resul
         ids: Arc::new(UuidV7Ids),
         random: Arc::new(OsRandom),
         hasher: Arc::new(hasher),
-        sealer: Arc::new(AesGcmSealer::new(key)),
+        sealer: Arc::new(sealer),
     };
     Ok(App::new(CommandExecutor::new(pool, services)))
 }

@@ -4,12 +4,12 @@
 
 use chronid_domain::account::{Account, AccountCommand};
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::user::{User, UserCommand};
+use chronid_domain::user::UserCommand;
 use chronid_domain::values::Name;
 use uuid::Uuid;
 
 use super::api_keys::Principal;
-use super::{administrable_by, outcome, App, AppError, Outcome};
+use super::{outcome, App, AppError, Outcome};
 
 impl App {
     pub async fn create_team(
@@ -103,16 +103,7 @@ impl App {
                 via_sso: false,
             }
         };
-        let committed = self
-            .exec
-            .execute_guarded::<User, _>(
-                &user_id.to_string(),
-                command,
-                facts,
-                administrable_by(who, account_id),
-            )
-            .await?;
-        Ok(outcome(user_id, &committed))
+        self.on_user(who, account_id, user_id, command, facts).await
     }
 
     pub async fn add_team_member(

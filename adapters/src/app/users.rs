@@ -151,7 +151,8 @@ impl App {
         }
     }
 
-    async fn on_user(
+    /// Runs an administrator's command on a user they may administer.
+    pub(super) async fn on_user(
         &self,
         who: &Principal,
         account_id: Uuid,

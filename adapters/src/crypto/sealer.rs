@@ -34,6 +34,13 @@ impl AesGcmSealer {
     }
 }
 
+impl AesGcmSealer {
+    /// A sealer under a fresh random key, for commands that seal nothing kept (`bootstrap`).
+    pub fn with_random_key() -> Self {
+        Self::new(random_bytes())
+    }
+}
+
 impl SecretSealer for AesGcmSealer {
     fn seal(&self, plaintext: &[u8]) -> Result<StoredSecret, PortError> {
         let nonce_bytes: [u8; 12] = random_bytes();

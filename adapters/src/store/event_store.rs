@@ -54,7 +54,6 @@ pub struct PgEventStore<A: Aggregate> {
     ids: Arc<dyn IdGenerator>,
     snapshot_every: usize,
     upcasters: Arc<Vec<Box<dyn EventUpcaster>>>,
-    full_history: PersistedEventStore<PostgresEventRepository, A>,
     _aggregate: PhantomData<A>,
 }
 
@@ -116,9 +115,6 @@ where
 {
     pub fn new(pool: PgPool, ids: Arc<dyn IdGenerator>) -> Self {
         Self {
-            full_history: PersistedEventStore::new_event_store(PostgresEventRepository::new(
-                pool.clone(),
-            )),
             pool,
             ids,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
@@ -304,7 +300,13 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        self.full_history.load_events(aggregate_id).await
+        // Built here, not per store: commands never read the whole history, and building
+        // postgres-es's repository formats its SQL every time.
+        PersistedEventStore::<_, A>::new_event_store(PostgresEventRepository::new(
+            self.pool.clone(),
+        ))
+        .load_events(aggregate_id)
+        .await
     }
 
     async fn load_aggregate(
