@@ -5,5 +5,6 @@ pub mod app;
 pub mod crypto;
 pub mod http;
 pub mod nats;
+pub mod projection;
 pub mod relay;
 pub mod store;

@@ -145,13 +145,13 @@ pub struct ServeConfig {
     /// Address the HTTP API listens on.
     #[arg(long, env = "CHRONID_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Which parts this process runs: any of api, relay (comma-separated), so API nodes and the
-    /// relay can scale separately.
+    /// Which parts this process runs: any of api, relay, projections (comma-separated), so API
+    /// nodes, the relay and projection workers can scale separately.
     #[arg(
         long,
         env = "CHRONID_COMPONENTS",
         value_delimiter = ',',
-        default_value = "api,relay"
+        default_value = "api,relay,projections"
     )]
     pub components: Vec<Component>,
     /// Base of links in emails.
@@ -167,4 +167,5 @@ pub struct ServeConfig {
 pub enum Component {
     Api,
     Relay,
+    Projections,
 }

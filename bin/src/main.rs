@@ -1,7 +1,8 @@
 //! `chronid`: the binary. It only wires: configuration, logging, and the adapters behind each
-//! subcommand (`serve`, `migrate`, `bootstrap`).
+//! subcommand (`serve`, `migrate`, `bootstrap`, `replay`, `audit`, `history`, `projections`).
 
 mod config;
+mod read;
 mod serve;
 mod wiring;
 
@@ -58,7 +59,66 @@ enum Command {
         #[arg(long)]
         admin_username: Option<String>,
     },
-    /// Run the API and the relay (see --components).
+    /// Rebuild projections from the store (or the stream) into fresh tables, swapped in
+    /// atomically while the old ones keep serving.
+    Replay {
+        #[command(flatten)]
+        store: StoreConfig,
+        #[command(flatten)]
+        nats: NatsConfig,
+        /// users, audit or all.
+        #[arg(long, default_value = "all")]
+        projection: String,
+        /// Where to read the events: store (the source of truth) or stream.
+        #[arg(long, default_value = "store")]
+        source: String,
+        /// Build the views as they stood at this time (RFC 3339) into `*__until` tables, beside
+        /// the live ones.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Query or export the audit log, newest first.
+    Audit {
+        #[command(flatten)]
+        store: StoreConfig,
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// Acting or target username (or email).
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        ip: Option<String>,
+        /// Text in the description.
+        #[arg(long)]
+        q: Option<String>,
+        /// last_15_minutes, today, yesterday, this_week or last_week.
+        #[arg(long)]
+        range: Option<String>,
+        /// IANA time zone for --range (default: the account's).
+        #[arg(long)]
+        tz: Option<String>,
+        /// From this time (RFC 3339, inclusive).
+        #[arg(long)]
+        from: Option<String>,
+        /// Until this time (RFC 3339, exclusive).
+        #[arg(long)]
+        to: Option<String>,
+        /// csv or jsonl.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+    },
+    /// History of an aggregate.
+    History {
+        #[command(subcommand)]
+        what: HistoryCommand,
+    },
+    /// Projection workers.
+    Projections {
+        #[command(subcommand)]
+        what: ProjectionsCommand,
+    },
+    /// Run the API, the relay and the projection workers (see --components).
     Serve {
         #[command(flatten)]
         store: StoreConfig,
@@ -68,6 +128,34 @@ enum Command {
         crypto: CryptoConfig,
         #[command(flatten)]
         serve: ServeConfig,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HistoryCommand {
+    /// A user's events in order (JSON Lines), each with its time, actor, IP and public payload.
+    User {
+        #[command(flatten)]
+        store: StoreConfig,
+        /// The user's account.
+        #[arg(long)]
+        account: String,
+        /// The user.
+        id: String,
+        /// Only the events up to this time, and the user as they were then.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectionsCommand {
+    /// Checkpoints, consumer backlog and parked events of every projection.
+    Status {
+        #[command(flatten)]
+        store: StoreConfig,
+        #[command(flatten)]
+        nats: NatsConfig,
     },
 }
 
@@ -135,5 +223,47 @@ async fn main() -> anyhow::Result<()> {
             crypto,
             serve,
         } => serve::run(store, nats, crypto, serve).await,
+        Command::Replay {
+            store,
+            nats,
+            projection,
+            source,
+            until,
+        } => read::replay(store, nats, projection, source, until).await,
+        Command::Audit {
+            store,
+            account,
+            username,
+            ip,
+            q,
+            range,
+            tz,
+            from,
+            to,
+            format,
+        } => {
+            let filters = vec![
+                ("username", username),
+                ("ip", ip),
+                ("q", q),
+                ("range", range),
+                ("tz", tz),
+                ("from", from),
+                ("to", to),
+            ];
+            read::audit(store, account, filters, format).await
+        }
+        Command::History {
+            what:
+                HistoryCommand::User {
+                    store,
+                    account,
+                    id,
+                    as_of,
+                },
+        } => read::history_user(store, account, id, as_of).await,
+        Command::Projections {
+            what: ProjectionsCommand::Status { store, nats },
+        } => read::projections_status(store, nats).await,
     }
 }

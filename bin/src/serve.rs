@@ -1,11 +1,12 @@
-//! `chronid serve`: migrations, then the API and the relay side by side until SIGINT / SIGTERM,
+//! `chronid serve`: migrations, then the API, the relay and the projection workers side by side until SIGINT / SIGTERM,
 //! then a graceful stop (in-flight requests finish, the relay finishes its batch).
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use chronid_adapters::http::{router, HttpState};
+use chronid_adapters::http::{router, HttpState, ReadSide};
 use chronid_adapters::nats::{ensure_stream, NatsOptions};
+use chronid_adapters::projection::{Projection, ProjectionOptions, ProjectionWorker};
 use chronid_adapters::relay::{Relay, RelayOptions};
 use tokio::sync::watch;
 
@@ -39,6 +40,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
 
+    let mut read = ReadSide::default();
     if serve.components.contains(&Component::Relay) {
         let relay = Relay::new(
             pool.clone(),
@@ -46,15 +48,35 @@ pub async fn run(
             stream.clone(),
             RelayOptions::default(),
         );
+        read.relay = Some(relay.stats());
         let rx = stop_rx.clone();
         tasks.spawn(async move { relay.run(rx).await.map_err(anyhow::Error::from) });
         tracing::info!(stream = %stream.stream, "relay started");
+    }
+    if serve.components.contains(&Component::Projections) {
+        for projection in Projection::ALL {
+            let worker = ProjectionWorker::new(
+                pool.clone(),
+                js.clone(),
+                stream.clone(),
+                projection,
+                ProjectionOptions::default(),
+            );
+            read.projections.push((projection, worker.stats()));
+            let rx = stop_rx.clone();
+            tasks.spawn(async move {
+                worker.run(rx).await;
+                Ok(())
+            });
+        }
+        tracing::info!("projection workers started");
     }
     if serve.components.contains(&Component::Api) {
         let app = wiring::app(pool.clone(), &crypto, true)?;
         let state = HttpState {
             app,
             nats: Some(client.clone()),
+            read,
         };
         let listener = tokio::net::TcpListener::bind(serve.listen)
             .await

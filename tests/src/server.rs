@@ -8,7 +8,11 @@ use chronid_adapters::app::App;
 use chronid_adapters::crypto::{
     AesGcmSealer, Argon2Hasher, Argon2Params, OsRandom, SystemClock, UuidV7Ids,
 };
-use chronid_adapters::http::{router, HttpState};
+use chronid_adapters::http::{router, HttpState, ReadSide};
+use chronid_adapters::projection::{
+    Projection, ProjectionOptions, ProjectionStats, ProjectionWorker,
+};
+use chronid_adapters::relay::{Relay, RelayOptions};
 use chronid_adapters::store::CommandExecutor;
 use chronid_domain::values::{Email, Name, Password};
 use chronid_domain::Services;
@@ -64,6 +68,15 @@ pub async fn spawn_app_with(
     pool: sqlx::PgPool,
     services: Services,
 ) -> anyhow::Result<TestApp> {
+    spawn_app_read(env, pool, services, ReadSide::default()).await
+}
+
+async fn spawn_app_read(
+    env: &TestEnv,
+    pool: sqlx::PgPool,
+    services: Services,
+    read: ReadSide,
+) -> anyhow::Result<TestApp> {
     let app = App::new(CommandExecutor::new(pool, services));
     let boot = app
         .bootstrap(
@@ -77,6 +90,7 @@ pub async fn spawn_app_with(
     let state = HttpState {
         app: app.clone(),
         nats: Some(env.nats.clone()),
+        read,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -102,4 +116,95 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}/v1/accounts/{}{}", self.base, self.account_id, path)
     }
+}
+
+/// The relay and both projection workers over a test environment, as `chronid serve` runs them.
+pub struct Workers {
+    relay: Option<tokio::task::JoinHandle<()>>,
+    projections: Vec<tokio::task::JoinHandle<()>>,
+    pub stats: Vec<(Projection, Arc<ProjectionStats>)>,
+    env_pool: sqlx::PgPool,
+    js: async_nats::jetstream::Context,
+    stream: chronid_adapters::nats::StreamConfig,
+}
+
+impl Workers {
+    pub fn start(env: &TestEnv) -> Self {
+        let relay = Relay::new(
+            env.pool.clone(),
+            env.js.clone(),
+            env.stream.clone(),
+            RelayOptions::default(),
+        );
+        let (_stop, rx) = tokio::sync::watch::channel(false);
+        // The sender lives in the task so the receiver never sees it dropped.
+        let relay = tokio::spawn(async move {
+            let _stop = _stop;
+            let _ = relay.run(rx).await;
+        });
+        let mut workers = Self {
+            relay: Some(relay),
+            projections: Vec::new(),
+            stats: Vec::new(),
+            env_pool: env.pool.clone(),
+            js: env.js.clone(),
+            stream: env.stream.clone(),
+        };
+        workers.start_projections();
+        workers
+    }
+
+    /// Starts (again) both projection workers.
+    pub fn start_projections(&mut self) {
+        self.stats.clear();
+        for projection in Projection::ALL {
+            let worker = ProjectionWorker::new(
+                self.env_pool.clone(),
+                self.js.clone(),
+                self.stream.clone(),
+                projection,
+                ProjectionOptions {
+                    ack_wait: std::time::Duration::from_secs(2),
+                    retry_delay: std::time::Duration::from_millis(10),
+                    ..ProjectionOptions::default()
+                },
+            );
+            self.stats.push((projection, worker.stats()));
+            let (stop, rx) = tokio::sync::watch::channel(false);
+            self.projections.push(tokio::spawn(async move {
+                let _stop = stop;
+                worker.run(rx).await;
+            }));
+        }
+    }
+
+    /// Kills the projection workers abruptly, mid-batch if they are in one.
+    pub fn kill_projections(&mut self) {
+        for h in self.projections.drain(..) {
+            h.abort();
+        }
+    }
+
+    pub fn read_side(&self) -> ReadSide {
+        ReadSide {
+            relay: None,
+            projections: self.stats.clone(),
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        if let Some(r) = self.relay.take() {
+            r.abort();
+        }
+        self.kill_projections();
+    }
+}
+
+/// The API with the relay and projection workers running beside it.
+pub async fn spawn_full(env: &TestEnv, services: Services) -> anyhow::Result<(TestApp, Workers)> {
+    let workers = Workers::start(env);
+    let app = spawn_app_read(env, env.pool.clone(), services, workers.read_side()).await?;
+    Ok((app, workers))
 }

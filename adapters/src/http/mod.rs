@@ -10,6 +10,7 @@ mod routes;
 
 pub use body::{Created, CreatedApiKey, Position};
 pub use problem::Problem;
+pub use routes::views::{audit_csv_line, AUDIT_CSV_HEADER};
 
 use axum::extract::Request;
 use axum::http::{HeaderName, StatusCode};
@@ -20,7 +21,11 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
+use std::sync::Arc;
+
 use crate::app::App;
+use crate::projection::{Projection, ProjectionStats};
+use crate::relay::RelayStats;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -28,27 +33,52 @@ pub struct HttpState {
     pub app: App,
     /// For `/ready`; `None` means NATS is not configured, so not ready.
     pub nats: Option<async_nats::Client>,
+    /// The workers running in this process, for /metrics and read-your-writes wake-ups.
+    pub read: ReadSide,
+}
+
+/// The relay and projection workers of this process (none on an API-only node).
+#[derive(Clone, Default)]
+pub struct ReadSide {
+    pub relay: Option<Arc<RelayStats>>,
+    pub projections: Vec<(Projection, Arc<ProjectionStats>)>,
+}
+
+impl ReadSide {
+    pub fn stats(&self, projection: Projection) -> Option<Arc<ProjectionStats>> {
+        self.projections
+            .iter()
+            .find(|(p, _)| *p == projection)
+            .map(|(_, s)| Arc::clone(s))
+    }
 }
 
 /// The whole API.
 pub fn router(state: HttpState) -> Router {
-    use routes::{accounts, api_keys, health, teams, users};
+    use routes::{accounts, api_keys, health, teams, users, views};
     let request_id = HeaderName::from_static("x-request-id");
     let account = "/v1/accounts/{account}";
     Router::new()
         .route(&format!("{account}/security-policy"), put(accounts::put_security_policy))
         .route(&format!("{account}/login-options"), put(accounts::put_login_options))
         .route(&format!("{account}/customization"), put(accounts::put_customization))
-        .route(&format!("{account}/users"), post(users::create_user))
-        .route(&format!("{account}/users/{{id}}"), patch(users::patch_user))
+        .route(&format!("{account}/users"), post(users::create_user).get(views::list_users))
+        .route(&format!("{account}/users/{{id}}"), patch(users::patch_user).get(views::get_user))
+        .route(&format!("{account}/users/{{id}}/history"), get(views::history))
         .route(&format!("{account}/users/{{id}}/email"), put(users::put_email))
         .route(&format!("{account}/users/{{id}}/disable"), post(users::disable_user))
         .route(&format!("{account}/users/{{id}}/enable"), post(users::enable_user))
         .route(&format!("{account}/users/{{id}}/lock"), post(users::lock_user))
         .route(&format!("{account}/users/{{id}}/unlock"), post(users::unlock_user))
         .route(&format!("{account}/users/{{id}}/two-factor"), put(users::put_two_factor))
-        .route(&format!("{account}/teams"), post(teams::create_team))
-        .route(&format!("{account}/teams/{{team}}"), patch(teams::rename_team).delete(teams::delete_team))
+        .route(&format!("{account}/teams"), post(teams::create_team).get(views::list_teams))
+        .route(
+            &format!("{account}/teams/{{team}}"),
+            patch(teams::rename_team).delete(teams::delete_team).get(views::get_team),
+        )
+        .route(&format!("{account}/audit"), get(views::audit))
+        .route(&format!("{account}/audit/export"), get(views::audit_export))
+        .route("/metrics", get(views::metrics))
         .route(
             &format!("{account}/teams/{{team}}/members/{{user}}"),
             put(teams::add_member).delete(teams::remove_member),

@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::body;
 use super::problem::Problem;
-use super::routes::{accounts, api_keys, health, teams, users};
+use super::routes::{accounts, api_keys, health, teams, users, views};
 
 struct BearerAuth;
 
@@ -30,12 +30,15 @@ impl Modify for BearerAuth {
         teams::create_team, teams::rename_team, teams::delete_team, teams::add_member, teams::remove_member,
         api_keys::create_api_key, api_keys::patch_api_key, api_keys::revoke_api_key,
         health::health, health::ready,
+        views::get_user, views::list_users, views::list_teams, views::get_team, views::audit,
+        views::audit_export, views::history,
     ),
     components(schemas(
         Problem, body::SecurityPolicyBody, body::LoginOptionsBody, body::CustomizationBody,
         body::CreateUserBody, body::PatchUserBody, body::ChangeEmailBody, body::TwoFactorBody,
         body::TeamBody, body::CreateApiKeyBody, body::PatchApiKeyBody, body::Created, body::Position,
-        body::CreatedApiKey, body::Health,
+        body::CreatedApiKey, body::Health, views::UserPage, views::AuditPage, views::History,
+        crate::projection::query::AuditEntry,
     ))
 )]
 pub struct ApiDoc;

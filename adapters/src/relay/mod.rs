@@ -225,18 +225,18 @@ struct Position {
 }
 
 #[derive(Debug, sqlx::FromRow)]
-struct EventRow {
-    aggregate_type: String,
-    aggregate_id: String,
-    sequence: i64,
-    event_type: String,
-    event_version: String,
-    payload: Value,
-    metadata: Value,
-    global_seq: i64,
+pub(crate) struct EventRow {
+    pub(crate) aggregate_type: String,
+    pub(crate) aggregate_id: String,
+    pub(crate) sequence: i64,
+    pub(crate) event_type: String,
+    pub(crate) event_version: String,
+    pub(crate) payload: Value,
+    pub(crate) metadata: Value,
+    pub(crate) global_seq: i64,
     /// `tx_id` as decimal text (xid8 has no Rust type in sqlx).
-    tx_text: String,
-    recorded_at: DateTime<Utc>,
+    pub(crate) tx_text: String,
+    pub(crate) recorded_at: DateTime<Utc>,
 }
 
 /// A message ready to publish.
@@ -689,7 +689,7 @@ impl Relay {
 }
 
 /// The public envelope of a row; the error names the faulty field, never its value.
-fn envelope(row: &EventRow) -> Result<PublicEnvelope, String> {
+pub(crate) fn envelope(row: &EventRow) -> Result<PublicEnvelope, String> {
     let m = &row.metadata;
     let get = |key: &str| m.get(key).and_then(Value::as_str);
     let uuid = |key: &str| -> Result<Uuid, String> {
@@ -729,7 +729,7 @@ fn envelope(row: &EventRow) -> Result<PublicEnvelope, String> {
     })
 }
 
-fn parse_xid8(raw: &str) -> Option<u64> {
+pub(crate) fn parse_xid8(raw: &str) -> Option<u64> {
     raw.trim().parse().ok()
 }
 

@@ -5,11 +5,14 @@
 use sqlx::{Executor, PgPool};
 
 /// Every migration, in order. A migration is never edited after release; add a new one.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "event_store",
-    include_str!("../../migrations/0001_event_store.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "event_store",
+        include_str!("../../migrations/0001_event_store.sql"),
+    ),
+    (2, "views", include_str!("../../migrations/0002_views.sql")),
+];
 
 /// Arbitrary constant: the advisory lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x6368_726f_6e69_6401;

@@ -14,3 +14,4 @@ mod relay;
 mod secrets;
 mod store;
 mod support;
+mod views;

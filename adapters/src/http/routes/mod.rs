@@ -5,3 +5,4 @@ pub mod api_keys;
 pub mod health;
 pub mod teams;
 pub mod users;
+pub mod views;

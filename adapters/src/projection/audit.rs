@@ -1,0 +1,178 @@
+//! Storage of the `audit` projection: the audit log and the principals it names actors and
+//! targets by. Entries are keyed by the event's identity and inserted with ON CONFLICT DO
+//! NOTHING, so a redelivered event never makes a second entry.
+
+use std::collections::{HashMap, HashSet};
+
+use chronid_domain::public::PublicEnvelope;
+use chronid_projections::audit::{self, AuditRecord, Principal};
+use chronid_projections::{Applied, ProjectionError};
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::tables::Tables;
+use super::Counts;
+
+/// The in-memory state of the `audit` projection for a batch or a whole rebuild.
+#[derive(Default)]
+pub struct AuditState {
+    /// Known principals with the sequence of the event that last changed them.
+    principals: HashMap<Uuid, Option<(i64, Principal)>>,
+    dirty: HashSet<Uuid>,
+    records: Vec<AuditRecord>,
+    complete: bool,
+}
+
+impl AuditState {
+    pub fn complete() -> Self {
+        Self {
+            complete: true,
+            ..Self::default()
+        }
+    }
+
+    pub async fn load(
+        &mut self,
+        conn: &mut PgConnection,
+        tables: &Tables,
+        batch: &[PublicEnvelope],
+    ) -> Result<(), sqlx::Error> {
+        if self.complete {
+            return Ok(());
+        }
+        let mut ids: Vec<Uuid> = batch
+            .iter()
+            .flat_map(|env| {
+                let mut ids = audit::principals_needed(env);
+                if let Some((id, _)) = audit::principal_change(env, None) {
+                    ids.push(id);
+                }
+                ids
+            })
+            .filter(|id| !self.principals.contains_key(id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let found: Vec<(Uuid, i64, Value)> = sqlx::query_as(&format!(
+            "SELECT principal_id, last_sequence, doc FROM {} WHERE principal_id = ANY($1)",
+            tables.principals
+        ))
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?;
+        for id in &ids {
+            self.principals.insert(*id, None);
+        }
+        for (id, seq, doc) in found {
+            let p: Principal =
+                serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            self.principals.insert(id, Some((seq, p)));
+        }
+        Ok(())
+    }
+
+    pub fn apply(
+        &mut self,
+        env: &PublicEnvelope,
+        counts: &mut Counts,
+    ) -> Result<(), ProjectionError> {
+        let current = audit::principal_change(env, None).and_then(|(id, _)| {
+            self.principals
+                .get(&id)
+                .and_then(|p| p.as_ref())
+                .map(|(_, p)| p.clone())
+        });
+        if let Some((id, principal)) = audit::principal_change(env, current.as_ref()) {
+            let newer = match self.principals.get(&id) {
+                Some(Some((seq, _))) => env.sequence > *seq,
+                _ => true,
+            };
+            if newer {
+                self.principals.insert(id, Some((env.sequence, principal)));
+                self.dirty.insert(id);
+            }
+        }
+        let principals = &self.principals;
+        let lookup = |id: Uuid| {
+            principals
+                .get(&id)
+                .and_then(|p| p.as_ref())
+                .map(|(_, p)| p.clone())
+        };
+        self.records.push(audit::describe(env, &lookup));
+        counts.record(Applied::Changed);
+        Ok(())
+    }
+
+    /// How many entries wait to be written.
+    pub fn pending(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Writes the entries (existing ones are left alone) and the changed principals. Returns how
+    /// many entries were new.
+    pub async fn save(
+        &mut self,
+        conn: &mut PgConnection,
+        tables: &Tables,
+    ) -> Result<u64, sqlx::Error> {
+        let mut inserted = 0;
+        if !self.records.is_empty() {
+            let records = serde_json::to_value(std::mem::take(&mut self.records))
+                .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            inserted = sqlx::query(&format!(
+                "INSERT INTO {t} (aggregate_type, aggregate_id, sequence, position, event_id,
+                        account_id, at, event_type, item, action, outcome, description,
+                        actor_kind, actor_id, username, target_id, target_username, ip, user_agent)
+                 SELECT aggregate_type, aggregate_id, sequence, position, event_id,
+                        account_id, at, event_type, item, action, outcome, description,
+                        actor_kind, actor_id, username, target_id, target_username, ip, user_agent
+                   FROM jsonb_to_recordset($1) AS r(aggregate_type text, aggregate_id uuid,
+                        sequence bigint, position bigint, event_id uuid, account_id uuid,
+                        at timestamptz, event_type text, item text, action text, outcome text,
+                        description text, actor_kind text, actor_id uuid, username text,
+                        target_id uuid, target_username text, ip text, user_agent text)
+                 ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING",
+                t = tables.audit
+            ))
+            .bind(records)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        }
+        let principals: Vec<Value> = self
+            .dirty
+            .drain()
+            .filter_map(|id| match self.principals.get(&id) {
+                Some(Some((seq, p))) => Some(json!({"id": id, "seq": seq, "doc": p})),
+                _ => None,
+            })
+            .collect();
+        if !principals.is_empty() {
+            sqlx::query(&format!(
+                "INSERT INTO {t} AS p (principal_id, last_sequence, doc)
+                 SELECT id, seq, doc FROM jsonb_to_recordset($1) AS r(id uuid, seq bigint, doc jsonb)
+                 ON CONFLICT (principal_id) DO UPDATE SET
+                        last_sequence = EXCLUDED.last_sequence, doc = EXCLUDED.doc
+                  WHERE p.last_sequence < EXCLUDED.last_sequence",
+                t = tables.principals
+            ))
+            .bind(Value::Array(principals))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(inserted)
+    }
+
+    pub fn clear(&mut self) {
+        if self.complete {
+            self.records.clear();
+        } else {
+            *self = Self::default();
+        }
+    }
+}

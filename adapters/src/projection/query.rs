@@ -1,0 +1,502 @@
+//! Reads of the views and the audit log, and read-your-writes: waiting until a projection has
+//! applied a given position.
+
+use std::time::Duration;
+
+use chronid_domain::public::PublicEnvelope;
+use chronid_projections::device_view::DeviceView;
+use chronid_projections::team_view::TeamView;
+use chronid_projections::user_view::UserView;
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::{Projection, ProjectionStats};
+use crate::relay::{envelope, EventRow};
+
+/// Whether `projection` has applied the event at `position` (and everything the relay published
+/// before it). `None` when no event has that position.
+pub async fn reached(
+    pool: &PgPool,
+    projection: Projection,
+    position: i64,
+) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE((SELECT (c.tx_id, c.global_seq) >= (e.tx_id, e.global_seq)
+                            FROM projection_checkpoints c WHERE c.projection = $1), false)
+           FROM events e WHERE e.global_seq = $2",
+    )
+    .bind(projection.name())
+    .bind(position)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Waits until `projection` has reached `position`, at most `timeout`. Returns whether it did;
+/// `None` when no event has that position.
+pub async fn wait_for(
+    pool: &PgPool,
+    stats: Option<&ProjectionStats>,
+    projection: Projection,
+    position: i64,
+    timeout: Duration,
+) -> Result<Option<bool>, sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match reached(pool, projection, position).await? {
+            Some(true) => return Ok(Some(true)),
+            None => return Ok(None),
+            Some(false) => {}
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(Some(false));
+        }
+        let sleep = pause.min(deadline - now);
+        // An in-process worker wakes us at its commit; another node's worker is polled.
+        match stats {
+            Some(stats) => {
+                let _ = tokio::time::timeout(sleep, stats.progressed()).await;
+            }
+            None => tokio::time::sleep(sleep).await,
+        }
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// A user's view with their trusted devices, or None.
+pub async fn user(
+    pool: &PgPool,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<UserView>, sqlx::Error> {
+    let doc: Option<Value> =
+        sqlx::query_scalar("SELECT doc FROM view_users WHERE user_id = $1 AND account_id = $2")
+            .bind(user_id)
+            .bind(account_id)
+            .fetch_optional(pool)
+            .await?;
+    let Some(doc) = doc else { return Ok(None) };
+    let mut view: UserView = decode(doc)?;
+    let devices: Vec<Value> =
+        sqlx::query_scalar("SELECT doc FROM view_devices WHERE user_id = $1 ORDER BY device_id")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?;
+    for doc in devices {
+        let device: DeviceView = decode(doc)?;
+        view.trusted_devices.extend(device.as_trusted());
+    }
+    Ok(Some(view))
+}
+
+/// Filters of the user list.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub status: Option<String>,
+    pub team: Option<Uuid>,
+    pub role: Option<String>,
+    /// Part of the email, username, names or phone (case-insensitive).
+    pub text: Option<String>,
+    /// Users after this id (the cursor).
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// A page of users in creation order (ids are UUIDv7). Trusted devices are not joined in.
+pub async fn users(
+    pool: &PgPool,
+    account_id: Uuid,
+    f: &UserFilter,
+) -> Result<Vec<UserView>, sqlx::Error> {
+    let mut q: QueryBuilder<Postgres> =
+        QueryBuilder::new("SELECT doc FROM view_users WHERE account_id = ");
+    q.push_bind(account_id);
+    if let Some(status) = &f.status {
+        q.push(" AND status = ").push_bind(status.clone());
+    }
+    if let Some(team) = f.team {
+        q.push(" AND teams @> ARRAY[")
+            .push_bind(team)
+            .push("]::uuid[]");
+    }
+    if let Some(role) = &f.role {
+        q.push(" AND roles @> ARRAY[")
+            .push_bind(role.clone())
+            .push("]::text[]");
+    }
+    if let Some(text) = &f.text {
+        q.push(" AND search LIKE ")
+            .push_bind(format!("%{}%", like_escape(&text.to_lowercase())));
+    }
+    if let Some(after) = f.after {
+        q.push(" AND user_id > ").push_bind(after);
+    }
+    q.push(" ORDER BY user_id LIMIT ").push_bind(f.limit);
+    let docs: Vec<Value> = q.build_query_scalar().fetch_all(pool).await?;
+    docs.into_iter().map(decode).collect()
+}
+
+/// A team with its member ids.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TeamWithMembers {
+    #[serde(flatten)]
+    pub team: TeamView,
+    pub members: Vec<Uuid>,
+}
+
+/// The account's teams (deleted ones left out), each with its members.
+pub async fn teams(
+    pool: &PgPool,
+    account_id: Uuid,
+    only: Option<Uuid>,
+) -> Result<Vec<TeamWithMembers>, sqlx::Error> {
+    let rows: Vec<(Value, Vec<Uuid>)> = sqlx::query_as(
+        "SELECT t.doc, COALESCE(ARRAY(SELECT u.user_id FROM view_users u
+                                      WHERE u.account_id = t.account_id AND u.teams @> ARRAY[t.team_id]
+                                      ORDER BY u.user_id), '{}')
+           FROM view_teams t
+          WHERE t.account_id = $1 AND NOT t.deleted AND ($2::uuid IS NULL OR t.team_id = $2)
+          ORDER BY t.team_id",
+    )
+    .bind(account_id)
+    .bind(only)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(doc, members)| {
+            Ok(TeamWithMembers {
+                team: decode(doc)?,
+                members,
+            })
+        })
+        .collect()
+}
+
+/// The account's IANA time zone for audit ranges ("UTC" when unknown).
+pub async fn account_time_zone(pool: &PgPool, account_id: Uuid) -> Result<String, sqlx::Error> {
+    let tz: Option<String> =
+        sqlx::query_scalar("SELECT doc->>'time_zone' FROM view_accounts WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(pool)
+            .await?
+            .flatten();
+    Ok(tz.unwrap_or_else(|| "UTC".to_string()))
+}
+
+/// Filters of the audit log; `from` is inclusive, `to` exclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct AuditFilter {
+    pub username: Option<String>,
+    pub ip: Option<String>,
+    pub text: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A query parameter that is not acceptable: a stable code, the parameter, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidParam {
+    pub code: &'static str,
+    pub field: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    #[error("{}: {}", .0.field, .0.message)]
+    Invalid(InvalidParam),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) -> FilterError {
+    FilterError::Invalid(InvalidParam {
+        code,
+        field,
+        message: message.into(),
+    })
+}
+
+/// The audit filters from raw parameters (`username`, `ip`, `q`, `range`, `tz`, `from`, `to`),
+/// shared by the HTTP API and `chronid audit`. A named range resolves at `now` in `tz`, or in
+/// the account's time zone.
+pub async fn resolve_audit_filter(
+    pool: &PgPool,
+    account_id: Uuid,
+    params: &std::collections::HashMap<String, String>,
+    now: DateTime<Utc>,
+) -> Result<AuditFilter, FilterError> {
+    use chronid_projections::range::{parse_time_zone, NamedRange, RANGE_NAMES};
+    let time = |name: &'static str| -> Result<Option<DateTime<Utc>>, FilterError> {
+        params
+            .get(name)
+            .map(|raw| {
+                DateTime::parse_from_rfc3339(raw)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| {
+                        invalid(
+                            "REQ-INVALID-TIME",
+                            name,
+                            format!("{name} must be an RFC 3339 time, e.g. 2026-11-22T10:00:00Z"),
+                        )
+                    })
+            })
+            .transpose()
+    };
+    let mut from = time("from")?;
+    let mut to = time("to")?;
+    let bad_tz = |tz: &str| {
+        invalid(
+            "AUDIT-INVALID-TIME-ZONE",
+            "tz",
+            format!("unknown time zone '{tz}'; use an IANA name such as Europe/Zagreb"),
+        )
+    };
+    if let Some(tz) = params.get("tz") {
+        parse_time_zone(tz).ok_or_else(|| bad_tz(tz))?;
+    }
+    if let Some(name) = params.get("range") {
+        let range = NamedRange::parse(name).ok_or_else(|| {
+            invalid(
+                "AUDIT-UNKNOWN-RANGE",
+                "range",
+                format!(
+                    "unknown range '{name}'; expected one of: {}",
+                    RANGE_NAMES.join(", ")
+                ),
+            )
+        })?;
+        if from.is_some() || to.is_some() {
+            return Err(invalid(
+                "AUDIT-INVALID-RANGE",
+                "range",
+                "give either range or from/to, not both",
+            ));
+        }
+        let tz_name = match params.get("tz") {
+            Some(tz) => tz.clone(),
+            None => account_time_zone(pool, account_id).await?,
+        };
+        let tz = parse_time_zone(&tz_name).ok_or_else(|| bad_tz(&tz_name))?;
+        let (f, t) = range.bounds(now, tz);
+        from = Some(f);
+        to = Some(t);
+    }
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(invalid("AUDIT-INVALID-RANGE", "from", "from is after to"));
+        }
+    }
+    let text = |name: &'static str, max: usize| -> Result<Option<String>, FilterError> {
+        match params.get(name) {
+            Some(v) if v.is_empty() || v.chars().count() > max => Err(invalid(
+                "REQ-INVALID-PARAMETER",
+                name,
+                format!("{name} must be 1 to {max} characters"),
+            )),
+            other => Ok(other.cloned()),
+        }
+    };
+    Ok(AuditFilter {
+        username: text("username", 320)?,
+        ip: text("ip", 64)?,
+        text: text("q", 200)?,
+        from,
+        to,
+    })
+}
+
+/// Where a page of the audit log ends: entries strictly older come next.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuditKey {
+    pub at: DateTime<Utc>,
+    pub position: i64,
+}
+
+/// One audit log entry as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub account_id: Uuid,
+    /// Who acted (a user's username or email, "API key <name>", "system").
+    pub username: Option<String>,
+    pub ip: Option<String>,
+    pub item: String,
+    pub action: String,
+    /// "success" or "failed".
+    pub outcome: String,
+    pub description: String,
+    pub event_type: String,
+    pub aggregate_type: String,
+    pub aggregate_id: Uuid,
+    pub sequence: i64,
+    pub position: i64,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    /// The user the entry is about, if any.
+    pub target_id: Option<Uuid>,
+    pub target_username: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+const AUDIT_COLUMNS: &str = "at, account_id, username, ip, item, action, outcome, description, \
+     event_type, aggregate_type, aggregate_id, sequence, position, actor_kind, actor_id, \
+     target_id, target_username, user_agent";
+
+/// One page of the audit log, newest first.
+pub async fn audit(
+    pool: &PgPool,
+    account_id: Uuid,
+    f: &AuditFilter,
+    after: Option<AuditKey>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new("");
+    match &f.username {
+        // The acting user or the user acted on: two index scans, merged.
+        Some(name) => {
+            let name = name.to_lowercase();
+            q.push("SELECT * FROM ((");
+            audit_select(
+                &mut q,
+                account_id,
+                f,
+                after,
+                limit,
+                Some(("username", &name)),
+            );
+            q.push(") UNION (");
+            audit_select(
+                &mut q,
+                account_id,
+                f,
+                after,
+                limit,
+                Some(("target_username", &name)),
+            );
+            q.push(")) AS x ORDER BY at DESC, position DESC LIMIT ")
+                .push_bind(limit);
+        }
+        None => audit_select(&mut q, account_id, f, after, limit, None),
+    }
+    q.build_query_as().fetch_all(pool).await
+}
+
+fn audit_select(
+    q: &mut QueryBuilder<'_, Postgres>,
+    account_id: Uuid,
+    f: &AuditFilter,
+    after: Option<AuditKey>,
+    limit: i64,
+    name: Option<(&str, &str)>,
+) {
+    q.push(format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE account_id = "
+    ))
+    .push_bind(account_id);
+    if let Some((column, value)) = name {
+        q.push(format!(" AND lower({column}) = "))
+            .push_bind(value.to_string());
+    }
+    if let Some(ip) = &f.ip {
+        q.push(" AND ip = ").push_bind(ip.clone());
+    }
+    if let Some(text) = &f.text {
+        q.push(" AND description ILIKE ")
+            .push_bind(format!("%{}%", like_escape(text)));
+    }
+    if let Some(from) = f.from {
+        q.push(" AND at >= ").push_bind(from);
+    }
+    if let Some(to) = f.to {
+        q.push(" AND at < ").push_bind(to);
+    }
+    if let Some(key) = after {
+        q.push(" AND (at, position) < (")
+            .push_bind(key.at)
+            .push(", ")
+            .push_bind(key.position)
+            .push(")");
+    }
+    q.push(" ORDER BY at DESC, position DESC LIMIT ")
+        .push_bind(limit);
+}
+
+/// Every entry matching `f`, newest first, read page by page (no long-running transaction).
+pub fn audit_all(
+    pool: PgPool,
+    account_id: Uuid,
+    f: AuditFilter,
+) -> impl Stream<Item = Result<AuditEntry, sqlx::Error>> {
+    const PAGE: i64 = 2000;
+    futures::stream::unfold(
+        (Some(None::<AuditKey>), pool, f),
+        move |(after, pool, f)| async move {
+            let after = after?;
+            match audit(&pool, account_id, &f, after, PAGE).await {
+                Ok(page) => {
+                    let next = (page.len() as i64 == PAGE).then(|| {
+                        page.last().map(|e| AuditKey {
+                            at: e.at,
+                            position: e.position,
+                        })
+                    });
+                    let items: Vec<Result<AuditEntry, sqlx::Error>> =
+                        page.into_iter().map(Ok).collect();
+                    Some((futures::stream::iter(items), (next, pool, f)))
+                }
+                Err(e) => Some((futures::stream::iter(vec![Err(e)]), (None, pool, f))),
+            }
+        },
+    )
+    .flatten()
+}
+
+/// A user's events from the store, in sequence order, in their public form.
+pub async fn user_history(
+    pool: &PgPool,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<PublicEnvelope>, HistoryError> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
+                metadata, global_seq, tx_id::text AS tx_text, recorded_at
+           FROM events WHERE aggregate_type = 'user' AND aggregate_id = $1
+          ORDER BY sequence",
+    )
+    .bind(user_id.to_string())
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let env = envelope(row).map_err(HistoryError::Envelope)?;
+        if env.account_id != account_id {
+            return Ok(Vec::new());
+        }
+        out.push(env);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("stored event cannot be read: {0}")]
+    Envelope(String),
+}
+
+fn like_escape(raw: &str) -> String {
+    raw.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn decode<T: serde::de::DeserializeOwned>(doc: Value) -> Result<T, sqlx::Error> {
+    serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}

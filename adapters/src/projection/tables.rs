@@ -1,0 +1,59 @@
+//! The tables a projection writes: the live ones, or fresh copies a rebuild fills and then swaps
+//! in. Names come from this fixed set only, never from input, so they are safe to format into SQL.
+
+use super::Projection;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    pub users: String,
+    pub devices: String,
+    pub teams: String,
+    pub accounts: String,
+    pub audit: String,
+    pub principals: String,
+}
+
+const REBUILD_SUFFIX: &str = "__rebuild";
+const RETIRED_SUFFIX: &str = "__retired";
+pub(crate) const UNTIL_SUFFIX: &str = "__until";
+
+impl Tables {
+    pub fn live() -> Self {
+        Self::with_suffix("")
+    }
+
+    /// The fresh tables a rebuild writes into.
+    pub fn rebuild() -> Self {
+        Self::with_suffix(REBUILD_SUFFIX)
+    }
+
+    /// The tables `replay --until` writes: the views as they stood at a time, beside the live
+    /// ones, never swapped in.
+    pub fn until() -> Self {
+        Self::with_suffix(UNTIL_SUFFIX)
+    }
+
+    fn with_suffix(suffix: &str) -> Self {
+        Self {
+            users: format!("view_users{suffix}"),
+            devices: format!("view_devices{suffix}"),
+            teams: format!("view_teams{suffix}"),
+            accounts: format!("view_accounts{suffix}"),
+            audit: format!("audit_log{suffix}"),
+            principals: format!("audit_principals{suffix}"),
+        }
+    }
+
+    /// The tables a projection owns.
+    pub fn of(&self, projection: Projection) -> Vec<&str> {
+        match projection {
+            Projection::Users => vec![&self.users, &self.devices, &self.teams, &self.accounts],
+            Projection::Audit => vec![&self.audit, &self.principals],
+        }
+    }
+}
+
+/// The live name of a table and the name the replaced one takes during a swap.
+pub fn retired_name(live: &str) -> String {
+    format!("{live}{RETIRED_SUFFIX}")
+}

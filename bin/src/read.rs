@@ -1,0 +1,293 @@
+//! The read side's commands: `replay`, `audit`, `history user`, `projections status`.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context;
+use chronid_adapters::http::{audit_csv_line, AUDIT_CSV_HEADER};
+use chronid_adapters::nats::NatsOptions;
+use chronid_adapters::projection::query::{self, FilterError};
+use chronid_adapters::projection::replay::{self, Progress, Source};
+use chronid_adapters::projection::Projection;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use uuid::Uuid;
+
+use crate::config::{NatsConfig, StoreConfig};
+use crate::wiring;
+
+/// A progress bar on stderr: done / total, events per second, time left.
+struct Bar {
+    started: std::time::Instant,
+    last: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Bar {
+    fn new() -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            started: now,
+            last: std::sync::Mutex::new(now - Duration::from_secs(1)),
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn update(&self, done: u64, total: u64) {
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if last.elapsed() < Duration::from_millis(200) && done < total {
+            return;
+        }
+        *last = std::time::Instant::now();
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = done as f64 / secs;
+        let share = if total == 0 {
+            1.0
+        } else {
+            done as f64 / total as f64
+        };
+        let width = 30;
+        let filled = ((share * width as f64) as usize).min(width);
+        let eta = if rate > 0.0 {
+            (total.saturating_sub(done)) as f64 / rate
+        } else {
+            0.0
+        };
+        eprint!(
+            "\r[{}{}] {:>5.1}% {done}/{total} events  {rate:>9.0} ev/s  ETA {eta:>5.0} s ",
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            share * 100.0
+        );
+        let _ = std::io::stderr().flush();
+    }
+
+    fn finish(&self, done: u64, elapsed: Duration) {
+        let rate = done as f64 / elapsed.as_secs_f64().max(1e-3);
+        eprintln!(
+            "\r{done} events in {:.1} s ({rate:.0} ev/s){}",
+            elapsed.as_secs_f64(),
+            " ".repeat(40)
+        );
+    }
+}
+
+pub async fn replay(
+    store: StoreConfig,
+    nats: NatsConfig,
+    projection: String,
+    source: String,
+    until: Option<String>,
+) -> anyhow::Result<()> {
+    let projections: Vec<Projection> = match projection.as_str() {
+        "all" => Projection::ALL.to_vec(),
+        name => vec![Projection::parse(name).with_context(|| {
+            format!("--projection: unknown projection '{name}'; expected users, audit or all")
+        })?],
+    };
+    let source = match source.as_str() {
+        "store" => Source::Store,
+        "stream" => Source::Stream,
+        other => anyhow::bail!("--source: expected store or stream, got '{other}'"),
+    };
+    let until = until
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(&raw)
+                .map(|t| t.with_timezone(&Utc))
+                .with_context(|| format!("--until: '{raw}' is not an RFC 3339 time"))
+        })
+        .transpose()?;
+    let stream = nats.stream_config()?;
+    let pool = wiring::connect_db(&store).await?;
+    chronid_adapters::store::migrate(&pool)
+        .await
+        .context("migration failed")?;
+    let js = match source {
+        Source::Store => None,
+        Source::Stream => {
+            let options = NatsOptions::default();
+            let client = options.connect(&nats.nats_url).await.with_context(|| {
+                format!("cannot connect to NATS at --nats-url ({})", nats.nats_url)
+            })?;
+            Some(options.jetstream(client))
+        }
+    };
+    let report = replay::rebuild(
+        &pool,
+        js.as_ref(),
+        &stream,
+        &projections,
+        source,
+        until,
+        &Bar::new(),
+    )
+    .await?;
+    let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+    println!(
+        "{}",
+        serde_json::json!({
+            "projections": names,
+            "events": report.events,
+            "changed": report.counts.changed,
+            "failed": report.failed,
+            "caught_up": report.caught_up,
+            "seconds": report.elapsed.as_secs_f64(),
+            "tables": if until.is_some() { "*__until (the live views are unchanged)" } else { "swapped in" },
+        })
+    );
+    if report.failed > 0 {
+        eprintln!(
+            "{} events could not be applied; see `chronid projections status`",
+            report.failed
+        );
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn audit(
+    store: StoreConfig,
+    account: String,
+    filters: Vec<(&'static str, Option<String>)>,
+    format: String,
+) -> anyhow::Result<()> {
+    let account = Uuid::parse_str(&account)
+        .with_context(|| format!("--account: '{account}' is not a UUID"))?;
+    let csv = match format.as_str() {
+        "csv" => true,
+        "jsonl" => false,
+        other => anyhow::bail!("--format: expected csv or jsonl, got '{other}'"),
+    };
+    let params: HashMap<String, String> = filters
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect();
+    let pool = wiring::connect_db(&store).await?;
+    let filter = match query::resolve_audit_filter(&pool, account, &params, clock_now()).await {
+        Ok(f) => f,
+        Err(FilterError::Invalid(p)) => anyhow::bail!("--{}: {}", p.field, p.message),
+        Err(FilterError::Db(e)) => return Err(e).context("reading the account"),
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if csv {
+        write!(out, "{AUDIT_CSV_HEADER}\r\n")?;
+    }
+    let mut entries = Box::pin(query::audit_all(pool, account, filter));
+    while let Some(entry) = entries.next().await {
+        let entry = entry.context("reading the audit log")?;
+        if csv {
+            out.write_all(audit_csv_line(&entry).as_bytes())?;
+        } else {
+            serde_json::to_writer(&mut out, &entry)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub async fn history_user(
+    store: StoreConfig,
+    account: String,
+    user: String,
+    as_of: Option<String>,
+) -> anyhow::Result<()> {
+    let account = Uuid::parse_str(&account)
+        .with_context(|| format!("--account: '{account}' is not a UUID"))?;
+    let user = Uuid::parse_str(&user).with_context(|| format!("ID: '{user}' is not a UUID"))?;
+    let as_of = as_of
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(&raw)
+                .map(|t| t.with_timezone(&Utc))
+                .with_context(|| format!("--as-of: '{raw}' is not an RFC 3339 time"))
+        })
+        .transpose()?;
+    let pool = wiring::connect_db(&store).await?;
+    let mut events = query::user_history(&pool, account, user).await?;
+    if events.is_empty() {
+        anyhow::bail!("no user {user} in account {account}");
+    }
+    if let Some(t) = as_of {
+        events.retain(|e| e.occurred_at <= t);
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for e in &events {
+        serde_json::to_writer(&mut out, e)?;
+        out.write_all(b"\n")?;
+    }
+    if as_of.is_some() {
+        let view = chronid_projections::user_view::fold(&events)?;
+        serde_json::to_writer(&mut out, &serde_json::json!({ "user_as_of": view }))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[allow(clippy::type_complexity)]
+pub async fn projections_status(store: StoreConfig, nats: NatsConfig) -> anyhow::Result<()> {
+    let stream = nats.stream_config()?;
+    let pool = wiring::connect_db(&store).await?;
+    let options = NatsOptions::default();
+    let js = match options.connect(&nats.nats_url).await {
+        Ok(client) => Some(options.jetstream(client)),
+        Err(e) => {
+            eprintln!(
+                "NATS unreachable at --nats-url ({}): {e}; showing the database only",
+                nats.nats_url
+            );
+            None
+        }
+    };
+    let mut report = Vec::new();
+    for p in Projection::ALL {
+        let checkpoint: Option<(i64, i64, i64, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT stream_seq, global_seq, applied, updated_at FROM projection_checkpoints WHERE projection = $1",
+        )
+        .bind(p.name())
+        .fetch_optional(&pool)
+        .await?;
+        let parked: Vec<(
+            i64,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            String,
+            DateTime<Utc>,
+        )> = sqlx::query_as(
+            "SELECT id, source, stream_seq, event_type, aggregate_id, position, error, parked_at
+                   FROM projection_failed_events WHERE projection = $1 ORDER BY id",
+        )
+        .bind(p.name())
+        .fetch_all(&pool)
+        .await?;
+        let pending = match &js {
+            Some(js) => chronid_adapters::projection::consumer_state(js, &stream, p).await,
+            None => None,
+        };
+        report.push(serde_json::json!({
+            "projection": p.name(),
+            "checkpoint": checkpoint.map(|(s, g, a, u)| serde_json::json!({
+                "stream_seq": s, "position": g, "applied": a, "updated_at": u,
+            })),
+            "consumer": pending,
+            "failed_events": parked.iter().map(|(id, source, seq, t, agg, pos, err, at)| serde_json::json!({
+                "id": id, "source": source, "stream_seq": seq, "event_type": t, "aggregate_id": agg,
+                "position": pos, "error": err, "parked_at": at,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+#[allow(clippy::disallowed_methods)]
+fn clock_now() -> DateTime<Utc> {
+    // The CLI's clock, for resolving a named range.
+    Utc::now()
+}

@@ -1,0 +1,368 @@
+//! The current user view: one row per user, folded from the user's published events in sequence
+//! order. Trusted devices live in the device view (device events name their user only when the
+//! device is registered) and are joined in when the view is read.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use chronid_domain::public::PublicEnvelope;
+
+use crate::data::{bool_of, change_of, str_of, strings_of, time_of, u32_of, uuid_of};
+use crate::{Applied, ProjectionError};
+
+/// Where a user stands. Disabled outranks locked, which outranks invited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Invited,
+    Active,
+    Disabled,
+    Locked,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invited => "invited",
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::Locked => "locked",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "invited" => Some(Self::Invited),
+            "active" => Some(Self::Active),
+            "disabled" => Some(Self::Disabled),
+            "locked" => Some(Self::Locked),
+            _ => None,
+        }
+    }
+}
+
+/// The authenticator-app state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TotpState {
+    #[default]
+    None,
+    /// Enrolled, waiting for the first code.
+    Pending,
+    Enabled,
+}
+
+/// The channel of a user who chose none (the aggregate's default).
+pub const DEFAULT_CHANNEL: &str = "email";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorView {
+    /// An administrator requires two-factor authentication of this user.
+    pub required: bool,
+    /// Where one-time codes go: "email" until the user picks another.
+    pub channel: String,
+    pub totp: TotpState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PasswordView {
+    pub set: bool,
+    pub changed_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockView {
+    pub reason: String,
+    pub failed_attempts: u32,
+    /// When a temporary lock lifts by itself.
+    pub until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ExternalIdentity {
+    pub provider: String,
+    pub subject: String,
+}
+
+/// A trusted device as shown on the user view (from the device view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedDevice {
+    pub id: Uuid,
+    pub label: Option<String>,
+    pub user_agent: Option<String>,
+    pub trusted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub email: String,
+    pub email_verified: bool,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    pub language: String,
+    pub roles: Vec<String>,
+    pub status: UserStatus,
+    /// Why the user is disabled or locked ("admin", "inactivity", "policy").
+    pub status_reason: Option<String>,
+    pub invited: bool,
+    pub disabled_reason: Option<String>,
+    pub lock: Option<LockView>,
+    pub two_factor: TwoFactorView,
+    pub password: PasswordView,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub last_login_ip: Option<String>,
+    pub failed_attempts: u32,
+    pub teams: Vec<Uuid>,
+    /// Filled from the device view when the view is read; never stored with the row.
+    #[serde(default)]
+    pub trusted_devices: Vec<TrustedDevice>,
+    pub external_identities: Vec<ExternalIdentity>,
+    pub sso_managed: bool,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_sequence: i64,
+    pub last_position: i64,
+}
+
+impl UserView {
+    fn refresh_status(&mut self) {
+        let (status, reason) = if let Some(reason) = &self.disabled_reason {
+            (UserStatus::Disabled, Some(reason.clone()))
+        } else if let Some(lock) = &self.lock {
+            (UserStatus::Locked, Some(lock.reason.clone()))
+        } else if self.invited {
+            (UserStatus::Invited, None)
+        } else {
+            (UserStatus::Active, None)
+        };
+        self.status = status;
+        self.status_reason = reason;
+    }
+
+    /// Words a free-text search matches: email, username, names, phone (lower case).
+    pub fn search_text(&self) -> String {
+        [
+            Some(self.email.as_str()),
+            self.username.as_deref(),
+            self.first_name.as_deref(),
+            self.last_name.as_deref(),
+            self.phone.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+    }
+}
+
+/// Applies one envelope to the view of its user. `view` is the stored row (None before the
+/// user's registration). Events of other aggregates are ignored; an event at or below the
+/// view's sequence is stale (a redelivery) and changes nothing.
+pub fn apply(
+    view: &mut Option<UserView>,
+    env: &PublicEnvelope,
+) -> Result<Applied, ProjectionError> {
+    if env.aggregate_type != "user" {
+        return Ok(Applied::Ignored);
+    }
+    let d = &env.data;
+    let Some(v) = view else {
+        if env.event_type != "UserRegistered" {
+            return Err(ProjectionError::missing_start(env, "UserRegistered"));
+        }
+        *view = Some(registered(env)?);
+        return Ok(Applied::Changed);
+    };
+    if env.sequence <= v.last_sequence {
+        return Ok(Applied::Stale);
+    }
+    match env.event_type.as_str() {
+        "UserRegistered" => return Err(ProjectionError::bad(env, "registered twice")),
+        "UserProfileUpdated" => {
+            let changes = d.get("changes").cloned().unwrap_or_default();
+            change_of(&changes, "first_name").apply_to(&mut v.first_name);
+            change_of(&changes, "last_name").apply_to(&mut v.last_name);
+            let had_phone = v.phone.clone();
+            change_of(&changes, "phone").apply_to(&mut v.phone);
+            if v.phone != had_phone {
+                v.phone_verified = false;
+            }
+            if let Some(lang) = str_of(&changes, "language") {
+                v.language = lang;
+            }
+        }
+        "UserRolesChanged" => v.roles = strings_of(d, "roles"),
+        "UserEmailChanged" => {
+            v.email = required_str(env, "email")?;
+            v.email_verified = false;
+        }
+        "UserUsernameChanged" => v.username = str_of(d, "username"),
+        "UserPhoneVerified" if str_of(d, "phone") == v.phone => v.phone_verified = true,
+        "UserEmailVerified" if str_of(d, "email").as_deref() == Some(v.email.as_str()) => {
+            v.email_verified = true;
+        }
+        "UserInvitationAccepted" => v.invited = false,
+        "UserDisabled" => v.disabled_reason = Some(required_str(env, "reason")?),
+        "UserEnabled" => v.disabled_reason = None,
+        "UserLocked" => {
+            v.lock = Some(LockView {
+                reason: required_str(env, "reason")?,
+                failed_attempts: u32_of(d, "failed_attempts").unwrap_or(v.failed_attempts),
+                until: time_of(d, "until"),
+            });
+        }
+        "UserUnlocked" => {
+            v.lock = None;
+            v.failed_attempts = 0;
+        }
+        "UserLanguageChanged" => v.language = required_str(env, "language")?,
+        "PasswordChanged" => {
+            v.password = PasswordView {
+                set: true,
+                changed_at: time_of(d, "changed_at").or(Some(env.occurred_at)),
+                expires_at: time_of(d, "expires_at"),
+            };
+            v.invited = false;
+        }
+        "LoginSucceeded" => {
+            v.last_login_at = time_of(d, "at").or(Some(env.occurred_at));
+            v.last_login_ip = env.ip.clone();
+            v.failed_attempts = 0;
+            v.invited = false;
+        }
+        "LoginFailed" => {
+            if let Some(n) = u32_of(d, "failed_attempts") {
+                v.failed_attempts = n;
+            }
+        }
+        "TwoFactorRequirementChanged" => {
+            v.two_factor.required = bool_of(d, "required").unwrap_or(false);
+        }
+        "TwoFactorChannelChanged" => v.two_factor.channel = required_str(env, "channel")?,
+        // A new secret (enrolment or reset) waits for its first code, as in the aggregate.
+        "TotpEnrolled" | "TotpReset" => v.two_factor.totp = TotpState::Pending,
+        "TotpConfirmed" => {
+            v.two_factor.totp = TotpState::Enabled;
+            v.two_factor.channel = "totp".to_string();
+        }
+        "TotpDisabled" => {
+            v.two_factor.totp = TotpState::None;
+            if v.two_factor.channel == "totp" {
+                v.two_factor.channel = DEFAULT_CHANNEL.to_string();
+            }
+        }
+        "ExternalIdentityLinked" => {
+            let identity = external_identity(env)?;
+            if !v.external_identities.contains(&identity) {
+                v.external_identities.push(identity);
+                v.external_identities.sort();
+            }
+            v.invited = false;
+        }
+        "ExternalIdentityUnlinked" => {
+            let identity = external_identity(env)?;
+            v.external_identities.retain(|i| *i != identity);
+        }
+        "UserAddedToTeam" => {
+            let team = required_uuid(env, "team_id")?;
+            if !v.teams.contains(&team) {
+                v.teams.push(team);
+                v.teams.sort();
+            }
+        }
+        "UserRemovedFromTeam" => {
+            let team = required_uuid(env, "team_id")?;
+            v.teams.retain(|t| *t != team);
+        }
+        // Events with no trace on the current view (the audit log and history keep them):
+        // password reset requests and mails, challenges, codes, sessions, logouts.
+        _ => {}
+    }
+    v.refresh_status();
+    v.updated_at = env.occurred_at;
+    v.last_sequence = env.sequence;
+    v.last_position = env.position;
+    Ok(Applied::Changed)
+}
+
+fn registered(env: &PublicEnvelope) -> Result<UserView, ProjectionError> {
+    let d = &env.data;
+    let password_changed_at = time_of(d, "password_changed_at");
+    let mut view = UserView {
+        id: env.aggregate_id,
+        account_id: env.account_id,
+        email: required_str(env, "email")?,
+        email_verified: false,
+        username: str_of(d, "username"),
+        first_name: str_of(d, "first_name"),
+        last_name: str_of(d, "last_name"),
+        phone: str_of(d, "phone"),
+        phone_verified: false,
+        language: str_of(d, "language").unwrap_or_else(|| "en".to_string()),
+        roles: strings_of(d, "roles"),
+        status: UserStatus::Active,
+        status_reason: None,
+        invited: bool_of(d, "invited").unwrap_or(false),
+        disabled_reason: None,
+        lock: None,
+        two_factor: TwoFactorView {
+            required: false,
+            channel: DEFAULT_CHANNEL.to_string(),
+            totp: TotpState::None,
+        },
+        password: PasswordView {
+            set: password_changed_at.is_some(),
+            changed_at: password_changed_at,
+            expires_at: None,
+        },
+        last_login_at: None,
+        last_login_ip: None,
+        failed_attempts: 0,
+        teams: Vec::new(),
+        trusted_devices: Vec::new(),
+        external_identities: Vec::new(),
+        sso_managed: bool_of(d, "sso_managed").unwrap_or(false),
+        source: str_of(d, "source").unwrap_or_else(|| "admin".to_string()),
+        created_at: env.occurred_at,
+        updated_at: env.occurred_at,
+        last_sequence: env.sequence,
+        last_position: env.position,
+    };
+    view.refresh_status();
+    Ok(view)
+}
+
+fn external_identity(env: &PublicEnvelope) -> Result<ExternalIdentity, ProjectionError> {
+    Ok(ExternalIdentity {
+        provider: required_str(env, "provider")?,
+        subject: required_str(env, "subject")?,
+    })
+}
+
+pub(crate) fn required_str(env: &PublicEnvelope, key: &str) -> Result<String, ProjectionError> {
+    str_of(&env.data, key).ok_or_else(|| ProjectionError::bad(env, &format!("{key} missing")))
+}
+
+pub(crate) fn required_uuid(env: &PublicEnvelope, key: &str) -> Result<Uuid, ProjectionError> {
+    uuid_of(&env.data, key).ok_or_else(|| ProjectionError::bad(env, &format!("{key} missing")))
+}
+
+/// The user as they stood after the given events (in sequence order). Used by history `?as_of=`.
+pub fn fold<'a>(
+    events: impl IntoIterator<Item = &'a PublicEnvelope>,
+) -> Result<Option<UserView>, ProjectionError> {
+    let mut view = None;
+    for env in events {
+        apply(&mut view, env)?;
+    }
+    Ok(view)
+}
