@@ -196,15 +196,26 @@ impl BatchError {
 }
 
 /// Applies `batch` (in stream order) to the live tables and moves the checkpoint, in one
-/// transaction.
+/// transaction on a connection from `pool`.
 pub async fn apply_batch(
     pool: &PgPool,
     projection: Projection,
     batch: &[Incoming],
 ) -> Result<Counts, BatchError> {
+    let mut conn = pool.acquire().await?;
+    apply_batch_on(&mut conn, projection, batch).await
+}
+
+/// [`apply_batch`] on a given connection. Workers use a connection of their own, never one from
+/// a pool: a worker that dies mid-transaction takes its connection with it, instead of handing a
+/// half-finished transaction to the pool's next user.
+pub async fn apply_batch_on(
+    conn: &mut PgConnection,
+    projection: Projection,
+    batch: &[Incoming],
+) -> Result<Counts, BatchError> {
     let tables = Tables::live();
     let envelopes: Vec<PublicEnvelope> = batch.iter().map(|m| m.envelope.clone()).collect();
-    let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
     let mut state = State::live(projection);
     state.load(&mut tx, &tables, &envelopes).await?;
@@ -355,6 +366,15 @@ pub struct ProjectionWorker {
 
 enum Exit {
     Shutdown,
+    Restart,
+}
+
+/// What to do after a chunk of messages.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Shutdown,
+    /// The worker's connection is gone: start over (reconnect, relock, recreate the consumer).
     Restart,
 }
 
@@ -529,26 +549,32 @@ impl ProjectionWorker {
                     }
                 }
             }
-            if !msgs.is_empty() && self.process(msgs, shutdown).await {
-                return Ok(Exit::Shutdown);
+            if msgs.is_empty() {
+                continue;
+            }
+            match self.process(&mut lock, msgs, shutdown).await {
+                Flow::Continue => {}
+                Flow::Shutdown => return Ok(Exit::Shutdown),
+                Flow::Restart => return Ok(Exit::Restart),
             }
         }
     }
 
-    /// Applies a chunk; returns true when shutdown was asked for while retrying.
+    /// Applies a chunk.
     async fn process(
         &self,
+        conn: &mut PgConnection,
         msgs: Vec<jetstream::Message>,
         shutdown: &mut watch::Receiver<bool>,
-    ) -> bool {
+    ) -> Flow {
         let decoded: Vec<Result<Incoming, String>> = msgs.iter().map(decode).collect();
         if decoded.iter().all(Result::is_ok) {
             let batch: Vec<Incoming> = decoded.iter().filter_map(|d| d.clone().ok()).collect();
-            match apply_batch(&self.pool, self.projection, &batch).await {
+            match apply_batch_on(conn, self.projection, &batch).await {
                 Ok(counts) => {
                     self.stats.committed(&batch, counts);
                     ack_all(&msgs).await;
-                    return false;
+                    return Flow::Continue;
                 }
                 Err(error) => {
                     tracing::debug!(target: LOG_TARGET, projection = self.projection.name(), %error,
@@ -557,26 +583,28 @@ impl ProjectionWorker {
             }
         }
         for (msg, decoded) in msgs.iter().zip(decoded) {
-            if self.process_one(msg, decoded, shutdown).await {
-                return true;
+            let flow = self.process_one(conn, msg, decoded, shutdown).await;
+            if flow != Flow::Continue {
+                return flow;
             }
         }
-        false
+        Flow::Continue
     }
 
-    /// One message: applied, or retried and parked. Returns true on shutdown.
+    /// One message: applied, or retried and parked.
     async fn process_one(
         &self,
+        conn: &mut PgConnection,
         msg: &jetstream::Message,
         decoded: Result<Incoming, String>,
         shutdown: &mut watch::Receiver<bool>,
-    ) -> bool {
+    ) -> Flow {
         let mut attempts: u32 = 0;
         let mut delay = self.options.retry_delay;
         loop {
             let result = match &decoded {
                 Ok(incoming) => {
-                    apply_batch(&self.pool, self.projection, std::slice::from_ref(incoming)).await
+                    apply_batch_on(conn, self.projection, std::slice::from_ref(incoming)).await
                 }
                 Err(reason) => Err(BatchError::Message(reason.clone())),
             };
@@ -586,41 +614,46 @@ impl ProjectionWorker {
                         self.stats.committed(std::slice::from_ref(incoming), counts);
                     }
                     ack_all(std::slice::from_ref(msg)).await;
-                    return false;
+                    return Flow::Continue;
                 }
                 Err(error) => error,
             };
             if !error.is_transient() {
                 attempts += 1;
+            } else if !connection_alive(conn).await {
+                return Flow::Restart;
             }
             if attempts >= self.options.max_attempts {
-                return self.park(msg, &decoded, &error, attempts, shutdown).await;
+                return self
+                    .park(conn, msg, &decoded, &error, attempts, shutdown)
+                    .await;
             }
             self.stats.retries.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(target: LOG_TARGET, projection = self.projection.name(), %error, attempts,
                 "applying an event failed; retrying");
             if sleep_or_shutdown(shutdown, delay).await {
-                return true;
+                return Flow::Shutdown;
             }
             delay = (delay * 2).min(self.options.max_backoff);
         }
     }
 
     /// Parks a message that cannot be applied, moves the checkpoint past it and acks it. Retries
-    /// the parking itself until the database takes it. Returns true on shutdown.
+    /// the parking itself until the database takes it.
     async fn park(
         &self,
+        conn: &mut PgConnection,
         msg: &jetstream::Message,
         decoded: &Result<Incoming, String>,
         error: &BatchError,
         attempts: u32,
         shutdown: &mut watch::Receiver<bool>,
-    ) -> bool {
+    ) -> Flow {
         let stream_seq = msg.info().map(|i| i.stream_sequence).unwrap_or(0);
         let mut delay = self.options.retry_delay;
         loop {
             match park_message(
-                &self.pool,
+                conn,
                 self.projection,
                 msg,
                 stream_seq,
@@ -636,14 +669,17 @@ impl ProjectionWorker {
                         stream_seq, %error, "event parked in projection_failed_events");
                     ack_all(std::slice::from_ref(msg)).await;
                     self.stats.progress.notify_waiters();
-                    return false;
+                    return Flow::Continue;
                 }
                 Err(park_error) => {
                     self.stats.errors.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(target: LOG_TARGET, projection = self.projection.name(),
                         error = %park_error, "cannot park a failed event; retrying");
+                    if !connection_alive(conn).await {
+                        return Flow::Restart;
+                    }
                     if sleep_or_shutdown(shutdown, delay).await {
-                        return true;
+                        return Flow::Shutdown;
                     }
                     delay = (delay * 2).min(self.options.max_backoff);
                 }
@@ -653,7 +689,7 @@ impl ProjectionWorker {
 }
 
 async fn park_message(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     projection: Projection,
     msg: &jetstream::Message,
     stream_seq: u64,
@@ -663,7 +699,7 @@ async fn park_message(
 ) -> Result<(), sqlx::Error> {
     let envelope: Option<serde_json::Value> = serde_json::from_slice(&msg.payload).ok();
     let env = decoded.as_ref().ok().map(|i| &i.envelope);
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query(
         "INSERT INTO projection_failed_events (projection, stream_seq, msg_id, event_type,
                 aggregate_type, aggregate_id, sequence, position, error, attempts, envelope)
@@ -712,6 +748,14 @@ pub async fn consumer_state(
         "delivered_stream_seq": info.delivered.stream_sequence,
         "ack_floor_stream_seq": info.ack_floor.stream_sequence,
     }))
+}
+
+/// Whether the worker's own connection still answers.
+async fn connection_alive(conn: &mut PgConnection) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), conn.ping()).await,
+        Ok(Ok(()))
+    )
 }
 
 /// Decodes a stream message; the error names what is wrong, never the payload.

@@ -7,9 +7,17 @@
 //! - `relay`: events per second the relay publishes from a backlog, beside publishing the same
 //!   messages straight to JetStream with pipelined, awaited acks.
 //! - `load`: time to load a user with 10 and with 10,000 events.
+//! - `lag`: commit -> user view visible, p50 and p99, at 1,000 events/s (beside commit ->
+//!   message on the stream).
+//! - `replay`: events/s rebuilding the user view and the audit log from 1,000,000 events, beside
+//!   an ordered consumer reading the same stream and doing nothing.
+//! - `audit`: p95 of audit queries over 10,000,000 entries, per filter kind.
 
 // Benchmarks read the real clock and draw real ids: the determinism rule is for the domain.
 #![allow(clippy::disallowed_methods)]
+
+#[path = "../bench/read.rs"]
+mod bench_read;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -36,6 +44,9 @@ enum Scenario {
     Write,
     Relay,
     Load,
+    Lag,
+    Replay,
+    Audit,
 }
 
 #[derive(Debug, Parser)]
@@ -50,17 +61,17 @@ struct Args {
     quick: bool,
 }
 
-struct Figure<'a> {
-    scenario: &'a str,
-    figure: &'a str,
-    params: serde_json::Value,
-    value: f64,
-    unit: &'a str,
-    reference: &'a str,
-    reference_value: f64,
+pub(crate) struct Figure<'a> {
+    pub(crate) scenario: &'a str,
+    pub(crate) figure: &'a str,
+    pub(crate) params: serde_json::Value,
+    pub(crate) value: f64,
+    pub(crate) unit: &'a str,
+    pub(crate) reference: &'a str,
+    pub(crate) reference_value: f64,
 }
 
-fn print(f: Figure<'_>) {
+pub(crate) fn print(f: Figure<'_>) {
     let ratio = if f.reference_value > 0.0 {
         f.value / f.reference_value
     } else {
@@ -83,6 +94,9 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Write => write(&env, args.quick).await,
         Scenario::Relay => relay(&env, args.quick).await,
         Scenario::Load => load(&env, args.quick).await,
+        Scenario::Lag => bench_read::lag(&env, args.quick).await,
+        Scenario::Replay => bench_read::replay_bench(&env, args.quick).await,
+        Scenario::Audit => bench_read::audit_bench(&env, args.quick).await,
     };
     env.cleanup().await?;
     result

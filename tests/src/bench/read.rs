@@ -1,0 +1,454 @@
+//! The read side's scenarios of `chronid-bench`: `lag`, `replay`, `audit`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chronid_adapters::app::ProfilePatch;
+use chronid_adapters::projection::replay::{self, Progress, Source};
+use chronid_adapters::projection::{Projection, ProjectionStats};
+use chronid_domain::metadata::RequestFacts;
+use chronid_domain::values::PersonName;
+use chronid_tests::server::{spawn_full, test_services};
+use chronid_tests::{wait_until, TestEnv};
+use futures::StreamExt;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{print, Figure};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// `lag`: commands at a steady 1,000 events/s; for each, the time from its commit (the command
+/// returned) to the user view having applied it, and (the reference) to the message reaching a
+/// plain NATS subscriber of the stream's subjects.
+pub async fn lag(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
+    let rate = 1000u64;
+    let seconds = if quick { 5 } else { 20 };
+    let (app, workers) = spawn_full(env, test_services()).await?;
+    let who = app.app.authenticate_api_key(&app.api_key).await?;
+    let mut users = Vec::new();
+    for i in 0..100 {
+        let r = app
+            .http
+            .post(app.url("/users"))
+            .bearer_auth(&app.api_key)
+            .json(&json!({ "email": format!("lag{i}@acme.test") }))
+            .send()
+            .await?;
+        let body: serde_json::Value = r.json().await?;
+        users.push(body["id"].as_str().unwrap_or_default().parse::<Uuid>()?);
+    }
+    // Published: arrival times by position, from a plain subscriber.
+    let published: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
+    let mut sub = env
+        .nats
+        .subscribe(format!("{}.>", env.stream.subject_prefix))
+        .await?;
+    let p2 = published.clone();
+    let listener = tokio::spawn(async move {
+        while let Some(msg) = sub.next().await {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&msg.payload) {
+                if let Some(pos) = v["position"].as_i64() {
+                    if let Ok(mut m) = p2.lock() {
+                        m.insert(pos, Instant::now());
+                    }
+                }
+            }
+        }
+    });
+    wait_until("setup applied", Duration::from_secs(60), || async {
+        Ok(workers.stats.iter().all(|(_, s)| s.batches() > 0))
+    })
+    .await?;
+    // Committed: (position, commit instant); visible: filled by the observer.
+    let committed: Arc<Mutex<Vec<(i64, Instant)>>> = Arc::default();
+    let visible: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
+    let users_stats: Arc<ProjectionStats> = workers
+        .stats
+        .iter()
+        .find(|(p, _)| *p == Projection::Users)
+        .map(|(_, s)| s.clone())
+        .ok_or_else(|| anyhow::anyhow!("no users worker"))?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let observer = {
+        let (pool, committed, visible, stop, stats) = (
+            env.pool.clone(),
+            committed.clone(),
+            visible.clone(),
+            stop.clone(),
+            users_stats.clone(),
+        );
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = tokio::time::timeout(Duration::from_millis(5), stats.progressed()).await;
+                let pending: Vec<i64> = {
+                    let c = committed.lock().map(|c| c.clone()).unwrap_or_default();
+                    let v = visible.lock().map(|v| v.clone()).unwrap_or_default();
+                    c.iter()
+                        .map(|(p, _)| *p)
+                        .filter(|p| !v.contains_key(p))
+                        .collect()
+                };
+                if pending.is_empty() {
+                    continue;
+                }
+                let seen: Vec<i64> = sqlx::query_scalar(
+                    "SELECT e.global_seq FROM events e, projection_checkpoints c
+                      WHERE c.projection = 'users' AND e.global_seq = ANY($1)
+                        AND (e.tx_id, e.global_seq) <= (c.tx_id, c.global_seq)",
+                )
+                .bind(&pending)
+                .fetch_all(&pool)
+                .await
+                .unwrap_or_default();
+                let now = Instant::now();
+                if let Ok(mut v) = visible.lock() {
+                    for p in seen {
+                        v.entry(p).or_insert(now);
+                    }
+                }
+            }
+        })
+    };
+    let total = rate * seconds;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for n in 0..total {
+        let due = start + Duration::from_micros(n * 1_000_000 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        let (a, who, committed) = (app.app.clone(), who.clone(), committed.clone());
+        let (account, user) = (app.account_id, users[(n % 100) as usize]);
+        tasks.push(tokio::spawn(async move {
+            let facts = RequestFacts {
+                actor: who.actor,
+                ..RequestFacts::system()
+            };
+            let patch = ProfilePatch {
+                first_name: Some(Some(PersonName::parse("first_name", &format!("L{n}"))?)),
+                ..ProfilePatch::default()
+            };
+            let o = a
+                .update_user(&who, account, user, patch, &facts)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let (Some(p), Ok(mut c)) = (o.position, committed.lock()) {
+                c.push((p, Instant::now()));
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let achieved = total as f64 / start.elapsed().as_secs_f64();
+    wait_until("every command visible", Duration::from_secs(60), || async {
+        let c = committed.lock().map(|c| c.len()).unwrap_or(0);
+        let v = visible.lock().map(|v| v.len()).unwrap_or(0);
+        Ok(v >= c)
+    })
+    .await?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    observer.await?;
+    listener.abort();
+    let (mut to_view, mut to_stream) = (Vec::new(), Vec::new());
+    {
+        let c = committed.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        let v = visible.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        let p = published.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        for (pos, at) in c.iter() {
+            if let Some(seen) = v.get(pos) {
+                to_view.push(seen.saturating_duration_since(*at).as_secs_f64() * 1000.0);
+            }
+            if let Some(seen) = p.get(pos) {
+                to_stream.push(seen.saturating_duration_since(*at).as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    to_view.sort_by(f64::total_cmp);
+    to_stream.sort_by(f64::total_cmp);
+    for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
+        print(Figure {
+            scenario: "lag",
+            figure: &format!("commit_to_view_{name}_ms"),
+            params: json!({ "events_per_s": rate, "achieved_per_s": achieved.round(), "events": to_view.len() }),
+            value: percentile(&to_view, p),
+            unit: "ms",
+            reference: &format!("commit_to_stream_{name}_ms"),
+            reference_value: percentile(&to_stream, p),
+        });
+    }
+    drop(workers);
+    drop(app);
+    Ok(())
+}
+
+struct Silent;
+impl Progress for Silent {
+    fn update(&self, _: u64, _: u64) {}
+    fn finish(&self, _: u64, _: Duration) {}
+}
+
+/// Inserts `users * per_user` user events (a registration, then profile updates) in rounds.
+async fn insert_user_events(env: &TestEnv, users: i64, per_user: i64) -> anyhow::Result<()> {
+    let account = Uuid::now_v7();
+    let ids: Vec<String> = (0..users).map(|_| Uuid::now_v7().to_string()).collect();
+    for seq in 1..=per_user {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                                 payload, metadata)
+             SELECT 'user', a.id, $2,
+                    CASE WHEN $2 = 1 THEN 'UserRegistered' ELSE 'UserProfileUpdated' END, '1',
+                    CASE WHEN $2 = 1 THEN jsonb_build_object('UserRegistered', jsonb_build_object(
+                            'user_id', a.id, 'account_id', $3::text, 'email', 'u' || a.ord || '@bench.test',
+                            'username', 'u' || a.ord, 'first_name', 'F', 'last_name', 'L', 'phone', null,
+                            'language', 'en', 'roles', '[]'::jsonb, 'source', 'admin', 'invited', true,
+                            'password_hash', null, 'password_changed_at', null, 'sso_managed', false))
+                         ELSE jsonb_build_object('UserProfileUpdated', jsonb_build_object(
+                            'changes', jsonb_build_object('first_name', 'F' || $2))) END,
+                    jsonb_build_object('event_id', gen_random_uuid()::text, 'account_id', $3::text,
+                                       'actor_kind', 'system', 'ip', '192.0.2.' || (a.ord % 250),
+                                       'occurred_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))
+               FROM unnest($1::text[]) WITH ORDINALITY AS a(id, ord)
+              ORDER BY a.ord",
+        )
+        .bind(&ids)
+        .bind(seq)
+        .bind(account.to_string())
+        .execute(&env.pool)
+        .await?;
+    }
+    Ok(())
+}
+
+/// `replay`: events/s rebuilding the user view and the audit log from the store, beside the
+/// rate of an ordered consumer reading the same events from the stream and doing nothing.
+pub async fn replay_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
+    let (users, per_user) = if quick { (1_000, 100) } else { (10_000, 100) };
+    let total = (users * per_user) as u64;
+    insert_user_events(env, users, per_user).await?;
+    // Publish them, for the reference (and to check the stream source too).
+    let workers_less = chronid_adapters::relay::Relay::new(
+        env.pool.clone(),
+        env.js.clone(),
+        env.stream.clone(),
+        chronid_adapters::relay::RelayOptions::default(),
+    );
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let relay = tokio::spawn(workers_less.run(rx));
+    wait_until("backlog published", Duration::from_secs(1200), || async {
+        Ok(env.stream_len().await? >= total)
+    })
+    .await?;
+    let _ = stop.send(true);
+    relay.await??;
+
+    // Reference: an ordered consumer reading every message, doing nothing with it.
+    let start = Instant::now();
+    let stream = env.js.get_stream(&env.stream.stream).await?;
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig {
+            deliver_policy: async_nats::jetstream::consumer::DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await?;
+    let mut messages = consumer.messages().await?;
+    let mut seen = 0u64;
+    while seen < total {
+        match tokio::time::timeout(Duration::from_secs(30), messages.next()).await {
+            Ok(Some(Ok(_))) => seen += 1,
+            _ => anyhow::bail!("the ordered consumer stopped after {seen} messages"),
+        }
+    }
+    let read_rate = seen as f64 / start.elapsed().as_secs_f64();
+    drop(messages);
+
+    let report = replay::rebuild(
+        &env.pool,
+        None,
+        &env.stream,
+        &Projection::ALL,
+        Source::Store,
+        None,
+        &Silent,
+    )
+    .await?;
+    anyhow::ensure!(report.failed == 0, "{} events failed", report.failed);
+    let rate = report.events as f64 / report.elapsed.as_secs_f64();
+    print(Figure {
+        scenario: "replay",
+        figure: "events_per_s",
+        params: json!({ "events": report.events, "projections": ["users", "audit"], "source": "store" }),
+        value: rate,
+        unit: "1/s",
+        reference: "ordered_consumer_read_per_s",
+        reference_value: read_rate,
+    });
+    let report = replay::rebuild(
+        &env.pool,
+        Some(&env.js),
+        &env.stream,
+        &Projection::ALL,
+        Source::Stream,
+        None,
+        &Silent,
+    )
+    .await?;
+    print(Figure {
+        scenario: "replay",
+        figure: "events_per_s",
+        params: json!({ "events": report.events, "projections": ["users", "audit"], "source": "stream" }),
+        value: report.events as f64 / report.elapsed.as_secs_f64(),
+        unit: "1/s",
+        reference: "ordered_consumer_read_per_s",
+        reference_value: read_rate,
+    });
+    Ok(())
+}
+
+/// The query string of run `i` of a case.
+type QueryOf = Box<dyn Fn(u64) -> String>;
+
+/// `audit`: p95 of audit queries (first page, 50 entries) over a log of 10,000,000 entries in one
+/// account, per filter kind, beside the p95 of a trivial query's round trip.
+pub async fn audit_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
+    let total: i64 = if quick { 1_000_000 } else { 10_000_000 };
+    let account = Uuid::now_v7();
+    // Bulk load without the secondary indexes, then build them as the migration defines them.
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT indexname::text, indexdef FROM pg_indexes
+          WHERE tablename = 'audit_log' AND indexname <> 'audit_log_pkey'",
+    )
+    .fetch_all(&env.pool)
+    .await?;
+    for (name, _) in &indexes {
+        sqlx::query(&format!("DROP INDEX {name}"))
+            .execute(&env.pool)
+            .await?;
+    }
+    let started = Instant::now();
+    let chunk = 1_000_000i64;
+    for from in (0..total).step_by(chunk as usize) {
+        sqlx::query(
+            "INSERT INTO audit_log (aggregate_type, aggregate_id, sequence, position, event_id,
+                 account_id, at, event_type, item, action, outcome, description, actor_kind,
+                 actor_id, username, target_id, target_username, ip, user_agent)
+             SELECT 'user', md5('u' || (g % 20000))::uuid, g, g, md5('e' || g)::uuid, $1,
+                    now() - make_interval(secs => (($3 - g) * 90 * 86400.0 / $3)),
+                    (ARRAY['LoginSucceeded','UserLocked','PasswordChanged','UserProfileUpdated','LoginFailed'])[g % 5 + 1],
+                    'User', (ARRAY['Login','Lock','Updated','Update','Login'])[g % 5 + 1],
+                    CASE WHEN g % 5 = 4 THEN 'failed' ELSE 'success' END,
+                    (ARRAY['User logged in (User ' || (g % 20000) || ', user' || (g % 20000) || '@bench.test)',
+                           'User locked.', 'Password updated.', 'User updated.',
+                           'User login failed (User ' || (g % 20000) || ', user' || (g % 20000) || '@bench.test). Details: wrong password.'])[g % 5 + 1],
+                    'user', md5('u' || (g % 20000))::uuid, 'user' || (g % 20000),
+                    md5('u' || (g % 20000))::uuid, 'user' || (g % 20000),
+                    '10.' || (g % 7) || '.' || (g % 251) || '.' || (g % 13), 'bench'
+               FROM generate_series($2::bigint, $2::bigint + $4 - 1) AS g",
+        )
+        .bind(account)
+        .bind(from)
+        .bind(total)
+        .bind(chunk.min(total - from))
+        .execute(&env.pool)
+        .await?;
+    }
+    for (_, def) in &indexes {
+        sqlx::query(def).execute(&env.pool).await?;
+    }
+    sqlx::query("ANALYZE audit_log").execute(&env.pool).await?;
+    eprintln!(
+        "loaded {total} entries in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let http = reqwest::Client::new();
+    let mut services = test_services();
+    services.clock = Arc::new(chronid_adapters::crypto::SystemClock);
+    let app = chronid_tests::server::spawn_app_with(env, env.pool.clone(), services).await?;
+    // The bench's account is not the app's: give the entries to the app's account.
+    sqlx::query("UPDATE audit_log SET account_id = $1 WHERE account_id = $2")
+        .bind(app.account_id)
+        .bind(account)
+        .execute(&env.pool)
+        .await?;
+    sqlx::query("VACUUM ANALYZE audit_log")
+        .execute(&env.pool)
+        .await?;
+    let runs = if quick { 40 } else { 100 };
+    let mut reference = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        sqlx::query("SELECT 1").execute(&env.pool).await?;
+        reference.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    reference.sort_by(f64::total_cmp);
+    let reference_p95 = percentile(&reference, 0.95);
+    let cases: Vec<(&str, QueryOf)> = vec![
+        ("none", Box::new(|_| String::new())),
+        (
+            "username",
+            Box::new(|i| format!("username=user{}", (i * 7919) % 20000)),
+        ),
+        (
+            "ip",
+            Box::new(|i| format!("ip=10.{}.{}.{}", i % 7, (i * 31) % 251, (i * 17) % 13)),
+        ),
+        (
+            "q_rare",
+            Box::new(|i| format!("q=user{}@bench", (i * 7919) % 20000)),
+        ),
+        ("q_common", Box::new(|_| "q=locked".to_string())),
+        ("range_today", Box::new(|_| "range=today".to_string())),
+        (
+            "range_last_week",
+            Box::new(|_| "range=last_week&tz=Europe/Zagreb".to_string()),
+        ),
+        (
+            "from_to",
+            Box::new(|i| {
+                let days = 1 + i % 80;
+                let to = chrono::Utc::now() - chrono::Duration::days(days as i64);
+                let from = to - chrono::Duration::hours(6);
+                format!(
+                    "from={}&to={}",
+                    from.format("%Y-%m-%dT%H:%M:%SZ"),
+                    to.format("%Y-%m-%dT%H:%M:%SZ")
+                )
+            }),
+        ),
+        (
+            "username_and_range",
+            Box::new(|i| format!("username=user{}&range=this_week", (i * 13) % 20000)),
+        ),
+    ];
+    for (name, query) in cases {
+        let mut times = Vec::new();
+        for i in 0..runs {
+            let url = format!("{}?{}", app.url("/audit"), query(i));
+            let t = Instant::now();
+            let r = http.get(&url).bearer_auth(&app.api_key).send().await?;
+            let status = r.status();
+            let _ = r.bytes().await?;
+            anyhow::ensure!(status.is_success(), "{name}: {status}");
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        print(Figure {
+            scenario: "audit",
+            figure: &format!("p95_ms_{name}"),
+            params: json!({ "entries": total, "limit": 50, "runs": runs }),
+            value: percentile(&times, 0.95),
+            unit: "ms",
+            reference: "p95_ms_select_1",
+            reference_value: reference_p95,
+        });
+    }
+    Ok(())
+}
