@@ -113,6 +113,12 @@ impl AuditState {
         self.records.len()
     }
 
+    /// The entries waiting to be written, for a writer of their own (a rebuild inserts them on
+    /// another connection while it goes on reading).
+    pub fn take_records(&mut self) -> Vec<AuditRecord> {
+        std::mem::take(&mut self.records)
+    }
+
     /// Writes the entries (existing ones are left alone) and the changed principals. Returns how
     /// many entries were new.
     pub async fn save(
@@ -120,30 +126,8 @@ impl AuditState {
         conn: &mut PgConnection,
         tables: &Tables,
     ) -> Result<u64, sqlx::Error> {
-        let mut inserted = 0;
-        if !self.records.is_empty() {
-            let records = serde_json::to_value(std::mem::take(&mut self.records))
-                .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-            inserted = sqlx::query(&format!(
-                "INSERT INTO {t} (aggregate_type, aggregate_id, sequence, position, event_id,
-                        account_id, at, event_type, item, action, outcome, description,
-                        actor_kind, actor_id, username, target_id, target_username, ip, user_agent)
-                 SELECT aggregate_type, aggregate_id, sequence, position, event_id,
-                        account_id, at, event_type, item, action, outcome, description,
-                        actor_kind, actor_id, username, target_id, target_username, ip, user_agent
-                   FROM jsonb_to_recordset($1) AS r(aggregate_type text, aggregate_id uuid,
-                        sequence bigint, position bigint, event_id uuid, account_id uuid,
-                        at timestamptz, event_type text, item text, action text, outcome text,
-                        description text, actor_kind text, actor_id uuid, username text,
-                        target_id uuid, target_username text, ip text, user_agent text)
-                 ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING",
-                t = tables.audit
-            ))
-            .bind(records)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-        }
+        let inserted =
+            insert_records(conn, &tables.audit, std::mem::take(&mut self.records)).await?;
         let principals: Vec<Value> = self
             .dirty
             .drain()
@@ -175,4 +159,34 @@ impl AuditState {
             *self = Self::default();
         }
     }
+}
+
+/// Inserts audit entries into `table` (existing ones are left alone); returns how many were new.
+pub async fn insert_records(
+    conn: &mut PgConnection,
+    table: &str,
+    records: Vec<AuditRecord>,
+) -> Result<u64, sqlx::Error> {
+    if records.is_empty() {
+        return Ok(0);
+    }
+    let records = serde_json::to_value(records).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    Ok(sqlx::query(&format!(
+        "INSERT INTO {table} (aggregate_type, aggregate_id, sequence, position, event_id,
+                account_id, at, event_type, item, action, outcome, description,
+                actor_kind, actor_id, username, target_id, target_username, ip, user_agent)
+         SELECT aggregate_type, aggregate_id, sequence, position, event_id,
+                account_id, at, event_type, item, action, outcome, description,
+                actor_kind, actor_id, username, target_id, target_username, ip, user_agent
+           FROM jsonb_to_recordset($1) AS r(aggregate_type text, aggregate_id uuid,
+                sequence bigint, position bigint, event_id uuid, account_id uuid,
+                at timestamptz, event_type text, item text, action text, outcome text,
+                description text, actor_kind text, actor_id uuid, username text,
+                target_id uuid, target_username text, ip text, user_agent text)
+         ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING"
+    ))
+    .bind(records)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

@@ -222,6 +222,27 @@ fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) 
     })
 }
 
+/// An RFC 3339 time parameter, if present.
+pub fn time_param(
+    params: &std::collections::HashMap<String, String>,
+    name: &'static str,
+) -> Result<Option<DateTime<Utc>>, FilterError> {
+    params
+        .get(name)
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(raw)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    invalid(
+                        "REQ-INVALID-TIME",
+                        name,
+                        format!("{name} must be an RFC 3339 time, e.g. 2026-11-22T10:00:00Z"),
+                    )
+                })
+        })
+        .transpose()
+}
+
 /// The audit filters from raw parameters (`username`, `ip`, `q`, `range`, `tz`, `from`, `to`),
 /// shared by the HTTP API and `chronid audit`. A named range resolves at `now` in `tz`, or in
 /// the account's time zone.
@@ -232,22 +253,7 @@ pub async fn resolve_audit_filter(
     now: DateTime<Utc>,
 ) -> Result<AuditFilter, FilterError> {
     use chronid_projections::range::{parse_time_zone, NamedRange, RANGE_NAMES};
-    let time = |name: &'static str| -> Result<Option<DateTime<Utc>>, FilterError> {
-        params
-            .get(name)
-            .map(|raw| {
-                DateTime::parse_from_rfc3339(raw)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| {
-                        invalid(
-                            "REQ-INVALID-TIME",
-                            name,
-                            format!("{name} must be an RFC 3339 time, e.g. 2026-11-22T10:00:00Z"),
-                        )
-                    })
-            })
-            .transpose()
-    };
+    let time = |name: &'static str| time_param(params, name);
     let mut from = time("from")?;
     let mut to = time("to")?;
     let bad_tz = |tz: &str| {

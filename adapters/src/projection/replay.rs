@@ -84,6 +84,14 @@ pub async fn rebuild(
         .iter()
         .map(|&p| (p, State::rebuild(p)))
         .collect();
+    // Audit entries are inserted by a writer on a connection of its own, so reading and folding
+    // go on while PostgreSQL inserts.
+    let (entries, writer) = spawn_writer(pool, tables.audit.clone()).await?;
+    let mut sink = Sink {
+        conn: &mut conn,
+        tables: &tables,
+        entries,
+    };
     let mut report = ReplayReport::default();
     let mut last = Cursor::default();
     let mut failures = Vec::new();
@@ -94,7 +102,7 @@ pub async fn rebuild(
                     AND tx_id < pg_snapshot_xmin(pg_current_snapshot())",
             )
             .bind(RESERVATION)
-            .fetch_one(&mut conn)
+            .fetch_one(pool)
             .await?;
             let total = u64::try_from(total).unwrap_or(0);
             let mut next = fetch_page(pool.clone(), last);
@@ -108,7 +116,7 @@ pub async fn rebuild(
                 last = cursor;
                 next = fetch_page(pool.clone(), last);
                 failures.extend(fold(&mut states, until, &page, &mut report));
-                flush(&mut states, &mut conn, &tables, false).await?;
+                sink.flush(&mut states, false).await?;
                 progress.update(report.events, total.max(report.events));
             }
         }
@@ -122,12 +130,16 @@ pub async fn rebuild(
                 &mut report,
                 &mut failures,
                 progress,
+                &mut sink,
             )
             .await?;
-            flush(&mut states, &mut conn, &tables, false).await?;
         }
     }
-    flush(&mut states, &mut conn, &tables, true).await?;
+    sink.flush(&mut states, true).await?;
+    drop(sink);
+    writer
+        .await
+        .map_err(|e| ReplayError::Stream(format!("audit writer: {e}")))??;
     for &p in projections {
         for (fresh, original) in tables.of(p).into_iter().zip(live.of(p)) {
             finish_table(&mut conn, original, fresh).await?;
@@ -210,6 +222,8 @@ fn fetch_page(
 }
 
 /// Reads the stream from its first message to the last one there when the rebuild started.
+// The rebuild's whole state passes through; bundling it would only rename the arguments.
+#[allow(clippy::too_many_arguments)]
 async fn read_stream(
     js: &jetstream::Context,
     cfg: &StreamConfig,
@@ -218,6 +232,7 @@ async fn read_stream(
     report: &mut ReplayReport,
     failures: &mut Vec<Failure>,
     progress: &dyn Progress,
+    sink: &mut Sink<'_>,
 ) -> Result<Cursor, ReplayError> {
     let err = |e: &dyn std::fmt::Display| ReplayError::Stream(e.to_string());
     let mut handle = js.get_stream(&cfg.stream).await.map_err(|e| err(&e))?;
@@ -273,29 +288,67 @@ async fn read_stream(
             batch.push(env);
         }
         failures.extend(fold(states, until, &batch, report));
+        sink.flush(states, false).await?;
         progress.update(seen, last_seq);
     }
     Ok(cursor)
 }
 
-/// Writes what the states hold: audit entries as they accumulate, views at the end.
-async fn flush(
-    states: &mut [(Projection, State)],
-    conn: &mut PgConnection,
-    tables: &Tables,
-    end: bool,
-) -> Result<(), sqlx::Error> {
-    for (_, state) in states.iter_mut() {
-        let due = match state {
-            State::Audit(s) => end || s.pending() >= FLUSH_EVERY,
-            State::Users(_) => end,
-        };
-        if due {
-            state.save(conn, tables).await?;
-            state.clear();
+/// Where folded rows go: audit entries to the writer as they accumulate, views at the end.
+struct Sink<'a> {
+    conn: &'a mut PgConnection,
+    tables: &'a Tables,
+    entries: tokio::sync::mpsc::Sender<Vec<chronid_projections::audit::AuditRecord>>,
+}
+
+impl Sink<'_> {
+    async fn flush(
+        &mut self,
+        states: &mut [(Projection, State)],
+        end: bool,
+    ) -> Result<(), ReplayError> {
+        for (_, state) in states.iter_mut() {
+            match state {
+                State::Audit(s) if end || s.pending() >= FLUSH_EVERY => {
+                    let records = s.take_records();
+                    if self.entries.send(records).await.is_err() {
+                        return Err(ReplayError::Stream("the audit writer stopped".into()));
+                    }
+                    if end {
+                        state.save(self.conn, self.tables).await?;
+                    }
+                }
+                State::Users(_) if end => state.save(self.conn, self.tables).await?,
+                _ => {}
+            }
         }
+        Ok(())
     }
-    Ok(())
+}
+
+type Writer = tokio::task::JoinHandle<Result<(), ReplayError>>;
+
+async fn spawn_writer(
+    pool: &PgPool,
+    table: String,
+) -> Result<
+    (
+        tokio::sync::mpsc::Sender<Vec<chronid_projections::audit::AuditRecord>>,
+        Writer,
+    ),
+    ReplayError,
+> {
+    let mut conn = pool.acquire().await?.detach();
+    let (tx, mut rx) =
+        tokio::sync::mpsc::channel::<Vec<chronid_projections::audit::AuditRecord>>(4);
+    let writer = tokio::spawn(async move {
+        while let Some(records) = rx.recv().await {
+            super::audit::insert_records(&mut conn, &table, records).await?;
+        }
+        let _ = conn.close().await;
+        Ok(())
+    });
+    Ok((tx, writer))
 }
 
 /// Creates `fresh` empty, shaped like `original`, with only its primary key (the other indexes

@@ -86,16 +86,15 @@ pub async fn lag(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
             users_stats.clone(),
         );
         tokio::spawn(async move {
+            // Positions committed and not yet seen in the view; `taken` of `committed` read so far.
+            let mut pending: Vec<i64> = Vec::new();
+            let mut taken = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let _ = tokio::time::timeout(Duration::from_millis(5), stats.progressed()).await;
-                let pending: Vec<i64> = {
-                    let c = committed.lock().map(|c| c.clone()).unwrap_or_default();
-                    let v = visible.lock().map(|v| v.clone()).unwrap_or_default();
-                    c.iter()
-                        .map(|(p, _)| *p)
-                        .filter(|p| !v.contains_key(p))
-                        .collect()
-                };
+                if let Ok(c) = committed.lock() {
+                    pending.extend(c[taken..].iter().map(|(p, _)| *p));
+                    taken = c.len();
+                }
                 if pending.is_empty() {
                     continue;
                 }
@@ -110,10 +109,12 @@ pub async fn lag(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
                 .unwrap_or_default();
                 let now = Instant::now();
                 if let Ok(mut v) = visible.lock() {
-                    for p in seen {
-                        v.entry(p).or_insert(now);
+                    for p in &seen {
+                        v.entry(*p).or_insert(now);
                     }
                 }
+                let seen: std::collections::HashSet<i64> = seen.into_iter().collect();
+                pending.retain(|p| !seen.contains(p));
             }
         })
     };
@@ -319,7 +320,10 @@ type QueryOf = Box<dyn Fn(u64) -> String>;
 /// account, per filter kind, beside the p95 of a trivial query's round trip.
 pub async fn audit_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     let total: i64 = if quick { 1_000_000 } else { 10_000_000 };
-    let account = Uuid::now_v7();
+    let mut services = test_services();
+    services.clock = Arc::new(chronid_adapters::crypto::SystemClock);
+    let app = chronid_tests::server::spawn_app_with(env, env.pool.clone(), services).await?;
+    let account = app.account_id;
     // Bulk load without the secondary indexes, then build them as the migration defines them.
     let indexes: Vec<(String, String)> = sqlx::query_as(
         "SELECT indexname::text, indexdef FROM pg_indexes
@@ -362,7 +366,6 @@ pub async fn audit_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     for (_, def) in &indexes {
         sqlx::query(def).execute(&env.pool).await?;
     }
-    sqlx::query("ANALYZE audit_log").execute(&env.pool).await?;
     eprintln!(
         "loaded {total} entries in {:.0} s",
         started.elapsed().as_secs_f64()

@@ -800,6 +800,24 @@ async fn audit_filters_ranges_and_exports() {
     r.assert_problem(400, "REQ-INVALID-PARAMETER");
     let r = app.call(Method::GET, "/users?status=sleeping", None).await;
     r.assert_problem(400, "REQ-INVALID-PARAMETER");
+
+    // The audit log and history are for AccountManagers only; an AccountAdmin reads users.
+    let r = app
+        .call(
+            Method::POST,
+            "/api-keys",
+            Some(json!({"name": "ops", "roles": ["AccountAdmin"]})),
+        )
+        .await;
+    let admin_key = r.body["key"].as_str().unwrap().to_string();
+    let r = app.call_as(&admin_key, Method::GET, "/audit", None).await;
+    r.assert_problem(403, "AUTH-FORBIDDEN");
+    let r = app
+        .call_as(&admin_key, Method::GET, "/audit/export?format=csv", None)
+        .await;
+    r.assert_problem(403, "AUTH-FORBIDDEN");
+    let r = app.call_as(&admin_key, Method::GET, "/users", None).await;
+    assert_eq!(r.status, 200, "{r:?}");
     drop(app);
     env.cleanup().await.unwrap();
 }

@@ -88,21 +88,18 @@ fn limit(params: &HashMap<String, String>) -> Result<i64, ApiError> {
     }
 }
 
-fn time(params: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-    params
-        .get(name)
-        .map(|raw| {
-            DateTime::parse_from_rfc3339(raw)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| {
-                    bad(
-                        "REQ-INVALID-TIME",
-                        name,
-                        format!("{name} must be an RFC 3339 time, e.g. 2026-11-22T10:00:00Z"),
-                    )
-                })
-        })
-        .transpose()
+fn time(
+    params: &HashMap<String, String>,
+    name: &'static str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    query::time_param(params, name).map_err(filter_error)
+}
+
+fn filter_error(e: query::FilterError) -> ApiError {
+    match e {
+        query::FilterError::Invalid(p) => bad(p.code, p.field, p.message),
+        query::FilterError::Db(e) => internal(e),
+    }
 }
 
 fn uuid_param(params: &HashMap<String, String>, name: &str) -> Result<Option<Uuid>, ApiError> {
@@ -416,11 +413,9 @@ async fn audit_filter(
     params: &HashMap<String, String>,
 ) -> Result<AuditFilter, ApiError> {
     let now = state.app.executor().services().clock.now();
-    match query::resolve_audit_filter(state.app.executor().pool(), account, params, now).await {
-        Ok(f) => Ok(f),
-        Err(query::FilterError::Invalid(p)) => Err(bad(p.code, p.field, p.message)),
-        Err(query::FilterError::Db(e)) => Err(internal(e)),
-    }
+    query::resolve_audit_filter(state.app.executor().pool(), account, params, now)
+        .await
+        .map_err(filter_error)
 }
 
 /// The audit log, newest first: filter by `username` (actor or target), `ip`, `q` (description
