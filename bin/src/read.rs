@@ -147,7 +147,6 @@ pub async fn replay(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn audit(
     store: StoreConfig,
     account: String,

@@ -572,10 +572,12 @@ impl ProjectionWorker {
         msgs: Vec<jetstream::Message>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Flow {
-        let decoded: Vec<Result<Incoming, String>> = msgs.iter().map(decode).collect();
-        if decoded.iter().all(Result::is_ok) {
-            let batch: Vec<Incoming> = decoded.iter().filter_map(|d| d.clone().ok()).collect();
-            match apply_batch_on(conn, self.projection, &batch).await {
+        let decoded = match msgs
+            .iter()
+            .map(decode)
+            .collect::<Result<Vec<Incoming>, String>>()
+        {
+            Ok(batch) => match apply_batch_on(conn, self.projection, &batch).await {
                 Ok(counts) => {
                     self.stats.committed(&batch, counts);
                     ack_all(&msgs).await;
@@ -584,9 +586,12 @@ impl ProjectionWorker {
                 Err(error) => {
                     tracing::debug!(target: LOG_TARGET, projection = self.projection.name(), %error,
                         "batch failed; applying its messages one by one");
+                    batch.into_iter().map(Ok).collect::<Vec<_>>()
                 }
-            }
-        }
+            },
+            // Rare: some message is not an envelope; decode again to keep each one's own result.
+            Err(_) => msgs.iter().map(decode).collect(),
+        };
         for (msg, decoded) in msgs.iter().zip(decoded) {
             let flow = self.process_one(conn, msg, decoded, shutdown).await;
             if flow != Flow::Continue {

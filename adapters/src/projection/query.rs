@@ -15,28 +15,11 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{Projection, ProjectionStats};
-use crate::relay::{envelope, EventRow};
+use crate::relay::{envelope, EventRow, EVENT_ROWS};
 
-/// Whether `projection` has applied the event at `position` (and everything the relay published
-/// before it). `None` when no event has that position.
-pub async fn reached(
-    pool: &PgPool,
-    projection: Projection,
-    position: i64,
-) -> Result<Option<bool>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COALESCE((SELECT (c.tx_id, c.global_seq) >= (e.tx_id, e.global_seq)
-                            FROM projection_checkpoints c WHERE c.projection = $1), false)
-           FROM events e WHERE e.global_seq = $2",
-    )
-    .bind(projection.name())
-    .bind(position)
-    .fetch_optional(pool)
-    .await
-}
-
-/// Waits until `projection` has reached `position`, at most `timeout`. Returns whether it did;
-/// `None` when no event has that position.
+/// Waits until `projection` has applied the event at `position` (and everything the relay
+/// published before it), at most `timeout`. Returns whether it did; `None` when no event has
+/// that position. The event's relay cursor is read once; then only the checkpoint is polled.
 pub async fn wait_for(
     pool: &PgPool,
     stats: Option<&ProjectionStats>,
@@ -44,13 +27,28 @@ pub async fn wait_for(
     position: i64,
     timeout: Duration,
 ) -> Result<Option<bool>, sqlx::Error> {
+    let cursor: Option<(String, i64)> =
+        sqlx::query_as("SELECT tx_id::text, global_seq FROM events WHERE global_seq = $1")
+            .bind(position)
+            .fetch_optional(pool)
+            .await?;
+    let Some((tx_id, global_seq)) = cursor else {
+        return Ok(None);
+    };
     let deadline = tokio::time::Instant::now() + timeout;
     let mut pause = Duration::from_millis(2);
     loop {
-        match reached(pool, projection, position).await? {
-            Some(true) => return Ok(Some(true)),
-            None => return Ok(None),
-            Some(false) => {}
+        let reached: Option<bool> = sqlx::query_scalar(
+            "SELECT (tx_id, global_seq) >= ($2::text::xid8, $3)
+               FROM projection_checkpoints WHERE projection = $1",
+        )
+        .bind(projection.name())
+        .bind(&tx_id)
+        .bind(global_seq)
+        .fetch_optional(pool)
+        .await?;
+        if reached == Some(true) {
+            return Ok(Some(true));
         }
         let now = tokio::time::Instant::now();
         if now >= deadline {
@@ -469,12 +467,9 @@ pub async fn user_history(
     account_id: Uuid,
     user_id: Uuid,
 ) -> Result<Vec<PublicEnvelope>, HistoryError> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
-                metadata, global_seq, tx_id::text AS tx_text, recorded_at
-           FROM events WHERE aggregate_type = 'user' AND aggregate_id = $1
-          ORDER BY sequence",
-    )
+    let rows: Vec<EventRow> = sqlx::query_as(&format!(
+        "{EVENT_ROWS} WHERE e.aggregate_type = 'user' AND e.aggregate_id = $1 ORDER BY e.sequence"
+    ))
     .bind(user_id.to_string())
     .fetch_all(pool)
     .await?;

@@ -15,9 +15,8 @@ use sqlx::{Connection, PgConnection, PgPool};
 use super::tables::{retired_name, Tables};
 use super::{Counts, Cursor, Projection, State};
 use crate::nats::{StreamConfig, HEADER_TX_ID};
-use crate::relay::{envelope, parse_xid8, EventRow};
+use crate::relay::{envelope, parse_xid8, EventRow, EVENT_ROWS, RESERVATION_AGGREGATE_TYPE};
 
-const RESERVATION: &str = "reservation";
 const PAGE: i64 = 5000;
 /// Audit entries are written whenever this many wait.
 const FLUSH_EVERY: usize = 5000;
@@ -101,7 +100,7 @@ pub async fn rebuild(
                 "SELECT count(*) FROM events WHERE aggregate_type <> $1
                     AND tx_id < pg_snapshot_xmin(pg_current_snapshot())",
             )
-            .bind(RESERVATION)
+            .bind(RESERVATION_AGGREGATE_TYPE)
             .fetch_one(pool)
             .await?;
             let total = u64::try_from(total).unwrap_or(0);
@@ -148,8 +147,8 @@ pub async fn rebuild(
     report.failed = failures.len() as u64;
     record_failures(&mut conn, &failures).await?;
     if until.is_none() {
-        for (p, state) in states {
-            report.caught_up += swap(&mut conn, p, state, last, &tables, &live).await?;
+        for &p in projections {
+            report.caught_up += swap(&mut conn, p, last, &tables, &live).await?;
         }
     }
     report.elapsed = started.elapsed();
@@ -182,43 +181,52 @@ fn fold(
     failures
 }
 
-/// Reads the page of events after `after`, in the relay's order, up to the commit horizon.
+/// Reads, in the relay's order, the page of events after `after`: up to `upto` when given,
+/// else up to the commit horizon.
+async fn read_page<'e, E: sqlx::PgExecutor<'e>>(
+    exec: E,
+    after: Cursor,
+    upto: Option<Cursor>,
+) -> Result<(Vec<PublicEnvelope>, Cursor), ReplayError> {
+    let rows: Vec<EventRow> = sqlx::query_as(&format!(
+        "{EVENT_ROWS}
+          WHERE (e.tx_id, e.global_seq) > ($1::text::xid8, $2)
+            AND ($4::text IS NOT NULL OR e.tx_id < pg_snapshot_xmin(pg_current_snapshot()))
+            AND ($4::text IS NULL OR (e.tx_id, e.global_seq) <= ($4::text::xid8, $5))
+            AND e.aggregate_type <> $3
+          ORDER BY e.tx_id, e.global_seq
+          LIMIT $6"
+    ))
+    .bind(after.tx_id.to_string())
+    .bind(after.global_seq)
+    .bind(RESERVATION_AGGREGATE_TYPE)
+    .bind(upto.map(|c| c.tx_id.to_string()))
+    .bind(upto.map(|c| c.global_seq))
+    .bind(PAGE)
+    .fetch_all(exec)
+    .await?;
+    let mut last = after;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(envelope(row).map_err(|reason| ReplayError::Envelope {
+            position: row.global_seq,
+            reason,
+        })?);
+        last = Cursor {
+            tx_id: parse_xid8(&row.tx_text).unwrap_or(0),
+            global_seq: row.global_seq,
+        };
+    }
+    Ok((out, last))
+}
+
+/// [`read_page`] up to the horizon, on a task of its own: the next page is read while this one
+/// is folded.
 fn fetch_page(
     pool: PgPool,
     after: Cursor,
 ) -> tokio::task::JoinHandle<Result<(Vec<PublicEnvelope>, Cursor), ReplayError>> {
-    tokio::spawn(async move {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
-                    metadata, global_seq, tx_id::text AS tx_text, recorded_at
-               FROM events
-              WHERE (tx_id, global_seq) > ($1::text::xid8, $2)
-                AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-                AND aggregate_type <> $3
-              ORDER BY tx_id, global_seq
-              LIMIT $4",
-        )
-        .bind(after.tx_id.to_string())
-        .bind(after.global_seq)
-        .bind(RESERVATION)
-        .bind(PAGE)
-        .fetch_all(&pool)
-        .await?;
-        let mut last = after;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let env = envelope(row).map_err(|reason| ReplayError::Envelope {
-                position: row.global_seq,
-                reason,
-            })?;
-            last = Cursor {
-                tx_id: parse_xid8(&row.tx_text).unwrap_or(0),
-                global_seq: row.global_seq,
-            };
-            out.push(env);
-        }
-        Ok((out, last))
-    })
+    tokio::spawn(async move { read_page(&pool, after, None).await })
 }
 
 /// Reads the stream from its first message to the last one there when the rebuild started.
@@ -458,12 +466,10 @@ async fn record_failures(conn: &mut PgConnection, failures: &[Failure]) -> Resul
 async fn swap(
     conn: &mut PgConnection,
     projection: Projection,
-    state: State,
     rebuilt: Cursor,
     fresh: &Tables,
     live: &Tables,
 ) -> Result<u64, ReplayError> {
-    drop(state);
     let mut tx = conn.begin().await?;
     let live_tables = live.of(projection);
     // Table locks first, then the checkpoint row: the worker takes them in that order too
@@ -488,7 +494,7 @@ async fn swap(
         };
         let mut after = rebuilt;
         while after < upto {
-            let (page, last) = fetch_page_in(&mut tx, after, upto).await?;
+            let (page, last) = read_page(&mut *tx, after, Some(upto)).await?;
             if page.is_empty() {
                 break;
             }
@@ -541,43 +547,4 @@ async fn swap(
     }
     tx.commit().await?;
     Ok(caught_up)
-}
-
-/// `fetch_page` inside the swap transaction, bounded by the live checkpoint.
-async fn fetch_page_in(
-    conn: &mut PgConnection,
-    after: Cursor,
-    upto: Cursor,
-) -> Result<(Vec<PublicEnvelope>, Cursor), ReplayError> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
-                metadata, global_seq, tx_id::text AS tx_text, recorded_at
-           FROM events
-          WHERE (tx_id, global_seq) > ($1::text::xid8, $2)
-            AND (tx_id, global_seq) <= ($3::text::xid8, $4)
-            AND aggregate_type <> $5
-          ORDER BY tx_id, global_seq
-          LIMIT $6",
-    )
-    .bind(after.tx_id.to_string())
-    .bind(after.global_seq)
-    .bind(upto.tx_id.to_string())
-    .bind(upto.global_seq)
-    .bind(RESERVATION)
-    .bind(PAGE)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut last = after;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(envelope(row).map_err(|reason| ReplayError::Envelope {
-            position: row.global_seq,
-            reason,
-        })?);
-        last = Cursor {
-            tx_id: parse_xid8(&row.tx_text).unwrap_or(0),
-            global_seq: row.global_seq,
-        };
-    }
-    Ok((out, last))
 }

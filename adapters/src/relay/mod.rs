@@ -224,6 +224,13 @@ struct Position {
     stream_seq: u64,
 }
 
+/// The `SELECT ... FROM events e` that reads [`EventRow`]s; callers add WHERE and ORDER BY.
+/// `tx_text`, not `tx_id`: ORDER BY a bare name binds to an output column first, and ordering by
+/// the text of xids puts 10000 before 9999; order by `e.tx_id`.
+pub(crate) const EVENT_ROWS: &str = "SELECT e.aggregate_type, e.aggregate_id, e.sequence, \
+     e.event_type, e.event_version, e.payload, e.metadata, e.global_seq, \
+     e.tx_id::text AS tx_text, e.recorded_at FROM events e";
+
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct EventRow {
     pub(crate) aggregate_type: String,
@@ -407,18 +414,14 @@ impl Relay {
 
     /// Reads the batch after `after` and turns it into messages.
     async fn fetch(&self, after: Cursor) -> Result<Vec<Outgoing>, RelayError> {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            // `tx_text`, not `tx_id`: ORDER BY a bare name binds to an output column first, and
-            // ordering by the text of xids puts 10000 before 9999.
-            "SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version,
-                    e.payload, e.metadata, e.global_seq, e.tx_id::text AS tx_text, e.recorded_at
-               FROM events e
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "{EVENT_ROWS}
               WHERE (e.tx_id, e.global_seq) > ($1::text::xid8, $2)
                 AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
                 AND e.aggregate_type <> $3
               ORDER BY e.tx_id, e.global_seq
-              LIMIT $4",
-        )
+              LIMIT $4"
+        ))
         .bind(after.tx_id.to_string())
         .bind(after.global_seq)
         .bind(RESERVATION_AGGREGATE_TYPE)
