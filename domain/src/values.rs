@@ -426,6 +426,32 @@ impl Name {
     }
 }
 
+/// An IANA time zone name ("Europe/Zagreb", "UTC"), kept in its canonical spelling. The account's
+/// time zone decides where "today" and "this week" begin in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TimeZone(String);
+
+impl TimeZone {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let tz: chrono_tz::Tz = raw.trim().parse().map_err(|_| {
+            ValidationError::new(
+                "time_zone",
+                "must be an IANA time zone name such as 'Europe/Zagreb' or 'UTC'",
+            )
+        })?;
+        Ok(Self(tz.name().to_string()))
+    }
+
+    pub fn utc() -> Self {
+        Self("UTC".to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A DNS host name for the account's custom login page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -920,6 +946,13 @@ mod tests {
     fn language_parse_normalises_case() {
         assert_eq!(Language::parse("pt_br").unwrap().as_str(), "pt-BR");
         assert!(Language::parse("english").is_err());
+        assert_eq!(
+            TimeZone::parse(" Europe/Zagreb ").unwrap().as_str(),
+            "Europe/Zagreb"
+        );
+        assert_eq!(TimeZone::parse("UTC").unwrap(), TimeZone::utc());
+        assert!(TimeZone::parse("Mars/Olympus").is_err());
+        assert!(TimeZone::parse("").is_err());
     }
 
     #[test]

@@ -496,6 +496,12 @@ fn line_of(ctx: &Ctx) -> Line {
             .details(login_option_changes(ctx)),
         "AccountLanguageChanged" => Line::new(ACCOUNT, "Update", "Language successfully changed.")
             .details(ctx.text("language")),
+        "AccountTimeZoneChanged" => Line::new(ACCOUNT, "Update", "Time zone changed.").details(
+            match (ctx.text("previous"), ctx.text("time_zone")) {
+                (Some(from), Some(to)) => Some(format!("from {from} to {to}")),
+                (_, to) => to,
+            },
+        ),
         "ColorSchemeSet" => {
             Line::new(ACCOUNT, "Update", "Color scheme set.").details(ctx.text("scheme"))
         }
@@ -1049,7 +1055,7 @@ mod tests {
     use chronid_domain::values::{
         AcsPath, Certificate, Certificates, ColorScheme, Email, EntityId, Hostname, HttpUrl,
         Language, LoginOptions, Logo, Name, PersonName, Phone, Role, Roles, SecurityPolicy,
-        StoredSecret, TwoFactorChannel, TwoFactorMode, UserAgent, Username,
+        StoredSecret, TimeZone, TwoFactorChannel, TwoFactorMode, UserAgent, Username,
     };
     use serde_json::json;
 
@@ -1416,6 +1422,7 @@ mod tests {
                     previous: LoginOptions::default(),
                 }, "Account | Update | success | Account login options updated. Details: Google login enabled."),
             account_case(AccountEvent::AccountLanguageChanged { language: Language::parse("de").unwrap() }, "Account | Update | success | Language successfully changed. Details: de."),
+            account_case(AccountEvent::AccountTimeZoneChanged { time_zone: TimeZone::parse("Europe/Zagreb").unwrap(), previous: TimeZone::utc() }, "Account | Update | success | Time zone changed. Details: from UTC to Europe/Zagreb."),
             account_case(AccountEvent::ColorSchemeSet { scheme: ColorScheme::Dark }, "Account | Update | success | Color scheme set. Details: dark."),
             account_case(AccountEvent::HostnameSet { hostname: Some(Hostname::parse("login.acme.test").unwrap()) }, "Account | Update | success | Host name set. Details: login.acme.test."),
             account_case(AccountEvent::LogoUpdated { logo: Some(Logo::new("image/png", 100, 80, "ab12".to_string()).unwrap()) }, "Account | Update | success | Logo updated. Details: image/png, 100x80 px."),
@@ -1494,7 +1501,7 @@ mod tests {
         let in_domain = domain_event_types();
         assert_eq!(
             in_domain.len(),
-            64,
+            65,
             "the domain's event catalogue changed size"
         );
         assert_eq!(unique, in_domain);

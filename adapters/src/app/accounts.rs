@@ -6,7 +6,7 @@ use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::RegistrationSource;
 use chronid_domain::values::{
     ColorScheme, Email, Hostname, Language, LoginOptions, Logo, Name, Password, Role, Roles,
-    SecurityPolicy, Username,
+    SecurityPolicy, TimeZone, Username,
 };
 use uuid::Uuid;
 
@@ -137,6 +137,7 @@ impl App {
         color_scheme: Option<ColorScheme>,
         hostname: Option<Option<Hostname>>,
         logo: Option<Option<Logo>>,
+        time_zone: Option<TimeZone>,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         let command = AccountCommand::Customize {
@@ -144,6 +145,7 @@ impl App {
             color_scheme,
             hostname,
             logo,
+            time_zone,
         };
         self.on_account(who, account_id, command, facts).await
     }

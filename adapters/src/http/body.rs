@@ -3,7 +3,7 @@
 
 use chronid_domain::values::{
     ColorScheme, Email, Hostname, Language, Name, Password, PersonName, Phone, Role, Roles,
-    TwoFactorMode, Username,
+    TimeZone, TwoFactorMode, Username,
 };
 use chronid_domain::ValidationError;
 use chrono::{DateTime, Utc};
@@ -108,12 +108,17 @@ pub struct CustomizationBody {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub hostname: Option<Option<String>>,
+    /// IANA time zone name (e.g. Europe/Zagreb); named audit ranges are computed in it. UTC by
+    /// default.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 pub struct Customization {
     pub language: Option<Language>,
     pub color_scheme: Option<ColorScheme>,
     pub hostname: Option<Option<Hostname>>,
+    pub time_zone: Option<TimeZone>,
 }
 
 impl CustomizationBody {
@@ -122,6 +127,7 @@ impl CustomizationBody {
             language: opt(self.language.as_deref(), Language::parse)?,
             color_scheme: opt(self.color_scheme.as_deref(), parse_color_scheme)?,
             hostname: opt_opt(&self.hostname, Hostname::parse)?,
+            time_zone: opt(self.time_zone.as_deref(), TimeZone::parse)?,
         })
     }
 }

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::values::{
     ColorScheme, Hostname, Language, LoginOptions, Logo, Name, Roles, SecurityPolicy, StoredSecret,
+    TimeZone,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +41,7 @@ pub enum AccountCommand {
         color_scheme: Option<ColorScheme>,
         hostname: Option<Option<Hostname>>,
         logo: Option<Option<Logo>>,
+        time_zone: Option<TimeZone>,
     },
     CreateTeam {
         team_id: Uuid,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::values::{
     ColorScheme, Hostname, Language, LoginOptions, Logo, Name, Roles, SecurityPolicy, StoredSecret,
-    TwoFactorMode,
+    TimeZone, TwoFactorMode,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +36,11 @@ pub enum AccountEvent {
     },
     AccountLanguageChanged {
         language: Language,
+    },
+    /// Named audit ranges ("today", "this week") are computed in this zone.
+    AccountTimeZoneChanged {
+        time_zone: TimeZone,
+        previous: TimeZone,
     },
     ColorSchemeSet {
         scheme: ColorScheme,
@@ -91,6 +96,7 @@ impl DomainEvent for AccountEvent {
             Self::TwoFactorModeChanged { .. } => "TwoFactorModeChanged",
             Self::LoginOptionsUpdated { .. } => "LoginOptionsUpdated",
             Self::AccountLanguageChanged { .. } => "AccountLanguageChanged",
+            Self::AccountTimeZoneChanged { .. } => "AccountTimeZoneChanged",
             Self::ColorSchemeSet { .. } => "ColorSchemeSet",
             Self::HostnameSet { .. } => "HostnameSet",
             Self::LogoUpdated { .. } => "LogoUpdated",

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::values::{
     ColorScheme, Hostname, Language, LoginOptions, Logo, Name, Roles, SecurityPolicy, StoredSecret,
+    TimeZone,
 };
 use crate::{AccountScoped, Services};
 
@@ -53,6 +54,14 @@ pub struct Customization {
     pub color_scheme: Option<ColorScheme>,
     pub hostname: Option<Hostname>,
     pub logo: Option<Logo>,
+    /// `None` is UTC.
+    pub time_zone: Option<TimeZone>,
+}
+
+impl Customization {
+    pub fn time_zone(&self) -> TimeZone {
+        self.time_zone.clone().unwrap_or_else(TimeZone::utc)
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,6 +200,7 @@ impl Aggregate for Account {
                 color_scheme,
                 hostname,
                 logo,
+                time_zone,
             } => {
                 let c = &self.customization;
                 let mut events = Vec::new();
@@ -205,6 +215,13 @@ impl Aggregate for Account {
                 }
                 if let Some(logo) = logo.filter(|l| c.logo != *l) {
                     events.push(AccountEvent::LogoUpdated { logo });
+                }
+                let previous = c.time_zone();
+                if let Some(time_zone) = time_zone.filter(|z| *z != previous) {
+                    events.push(AccountEvent::AccountTimeZoneChanged {
+                        time_zone,
+                        previous,
+                    });
                 }
                 if events.is_empty() {
                     return Err(AccountError::NoChange);
@@ -350,6 +367,9 @@ impl Aggregate for Account {
             AccountEvent::LoginOptionsUpdated { options, .. } => self.login_options = options,
             AccountEvent::AccountLanguageChanged { language } => {
                 self.customization.language = Some(language);
+            }
+            AccountEvent::AccountTimeZoneChanged { time_zone, .. } => {
+                self.customization.time_zone = Some(time_zone);
             }
             AccountEvent::ColorSchemeSet { scheme } => {
                 self.customization.color_scheme = Some(scheme)

@@ -358,6 +358,118 @@ async fn update_logo_unknown_account_is_refused() {
 
 // Teams
 
+fn zone(raw: &str) -> TimeZone {
+    TimeZone::parse(raw).unwrap()
+}
+
+fn customize_time_zone(raw: &str) -> AccountCommand {
+    AccountCommand::Customize {
+        language: None,
+        color_scheme: None,
+        hostname: None,
+        logo: None,
+        time_zone: Some(zone(raw)),
+    }
+}
+
+#[tokio::test]
+async fn customize_emits_one_event_per_changed_setting_in_order() {
+    Test::with(services())
+        .given(vec![created()])
+        .when_async(AccountCommand::Customize {
+            language: Some(Language::english()),
+            color_scheme: Some(ColorScheme::Dark),
+            hostname: Some(Some(hostname("login.contoso.com"))),
+            logo: None,
+            time_zone: Some(zone("Europe/Zagreb")),
+        })
+        .await
+        .then_expect_events(vec![
+            AccountEvent::AccountLanguageChanged {
+                language: Language::english(),
+            },
+            AccountEvent::ColorSchemeSet {
+                scheme: ColorScheme::Dark,
+            },
+            AccountEvent::HostnameSet {
+                hostname: Some(hostname("login.contoso.com")),
+            },
+            AccountEvent::AccountTimeZoneChanged {
+                time_zone: zone("Europe/Zagreb"),
+                previous: TimeZone::utc(),
+            },
+        ]);
+}
+
+#[tokio::test]
+async fn customize_skips_settings_already_in_place() {
+    Test::with(services())
+        .given(vec![
+            created(),
+            AccountEvent::AccountLanguageChanged {
+                language: Language::english(),
+            },
+        ])
+        .when_async(AccountCommand::Customize {
+            language: Some(Language::english()),
+            color_scheme: Some(ColorScheme::Light),
+            hostname: None,
+            logo: None,
+            time_zone: None,
+        })
+        .await
+        .then_expect_events(vec![AccountEvent::ColorSchemeSet {
+            scheme: ColorScheme::Light,
+        }]);
+}
+
+#[tokio::test]
+async fn customize_time_zone_carries_the_previous_zone() {
+    Test::with(services())
+        .given(vec![
+            created(),
+            AccountEvent::AccountTimeZoneChanged {
+                time_zone: zone("Europe/Zagreb"),
+                previous: TimeZone::utc(),
+            },
+        ])
+        .when_async(customize_time_zone("America/New_York"))
+        .await
+        .then_expect_events(vec![AccountEvent::AccountTimeZoneChanged {
+            time_zone: zone("America/New_York"),
+            previous: zone("Europe/Zagreb"),
+        }]);
+}
+
+#[tokio::test]
+async fn customize_time_zone_to_utc_by_default_is_refused() {
+    Test::with(services())
+        .given(vec![created()])
+        .when_async(customize_time_zone("UTC"))
+        .await
+        .then_expect_error(AccountError::NoChange);
+}
+
+#[tokio::test]
+async fn customize_nothing_new_is_refused() {
+    Test::with(services())
+        .given(vec![
+            created(),
+            AccountEvent::AccountTimeZoneChanged {
+                time_zone: zone("Europe/Zagreb"),
+                previous: TimeZone::utc(),
+            },
+        ])
+        .when_async(customize_time_zone("Europe/Zagreb"))
+        .await
+        .then_expect_error(AccountError::NoChange);
+}
+
+#[tokio::test]
+async fn customize_unknown_account_is_refused() {
+    refused_on_unknown_account(customize_time_zone("Europe/Zagreb")).await;
+}
+
 #[tokio::test]
 async fn create_team_emits_team_created() {
     Test::with(services())

@@ -15,7 +15,7 @@ use chronid_domain::metadata::RequestFacts;
 use chronid_domain::values::{Email, Name, PersonName, Role, Roles};
 use chronid_tests::server::{spawn_full, test_services, TestApp};
 use chronid_tests::{wait_until, TestEnv};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -214,6 +214,62 @@ async fn live_views_audit_and_history_follow_commands() {
     assert_eq!(then.body["user_as_of"]["status"], "invited");
     assert_eq!(then.body["user_as_of"]["teams"], json!([team_id]));
     assert_eq!(then.body["events"].as_array().unwrap().len(), 2);
+
+    // The account's time zone decides where "today" begins in the audit log; a bad zone is
+    // refused and changes nothing.
+    let bad = app
+        .call(
+            Method::PUT,
+            "/customization",
+            Some(json!({"time_zone": "Mars/Olympus"})),
+        )
+        .await;
+    bad.assert_problem(400, "VALIDATION");
+    assert_eq!(bad.body["field"], "time_zone");
+    let r = app
+        .call(
+            Method::PUT,
+            "/customization",
+            Some(json!({"time_zone": "Asia/Kolkata"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let pos = r.body["position"].as_i64().unwrap();
+    let kolkata = FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
+    let midnight = |t: DateTime<Utc>| {
+        t.with_timezone(&kolkata)
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_local_timezone(kolkata)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let before = Utc::now();
+    let today = app
+        .call(
+            Method::GET,
+            &format!("/audit?range=today&min_position={pos}"),
+            None,
+        )
+        .await;
+    let after = Utc::now();
+    assert_eq!(today.status, 200, "{today:?}");
+    let from: DateTime<Utc> = today.body["from"].as_str().unwrap().parse().unwrap();
+    assert!(
+        from == midnight(before) || from == midnight(after),
+        "today began at {from}, not at midnight in Kolkata"
+    );
+    assert_eq!(
+        today.body["entries"][0]["description"],
+        "Time zone changed. Details: from UTC to Asia/Kolkata."
+    );
+    // `tz` still overrides the account's zone.
+    let utc = app
+        .call(Method::GET, "/audit?range=today&tz=UTC", None)
+        .await;
+    let from: DateTime<Utc> = utc.body["from"].as_str().unwrap().parse().unwrap();
+    assert_eq!(from.time(), chrono::NaiveTime::MIN, "{utc:?}");
 
     // Metrics name both workers.
     let metrics = app

@@ -62,7 +62,7 @@ pub async fn put_login_options(
     }))
 }
 
-/// Set the interface language, colour scheme and custom login host name.
+/// Set the interface language, colour scheme, custom login host name and time zone.
 #[utoipa::path(put, path = "/v1/accounts/{account}/customization", tag = "accounts",
     params(("account" = Uuid, Path)), request_body = CustomizationBody,
     responses((status = 200, body = Position), (status = 400, body = Problem), (status = 403, body = Problem)),
@@ -84,6 +84,7 @@ pub async fn put_customization(
             c.color_scheme,
             c.hostname,
             None,
+            c.time_zone,
             &facts.by(&who),
         )
         .await?;

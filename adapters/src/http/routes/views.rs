@@ -403,6 +403,10 @@ pub async fn get_team(
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub next_cursor: Option<String>,
+    /// The time bounds applied (a named range resolved in the account's time zone or `tz`);
+    /// `from` inclusive, `to` exclusive.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
 }
 
 const AUDIT_FILTERS: [&str; 7] = ["username", "ip", "q", "range", "tz", "from", "to"];
@@ -441,12 +445,15 @@ pub async fn audit(
     let fp = fingerprint(&AUDIT_FILTERS.map(|n| (n, params.get(n))));
     // The cursor carries the resolved bounds too, so a named range does not slide between pages.
     let cursor: Option<AuditCursor> = open_cursor(&state, &params, &fp)?;
+    // The account's time zone lives in the account view, kept by the users projection: reading
+    // your own write of it (or of an audited command) waits for both projections.
+    wait(&state, &params, Projection::Users).await?;
+    wait(&state, &params, Projection::Audit).await?;
     let mut filter = audit_filter(&state, account, &params).await?;
     if let Some((_, from, to)) = &cursor {
         filter.from = *from;
         filter.to = *to;
     }
-    wait(&state, &params, Projection::Audit).await?;
     let entries = query::audit(
         state.app.executor().pool(),
         account,
@@ -474,6 +481,8 @@ pub async fn audit(
     Ok(Json(AuditPage {
         entries,
         next_cursor,
+        from: filter.from,
+        to: filter.to,
     }))
 }
 
