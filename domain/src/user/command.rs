@@ -5,7 +5,11 @@
 use uuid::Uuid;
 
 use super::event::{DisableReason, LoginMethod, ProfileChanges, RegistrationSource};
-use crate::values::{Email, Language, Password, PersonName, Phone, Roles, Username};
+use chrono::{DateTime, Utc};
+
+use crate::values::{
+    Email, Language, Password, PersonName, Phone, Roles, StoredSecret, Username,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisterUser {
@@ -75,4 +79,29 @@ pub enum UserCommand {
         /// The account's temporary lock length, if any.
         lock_minutes: Option<u32>,
     },
+    /// A login whose credential was verified by the application: opens a session.
+    RecordLogin(Box<RecordLogin>),
+    /// The user ends one of their sessions by logging out.
+    Logout {
+        session_id: Uuid,
+    },
+    /// The user (or an admin) revokes one session.
+    RevokeSession {
+        session_id: Uuid,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordLogin {
+    pub method: LoginMethod,
+    pub session_id: Uuid,
+    /// SHA-256 of the session token's secret; the token itself never reaches the store.
+    pub session_token_hash: StoredSecret,
+    pub session_expires_at: DateTime<Utc>,
+    pub device_id: Option<Uuid>,
+    /// The language chosen on the login page, which becomes the user's.
+    pub language: Option<Language>,
+    /// For a password login: the hash the password was verified against. If the password changed
+    /// since (a concurrent change), the login is refused and decided again.
+    pub verified_hash: Option<StoredSecret>,
 }

@@ -25,6 +25,14 @@ pub enum UserError {
     AlreadyInTeam,
     #[error("the user is not a member of the team")]
     NotInTeam,
+    #[error("the user is locked")]
+    Locked,
+    #[error("the user is disabled")]
+    Disabled,
+    #[error("the password changed while the login was being checked")]
+    CredentialChanged,
+    #[error("no such session")]
+    SessionNotFound,
     #[error("{0}")]
     Port(PortError),
 }
@@ -42,13 +50,18 @@ impl DomainError for UserError {
             Self::TeamManagedBySso => "USR-TEAM-SSO-MANAGED",
             Self::AlreadyInTeam => "USR-ALREADY-IN-TEAM",
             Self::NotInTeam => "USR-NOT-IN-TEAM",
+            Self::Locked => "AUTH-USER-LOCKED",
+            Self::Disabled => "AUTH-USER-DISABLED",
+            Self::CredentialChanged => "AUTH-CREDENTIAL-CHANGED",
+            Self::SessionNotFound => "SESSION-NOT-FOUND",
             Self::Port(_) => "INTERNAL",
         }
     }
 
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::NotFound => ErrorKind::NotFound,
+            Self::NotFound | Self::SessionNotFound => ErrorKind::NotFound,
+            Self::Locked | Self::Disabled => ErrorKind::Forbidden,
             Self::NoChange => ErrorKind::Invalid,
             Self::TeamManagedBySso => ErrorKind::Conflict,
             Self::Port(_) => ErrorKind::Internal,

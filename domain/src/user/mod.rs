@@ -8,7 +8,7 @@ mod event;
 #[cfg(test)]
 mod tests;
 
-pub use command::{RegisterUser, UserCommand};
+pub use command::{RecordLogin, RegisterUser, UserCommand};
 pub use error::UserError;
 pub use event::*;
 
@@ -312,12 +312,21 @@ impl Aggregate for User {
                     )
                     .await;
                 }
-                if self.locked.is_some() {
+                // A disabled or locked user cannot log in whatever the password: the attempt is
+                // recorded with that reason and does not count towards a lock.
+                let refused = if self.disabled.is_some() {
+                    Some(LoginFailure::Disabled)
+                } else if self.locked.is_some() {
+                    Some(LoginFailure::Locked)
+                } else {
+                    None
+                };
+                if let Some(reason) = refused {
                     let failed_attempts = self.failed_attempts;
                     sink.write(
                         UserEvent::LoginFailed {
                             method,
-                            reason: LoginFailure::Locked,
+                            reason,
                             failed_attempts,
                             device_id,
                         },
@@ -350,6 +359,70 @@ impl Aggregate for User {
                     .await;
                     self.end_all_sessions(SessionEndReason::Locked, sink).await;
                 }
+            }
+            UserCommand::RecordLogin(login) => {
+                let RecordLogin {
+                    method,
+                    session_id,
+                    session_token_hash,
+                    session_expires_at,
+                    device_id,
+                    language,
+                    verified_hash,
+                } = *login;
+                if verified_hash.is_some() && verified_hash != self.password_hash {
+                    return Err(UserError::CredentialChanged);
+                }
+                if self.disabled.is_some() {
+                    return Err(UserError::Disabled);
+                }
+                if self.lock_expired(now) {
+                    sink.write(
+                        UserEvent::UserUnlocked {
+                            reason: UnlockReason::Expired,
+                        },
+                        self,
+                    )
+                    .await;
+                } else if self.locked.is_some() {
+                    return Err(UserError::Locked);
+                }
+                if let Some(language) = language.filter(|l| Some(l) != self.language.as_ref()) {
+                    sink.write(UserEvent::UserLanguageChanged { language }, self)
+                        .await;
+                }
+                sink.write(
+                    UserEvent::LoginSucceeded {
+                        method,
+                        session_id,
+                        session_token_hash,
+                        session_expires_at,
+                        device_id,
+                        at: now,
+                    },
+                    self,
+                )
+                .await;
+            }
+            UserCommand::Logout { session_id } => {
+                if !self.sessions.contains_key(&session_id) {
+                    return Err(UserError::SessionNotFound);
+                }
+                sink.write(UserEvent::UserLoggedOut { session_id }, self)
+                    .await;
+            }
+            UserCommand::RevokeSession { session_id } => {
+                if !self.sessions.contains_key(&session_id) {
+                    return Err(UserError::SessionNotFound);
+                }
+                sink.write(
+                    UserEvent::SessionsEnded {
+                        session_ids: vec![session_id],
+                        reason: SessionEndReason::Revoked,
+                    },
+                    self,
+                )
+                .await;
             }
         }
         Ok(())

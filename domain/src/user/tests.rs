@@ -702,6 +702,223 @@ async fn record_failed_login_unknown_user_is_refused() {
     refused_on_unknown_user(record_failed_login(5, None)).await;
 }
 
+#[tokio::test]
+async fn record_failed_login_when_disabled_emits_disabled_failure_without_counting() {
+    Test::with(services())
+        .given(vec![
+            registered(),
+            failed(1),
+            UserEvent::UserDisabled {
+                reason: DisableReason::Admin,
+            },
+        ])
+        .when_async(record_failed_login(2, None))
+        .await
+        .then_expect_events(vec![UserEvent::LoginFailed {
+            method: LoginMethod::Password,
+            reason: LoginFailure::Disabled,
+            failed_attempts: 1,
+            device_id: None,
+        }]);
+}
+
+// RecordLogin, Logout, RevokeSession
+
+fn hash() -> StoredSecret {
+    StoredSecret("hashed:correct horse battery".into())
+}
+
+fn record_login(language: Option<&str>, verified_hash: Option<StoredSecret>) -> UserCommand {
+    UserCommand::RecordLogin(Box::new(RecordLogin {
+        method: LoginMethod::Password,
+        session_id: nth_id(7),
+        session_token_hash: StoredSecret("session-7".into()),
+        session_expires_at: now() + Duration::hours(12),
+        device_id: Some(uuid(40)),
+        language: language.map(|l| Language::parse(l).unwrap()),
+        verified_hash,
+    }))
+}
+
+fn logged_in() -> UserEvent {
+    UserEvent::LoginSucceeded {
+        method: LoginMethod::Password,
+        session_id: nth_id(7),
+        session_token_hash: StoredSecret("session-7".into()),
+        session_expires_at: now() + Duration::hours(12),
+        device_id: Some(uuid(40)),
+        at: now(),
+    }
+}
+
+#[tokio::test]
+async fn record_login_emits_login_succeeded_with_the_session() {
+    Test::with(services())
+        .given(vec![registered(), failed(1)])
+        .when_async(record_login(None, Some(hash())))
+        .await
+        .then_expect_events(vec![logged_in()]);
+}
+
+#[test]
+fn login_succeeded_resets_the_counter_and_opens_the_session() {
+    let mut user = User::default();
+    user.apply(registered());
+    user.apply(failed(2));
+    user.apply(logged_in());
+    assert_eq!(user.failed_attempts, 0);
+    assert_eq!(user.last_login_at, Some(now()));
+    assert!(user.sessions.contains_key(&nth_id(7)));
+}
+
+#[tokio::test]
+async fn record_login_with_a_new_language_changes_it_first() {
+    Test::with(services())
+        .given(vec![registered()])
+        .when_async(record_login(Some("de"), Some(hash())))
+        .await
+        .then_expect_events(vec![
+            UserEvent::UserLanguageChanged {
+                language: Language::parse("de").unwrap(),
+            },
+            logged_in(),
+        ]);
+}
+
+#[tokio::test]
+async fn record_login_with_the_current_language_changes_nothing_else() {
+    Test::with(services())
+        .given(vec![registered()])
+        .when_async(record_login(Some("en"), Some(hash())))
+        .await
+        .then_expect_events(vec![logged_in()]);
+}
+
+#[tokio::test]
+async fn record_login_against_a_password_changed_meanwhile_is_refused() {
+    Test::with(services())
+        .given(vec![registered()])
+        .when_async(record_login(None, Some(StoredSecret("hashed:old".into()))))
+        .await
+        .then_expect_error(UserError::CredentialChanged);
+}
+
+#[tokio::test]
+async fn record_login_when_locked_is_refused() {
+    Test::with(services())
+        .given(vec![registered(), policy_lock(5, None)])
+        .when_async(record_login(None, Some(hash())))
+        .await
+        .then_expect_error(UserError::Locked);
+}
+
+#[tokio::test]
+async fn record_login_after_lock_expired_unlocks_first() {
+    Test::with(services())
+        .given(vec![
+            registered(),
+            policy_lock(5, Some(now() - Duration::seconds(1))),
+        ])
+        .when_async(record_login(None, Some(hash())))
+        .await
+        .then_expect_events(vec![
+            UserEvent::UserUnlocked {
+                reason: UnlockReason::Expired,
+            },
+            logged_in(),
+        ]);
+}
+
+#[tokio::test]
+async fn record_login_when_disabled_is_refused() {
+    Test::with(services())
+        .given(vec![
+            registered(),
+            UserEvent::UserDisabled {
+                reason: DisableReason::Inactivity,
+            },
+        ])
+        .when_async(record_login(None, Some(hash())))
+        .await
+        .then_expect_error(UserError::Disabled);
+}
+
+#[tokio::test]
+async fn record_login_unknown_user_is_refused() {
+    refused_on_unknown_user(record_login(None, None)).await;
+}
+
+#[tokio::test]
+async fn logout_emits_logged_out() {
+    Test::with(services())
+        .given(vec![registered(), logged_in()])
+        .when_async(UserCommand::Logout {
+            session_id: nth_id(7),
+        })
+        .await
+        .then_expect_events(vec![UserEvent::UserLoggedOut {
+            session_id: nth_id(7),
+        }]);
+}
+
+#[tokio::test]
+async fn logout_of_an_unknown_session_is_refused() {
+    Test::with(services())
+        .given(vec![registered(), logged_in()])
+        .when_async(UserCommand::Logout {
+            session_id: nth_id(8),
+        })
+        .await
+        .then_expect_error(UserError::SessionNotFound);
+}
+
+#[tokio::test]
+async fn logout_unknown_user_is_refused() {
+    refused_on_unknown_user(UserCommand::Logout {
+        session_id: nth_id(7),
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn revoke_session_ends_it() {
+    Test::with(services())
+        .given(vec![registered(), login(0), logged_in()])
+        .when_async(UserCommand::RevokeSession {
+            session_id: nth_id(0),
+        })
+        .await
+        .then_expect_events(vec![UserEvent::SessionsEnded {
+            session_ids: vec![nth_id(0)],
+            reason: SessionEndReason::Revoked,
+        }]);
+}
+
+#[tokio::test]
+async fn revoke_session_already_ended_is_refused() {
+    Test::with(services())
+        .given(vec![
+            registered(),
+            logged_in(),
+            UserEvent::UserLoggedOut {
+                session_id: nth_id(7),
+            },
+        ])
+        .when_async(UserCommand::RevokeSession {
+            session_id: nth_id(7),
+        })
+        .await
+        .then_expect_error(UserError::SessionNotFound);
+}
+
+#[tokio::test]
+async fn revoke_session_unknown_user_is_refused() {
+    refused_on_unknown_user(UserCommand::RevokeSession {
+        session_id: nth_id(7),
+    })
+    .await;
+}
+
 // State derived from events
 
 #[test]
