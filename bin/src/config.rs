@@ -92,6 +92,10 @@ pub struct CryptoConfig {
     /// Password hashes computed at once (default: the number of cores).
     #[arg(long, env = "CHRONID_HASH_WORKERS")]
     pub hash_workers: Option<usize>,
+    /// Password hashes that may wait for a worker; beyond, logins answer 503 with Retry-After
+    /// (default: 64 per worker).
+    #[arg(long, env = "CHRONID_HASH_QUEUE")]
+    pub hash_queue: Option<usize>,
 }
 
 impl CryptoConfig {
@@ -110,6 +114,12 @@ impl CryptoConfig {
             iterations: self.argon2_iterations,
             parallelism: self.argon2_parallelism,
         })
+    }
+
+    pub fn queue(&self) -> usize {
+        self.hash_queue.unwrap_or(
+            self.workers() * chronid_adapters::crypto::Argon2Hasher::DEFAULT_QUEUE_PER_WORKER,
+        )
     }
 
     pub fn workers(&self) -> usize {
@@ -161,6 +171,27 @@ pub struct ServeConfig {
         default_value = "http://127.0.0.1:8080"
     )]
     pub public_url: String,
+    /// Hours a session lives from login.
+    #[arg(long, env = "CHRONID_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u32,
+    /// Minutes a session may go unused before it ends.
+    #[arg(long, env = "CHRONID_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: u32,
+}
+
+impl ServeConfig {
+    pub fn session_policy(&self) -> anyhow::Result<chronid_adapters::app::SessionPolicy> {
+        if !(1..=24 * 90).contains(&self.session_hours) {
+            bail!("--session-hours / CHRONID_SESSION_HOURS must be 1 to 2160");
+        }
+        if !(1..=24 * 60).contains(&self.session_idle_minutes) {
+            bail!("--session-idle-minutes / CHRONID_SESSION_IDLE_MINUTES must be 1 to 1440");
+        }
+        Ok(chronid_adapters::app::SessionPolicy {
+            lifetime: chrono::Duration::hours(i64::from(self.session_hours)),
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

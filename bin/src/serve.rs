@@ -72,7 +72,8 @@ pub async fn run(
         tracing::info!("projection workers started");
     }
     if serve.components.contains(&Component::Api) {
-        let app = wiring::app(pool.clone(), &crypto, true)?;
+        let app =
+            wiring::app(pool.clone(), &crypto, true)?.with_session_policy(serve.session_policy()?);
         let state = HttpState {
             app,
             nats: Some(client.clone()),

@@ -49,7 +49,7 @@ pub fn app(pool: PgPool, crypto: &CryptoConfig, need_key: bool) -> anyhow::Resul
         Err(e) if need_key => return Err(e),
         Err(_) => AesGcmSealer::with_random_key(),
     };
-    let hasher = Argon2Hasher::new(crypto.argon2()?, crypto.workers())
+    let hasher = Argon2Hasher::with_queue(crypto.argon2()?, crypto.workers(), crypto.queue())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let services = Services {
         clock: Arc::new(SystemClock),

@@ -35,6 +35,8 @@ pub enum ErrorKind {
     Unauthorized,
     /// A failure of a port (hashing, sealing): internal (500).
     Internal,
+    /// Too busy to take the request now; retry shortly (503 with Retry-After).
+    Unavailable,
 }
 
 /// Every aggregate error implements this so the edge can answer with a stable code.

@@ -30,6 +30,23 @@ pub struct PortError {
     pub reason: String,
 }
 
+impl PortError {
+    /// The reason of a port that refuses work because its queue is full.
+    pub const OVERLOADED: &'static str = "overloaded: too much work queued";
+
+    pub fn overloaded(port: &'static str) -> Self {
+        Self {
+            port,
+            reason: Self::OVERLOADED.to_string(),
+        }
+    }
+
+    /// Whether the port refused the work because it is busy (the caller may retry).
+    pub fn is_overloaded(&self) -> bool {
+        self.reason == Self::OVERLOADED
+    }
+}
+
 /// Password hashing (argon2id in production). Costly: the adapter runs it on a bounded pool.
 #[async_trait::async_trait]
 pub trait PasswordHasher: Send + Sync {

@@ -561,6 +561,19 @@ impl Password {
         Ok(Self(raw.to_string()))
     }
 
+    /// A password as typed at login: checked only against the stored hash, so any length up to
+    /// `MAX_LEN` is taken (a too-short guess is a wrong password, not a different answer).
+    pub fn presented(raw: &str) -> Result<Self, ValidationError> {
+        let n = raw.chars().count();
+        if !(1..=Self::MAX_LEN).contains(&n) {
+            return Err(ValidationError::new(
+                "password",
+                format!("must be 1 to {} characters long", Self::MAX_LEN),
+            ));
+        }
+        Ok(Self(raw.to_string()))
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

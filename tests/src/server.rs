@@ -208,3 +208,28 @@ pub async fn spawn_full(env: &TestEnv, services: Services) -> anyhow::Result<(Te
     let app = spawn_app_read(env, env.pool.clone(), services, workers.read_side()).await?;
     Ok((app, workers))
 }
+
+/// A clock tests move by hand (session expiry, lock expiry).
+pub struct ManualClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl ManualClock {
+    #[allow(clippy::disallowed_methods)]
+    pub fn starting_now() -> Arc<Self> {
+        Arc::new(Self(std::sync::Mutex::new(chrono::Utc::now())))
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Ok(mut now) = self.0.lock() {
+            *now += by;
+        }
+    }
+}
+
+impl chronid_domain::ports::Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0
+            .lock()
+            .map(|t| *t)
+            .unwrap_or_else(|e| *e.into_inner())
+    }
+}

@@ -23,6 +23,8 @@ pub struct Principal {
     pub account_id: Uuid,
     pub roles: Roles,
     pub actor: Actor,
+    /// The session the caller authenticated with (None for an API key).
+    pub session_id: Option<Uuid>,
 }
 
 impl Principal {
@@ -142,6 +144,7 @@ impl App {
             account_id: parsed.account_id,
             roles: state.roles,
             actor: Actor::api_key(parsed.key_id),
+            session_id: None,
         })
     }
 

@@ -6,11 +6,15 @@
 mod accounts;
 mod api_keys;
 mod error;
+mod login;
 mod teams;
 mod users;
 
 pub use api_keys::{ApiKeyCache, Principal};
 pub use error::AppError;
+pub use login::{
+    AccountChoice, LoginOutcome, LoginRequest, NewSession, SessionInfo, SessionPolicy, Sessions,
+};
 pub use users::{NewUser, ProfilePatch, StatusChange};
 
 use chronid_domain::account::Account;
@@ -40,6 +44,7 @@ pub struct Outcome {
 pub struct App {
     exec: CommandExecutor,
     keys: ApiKeyCache,
+    sessions: Sessions,
 }
 
 impl App {
@@ -47,7 +52,14 @@ impl App {
         Self {
             exec,
             keys: ApiKeyCache::default(),
+            sessions: Sessions::new(SessionPolicy::default()),
         }
+    }
+
+    /// The same application with another session lifetime and idle timeout.
+    pub fn with_session_policy(mut self, policy: SessionPolicy) -> Self {
+        self.sessions = Sessions::new(policy);
+        self
     }
 
     pub fn executor(&self) -> &CommandExecutor {

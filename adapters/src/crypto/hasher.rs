@@ -1,7 +1,10 @@
 //! argon2id password hashing. Each hash or verify costs tens of milliseconds of one core and
 //! `m` KiB of memory, so work runs on Tokio's blocking threads behind a semaphore sized to the
-//! cores: a flood of logins queues instead of exhausting memory.
+//! cores: a flood of logins queues instead of exhausting memory. The queue is bounded too: past
+//! it, work is refused at once (`PortError::overloaded`, answered 503 with Retry-After) rather
+//! than left to wait longer than any client would.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::phc::PasswordHash;
@@ -33,6 +36,18 @@ impl Default for Argon2Params {
 pub struct Argon2Hasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Jobs running or waiting, and how many may be at most.
+    admitted: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+/// Gives an admitted job's place back when it ends, however it ends.
+struct Admission(Arc<AtomicUsize>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn port_error(reason: impl ToString) -> PortError {
@@ -43,8 +58,25 @@ fn port_error(reason: impl ToString) -> PortError {
 }
 
 impl Argon2Hasher {
-    /// A hasher running at most `workers` hashes at once (normally the number of cores).
+    /// Jobs that may wait per worker, by default.
+    pub const DEFAULT_QUEUE_PER_WORKER: usize = 64;
+
+    /// A hasher running at most `workers` hashes at once (normally the number of cores), with up
+    /// to `DEFAULT_QUEUE_PER_WORKER` jobs per worker waiting.
     pub fn new(params: Argon2Params, workers: usize) -> Result<Self, PortError> {
+        Self::with_queue(
+            params,
+            workers,
+            workers.max(1) * Self::DEFAULT_QUEUE_PER_WORKER,
+        )
+    }
+
+    /// As `new`, with at most `queue` jobs waiting beyond those running.
+    pub fn with_queue(
+        params: Argon2Params,
+        workers: usize,
+        queue: usize,
+    ) -> Result<Self, PortError> {
         let params = Params::new(
             params.memory_kib,
             params.iterations,
@@ -55,6 +87,8 @@ impl Argon2Hasher {
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(workers.max(1))),
+            admitted: Arc::new(AtomicUsize::new(0)),
+            capacity: workers.max(1) + queue,
         })
     }
 
@@ -66,6 +100,11 @@ impl Argon2Hasher {
         &self,
         job: impl FnOnce(Argon2<'static>) -> Result<T, PortError> + Send + 'static,
     ) -> Result<T, PortError> {
+        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            return Err(PortError::overloaded("password hasher"));
+        }
+        let _admission = Admission(self.admitted.clone());
         let _permit = self.permits.acquire().await.map_err(port_error)?;
         let argon2 = self.argon2();
         tokio::task::spawn_blocking(move || job(argon2))
@@ -121,5 +160,23 @@ mod tests {
         assert!(hasher.verify(&pw, &hash).await.unwrap());
         let wrong = Password::parse("incorrect horse battery").unwrap();
         assert!(!hasher.verify(&wrong, &hash).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_work_at_once_and_frees_its_places_after() {
+        let params = Argon2Params {
+            memory_kib: 8 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        };
+        // One running and one waiting at most.
+        let hasher = Argon2Hasher::with_queue(params, 1, 1).unwrap();
+        let pw = Password::parse("correct horse battery").unwrap();
+        let (a, b, c) = tokio::join!(hasher.hash(&pw), hasher.hash(&pw), hasher.hash(&pw));
+        assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+        let refused = c.unwrap_err();
+        assert!(refused.is_overloaded(), "{refused}");
+        assert!(hasher.hash(&pw).await.is_ok());
+        assert_eq!(hasher.admitted.load(Ordering::Acquire), 0);
     }
 }

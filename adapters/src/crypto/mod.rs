@@ -1,6 +1,6 @@
 //! The real implementations of the domain's ports: the system clock, UUID v7 ids, the OS random
 //! source, argon2id password hashing on a bounded pool, AES-256-GCM sealing, and the opaque tokens
-//! (API keys, later sessions) handed to clients and stored only as SHA-256 digests.
+//! (API keys, sessions) handed to clients and stored only as SHA-256 digests.
 
 mod hasher;
 mod sealer;
@@ -9,5 +9,9 @@ mod token;
 
 pub use hasher::{Argon2Hasher, Argon2Params};
 pub use sealer::AesGcmSealer;
+pub(crate) use system::random_bytes;
 pub use system::{OsRandom, SystemClock, UuidV7Ids};
-pub use token::{constant_time_eq, sha256_hex, ApiKeyToken, ParsedApiKey};
+pub use token::{
+    constant_time_eq, sha256_hex, ApiKeyToken, DeviceToken, ParsedApiKey, ParsedDeviceToken,
+    ParsedSessionToken, SessionToken,
+};

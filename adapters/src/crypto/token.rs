@@ -63,6 +63,90 @@ impl ParsedApiKey {
     }
 }
 
+/// A session token reads `chs_<user id>_<session id>_<secret>`, built like an API key: the ids
+/// find the session on the User, the 256-bit secret proves it, only its SHA-256 is stored.
+pub struct SessionToken {
+    pub token: String,
+    pub secret_hash: String,
+}
+
+impl SessionToken {
+    pub fn mint(user_id: Uuid, session_id: Uuid) -> Self {
+        let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        let secret_hash = sha256_hex(secret.as_bytes());
+        Self {
+            token: format!(
+                "chs_{}_{}_{}",
+                user_id.simple(),
+                session_id.simple(),
+                secret
+            ),
+            secret_hash,
+        }
+    }
+}
+
+/// The parts of a presented session token.
+pub struct ParsedSessionToken {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub secret_hash: String,
+}
+
+impl ParsedSessionToken {
+    pub fn parse(token: &str) -> Option<Self> {
+        let rest = token.strip_prefix("chs_")?;
+        let mut parts = rest.splitn(3, '_');
+        let (user, id, secret) = (parts.next()?, parts.next()?, parts.next()?);
+        if user.len() != 32 || id.len() != 32 || secret.len() != 43 {
+            return None;
+        }
+        Some(Self {
+            user_id: Uuid::try_parse(user).ok()?,
+            session_id: Uuid::try_parse(id).ok()?,
+            secret_hash: sha256_hex(secret.as_bytes()),
+        })
+    }
+}
+
+/// A device token reads `chd_<device id>_<secret>`: kept by the client (cookie or
+/// `X-Device-Token`) so a later login from the same device is recognised; only its SHA-256 is
+/// stored, on the Device.
+pub struct DeviceToken {
+    pub token: String,
+    pub secret_hash: String,
+}
+
+impl DeviceToken {
+    pub fn mint(device_id: Uuid) -> Self {
+        let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        let secret_hash = sha256_hex(secret.as_bytes());
+        Self {
+            token: format!("chd_{}_{}", device_id.simple(), secret),
+            secret_hash,
+        }
+    }
+}
+
+/// The parts of a presented device token.
+pub struct ParsedDeviceToken {
+    pub device_id: Uuid,
+    pub secret_hash: String,
+}
+
+impl ParsedDeviceToken {
+    pub fn parse(token: &str) -> Option<Self> {
+        let (id, secret) = token.strip_prefix("chd_")?.split_once('_')?;
+        if id.len() != 32 || secret.len() != 43 {
+            return None;
+        }
+        Some(Self {
+            device_id: Uuid::try_parse(id).ok()?,
+            secret_hash: sha256_hex(secret.as_bytes()),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +163,31 @@ mod tests {
             minted.secret_hash.as_bytes()
         ));
         assert!(ParsedApiKey::parse("chronid_zz_yy").is_none());
+    }
+
+    #[test]
+    fn minted_session_token_parses_back_and_a_changed_one_does_not_match() {
+        let (user, session) = (Uuid::from_u128(3), Uuid::from_u128(4));
+        let minted = SessionToken::mint(user, session);
+        let parsed = ParsedSessionToken::parse(&minted.token).unwrap();
+        assert_eq!((parsed.user_id, parsed.session_id), (user, session));
+        assert_eq!(parsed.secret_hash, minted.secret_hash);
+        let mut other = minted.token.clone();
+        let last = other.pop().unwrap();
+        other.push(if last == 'A' { 'B' } else { 'A' });
+        let changed = ParsedSessionToken::parse(&other).unwrap();
+        assert_ne!(changed.secret_hash, minted.secret_hash);
+        assert!(ParsedSessionToken::parse("chs_short").is_none());
+        assert!(ParsedApiKey::parse(&minted.token).is_none());
+    }
+
+    #[test]
+    fn minted_device_token_parses_back() {
+        let id = Uuid::from_u128(9);
+        let minted = DeviceToken::mint(id);
+        let parsed = ParsedDeviceToken::parse(&minted.token).unwrap();
+        assert_eq!(parsed.device_id, id);
+        assert_eq!(parsed.secret_hash, minted.secret_hash);
+        assert!(ParsedDeviceToken::parse("chd_nothing").is_none());
     }
 }

@@ -82,7 +82,7 @@ fn path_problem(rejection: &PathRejection) -> Problem {
     )
 }
 
-/// The authenticated caller (`Authorization: Bearer <API key>`).
+/// The authenticated caller (`Authorization: Bearer <API key or session token>`).
 pub struct Caller(pub Principal);
 
 impl FromRequestParts<HttpState> for Caller {
@@ -100,7 +100,7 @@ impl FromRequestParts<HttpState> for Caller {
                 ApiError(Problem::new(
                     StatusCode::UNAUTHORIZED,
                     "AUTH-MISSING",
-                    "send the API key as Authorization: Bearer <key>",
+                    "send an API key or a session token as Authorization: Bearer <token>",
                 ))
             })?;
         let token = header
@@ -114,7 +114,11 @@ impl FromRequestParts<HttpState> for Caller {
                     "the Authorization header must use the Bearer scheme",
                 ))
             })?;
-        let principal = state.app.authenticate_api_key(token).await?;
+        let principal = if token.starts_with("chs_") {
+            state.app.authenticate_session(token).await?
+        } else {
+            state.app.authenticate_api_key(token).await?
+        };
         tracing::Span::current().record(
             "actor",
             tracing::field::display(principal.actor.id.unwrap_or_default()),

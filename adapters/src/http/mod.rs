@@ -55,7 +55,7 @@ impl ReadSide {
 
 /// The whole API.
 pub fn router(state: HttpState) -> Router {
-    use routes::{accounts, api_keys, health, teams, users, views};
+    use routes::{accounts, api_keys, health, login, teams, users, views};
     let request_id = HeaderName::from_static("x-request-id");
     let account = "/v1/accounts/{account}";
     Router::new()
@@ -87,6 +87,13 @@ pub fn router(state: HttpState) -> Router {
         .route(
             &format!("{account}/api-keys/{{key}}"),
             patch(api_keys::patch_api_key).delete(api_keys::revoke_api_key),
+        )
+        .route("/v1/login", post(login::login))
+        .route("/v1/logout", post(login::logout))
+        .route("/v1/me/sessions", get(login::my_sessions))
+        .route(
+            "/v1/me/sessions/{id}",
+            axum::routing::delete(login::revoke_my_session),
         )
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))

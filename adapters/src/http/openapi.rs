@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::body;
 use super::problem::Problem;
-use super::routes::{accounts, api_keys, health, teams, users, views};
+use super::routes::{accounts, api_keys, health, login, teams, users, views};
 
 struct BearerAuth;
 
@@ -21,7 +21,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "chronid", description = "Event-sourced identity engine: admin API."),
+    info(title = "chronid", description = "Event-sourced identity engine: admin API, login and sessions."),
     modifiers(&BearerAuth),
     paths(
         accounts::put_security_policy, accounts::put_login_options, accounts::put_customization,
@@ -30,6 +30,7 @@ impl Modify for BearerAuth {
         teams::create_team, teams::rename_team, teams::delete_team, teams::add_member, teams::remove_member,
         api_keys::create_api_key, api_keys::patch_api_key, api_keys::revoke_api_key,
         health::health, health::ready,
+        login::login, login::logout, login::my_sessions, login::revoke_my_session,
         views::get_user, views::list_users, views::list_teams, views::get_team, views::audit,
         views::audit_export, views::history,
     ),
@@ -38,7 +39,8 @@ impl Modify for BearerAuth {
         body::CreateUserBody, body::PatchUserBody, body::ChangeEmailBody, body::TwoFactorBody,
         body::TeamBody, body::CreateApiKeyBody, body::PatchApiKeyBody, body::Created, body::Position,
         body::CreatedApiKey, body::Health, views::UserPage, views::AuditPage, views::History,
-        crate::projection::query::AuditEntry,
+        crate::projection::query::AuditEntry, login::LoginBody, login::LoginReply, login::SessionBody,
+        login::AccountChoiceBody, login::SessionList, login::SessionView,
     ))
 )]
 pub struct ApiDoc;

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0001_event_store.sql"),
     ),
     (2, "views", include_str!("../../migrations/0002_views.sql")),
+    (3, "login", include_str!("../../migrations/0003_login.sql")),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises migrations.

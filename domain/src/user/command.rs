@@ -7,9 +7,7 @@ use uuid::Uuid;
 use super::event::{DisableReason, LoginMethod, ProfileChanges, RegistrationSource};
 use chrono::{DateTime, Utc};
 
-use crate::values::{
-    Email, Language, Password, PersonName, Phone, Roles, StoredSecret, Username,
-};
+use crate::values::{Email, Language, Password, PersonName, Phone, Roles, StoredSecret, Username};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisterUser {

@@ -54,6 +54,7 @@ impl DomainError for UserError {
             Self::Disabled => "AUTH-USER-DISABLED",
             Self::CredentialChanged => "AUTH-CREDENTIAL-CHANGED",
             Self::SessionNotFound => "SESSION-NOT-FOUND",
+            Self::Port(e) if e.is_overloaded() => "SERVER-BUSY",
             Self::Port(_) => "INTERNAL",
         }
     }
@@ -64,6 +65,7 @@ impl DomainError for UserError {
             Self::Locked | Self::Disabled => ErrorKind::Forbidden,
             Self::NoChange => ErrorKind::Invalid,
             Self::TeamManagedBySso => ErrorKind::Conflict,
+            Self::Port(e) if e.is_overloaded() => ErrorKind::Unavailable,
             Self::Port(_) => ErrorKind::Internal,
             _ => ErrorKind::Conflict,
         }

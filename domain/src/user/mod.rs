@@ -52,6 +52,12 @@ pub struct TotpState {
 pub struct SessionState {
     pub token_hash: StoredSecret,
     pub expires_at: DateTime<Utc>,
+    #[serde(default)]
+    pub opened_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub method: Option<LoginMethod>,
+    #[serde(default)]
+    pub device_id: Option<Uuid>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -514,11 +520,12 @@ impl Aggregate for User {
             | UserEvent::TwoFactorChallengePassed { .. }
             | UserEvent::TwoFactorChallengeFailed { .. } => {}
             UserEvent::LoginSucceeded {
+                method,
                 session_id,
                 session_token_hash,
                 session_expires_at,
+                device_id,
                 at,
-                ..
             } => {
                 self.failed_attempts = 0;
                 self.last_login_at = Some(at);
@@ -529,6 +536,9 @@ impl Aggregate for User {
                     SessionState {
                         token_hash: session_token_hash,
                         expires_at: session_expires_at,
+                        opened_at: Some(at),
+                        method: Some(method),
+                        device_id,
                     },
                 );
             }

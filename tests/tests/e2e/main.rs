@@ -10,6 +10,7 @@
 )]
 
 mod api;
+mod login;
 mod relay;
 mod secrets;
 mod store;

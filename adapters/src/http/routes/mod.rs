@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod health;
+pub mod login;
 pub mod teams;
 pub mod users;
 pub mod views;

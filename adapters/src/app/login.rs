@@ -1,0 +1,627 @@
+//! Password login, sessions and logout.
+//!
+//! A login names an email or a username. The users holding it are found from the reservations in
+//! the store (no projection lag), in the given account or, without one, in every account. The
+//! password is checked against each holder's hash on the bounded hashing pool; an unknown login is
+//! checked against a dummy hash with the same parameters, so neither the answer nor the work tells
+//! whether the login exists. A wrong password is recorded on the User, which counts it and locks
+//! at the account's limit; the executor's reload-and-retry on conflicts keeps the count exact
+//! under parallel attempts.
+//!
+//! A session is opened by `LoginSucceeded` on the User (its token's SHA-256 in the store only)
+//! and ends by logout, revocation, lock, disable or expiry. Its last use is kept outside the
+//! events, in `session_activity`, written at most every `TOUCH_EVERY` per session, for the idle
+//! timeout.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chronid_domain::account::Account;
+use chronid_domain::device::{Device, DeviceCommand};
+use chronid_domain::error::{DomainError, ErrorKind};
+use chronid_domain::metadata::{Actor, RequestFacts};
+use chronid_domain::reservation::{email_key, username_key, Reservation};
+use chronid_domain::user::{LoginMethod, RecordLogin, User, UserCommand, UserError};
+use chronid_domain::values::{Email, Language, Password, StoredSecret, UserAgent, Username};
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use super::{App, AppError, Principal};
+use crate::crypto::{
+    constant_time_eq, random_bytes, sha256_hex, DeviceToken, ParsedDeviceToken, ParsedSessionToken,
+    SessionToken,
+};
+use crate::store::CommandError;
+
+/// How long sessions live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// From login, whatever the use.
+    pub lifetime: Duration,
+    /// Without a request.
+    pub idle: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            lifetime: Duration::hours(12),
+            idle: Duration::minutes(30),
+        }
+    }
+}
+
+/// A session's last use is written at most this often (so the idle timeout is exact to within it).
+const TOUCH_EVERY: Duration = Duration::seconds(30);
+
+/// At most this many accounts' users are tried for one login without an account id.
+const MAX_CANDIDATES: usize = 10;
+
+/// Stripes of the per-user login lock.
+const LOGIN_STRIPES: usize = 1024;
+
+/// Session settings and the state login keeps between requests.
+#[derive(Clone)]
+pub struct Sessions {
+    policy: SessionPolicy,
+    /// Logins of one user record their outcome one at a time in this process (a user hashes to
+    /// one stripe), so a burst of attempts queues here instead of colliding in the store and
+    /// exhausting the executor's retries. Other processes still meet on the store's sequence key.
+    stripes: Arc<Vec<tokio::sync::Mutex<()>>>,
+    /// A hash of a random password, checked when the login names no one.
+    dummy_hash: Arc<OnceCell<StoredSecret>>,
+    /// Session id -> when its last use was written.
+    touched: Arc<Mutex<HashMap<Uuid, DateTime<Utc>>>>,
+}
+
+impl Sessions {
+    pub fn new(policy: SessionPolicy) -> Self {
+        Self {
+            policy,
+            stripes: Arc::new((0..LOGIN_STRIPES).map(|_| Default::default()).collect()),
+            dummy_hash: Arc::default(),
+            touched: Arc::default(),
+        }
+    }
+
+    /// The lock under which a login of `user_id` records its outcome.
+    async fn serialize(&self, user_id: Uuid) -> tokio::sync::MutexGuard<'_, ()> {
+        let stripe = (user_id.as_u128() % LOGIN_STRIPES as u128) as usize;
+        self.stripes[stripe].lock().await
+    }
+
+    pub fn policy(&self) -> SessionPolicy {
+        self.policy
+    }
+
+    /// Whether the session's last use was written recently enough to skip writing it now.
+    fn recently_touched(&self, session_id: Uuid, now: DateTime<Utc>) -> bool {
+        self.touched
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&session_id).copied())
+            .is_some_and(|at| now - at < TOUCH_EVERY)
+    }
+
+    fn touched_at(&self, session_id: Uuid, now: DateTime<Utc>) {
+        if let Ok(mut m) = self.touched.lock() {
+            if m.len() > 100_000 {
+                m.retain(|_, at| now - *at < TOUCH_EVERY);
+            }
+            m.insert(session_id, now);
+        }
+    }
+
+    fn forget(&self, session_id: Uuid) {
+        if let Ok(mut m) = self.touched.lock() {
+            m.remove(&session_id);
+        }
+    }
+}
+
+/// A login as presented.
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    /// An email or a username.
+    pub login: String,
+    pub password: Password,
+    pub account_id: Option<Uuid>,
+    /// The language chosen on the login page; becomes the user's.
+    pub language: Option<Language>,
+    /// The device token the client kept from an earlier login, if any.
+    pub device_token: Option<String>,
+}
+
+/// A session just opened: the token is shown once.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub account_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+    /// The device token the client should keep (a new one when the device was not recognised).
+    pub device_token: String,
+    pub position: Option<i64>,
+}
+
+/// An account the login exists in, for the user to choose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountChoice {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    Session(Box<NewSession>),
+    /// The password matched in several accounts: ask again with `account_id`.
+    ChooseAccount(Vec<AccountChoice>),
+}
+
+/// One of the caller's sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: Uuid,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub method: Option<LoginMethod>,
+    pub device_id: Option<Uuid>,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::new(
+        "AUTH-INVALID-CREDENTIALS",
+        ErrorKind::Unauthorized,
+        "the login or the password is not correct",
+    )
+}
+
+fn invalid_session() -> AppError {
+    AppError::new(
+        "AUTH-INVALID-SESSION",
+        ErrorKind::Unauthorized,
+        "the session is not valid or has ended; log in again",
+    )
+}
+
+fn no_session() -> AppError {
+    AppError::new(
+        "AUTH-SESSION-REQUIRED",
+        ErrorKind::Forbidden,
+        "this needs a user's session, not an API key",
+    )
+}
+
+fn port(e: chronid_domain::ports::PortError) -> AppError {
+    AppError::from_domain(&UserError::Port(e))
+}
+
+impl App {
+    /// Logs in with a password.
+    pub async fn login(
+        &self,
+        request: &LoginRequest,
+        facts: &RequestFacts,
+    ) -> Result<LoginOutcome, AppError> {
+        // A password changed between the check and the session is checked again, once.
+        match self.try_login(request, facts).await {
+            Err(e) if e.code == UserError::CredentialChanged.code() => {
+                self.try_login(request, facts).await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_login(
+        &self,
+        request: &LoginRequest,
+        facts: &RequestFacts,
+    ) -> Result<LoginOutcome, AppError> {
+        let hasher = self.exec.services().hasher.clone();
+        let candidates = self
+            .login_candidates(&request.login, request.account_id)
+            .await?;
+        if candidates.is_empty() {
+            let dummy = self.dummy_hash().await?;
+            hasher
+                .verify(&request.password, &dummy)
+                .await
+                .map_err(port)?;
+            return Err(invalid_credentials());
+        }
+        let mut matched = Vec::new();
+        let mut wrong = Vec::new();
+        for user in candidates {
+            let ok = match &user.password_hash {
+                Some(hash) => hasher.verify(&request.password, hash).await.map_err(port)?,
+                None => {
+                    let dummy = self.dummy_hash().await?;
+                    hasher
+                        .verify(&request.password, &dummy)
+                        .await
+                        .map_err(port)?;
+                    false
+                }
+            };
+            if ok {
+                matched.push(user);
+            } else {
+                wrong.push(user);
+            }
+        }
+        if matched.is_empty() {
+            for user in &wrong {
+                self.record_failed_login(user, facts).await?;
+            }
+            return Err(invalid_credentials());
+        }
+        if matched.len() > 1 {
+            let mut choices = Vec::with_capacity(matched.len());
+            for user in &matched {
+                let Some(id) = user.account_id else { continue };
+                let account = self.account(id).await?;
+                let name = account.name.map(|n| n.as_str().to_string());
+                choices.push(AccountChoice {
+                    id,
+                    name: name.unwrap_or_default(),
+                });
+            }
+            choices.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+            return Ok(LoginOutcome::ChooseAccount(choices));
+        }
+        let Some(user) = matched.pop() else {
+            return Err(invalid_credentials());
+        };
+        self.open_session(user, request, facts).await
+    }
+
+    /// The users holding `login` as email or username, in `account_id` or in any account.
+    async fn login_candidates(
+        &self,
+        login: &str,
+        account_id: Option<Uuid>,
+    ) -> Result<Vec<User>, AppError> {
+        let email = Email::parse(login).ok();
+        let username = Username::parse(login).ok();
+        let keys: Vec<String> = match account_id {
+            Some(account) => email
+                .iter()
+                .map(|e| email_key(account, e))
+                .chain(username.iter().map(|u| username_key(account, u)))
+                .collect(),
+            None => {
+                let values: Vec<String> = email
+                    .iter()
+                    .map(Email::key)
+                    .chain(username.iter().map(Username::key))
+                    .collect();
+                if values.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // The expression of the index `events_reserved_login` (migration 0003).
+                sqlx::query_scalar(
+                    "SELECT DISTINCT aggregate_id FROM events
+                      WHERE aggregate_type = 'reservation' AND event_type = 'ReservationClaimed'
+                        AND substr(aggregate_id, strpos(aggregate_id, ':') + 38) = ANY($1)
+                        AND (aggregate_id LIKE 'email:%' OR aggregate_id LIKE 'username:%')
+                      ORDER BY aggregate_id LIMIT $2",
+                )
+                .bind(&values)
+                .bind(2 * MAX_CANDIDATES as i64)
+                .fetch_all(self.exec.pool())
+                .await
+                .map_err(AppError::internal)?
+            }
+        };
+        let mut users: Vec<User> = Vec::new();
+        for key in keys {
+            let held = self
+                .exec
+                .store::<Reservation>()
+                .load(&key)
+                .await
+                .map_err(AppError::internal)?
+                .aggregate;
+            let Some(owner) = held.owner else { continue };
+            if users.iter().any(|u| u.id == Some(owner)) {
+                continue;
+            }
+            let (user, seq) = self.exec.load::<User>(&owner.to_string()).await?;
+            if seq > 0 {
+                users.push(user);
+            }
+            if users.len() == MAX_CANDIDATES {
+                break;
+            }
+        }
+        Ok(users)
+    }
+
+    async fn dummy_hash(&self) -> Result<StoredSecret, AppError> {
+        let hasher = self.exec.services().hasher.clone();
+        self.sessions
+            .dummy_hash
+            .get_or_try_init(|| async move {
+                let random = sha256_hex(&random_bytes::<32>());
+                let password = Password::presented(&random).map_err(AppError::from)?;
+                hasher.hash(&password).await.map_err(port)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Counts a wrong password (or a refused login) on the user, under the account's policy.
+    async fn record_failed_login(&self, user: &User, facts: &RequestFacts) -> Result<(), AppError> {
+        let (Some(user_id), Some(account_id)) = (user.id, user.account_id) else {
+            return Ok(());
+        };
+        let policy = self.account(account_id).await?.policy;
+        let command = UserCommand::RecordFailedLogin {
+            method: LoginMethod::Password,
+            device_id: None,
+            max_attempts: policy.max_login_attempts,
+            lock_minutes: policy.lock_minutes,
+        };
+        let facts = RequestFacts {
+            actor: Actor::user(user_id),
+            ..facts.clone()
+        };
+        let _turn = self.sessions.serialize(user_id).await;
+        self.exec
+            .execute::<User>(&user_id.to_string(), command, &facts)
+            .await?;
+        Ok(())
+    }
+
+    async fn open_session(
+        &self,
+        user: User,
+        request: &LoginRequest,
+        facts: &RequestFacts,
+    ) -> Result<LoginOutcome, AppError> {
+        let (Some(user_id), Some(account_id)) = (user.id, user.account_id) else {
+            return Err(invalid_credentials());
+        };
+        let account: Account = self.account(account_id).await?;
+        if !account.login_options.password {
+            return Err(AppError::new(
+                "AUTH-METHOD-NOT-ALLOWED",
+                ErrorKind::Forbidden,
+                "this account does not allow password login; use its other login options",
+            ));
+        }
+        let facts = RequestFacts {
+            actor: Actor::user(user_id),
+            ..facts.clone()
+        };
+        let services = self.exec.services();
+        let now = services.clock.now();
+        let (device_id, device_token) = self
+            .recognise_device(user_id, account_id, request.device_token.as_deref(), &facts)
+            .await?;
+        let session_id = services.ids.new_id();
+        let minted = SessionToken::mint(user_id, session_id);
+        let expires_at = now + self.sessions.policy.lifetime;
+        let command = UserCommand::RecordLogin(Box::new(RecordLogin {
+            method: LoginMethod::Password,
+            session_id,
+            session_token_hash: StoredSecret(minted.secret_hash),
+            session_expires_at: expires_at,
+            device_id: Some(device_id),
+            language: request.language.clone(),
+            verified_hash: user.password_hash.clone(),
+        }));
+        let turn = self.sessions.serialize(user_id).await;
+        let executed = self
+            .exec
+            .execute::<User>(&user_id.to_string(), command, &facts)
+            .await;
+        drop(turn);
+        let committed = match executed {
+            Ok(committed) => committed,
+            Err(CommandError::Domain(refused @ (UserError::Locked | UserError::Disabled))) => {
+                // Recorded as a refused login (it does not count towards a lock).
+                self.record_failed_login(&user, &facts).await?;
+                return Err(AppError::from_domain(&refused));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        sqlx::query(
+            "INSERT INTO session_activity (session_id, user_id, last_seen_at) VALUES ($1, $2, $3)
+             ON CONFLICT (session_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at",
+        )
+        .bind(session_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(self.exec.pool())
+        .await
+        .map_err(AppError::internal)?;
+        self.sessions.touched_at(session_id, now);
+        Ok(LoginOutcome::Session(Box::new(NewSession {
+            token: minted.token,
+            session_id,
+            user_id,
+            account_id,
+            expires_at,
+            device_token,
+            position: committed.position(),
+        })))
+    }
+
+    /// The device the login comes from: the one its token names when the token is the user's and
+    /// still valid, else a new device (and a new token for the client to keep).
+    async fn recognise_device(
+        &self,
+        user_id: Uuid,
+        account_id: Uuid,
+        presented: Option<&str>,
+        facts: &RequestFacts,
+    ) -> Result<(Uuid, String), AppError> {
+        if let Some(parsed) = presented.and_then(ParsedDeviceToken::parse) {
+            let (device, seq) = self
+                .exec
+                .load::<Device>(&parsed.device_id.to_string())
+                .await?;
+            let known = seq > 0
+                && device.user_id == Some(user_id)
+                && device.revoked.is_none()
+                && device.token_hash.as_ref().is_some_and(|h| {
+                    constant_time_eq(h.0.as_bytes(), parsed.secret_hash.as_bytes())
+                });
+            if known {
+                return Ok((parsed.device_id, presented.unwrap_or_default().to_string()));
+            }
+        }
+        let device_id = self.exec.services().ids.new_id();
+        let minted = DeviceToken::mint(device_id);
+        let command = DeviceCommand::Register {
+            device_id,
+            user_id,
+            account_id,
+            token_hash: StoredSecret(minted.secret_hash),
+            label: None,
+            user_agent: facts.user_agent.as_deref().and_then(UserAgent::new),
+        };
+        self.exec
+            .execute::<Device>(&device_id.to_string(), command, facts)
+            .await?;
+        Ok((device_id, minted.token))
+    }
+
+    /// Authenticates a bearer session token.
+    pub async fn authenticate_session(&self, token: &str) -> Result<Principal, AppError> {
+        let parsed = ParsedSessionToken::parse(token).ok_or_else(invalid_session)?;
+        let (user, seq) = self.exec.load::<User>(&parsed.user_id.to_string()).await?;
+        let now = self.exec.services().clock.now();
+        let session = user
+            .sessions
+            .get(&parsed.session_id)
+            .filter(|_| seq > 0)
+            .ok_or_else(invalid_session)?;
+        let blocked = user.disabled.is_some() || (user.locked.is_some() && !user.lock_expired(now));
+        if !constant_time_eq(
+            session.token_hash.0.as_bytes(),
+            parsed.secret_hash.as_bytes(),
+        ) || session.expires_at <= now
+            || blocked
+        {
+            return Err(invalid_session());
+        }
+        let account_id = user.account_id.ok_or_else(invalid_session)?;
+        self.touch_session(parsed.session_id, now).await?;
+        Ok(Principal {
+            account_id,
+            roles: user.roles.clone(),
+            actor: Actor::user(parsed.user_id),
+            session_id: Some(parsed.session_id),
+        })
+    }
+
+    /// Records the session's use, refusing it when it has been idle too long.
+    async fn touch_session(&self, session_id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+        if self.sessions.recently_touched(session_id, now) {
+            return Ok(());
+        }
+        let alive: Option<i32> = sqlx::query_scalar(
+            "UPDATE session_activity SET last_seen_at = $2
+              WHERE session_id = $1 AND last_seen_at > $3 RETURNING 1",
+        )
+        .bind(session_id)
+        .bind(now)
+        .bind(now - self.sessions.policy.idle)
+        .fetch_optional(self.exec.pool())
+        .await
+        .map_err(AppError::internal)?;
+        if alive.is_none() {
+            self.sessions.forget(session_id);
+            return Err(invalid_session());
+        }
+        self.sessions.touched_at(session_id, now);
+        Ok(())
+    }
+
+    fn session_caller(who: &Principal) -> Result<(Uuid, Uuid), AppError> {
+        match (who.actor.id, who.session_id) {
+            (Some(user_id), Some(session_id)) => Ok((user_id, session_id)),
+            _ => Err(no_session()),
+        }
+    }
+
+    /// Ends the caller's session.
+    pub async fn logout(&self, who: &Principal, facts: &RequestFacts) -> Result<(), AppError> {
+        let (user_id, session_id) = Self::session_caller(who)?;
+        self.exec
+            .execute::<User>(
+                &user_id.to_string(),
+                UserCommand::Logout { session_id },
+                facts,
+            )
+            .await?;
+        self.forget_activity(session_id).await
+    }
+
+    /// The caller's open sessions, newest first.
+    pub async fn my_sessions(&self, who: &Principal) -> Result<Vec<SessionInfo>, AppError> {
+        let (user_id, current) = Self::session_caller(who)?;
+        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        let now = self.exec.services().clock.now();
+        let seen: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT session_id, last_seen_at FROM session_activity WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_all(self.exec.pool())
+        .await
+        .map_err(AppError::internal)?;
+        let seen: HashMap<Uuid, DateTime<Utc>> = seen.into_iter().collect();
+        let idle_since = now - self.sessions.policy.idle;
+        let mut sessions: Vec<SessionInfo> = user
+            .sessions
+            .iter()
+            .filter(|(id, s)| s.expires_at > now && seen.get(id).is_some_and(|t| *t > idle_since))
+            .map(|(id, s)| SessionInfo {
+                id: *id,
+                opened_at: s.opened_at,
+                expires_at: s.expires_at,
+                last_seen_at: seen.get(id).copied(),
+                method: s.method,
+                device_id: s.device_id,
+                current: *id == current,
+            })
+            .collect();
+        sessions.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then(b.id.cmp(&a.id)));
+        Ok(sessions)
+    }
+
+    /// Revokes one of the caller's sessions.
+    pub async fn revoke_my_session(
+        &self,
+        who: &Principal,
+        session_id: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<(), AppError> {
+        let (user_id, _) = Self::session_caller(who)?;
+        self.exec
+            .execute::<User>(
+                &user_id.to_string(),
+                UserCommand::RevokeSession { session_id },
+                facts,
+            )
+            .await?;
+        self.forget_activity(session_id).await
+    }
+
+    async fn forget_activity(&self, session_id: Uuid) -> Result<(), AppError> {
+        self.sessions.forget(session_id);
+        sqlx::query("DELETE FROM session_activity WHERE session_id = $1")
+            .bind(session_id)
+            .execute(self.exec.pool())
+            .await
+            .map_err(AppError::internal)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,228 @@
+//! Login, logout and the caller's own sessions.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chronid_domain::user::LoginMethod;
+use chronid_domain::values::{Language, Password};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::{LoginOutcome, LoginRequest, SessionInfo};
+use crate::http::extract::{ApiJson, ApiPath, Caller, Facts};
+use crate::http::problem::{ApiError, Problem};
+use crate::http::HttpState;
+
+/// The cookie a browser keeps its device token in.
+pub const DEVICE_COOKIE: &str = "chronid_device";
+/// The header an API client sends its device token in.
+pub const DEVICE_HEADER: &str = "x-device-token";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// An email or a username.
+    pub login: String,
+    pub password: String,
+    /// Needed when the login exists in several accounts (see `choose_account`).
+    #[serde(default)]
+    pub account_id: Option<Uuid>,
+    /// The language chosen on the login page; becomes the user's language.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionBody {
+    /// The bearer token for later requests; shown only now.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountChoiceBody {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// What a login answers.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum LoginReply {
+    Ok {
+        session: SessionBody,
+        /// Keep it and send it with later logins (`X-Device-Token` or the `chronid_device`
+        /// cookie) so this device is recognised.
+        device_token: String,
+        user_id: Uuid,
+        account_id: Uuid,
+        position: Option<i64>,
+    },
+    /// The login and password match in several accounts: repeat with one `account_id`.
+    ChooseAccount { accounts: Vec<AccountChoiceBody> },
+}
+
+/// The device token a client sent: the header, else the cookie.
+fn presented_device_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(DEVICE_HEADER).and_then(|v| v.to_str().ok()) {
+        return Some(v.trim().to_string());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == DEVICE_COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+}
+
+/// Log in with an email or username and a password.
+#[utoipa::path(post, path = "/v1/login", tag = "login", request_body = LoginBody,
+    params(("X-Device-Token" = Option<String>, Header, description = "the device token of an earlier login")),
+    responses((status = 200, body = LoginReply), (status = 400, body = Problem),
+        (status = 401, body = Problem, description = "AUTH-INVALID-CREDENTIALS: unknown login or wrong password, indistinguishable"),
+        (status = 403, body = Problem, description = "AUTH-USER-LOCKED, AUTH-USER-DISABLED, AUTH-METHOD-NOT-ALLOWED"),
+        (status = 503, body = Problem, description = "SERVER-BUSY: too many logins queued; retry after Retry-After")))]
+pub async fn login(
+    State(state): State<HttpState>,
+    facts: Facts,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    let password = Password::presented(&body.password)?;
+    let language = match body.language.as_deref() {
+        Some(raw) => Some(Language::parse(raw)?),
+        None => None,
+    };
+    let request = LoginRequest {
+        login: body.login,
+        password,
+        account_id: body.account_id,
+        language,
+        device_token: presented_device_token(&headers),
+    };
+    match state.app.login(&request, &facts.0).await? {
+        LoginOutcome::ChooseAccount(accounts) => Ok(Json(LoginReply::ChooseAccount {
+            accounts: accounts
+                .into_iter()
+                .map(|a| AccountChoiceBody {
+                    id: a.id,
+                    name: a.name,
+                })
+                .collect(),
+        })
+        .into_response()),
+        LoginOutcome::Session(s) => {
+            let cookie = format!(
+                "{DEVICE_COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; Secure; SameSite=Lax",
+                s.device_token
+            );
+            let mut response = Json(LoginReply::Ok {
+                session: SessionBody {
+                    token: s.token,
+                    expires_at: s.expires_at,
+                },
+                device_token: s.device_token,
+                user_id: s.user_id,
+                account_id: s.account_id,
+                position: s.position,
+            })
+            .into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+    }
+}
+
+/// End the session this request comes with.
+#[utoipa::path(post, path = "/v1/logout", tag = "login",
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn logout(
+    State(state): State<HttpState>,
+    Caller(who): Caller,
+    facts: Facts,
+) -> Result<StatusCode, ApiError> {
+    state.app.logout(&who, &facts.by(&who)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionView {
+    pub id: Uuid,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    /// password | google | github | sso
+    pub method: Option<String>,
+    pub device_id: Option<Uuid>,
+    /// Whether this is the session of the request.
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
+}
+
+fn method_name(m: LoginMethod) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+impl From<SessionInfo> for SessionView {
+    fn from(s: SessionInfo) -> Self {
+        Self {
+            id: s.id,
+            opened_at: s.opened_at,
+            expires_at: s.expires_at,
+            last_seen_at: s.last_seen_at,
+            method: s.method.map(method_name),
+            device_id: s.device_id,
+            current: s.current,
+        }
+    }
+}
+
+/// The caller's open sessions, newest first.
+#[utoipa::path(get, path = "/v1/me/sessions", tag = "login",
+    responses((status = 200, body = SessionList), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn my_sessions(
+    State(state): State<HttpState>,
+    Caller(who): Caller,
+) -> Result<Json<SessionList>, ApiError> {
+    let sessions = state.app.my_sessions(&who).await?;
+    Ok(Json(SessionList {
+        sessions: sessions.into_iter().map(SessionView::from).collect(),
+    }))
+}
+
+/// Revoke one of the caller's sessions.
+#[utoipa::path(delete, path = "/v1/me/sessions/{id}", tag = "login",
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn revoke_my_session(
+    State(state): State<HttpState>,
+    Caller(who): Caller,
+    facts: Facts,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .revoke_my_session(&who, id, &facts.by(&who))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
