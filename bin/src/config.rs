@@ -177,6 +177,9 @@ pub struct ServeConfig {
     /// Minutes a session may go unused before it ends.
     #[arg(long, env = "CHRONID_SESSION_IDLE_MINUTES", default_value_t = 30)]
     pub session_idle_minutes: u32,
+    /// Minutes between sweeps that disable users inactive past their account's limit.
+    #[arg(long, env = "CHRONID_SWEEP_MINUTES", default_value_t = 10)]
+    pub sweep_minutes: u32,
 }
 
 impl ServeConfig {

@@ -74,6 +74,22 @@ pub async fn run(
     if serve.components.contains(&Component::Api) {
         let app =
             wiring::app(pool.clone(), &crypto, true)?.with_session_policy(serve.session_policy()?);
+        let sweeper = app.clone();
+        let every = std::time::Duration::from_secs(60 * u64::from(serve.sweep_minutes.max(1)));
+        let mut rx = stop_rx.clone();
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = rx.wait_for(|stop| *stop) => return Ok(()),
+                    _ = tick.tick() => {}
+                }
+                if let Err(error) = sweeper.sweep_inactive().await {
+                    tracing::warn!(%error, "inactivity sweep failed; next one in due course");
+                }
+            }
+        });
         let state = HttpState {
             app,
             nats: Some(client.clone()),

@@ -6,6 +6,7 @@
 mod accounts;
 mod api_keys;
 mod error;
+mod inactivity;
 mod login;
 mod teams;
 mod users;

@@ -87,6 +87,11 @@ pub enum UserCommand {
     RevokeSession {
         session_id: Uuid,
     },
+    /// The inactivity sweeper disables a user whose last login (or password set, for a user who
+    /// never logged in) is older than the account's limit; refused when it is not.
+    DisableForInactivity {
+        max_inactivity_days: u16,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -33,6 +33,8 @@ pub enum UserError {
     CredentialChanged,
     #[error("no such session")]
     SessionNotFound,
+    #[error("the user has been active within the allowed time")]
+    NotInactive,
     #[error("{0}")]
     Port(PortError),
 }
@@ -54,6 +56,7 @@ impl DomainError for UserError {
             Self::Disabled => "AUTH-USER-DISABLED",
             Self::CredentialChanged => "AUTH-CREDENTIAL-CHANGED",
             Self::SessionNotFound => "SESSION-NOT-FOUND",
+            Self::NotInactive => "USR-NOT-INACTIVE",
             Self::Port(e) if e.is_overloaded() => "SERVER-BUSY",
             Self::Port(_) => "INTERNAL",
         }

@@ -417,6 +417,27 @@ impl Aggregate for User {
                 sink.write(UserEvent::UserLoggedOut { session_id }, self)
                     .await;
             }
+            UserCommand::DisableForInactivity {
+                max_inactivity_days,
+            } => {
+                if self.disabled.is_some() {
+                    return Err(UserError::AlreadyDisabled);
+                }
+                let last_active = self.last_login_at.max(self.password_changed_at);
+                let limit = Duration::days(i64::from(max_inactivity_days));
+                if !last_active.is_some_and(|t| now - t > limit) {
+                    return Err(UserError::NotInactive);
+                }
+                sink.write(
+                    UserEvent::UserDisabled {
+                        reason: DisableReason::Inactivity,
+                    },
+                    self,
+                )
+                .await;
+                self.end_all_sessions(SessionEndReason::Disabled, sink)
+                    .await;
+            }
             UserCommand::RevokeSession { session_id } => {
                 if !self.sessions.contains_key(&session_id) {
                     return Err(UserError::SessionNotFound);

@@ -919,6 +919,109 @@ async fn revoke_session_unknown_user_is_refused() {
     .await;
 }
 
+// DisableForInactivity
+
+fn inactive(days: u16) -> UserCommand {
+    UserCommand::DisableForInactivity {
+        max_inactivity_days: days,
+    }
+}
+
+#[tokio::test]
+async fn disable_for_inactivity_past_the_limit_since_the_last_login_disables_and_ends_sessions() {
+    let mut long_ago = registered();
+    if let UserEvent::UserRegistered {
+        password_changed_at,
+        ..
+    } = &mut long_ago
+    {
+        *password_changed_at = Some(now() - Duration::days(90));
+    }
+    let mut old_login = login(0);
+    if let UserEvent::LoginSucceeded { at, .. } = &mut old_login {
+        *at = now() - Duration::days(31);
+    }
+    Test::with(services())
+        .given(vec![long_ago, old_login])
+        .when_async(inactive(30))
+        .await
+        .then_expect_events(vec![
+            UserEvent::UserDisabled {
+                reason: DisableReason::Inactivity,
+            },
+            UserEvent::SessionsEnded {
+                session_ids: vec![nth_id(0)],
+                reason: SessionEndReason::Disabled,
+            },
+        ]);
+}
+
+#[tokio::test]
+async fn disable_for_inactivity_counts_from_the_password_when_never_logged_in() {
+    // `registered()` set its password at `now`: not yet inactive.
+    Test::with(services())
+        .given(vec![registered()])
+        .when_async(inactive(15))
+        .await
+        .then_expect_error(UserError::NotInactive);
+    let mut long_ago = registered();
+    if let UserEvent::UserRegistered {
+        password_changed_at,
+        ..
+    } = &mut long_ago
+    {
+        *password_changed_at = Some(now() - Duration::days(16));
+    }
+    Test::with(services())
+        .given(vec![long_ago])
+        .when_async(inactive(15))
+        .await
+        .then_expect_events(vec![UserEvent::UserDisabled {
+            reason: DisableReason::Inactivity,
+        }]);
+}
+
+#[tokio::test]
+async fn disable_for_inactivity_after_a_recent_login_is_refused() {
+    Test::with(services())
+        .given(vec![registered(), login(0)])
+        .when_async(inactive(15))
+        .await
+        .then_expect_error(UserError::NotInactive);
+}
+
+#[tokio::test]
+async fn disable_for_inactivity_of_an_invited_user_is_refused() {
+    Test::with(services())
+        .given(vec![registered_event(
+            None,
+            RegistrationSource::Admin,
+            true,
+        )])
+        .when_async(inactive(15))
+        .await
+        .then_expect_error(UserError::NotInactive);
+}
+
+#[tokio::test]
+async fn disable_for_inactivity_when_already_disabled_is_refused() {
+    Test::with(services())
+        .given(vec![
+            registered(),
+            UserEvent::UserDisabled {
+                reason: DisableReason::Admin,
+            },
+        ])
+        .when_async(inactive(15))
+        .await
+        .then_expect_error(UserError::AlreadyDisabled);
+}
+
+#[tokio::test]
+async fn disable_for_inactivity_unknown_user_is_refused() {
+    refused_on_unknown_user(inactive(15)).await;
+}
+
 // State derived from events
 
 #[test]

@@ -505,3 +505,75 @@ async fn a_flood_of_logins_queues_then_is_told_to_retry() {
     drop(app);
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sweeper_disables_only_users_inactive_past_the_limit() {
+    let env = TestEnv::new().await.unwrap();
+    let clock = ManualClock::starting_now();
+    let mut services = test_services();
+    services.clock = clock.clone();
+    let (app, _workers) = chronid_tests::server::spawn_full(&env, services)
+        .await
+        .unwrap();
+    let jane = create_jane(&app).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "bob@acme.test", "password": PASSWORD})),
+        )
+        .await;
+    let bob: Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+    let r = app
+        .call(
+            Method::PUT,
+            "/security-policy",
+            Some(json!({"max_inactivity_days": 15, "max_login_attempts": 5,
+                "password_validity_days": null, "two_factor": "off"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    // Bob logs in on day 10; on day 16 Jane and the bootstrap admin (never logged in since their
+    // passwords were set) are past the limit, Bob is not.
+    clock.advance(Duration::days(10));
+    token(
+        &login(
+            &app,
+            json!({"login": "bob@acme.test", "password": PASSWORD}),
+        )
+        .await,
+    );
+    clock.advance(Duration::days(6));
+    let r = login(
+        &app,
+        json!({"login": "bob@acme.test", "password": PASSWORD}),
+    )
+    .await;
+    let position = r.body["position"].as_i64().unwrap();
+    let seen = app
+        .call(
+            Method::GET,
+            &format!("/users/{bob}?min_position={position}"),
+            None,
+        )
+        .await;
+    assert_eq!(seen.status, 200, "{seen:?}");
+
+    assert_eq!(app.app.sweep_inactive().await.unwrap(), 2);
+    let events = user_events(&env, jane).await;
+    let (last_type, last) = events.last().unwrap();
+    assert_eq!(last_type, "UserDisabled");
+    assert_eq!(inner(last)["reason"], "inactivity");
+    login(&app, json!({"login": "jane", "password": PASSWORD}))
+        .await
+        .assert_problem(403, "AUTH-USER-DISABLED");
+    assert_eq!(
+        user_events(&env, bob).await.last().unwrap().0,
+        "LoginSucceeded"
+    );
+    // Once the view shows Jane disabled, a second sweep has nothing to do; meanwhile it would
+    // only be refused by Jane herself.
+    assert_eq!(app.app.sweep_inactive().await.unwrap(), 0);
+    drop(app);
+    env.cleanup().await.unwrap();
+}
