@@ -425,7 +425,7 @@ impl Aggregate for User {
                 }
                 let last_active = self.last_login_at.max(self.password_changed_at);
                 let limit = Duration::days(i64::from(max_inactivity_days));
-                if !last_active.is_some_and(|t| now - t > limit) {
+                if last_active.is_none_or(|t| now - t <= limit) {
                     return Err(UserError::NotInactive);
                 }
                 sink.write(
