@@ -63,7 +63,7 @@ const LOGIN_STRIPES: usize = 1024;
 
 /// Session settings and the state login keeps between requests.
 #[derive(Clone)]
-pub struct Sessions {
+pub(crate) struct Sessions {
     policy: SessionPolicy,
     /// Logins of one user record their outcome one at a time in this process (a user hashes to
     /// one stripe), so a burst of attempts queues here instead of colliding in the store and
@@ -89,10 +89,6 @@ impl Sessions {
     async fn serialize(&self, user_id: Uuid) -> tokio::sync::MutexGuard<'_, ()> {
         let stripe = (user_id.as_u128() % LOGIN_STRIPES as u128) as usize;
         self.stripes[stripe].lock().await
-    }
-
-    pub fn policy(&self) -> SessionPolicy {
-        self.policy
     }
 
     /// Whether the session's last use was written recently enough to skip writing it now.
@@ -197,6 +193,14 @@ fn no_session() -> AppError {
     )
 }
 
+/// The request's facts with the user as the actor (a login acts as the user it names).
+fn as_user(facts: &RequestFacts, user_id: Uuid) -> RequestFacts {
+    RequestFacts {
+        actor: Actor::user(user_id),
+        ..facts.clone()
+    }
+}
+
 fn port(e: chronid_domain::ports::PortError) -> AppError {
     AppError::from_domain(&UserError::Port(e))
 }
@@ -227,11 +231,7 @@ impl App {
             .login_candidates(&request.login, request.account_id)
             .await?;
         if candidates.is_empty() {
-            let dummy = self.dummy_hash().await?;
-            hasher
-                .verify(&request.password, &dummy)
-                .await
-                .map_err(port)?;
+            self.verify_dummy(&request.password).await?;
             return Err(invalid_credentials());
         }
         let mut matched = Vec::new();
@@ -240,11 +240,7 @@ impl App {
             let ok = match &user.password_hash {
                 Some(hash) => hasher.verify(&request.password, hash).await.map_err(port)?,
                 None => {
-                    let dummy = self.dummy_hash().await?;
-                    hasher
-                        .verify(&request.password, &dummy)
-                        .await
-                        .map_err(port)?;
+                    self.verify_dummy(&request.password).await?;
                     false
                 }
             };
@@ -342,17 +338,21 @@ impl App {
         Ok(users)
     }
 
-    async fn dummy_hash(&self) -> Result<StoredSecret, AppError> {
-        let hasher = self.exec.services().hasher.clone();
-        self.sessions
+    /// Checks `password` against a hash of a random password made once with the configured
+    /// parameters: the work of a real check, for a login that names no one with a password.
+    async fn verify_dummy(&self, password: &Password) -> Result<(), AppError> {
+        let hasher = &self.exec.services().hasher;
+        let dummy = self
+            .sessions
             .dummy_hash
-            .get_or_try_init(|| async move {
+            .get_or_try_init(|| async {
                 let random = sha256_hex(&random_bytes::<32>());
                 let password = Password::presented(&random).map_err(AppError::from)?;
                 hasher.hash(&password).await.map_err(port)
             })
-            .await
-            .cloned()
+            .await?;
+        hasher.verify(password, dummy).await.map_err(port)?;
+        Ok(())
     }
 
     /// Counts a wrong password (or a refused login) on the user, under the account's policy.
@@ -367,10 +367,7 @@ impl App {
             max_attempts: policy.max_login_attempts,
             lock_minutes: policy.lock_minutes,
         };
-        let facts = RequestFacts {
-            actor: Actor::user(user_id),
-            ..facts.clone()
-        };
+        let facts = as_user(facts, user_id);
         let _turn = self.sessions.serialize(user_id).await;
         self.exec
             .execute::<User>(&user_id.to_string(), command, &facts)
@@ -395,10 +392,7 @@ impl App {
                 "this account does not allow password login; use its other login options",
             ));
         }
-        let facts = RequestFacts {
-            actor: Actor::user(user_id),
-            ..facts.clone()
-        };
+        let facts = as_user(facts, user_id);
         let services = self.exec.services();
         let now = services.clock.now();
         let (device_id, device_token) = self

@@ -13,8 +13,9 @@ mod users;
 
 pub use api_keys::{ApiKeyCache, Principal};
 pub use error::AppError;
+use login::Sessions;
 pub use login::{
-    AccountChoice, LoginOutcome, LoginRequest, NewSession, SessionInfo, SessionPolicy, Sessions,
+    AccountChoice, LoginOutcome, LoginRequest, NewSession, SessionInfo, SessionPolicy,
 };
 pub use users::{NewUser, ProfilePatch, StatusChange};
 

@@ -18,7 +18,38 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A freshly minted API key: the full token is shown once, the hash stored.
+/// Mints `<prefix><id>_<id>..._<secret>` (ids as 32 hex digits, the secret 256 random bits as 43
+/// base64url characters): the token, and the SHA-256 of its secret.
+fn mint(prefix: &str, ids: &[Uuid]) -> (String, String) {
+    let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+    let secret_hash = sha256_hex(secret.as_bytes());
+    let mut token = prefix.to_string();
+    for id in ids {
+        token.push_str(&id.simple().to_string());
+        token.push('_');
+    }
+    token.push_str(&secret);
+    (token, secret_hash)
+}
+
+/// The `N` ids of a token [`mint`] made with `prefix`, and the SHA-256 of its secret (which may
+/// itself hold `_`).
+fn parse<const N: usize>(token: &str, prefix: &str) -> Option<([Uuid; N], String)> {
+    let mut parts = token.strip_prefix(prefix)?.splitn(N + 1, '_');
+    let mut ids = [Uuid::nil(); N];
+    for id in &mut ids {
+        let raw = parts.next()?;
+        if raw.len() != 32 {
+            return None;
+        }
+        *id = Uuid::try_parse(raw).ok()?;
+    }
+    let secret = parts.next()?;
+    (secret.len() == 43).then(|| (ids, sha256_hex(secret.as_bytes())))
+}
+
+/// A freshly minted API key, `chronid_<account id>_<key id>_<secret>`: the full token is shown
+/// once, the hash stored.
 pub struct ApiKeyToken {
     pub token: String,
     pub secret_hash: String,
@@ -26,17 +57,8 @@ pub struct ApiKeyToken {
 
 impl ApiKeyToken {
     pub fn mint(account_id: Uuid, key_id: Uuid) -> Self {
-        let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-        let secret_hash = sha256_hex(secret.as_bytes());
-        Self {
-            token: format!(
-                "chronid_{}_{}_{}",
-                account_id.simple(),
-                key_id.simple(),
-                secret
-            ),
-            secret_hash,
-        }
+        let (token, secret_hash) = mint("chronid_", &[account_id, key_id]);
+        Self { token, secret_hash }
     }
 }
 
@@ -49,16 +71,11 @@ pub struct ParsedApiKey {
 
 impl ParsedApiKey {
     pub fn parse(token: &str) -> Option<Self> {
-        let rest = token.strip_prefix("chronid_")?;
-        let mut parts = rest.splitn(3, '_');
-        let (account, id, secret) = (parts.next()?, parts.next()?, parts.next()?);
-        if account.len() != 32 || id.len() != 32 || secret.len() != 43 {
-            return None;
-        }
+        let ([account_id, key_id], secret_hash) = parse(token, "chronid_")?;
         Some(Self {
-            account_id: Uuid::try_parse(account).ok()?,
-            key_id: Uuid::try_parse(id).ok()?,
-            secret_hash: sha256_hex(secret.as_bytes()),
+            account_id,
+            key_id,
+            secret_hash,
         })
     }
 }
@@ -72,17 +89,8 @@ pub struct SessionToken {
 
 impl SessionToken {
     pub fn mint(user_id: Uuid, session_id: Uuid) -> Self {
-        let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-        let secret_hash = sha256_hex(secret.as_bytes());
-        Self {
-            token: format!(
-                "chs_{}_{}_{}",
-                user_id.simple(),
-                session_id.simple(),
-                secret
-            ),
-            secret_hash,
-        }
+        let (token, secret_hash) = mint("chs_", &[user_id, session_id]);
+        Self { token, secret_hash }
     }
 }
 
@@ -95,16 +103,11 @@ pub struct ParsedSessionToken {
 
 impl ParsedSessionToken {
     pub fn parse(token: &str) -> Option<Self> {
-        let rest = token.strip_prefix("chs_")?;
-        let mut parts = rest.splitn(3, '_');
-        let (user, id, secret) = (parts.next()?, parts.next()?, parts.next()?);
-        if user.len() != 32 || id.len() != 32 || secret.len() != 43 {
-            return None;
-        }
+        let ([user_id, session_id], secret_hash) = parse(token, "chs_")?;
         Some(Self {
-            user_id: Uuid::try_parse(user).ok()?,
-            session_id: Uuid::try_parse(id).ok()?,
-            secret_hash: sha256_hex(secret.as_bytes()),
+            user_id,
+            session_id,
+            secret_hash,
         })
     }
 }
@@ -119,12 +122,8 @@ pub struct DeviceToken {
 
 impl DeviceToken {
     pub fn mint(device_id: Uuid) -> Self {
-        let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-        let secret_hash = sha256_hex(secret.as_bytes());
-        Self {
-            token: format!("chd_{}_{}", device_id.simple(), secret),
-            secret_hash,
-        }
+        let (token, secret_hash) = mint("chd_", &[device_id]);
+        Self { token, secret_hash }
     }
 }
 
@@ -136,13 +135,10 @@ pub struct ParsedDeviceToken {
 
 impl ParsedDeviceToken {
     pub fn parse(token: &str) -> Option<Self> {
-        let (id, secret) = token.strip_prefix("chd_")?.split_once('_')?;
-        if id.len() != 32 || secret.len() != 43 {
-            return None;
-        }
+        let ([device_id], secret_hash) = parse(token, "chd_")?;
         Some(Self {
-            device_id: Uuid::try_parse(id).ok()?,
-            secret_hash: sha256_hex(secret.as_bytes()),
+            device_id,
+            secret_hash,
         })
     }
 }

@@ -94,10 +94,7 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
     let password = Password::presented(&body.password)?;
-    let language = match body.language.as_deref() {
-        Some(raw) => Some(Language::parse(raw)?),
-        None => None,
-    };
+    let language = body.language.as_deref().map(Language::parse).transpose()?;
     let request = LoginRequest {
         login: body.login,
         password,
