@@ -155,7 +155,9 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
         .await
         .unwrap();
     assert_eq!(messages.len() as i64, total);
-    let api_secret = api_key.rsplit('_').next().unwrap().to_string();
+    // The secret follows the two ids and may itself hold `_`.
+    let api_secret = api_key.splitn(4, '_').nth(3).unwrap().to_string();
+    assert_eq!(api_secret.len(), 43);
     let mut needles: Vec<String> = stored;
     needles.extend(secrets.iter().cloned());
     needles.extend([password.to_string(), api_secret, device_secret]);
