@@ -61,4 +61,17 @@ pub trait PasswordHasher: Send + Sync {
 pub trait SecretSealer: Send + Sync {
     fn seal(&self, plaintext: &[u8]) -> Result<StoredSecret, PortError>;
     fn open(&self, sealed: &StoredSecret) -> Result<Vec<u8>, PortError>;
+    /// A keyed digest of `value` within `context` (HMAC-SHA256 under a key derived from the
+    /// sealing key in production): for one-time codes, whose few digits a plain hash would not
+    /// protect against a copy of the store.
+    fn digest(&self, context: &str, value: &[u8]) -> Result<StoredSecret, PortError>;
+}
+
+/// Time-based one-time passwords (RFC 6238: SHA-1, 6 digits, 30-second steps).
+pub trait TotpAlgorithm: Send + Sync {
+    /// A new random secret (160 bits).
+    fn new_secret(&self) -> Vec<u8>;
+    /// The time steps around `at` (one before, the current, one after) whose code is `code`,
+    /// oldest first.
+    fn matching_steps(&self, secret: &[u8], code: &str, at: DateTime<Utc>) -> Vec<u64>;
 }

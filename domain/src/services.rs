@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::ports::{Clock, IdGenerator, PasswordHasher, Random, SecretSealer};
+use crate::ports::{Clock, IdGenerator, PasswordHasher, Random, SecretSealer, TotpAlgorithm};
 
 #[derive(Clone)]
 pub struct Services {
@@ -12,4 +12,5 @@ pub struct Services {
     pub random: Arc<dyn Random>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub sealer: Arc<dyn SecretSealer>,
+    pub totp: Arc<dyn TotpAlgorithm>,
 }

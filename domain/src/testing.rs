@@ -7,7 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use uuid::Uuid;
 
-use crate::ports::{Clock, IdGenerator, PasswordHasher, PortError, Random, SecretSealer};
+use crate::ports::{
+    Clock, IdGenerator, PasswordHasher, PortError, Random, SecretSealer, TotpAlgorithm,
+};
 use crate::values::{Password, StoredSecret};
 use crate::Services;
 
@@ -80,6 +82,42 @@ impl SecretSealer for PlainSealer {
     fn open(&self, sealed: &StoredSecret) -> Result<Vec<u8>, PortError> {
         Ok(sealed.0.trim_start_matches("sealed:").as_bytes().to_vec())
     }
+
+    fn digest(&self, context: &str, value: &[u8]) -> Result<StoredSecret, PortError> {
+        Ok(StoredSecret(format!(
+            "digest:{context}:{}",
+            String::from_utf8_lossy(value)
+        )))
+    }
+}
+
+/// A stand-in TOTP: the secret is "totp-secret", and the code of step `s` is `s` modulo 10^6,
+/// six digits, so tests can write the code of any step.
+pub struct StepTotp;
+
+impl StepTotp {
+    /// The step the fixed clock's time falls in.
+    pub fn step_at(at: DateTime<Utc>) -> u64 {
+        u64::try_from(at.timestamp()).unwrap_or_default() / 30
+    }
+
+    /// The code of `step`.
+    pub fn code(step: u64) -> String {
+        format!("{:06}", step % 1_000_000)
+    }
+}
+
+impl TotpAlgorithm for StepTotp {
+    fn new_secret(&self) -> Vec<u8> {
+        b"totp-secret".to_vec()
+    }
+
+    fn matching_steps(&self, _secret: &[u8], code: &str, at: DateTime<Utc>) -> Vec<u64> {
+        let now = Self::step_at(at);
+        (now.saturating_sub(1)..=now + 1)
+            .filter(|s| Self::code(*s) == code)
+            .collect()
+    }
 }
 
 /// 2026-01-15T10:00:00Z, the time every test runs at.
@@ -96,6 +134,7 @@ pub fn services() -> Services {
         random: Arc::new(CountingRandom(AtomicU32::new(123_456))),
         hasher: Arc::new(PlainHasher),
         sealer: Arc::new(PlainSealer),
+        totp: Arc::new(StepTotp),
     }
 }
 

@@ -1138,3 +1138,38 @@ mod tests {
         );
     }
 }
+
+/// A one-time code as typed: six digits (spaces and dashes between them are ignored). Never
+/// logged: its `Debug` form is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OneTimeCode(String);
+
+impl OneTimeCode {
+    pub const DIGITS: usize = 6;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if digits.len() != Self::DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ValidationError::new(
+                "code",
+                format!("must be {} digits", Self::DIGITS),
+            ));
+        }
+        Ok(Self(digits))
+    }
+
+    /// The code for a number below 10^6, zero-padded.
+    pub fn from_number(n: u32) -> Self {
+        Self(format!("{:06}", n % 1_000_000))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for OneTimeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OneTimeCode([redacted])")
+    }
+}

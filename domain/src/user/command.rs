@@ -4,10 +4,15 @@
 
 use uuid::Uuid;
 
-use super::event::{DisableReason, LoginMethod, ProfileChanges, RegistrationSource};
+use super::event::{
+    DisableReason, LoginMethod, ProfileChanges, RegistrationSource, ResetInitiator,
+};
 use chrono::{DateTime, Utc};
 
-use crate::values::{Email, Language, Password, PersonName, Phone, Roles, StoredSecret, Username};
+use crate::values::{
+    Email, Language, OneTimeCode, Password, PersonName, Phone, Roles, StoredSecret,
+    TwoFactorChannel, Username,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisterUser {
@@ -92,6 +97,104 @@ pub enum UserCommand {
     DisableForInactivity {
         max_inactivity_days: u16,
     },
+    /// Forgot-password or an administrator: a reset link is to be emailed. The token is drawn by
+    /// the caller; its hash checks it later and its sealed copy is for the notifier alone.
+    RequestPasswordReset {
+        request_id: Uuid,
+        token_hash: StoredSecret,
+        token_sealed: StoredSecret,
+        initiated_by: ResetInitiator,
+        expires_at: DateTime<Utc>,
+    },
+    /// The notifier reports whether the reset email went out (`error` None) or not.
+    RecordResetEmail {
+        request_id: Uuid,
+        error: Option<String>,
+    },
+    /// A password-change token from a login whose password had expired.
+    RequirePasswordChange {
+        change_id: Uuid,
+        token_hash: StoredSecret,
+        expires_at: DateTime<Utc>,
+        /// The account's `password_validity_days`: the change is refused if the password is
+        /// still valid under it.
+        password_validity_days: Option<u16>,
+    },
+    /// A new password set with a reset link's token or a password-change token.
+    SetPasswordWithToken(Box<SetPasswordWithToken>),
+    /// The user changes their own password, knowing the current one.
+    ChangePassword(Box<ChangePassword>),
+    /// A login needs a second factor: issue a one-time code (delivered by the notifier) or, on
+    /// channel TOTP, ask for the authenticator's code.
+    IssueChallenge {
+        challenge_id: Uuid,
+        channel: TwoFactorChannel,
+        device_id: Option<Uuid>,
+    },
+    /// The notifier reports whether the code was delivered (`error` None) or not.
+    RecordCodeDelivery {
+        challenge_id: Uuid,
+        error: Option<String>,
+    },
+    /// The user answers a challenge; a right code passes it and opens the session of `login`.
+    AnswerChallenge(Box<AnswerChallenge>),
+    /// Start (or restart, while unconfirmed) authenticator-app enrolment: a new secret.
+    EnrolTotp,
+    /// The first code from the authenticator confirms enrolment.
+    ConfirmTotp {
+        code: OneTimeCode,
+    },
+    /// A current code replaces the secret (a new phone); the user's sessions end.
+    ResetTotp {
+        code: OneTimeCode,
+    },
+    /// The user turns the authenticator off with a current code.
+    DisableTotp {
+        code: OneTimeCode,
+    },
+    /// An administrator turns two-factor off for this user: the requirement and the TOTP go.
+    TurnOffTwoFactor,
+    /// The user's preferred channel for one-time codes.
+    ChangeTwoFactorChannel {
+        channel: TwoFactorChannel,
+    },
+}
+
+/// What a password-setting token was issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordToken {
+    /// A reset link (forgot password or an administrator).
+    Reset,
+    /// A login found the password expired.
+    Change,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetPasswordWithToken {
+    pub kind: PasswordToken,
+    /// The reset request's or password change's id.
+    pub id: Uuid,
+    /// SHA-256 of the presented token's secret.
+    pub token_hash: StoredSecret,
+    pub new_password: Password,
+    pub password_validity_days: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangePassword {
+    pub current_password: Password,
+    pub new_password: Password,
+    pub password_validity_days: Option<u16>,
+    /// The session the change is made from, which stays open; the others end.
+    pub keep_session: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerChallenge {
+    pub challenge_id: Uuid,
+    pub code: OneTimeCode,
+    /// The session to open when the code is right.
+    pub login: RecordLogin,
 }
 
 #[derive(Debug, Clone, PartialEq)]

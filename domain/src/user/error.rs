@@ -35,8 +35,48 @@ pub enum UserError {
     SessionNotFound,
     #[error("the user has been active within the allowed time")]
     NotInactive,
+    #[error("the reset link or password-change token is not valid (unknown, used or superseded)")]
+    ResetTokenInvalid,
+    #[error("the reset link or password-change token has expired; ask for a new one")]
+    ResetTokenExpired,
+    #[error("the new password must differ from the current one")]
+    PasswordReused,
+    #[error("the current password is not correct")]
+    WrongPassword,
+    #[error("the password has not expired")]
+    PasswordNotExpired,
+    #[error("this delivery outcome is already recorded")]
+    DeliveryAlreadyRecorded,
+    #[error("no such two-factor challenge, or it was already passed")]
+    ChallengeNotFound,
+    #[error("the code has expired; log in again for a new one")]
+    ChallengeExpired,
+    #[error("too many wrong codes; log in again for a new one")]
+    ChallengeExhausted,
+    #[error("the code is not correct")]
+    CodeInvalid,
+    #[error("the user has no authenticator app enabled")]
+    TotpNotEnabled,
+    #[error("the authenticator app is already enabled")]
+    TotpAlreadyEnabled,
+    #[error("no authenticator enrolment is in progress; start one first")]
+    TotpNotEnrolled,
+    #[error("the authenticator code is not correct")]
+    TotpCodeInvalid,
+    #[error("this authenticator code was already used; wait for the next one")]
+    TotpCodeReused,
+    #[error("two-factor authentication is required of this user by an administrator")]
+    TwoFactorRequired,
+    #[error("this channel needs a phone number on the user")]
+    PhoneRequired,
     #[error("{0}")]
     Port(PortError),
+}
+
+impl From<PortError> for UserError {
+    fn from(e: PortError) -> Self {
+        Self::Port(e)
+    }
 }
 
 impl DomainError for UserError {
@@ -57,6 +97,23 @@ impl DomainError for UserError {
             Self::CredentialChanged => "AUTH-CREDENTIAL-CHANGED",
             Self::SessionNotFound => "SESSION-NOT-FOUND",
             Self::NotInactive => "USR-NOT-INACTIVE",
+            Self::ResetTokenInvalid => "AUTH-TOKEN-INVALID",
+            Self::ResetTokenExpired => "AUTH-TOKEN-EXPIRED",
+            Self::PasswordReused => "PASSWORD-REUSED",
+            Self::WrongPassword => "AUTH-WRONG-PASSWORD",
+            Self::PasswordNotExpired => "AUTH-PASSWORD-NOT-EXPIRED",
+            Self::DeliveryAlreadyRecorded => "USR-DELIVERY-RECORDED",
+            Self::ChallengeNotFound => "AUTH-CHALLENGE-NOT-FOUND",
+            Self::ChallengeExpired => "AUTH-CODE-EXPIRED",
+            Self::ChallengeExhausted => "AUTH-CODE-EXHAUSTED",
+            Self::CodeInvalid => "AUTH-CODE-INVALID",
+            Self::TotpNotEnabled => "TOTP-NOT-ENABLED",
+            Self::TotpAlreadyEnabled => "TOTP-ALREADY-ENABLED",
+            Self::TotpNotEnrolled => "TOTP-NOT-ENROLLED",
+            Self::TotpCodeInvalid => "TOTP-CODE-INVALID",
+            Self::TotpCodeReused => "TOTP-CODE-REUSED",
+            Self::TwoFactorRequired => "USR-TWO-FACTOR-REQUIRED",
+            Self::PhoneRequired => "USR-PHONE-REQUIRED",
             Self::Port(e) if e.is_overloaded() => "SERVER-BUSY",
             Self::Port(_) => "INTERNAL",
         }
@@ -65,7 +122,19 @@ impl DomainError for UserError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::NotFound | Self::SessionNotFound => ErrorKind::NotFound,
-            Self::Locked | Self::Disabled => ErrorKind::Forbidden,
+            Self::Locked | Self::Disabled | Self::WrongPassword | Self::TwoFactorRequired => {
+                ErrorKind::Forbidden
+            }
+            Self::ChallengeNotFound => ErrorKind::NotFound,
+            Self::ChallengeExpired
+            | Self::ChallengeExhausted
+            | Self::CodeInvalid
+            | Self::TotpCodeInvalid
+            | Self::TotpCodeReused => ErrorKind::Unauthorized,
+            Self::ResetTokenInvalid
+            | Self::ResetTokenExpired
+            | Self::PasswordReused
+            | Self::PhoneRequired => ErrorKind::Invalid,
             Self::NoChange => ErrorKind::Invalid,
             Self::TeamManagedBySso => ErrorKind::Conflict,
             Self::Port(e) if e.is_overloaded() => ErrorKind::Unavailable,

@@ -44,6 +44,8 @@ pub enum LockReason {
 pub enum UnlockReason {
     Admin,
     Expired,
+    /// A password reset by link lifts a lock set by the failed-login policy.
+    PasswordReset,
 }
 
 /// How a login was authenticated.
@@ -224,6 +226,9 @@ pub enum UserEvent {
     PasswordResetRequested {
         request_id: Uuid,
         token_hash: StoredSecret,
+        /// The token sealed for the notifier, which puts it in the emailed link.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_sealed: Option<StoredSecret>,
         initiated_by: ResetInitiator,
         expires_at: DateTime<Utc>,
     },

@@ -2,13 +2,20 @@
 //! status (invited / active / disabled / locked), the password hash and its age, the failed-login
 //! counter, two-factor state, external identities, team memberships and the last login.
 
+mod auth;
 mod command;
 mod error;
 mod event;
 #[cfg(test)]
 mod tests;
 
-pub use command::{RecordLogin, RegisterUser, UserCommand};
+pub use auth::{
+    second_factor, ChallengeState, PendingToken, CHALLENGE_LIFETIME, CHALLENGE_MAX_ATTEMPTS,
+};
+pub use command::{
+    AnswerChallenge, ChangePassword, PasswordToken, RecordLogin, RegisterUser,
+    SetPasswordWithToken, UserCommand,
+};
 pub use error::UserError;
 pub use event::*;
 
@@ -88,6 +95,15 @@ pub struct User {
     pub sso_managed: bool,
     pub last_login_at: Option<DateTime<Utc>>,
     pub sessions: BTreeMap<Uuid, SessionState>,
+    /// Password reset requests not used yet, by request id.
+    #[serde(default)]
+    pub reset_requests: BTreeMap<Uuid, PendingToken>,
+    /// Password-change tokens (from logins with an expired password) not used yet.
+    #[serde(default)]
+    pub change_tokens: BTreeMap<Uuid, PendingToken>,
+    /// Two-factor challenges not passed yet.
+    #[serde(default)]
+    pub challenges: BTreeMap<Uuid, ChallengeState>,
 }
 
 impl User {
@@ -367,48 +383,16 @@ impl Aggregate for User {
                 }
             }
             UserCommand::RecordLogin(login) => {
-                let RecordLogin {
-                    method,
-                    session_id,
-                    session_token_hash,
-                    session_expires_at,
-                    device_id,
-                    language,
-                    verified_hash,
-                } = *login;
-                if verified_hash.is_some() && verified_hash != self.password_hash {
+                if login.verified_hash.is_some() && login.verified_hash != self.password_hash {
                     return Err(UserError::CredentialChanged);
                 }
                 if self.disabled.is_some() {
                     return Err(UserError::Disabled);
                 }
-                if self.lock_expired(now) {
-                    sink.write(
-                        UserEvent::UserUnlocked {
-                            reason: UnlockReason::Expired,
-                        },
-                        self,
-                    )
-                    .await;
-                } else if self.locked.is_some() {
+                if self.locked.is_some() && !self.lock_expired(now) {
                     return Err(UserError::Locked);
                 }
-                if let Some(language) = language.filter(|l| Some(l) != self.language.as_ref()) {
-                    sink.write(UserEvent::UserLanguageChanged { language }, self)
-                        .await;
-                }
-                sink.write(
-                    UserEvent::LoginSucceeded {
-                        method,
-                        session_id,
-                        session_token_hash,
-                        session_expires_at,
-                        device_id,
-                        at: now,
-                    },
-                    self,
-                )
-                .await;
+                self.write_login(*login, sink, now).await;
             }
             UserCommand::Logout { session_id } => {
                 if !self.sessions.contains_key(&session_id) {
@@ -451,6 +435,7 @@ impl Aggregate for User {
                 )
                 .await;
             }
+            other => return self.handle_auth(other, services, sink).await,
         }
         Ok(())
     }
@@ -529,17 +514,91 @@ impl Aggregate for User {
                 self.password_hash = Some(password_hash);
                 self.password_changed_at = Some(changed_at);
                 self.invited = false;
+                // Every outstanding link and change token dies with the old password.
+                self.reset_requests.clear();
+                self.change_tokens.clear();
             }
-            UserEvent::PasswordResetRequested { .. }
-            | UserEvent::PasswordResetEmailSent { .. }
-            | UserEvent::PasswordResetEmailFailed { .. }
-            | UserEvent::PasswordResetCompleted { .. }
-            | UserEvent::PasswordChangeRequired { .. }
-            | UserEvent::TwoFactorChallengeIssued { .. }
-            | UserEvent::TwoFactorCodeDelivered { .. }
-            | UserEvent::TwoFactorCodeDeliveryFailed { .. }
-            | UserEvent::TwoFactorChallengePassed { .. }
-            | UserEvent::TwoFactorChallengeFailed { .. } => {}
+            UserEvent::PasswordResetRequested {
+                request_id,
+                token_hash,
+                expires_at,
+                ..
+            } => {
+                self.reset_requests.insert(
+                    request_id,
+                    PendingToken {
+                        token_hash,
+                        expires_at,
+                        delivery_recorded: false,
+                    },
+                );
+                auth::prune(&mut self.reset_requests);
+            }
+            UserEvent::PasswordResetEmailSent { request_id }
+            | UserEvent::PasswordResetEmailFailed { request_id, .. } => {
+                if let Some(r) = self.reset_requests.get_mut(&request_id) {
+                    r.delivery_recorded = true;
+                }
+            }
+            UserEvent::PasswordResetCompleted { request_id } => {
+                self.reset_requests.remove(&request_id);
+            }
+            UserEvent::PasswordChangeRequired {
+                change_id,
+                token_hash,
+                expires_at,
+            } => {
+                self.change_tokens.insert(
+                    change_id,
+                    PendingToken {
+                        token_hash,
+                        expires_at,
+                        delivery_recorded: false,
+                    },
+                );
+                auth::prune(&mut self.change_tokens);
+            }
+            UserEvent::TwoFactorChallengeIssued {
+                challenge_id,
+                channel,
+                code_hash,
+                device_id,
+                expires_at,
+                max_attempts,
+                ..
+            } => {
+                self.challenges.insert(
+                    challenge_id,
+                    ChallengeState {
+                        channel,
+                        code_hash,
+                        device_id,
+                        expires_at,
+                        max_attempts,
+                        attempts: 0,
+                        delivery_recorded: false,
+                    },
+                );
+                auth::prune(&mut self.challenges);
+            }
+            UserEvent::TwoFactorCodeDelivered { challenge_id, .. }
+            | UserEvent::TwoFactorCodeDeliveryFailed { challenge_id, .. } => {
+                if let Some(c) = self.challenges.get_mut(&challenge_id) {
+                    c.delivery_recorded = true;
+                }
+            }
+            UserEvent::TwoFactorChallengePassed { challenge_id, .. } => {
+                self.challenges.remove(&challenge_id);
+            }
+            UserEvent::TwoFactorChallengeFailed {
+                challenge_id,
+                attempts,
+                ..
+            } => {
+                if let Some(c) = self.challenges.get_mut(&challenge_id) {
+                    c.attempts = attempts;
+                }
+            }
             UserEvent::LoginSucceeded {
                 method,
                 session_id,

@@ -1096,10 +1096,11 @@ fn password_reset_requested_public_form_has_no_token_hash() {
         UserEvent::PasswordResetRequested {
             request_id: uuid(40),
             token_hash: StoredSecret("SECRET3".into()),
+            token_sealed: Some(StoredSecret("SECRET4".into())),
             initiated_by: ResetInitiator::Admin,
             expires_at: now() + Duration::hours(1),
         },
-        &[("token_hash", "SECRET3")],
+        &[("token_hash", "SECRET3"), ("token_sealed", "SECRET4")],
     );
 }
 
@@ -1233,3 +1234,6 @@ fn profile_changes_round_trip_keeps_cleared_fields_apart_from_unchanged_ones() {
     let read_back: UserEvent = serde_json::from_value(stored).unwrap();
     assert_eq!(read_back, event);
 }
+
+#[path = "auth_tests.rs"]
+mod auth_tests;

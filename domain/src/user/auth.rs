@@ -1,0 +1,598 @@
+//! The User's credentials beyond the first login: password reset and change, two-factor
+//! challenges, and the authenticator app (TOTP).
+//!
+//! Tokens for links are drawn by the caller (who shows them once) and arrive here as hashes; the
+//! one-time codes of challenges are drawn here through the `Random` port, kept as a keyed digest
+//! for checking and sealed for the notifier, which delivers them. TOTP secrets are drawn through
+//! the `TotpAlgorithm` port and kept sealed; a code is accepted only for a time step later than
+//! the last one accepted, so a code works once.
+
+use chrono::{DateTime, Duration, Utc};
+use cqrs_es::event_sink::EventSink;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::command::{AnswerChallenge, ChangePassword, PasswordToken, SetPasswordWithToken};
+use super::{
+    LockReason, PasswordChangeMethod, RecordLogin, SessionEndReason, UnlockReason, User,
+    UserCommand, UserError, UserEvent,
+};
+use crate::values::{OneTimeCode, Password, StoredSecret, TwoFactorChannel};
+use crate::Services;
+
+/// How long a one-time code of a challenge is valid.
+pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(10);
+/// Wrong codes a challenge takes before it is dead.
+pub const CHALLENGE_MAX_ATTEMPTS: u32 = 5;
+/// Outstanding reset requests, change tokens and challenges kept per user (the newest).
+const KEEP_PENDING: usize = 10;
+
+/// A reset request or password-change token not used yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingToken {
+    pub token_hash: StoredSecret,
+    pub expires_at: DateTime<Utc>,
+    /// Whether the notifier recorded the email's outcome (reset requests only).
+    #[serde(default)]
+    pub delivery_recorded: bool,
+}
+
+/// A two-factor challenge not passed yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeState {
+    pub channel: TwoFactorChannel,
+    /// Keyed digest of the code; None for TOTP.
+    pub code_hash: Option<StoredSecret>,
+    pub device_id: Option<Uuid>,
+    pub expires_at: DateTime<Utc>,
+    pub max_attempts: u32,
+    pub attempts: u32,
+    #[serde(default)]
+    pub delivery_recorded: bool,
+}
+
+/// Keeps the newest `KEEP_PENDING` entries of a map keyed by UUID v7 (time-ordered).
+pub(super) fn prune<V>(map: &mut std::collections::BTreeMap<Uuid, V>) {
+    while map.len() > KEEP_PENDING {
+        map.pop_first();
+    }
+}
+
+fn code_context(challenge_id: Uuid) -> String {
+    format!("2fa-code:{challenge_id}")
+}
+
+impl User {
+    /// Whether the password is past `validity_days` at `now` (a user without a password has
+    /// nothing to expire).
+    pub fn password_expired(&self, validity_days: Option<u16>, now: DateTime<Utc>) -> bool {
+        match (validity_days, self.password_changed_at, &self.password_hash) {
+            (Some(days), Some(changed), Some(_)) => {
+                now >= changed + Duration::days(i64::from(days))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the user has a confirmed authenticator.
+    pub fn totp_enabled(&self) -> bool {
+        self.totp.as_ref().is_some_and(|t| t.confirmed)
+    }
+
+    /// The step of `code` under the user's TOTP secret if it is later than the last accepted
+    /// one; `Err(TotpCodeReused)` if it matches only steps already used, `Err(TotpCodeInvalid)`
+    /// if it matches none.
+    fn totp_step(
+        &self,
+        code: &OneTimeCode,
+        services: &Services,
+        now: DateTime<Utc>,
+    ) -> Result<u64, UserError> {
+        let Some(totp) = &self.totp else {
+            return Err(UserError::TotpNotEnabled);
+        };
+        let secret = services.sealer.open(&totp.secret_sealed)?;
+        let steps = services.totp.matching_steps(&secret, code.expose(), now);
+        if steps.is_empty() {
+            return Err(UserError::TotpCodeInvalid);
+        }
+        steps
+            .into_iter()
+            .find(|s| totp.last_step.is_none_or(|last| *s > last))
+            .ok_or(UserError::TotpCodeReused)
+    }
+
+    fn new_password_expiry(
+        validity_days: Option<u16>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        validity_days.map(|d| now + Duration::days(i64::from(d)))
+    }
+
+    /// Refuses a new password equal to the current one.
+    async fn refuse_reuse(&self, new: &Password, services: &Services) -> Result<(), UserError> {
+        if let Some(hash) = &self.password_hash {
+            if services.hasher.verify(new, hash).await? {
+                return Err(UserError::PasswordReused);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn handle_auth(
+        &mut self,
+        command: UserCommand,
+        services: &Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), UserError> {
+        let now = services.clock.now();
+        match command {
+            UserCommand::RequestPasswordReset {
+                request_id,
+                token_hash,
+                token_sealed,
+                initiated_by,
+                expires_at,
+            } => {
+                if self.disabled.is_some() {
+                    return Err(UserError::Disabled);
+                }
+                sink.write(
+                    UserEvent::PasswordResetRequested {
+                        request_id,
+                        token_hash,
+                        token_sealed: Some(token_sealed),
+                        initiated_by,
+                        expires_at,
+                    },
+                    self,
+                )
+                .await;
+            }
+            UserCommand::RecordResetEmail { request_id, error } => {
+                let pending = self
+                    .reset_requests
+                    .get(&request_id)
+                    .ok_or(UserError::ResetTokenInvalid)?;
+                if pending.delivery_recorded {
+                    return Err(UserError::DeliveryAlreadyRecorded);
+                }
+                let event = match error {
+                    None => UserEvent::PasswordResetEmailSent { request_id },
+                    Some(error) => UserEvent::PasswordResetEmailFailed { request_id, error },
+                };
+                sink.write(event, self).await;
+            }
+            UserCommand::RequirePasswordChange {
+                change_id,
+                token_hash,
+                expires_at,
+                password_validity_days,
+            } => {
+                if !self.password_expired(password_validity_days, now) {
+                    return Err(UserError::PasswordNotExpired);
+                }
+                sink.write(
+                    UserEvent::PasswordChangeRequired {
+                        change_id,
+                        token_hash,
+                        expires_at,
+                    },
+                    self,
+                )
+                .await;
+            }
+            UserCommand::SetPasswordWithToken(set) => {
+                self.set_password_with_token(*set, services, sink, now)
+                    .await?;
+            }
+            UserCommand::ChangePassword(change) => {
+                let ChangePassword {
+                    current_password,
+                    new_password,
+                    password_validity_days,
+                    keep_session,
+                } = *change;
+                let Some(hash) = &self.password_hash else {
+                    return Err(UserError::WrongPassword);
+                };
+                if !services.hasher.verify(&current_password, hash).await? {
+                    return Err(UserError::WrongPassword);
+                }
+                self.refuse_reuse(&new_password, services).await?;
+                let password_hash = services.hasher.hash(&new_password).await?;
+                sink.write(
+                    UserEvent::PasswordChanged {
+                        password_hash,
+                        method: PasswordChangeMethod::SelfService,
+                        changed_at: now,
+                        expires_at: Self::new_password_expiry(password_validity_days, now),
+                    },
+                    self,
+                )
+                .await;
+                let others: Vec<Uuid> = self
+                    .sessions
+                    .keys()
+                    .copied()
+                    .filter(|id| Some(*id) != keep_session)
+                    .collect();
+                if !others.is_empty() {
+                    sink.write(
+                        UserEvent::SessionsEnded {
+                            session_ids: others,
+                            reason: SessionEndReason::PasswordChanged,
+                        },
+                        self,
+                    )
+                    .await;
+                }
+            }
+            UserCommand::IssueChallenge {
+                challenge_id,
+                channel,
+                device_id,
+            } => {
+                if self.disabled.is_some() {
+                    return Err(UserError::Disabled);
+                }
+                if self.locked.is_some() && !self.lock_expired(now) {
+                    return Err(UserError::Locked);
+                }
+                let (code_hash, code_sealed) = match channel {
+                    // An authenticator being enrolled at this login is fine: its first code
+                    // confirms it.
+                    TwoFactorChannel::Totp if self.totp.is_none() => {
+                        return Err(UserError::TotpNotEnabled)
+                    }
+                    TwoFactorChannel::Totp => (None, None),
+                    TwoFactorChannel::Sms | TwoFactorChannel::Voice if self.phone.is_none() => {
+                        return Err(UserError::PhoneRequired)
+                    }
+                    _ => {
+                        let code = OneTimeCode::from_number(services.random.below(1_000_000));
+                        let digest = services
+                            .sealer
+                            .digest(&code_context(challenge_id), code.expose().as_bytes())?;
+                        let sealed = services.sealer.seal(code.expose().as_bytes())?;
+                        (Some(digest), Some(sealed))
+                    }
+                };
+                sink.write(
+                    UserEvent::TwoFactorChallengeIssued {
+                        challenge_id,
+                        channel,
+                        code_hash,
+                        code_sealed,
+                        device_id,
+                        expires_at: now + CHALLENGE_LIFETIME,
+                        max_attempts: CHALLENGE_MAX_ATTEMPTS,
+                    },
+                    self,
+                )
+                .await;
+            }
+            UserCommand::RecordCodeDelivery {
+                challenge_id,
+                error,
+            } => {
+                let challenge = self
+                    .challenges
+                    .get(&challenge_id)
+                    .ok_or(UserError::ChallengeNotFound)?;
+                if challenge.delivery_recorded {
+                    return Err(UserError::DeliveryAlreadyRecorded);
+                }
+                let channel = challenge.channel;
+                let event = match error {
+                    None => UserEvent::TwoFactorCodeDelivered {
+                        challenge_id,
+                        channel,
+                    },
+                    Some(error) => UserEvent::TwoFactorCodeDeliveryFailed {
+                        challenge_id,
+                        channel,
+                        error,
+                    },
+                };
+                sink.write(event, self).await;
+            }
+            UserCommand::AnswerChallenge(answer) => {
+                self.answer_challenge(*answer, services, sink, now).await?;
+            }
+            UserCommand::EnrolTotp => {
+                if self.totp_enabled() {
+                    return Err(UserError::TotpAlreadyEnabled);
+                }
+                let secret = services.totp.new_secret();
+                let secret_sealed = services.sealer.seal(&secret)?;
+                sink.write(UserEvent::TotpEnrolled { secret_sealed }, self)
+                    .await;
+            }
+            UserCommand::ConfirmTotp { code } => {
+                match &self.totp {
+                    None => return Err(UserError::TotpNotEnrolled),
+                    Some(t) if t.confirmed => return Err(UserError::TotpAlreadyEnabled),
+                    Some(_) => {}
+                }
+                let step = self.totp_step(&code, services, now)?;
+                sink.write(UserEvent::TotpConfirmed { step }, self).await;
+            }
+            UserCommand::ResetTotp { code } => {
+                if !self.totp_enabled() {
+                    return Err(UserError::TotpNotEnabled);
+                }
+                let step = self.totp_step(&code, services, now)?;
+                sink.write(UserEvent::TotpCodeUsed { step }, self).await;
+                let secret_sealed = services.sealer.seal(&services.totp.new_secret())?;
+                sink.write(UserEvent::TotpReset { secret_sealed }, self)
+                    .await;
+                self.end_all_sessions(SessionEndReason::TotpReset, sink)
+                    .await;
+            }
+            UserCommand::DisableTotp { code } => {
+                if !self.totp_enabled() {
+                    return Err(UserError::TotpNotEnabled);
+                }
+                if self.two_factor_required {
+                    return Err(UserError::TwoFactorRequired);
+                }
+                let step = self.totp_step(&code, services, now)?;
+                sink.write(UserEvent::TotpCodeUsed { step }, self).await;
+                sink.write(UserEvent::TotpDisabled { by_admin: false }, self)
+                    .await;
+            }
+            UserCommand::TurnOffTwoFactor => {
+                if !self.two_factor_required && self.totp.is_none() {
+                    return Err(UserError::NoChange);
+                }
+                if self.two_factor_required {
+                    sink.write(
+                        UserEvent::TwoFactorRequirementChanged { required: false },
+                        self,
+                    )
+                    .await;
+                }
+                if self.totp.is_some() {
+                    sink.write(UserEvent::TotpDisabled { by_admin: true }, self)
+                        .await;
+                }
+            }
+            UserCommand::ChangeTwoFactorChannel { channel } => {
+                if channel == self.two_factor_channel {
+                    return Err(UserError::NoChange);
+                }
+                match channel {
+                    TwoFactorChannel::Sms | TwoFactorChannel::Voice if self.phone.is_none() => {
+                        return Err(UserError::PhoneRequired)
+                    }
+                    TwoFactorChannel::Totp if !self.totp_enabled() => {
+                        return Err(UserError::TotpNotEnabled)
+                    }
+                    _ => {}
+                }
+                sink.write(UserEvent::TwoFactorChannelChanged { channel }, self)
+                    .await;
+            }
+            _ => return Err(UserError::NoChange),
+        }
+        Ok(())
+    }
+
+    async fn set_password_with_token(
+        &mut self,
+        set: SetPasswordWithToken,
+        services: &Services,
+        sink: &EventSink<Self>,
+        now: DateTime<Utc>,
+    ) -> Result<(), UserError> {
+        let pending = match set.kind {
+            PasswordToken::Reset => self.reset_requests.get(&set.id),
+            PasswordToken::Change => self.change_tokens.get(&set.id),
+        };
+        let Some(pending) = pending.filter(|p| p.token_hash == set.token_hash) else {
+            return Err(UserError::ResetTokenInvalid);
+        };
+        if pending.expires_at <= now {
+            return Err(UserError::ResetTokenExpired);
+        }
+        if self.disabled.is_some() {
+            return Err(UserError::Disabled);
+        }
+        self.refuse_reuse(&set.new_password, services).await?;
+        let password_hash = services.hasher.hash(&set.new_password).await?;
+        let method = match set.kind {
+            PasswordToken::Reset => PasswordChangeMethod::ResetLink,
+            PasswordToken::Change => PasswordChangeMethod::Expired,
+        };
+        sink.write(
+            UserEvent::PasswordChanged {
+                password_hash,
+                method,
+                changed_at: now,
+                expires_at: Self::new_password_expiry(set.password_validity_days, now),
+            },
+            self,
+        )
+        .await;
+        if set.kind == PasswordToken::Reset {
+            sink.write(
+                UserEvent::PasswordResetCompleted { request_id: set.id },
+                self,
+            )
+            .await;
+            // The owner of the mailbox proved themselves: a lock from failed logins lifts (an
+            // administrator's lock stays).
+            if self
+                .locked
+                .as_ref()
+                .is_some_and(|l| l.reason == LockReason::Policy)
+            {
+                sink.write(
+                    UserEvent::UserUnlocked {
+                        reason: UnlockReason::PasswordReset,
+                    },
+                    self,
+                )
+                .await;
+            }
+        }
+        self.end_all_sessions(SessionEndReason::PasswordChanged, sink)
+            .await;
+        Ok(())
+    }
+
+    async fn answer_challenge(
+        &mut self,
+        answer: AnswerChallenge,
+        services: &Services,
+        sink: &EventSink<Self>,
+        now: DateTime<Utc>,
+    ) -> Result<(), UserError> {
+        let AnswerChallenge {
+            challenge_id,
+            code,
+            login,
+        } = answer;
+        let Some(challenge) = self.challenges.get(&challenge_id).cloned() else {
+            return Err(UserError::ChallengeNotFound);
+        };
+        if challenge.attempts >= challenge.max_attempts {
+            return Err(UserError::ChallengeExhausted);
+        }
+        if challenge.expires_at <= now {
+            return Err(UserError::ChallengeExpired);
+        }
+        if self.disabled.is_some() {
+            return Err(UserError::Disabled);
+        }
+        if self.locked.is_some() && !self.lock_expired(now) {
+            return Err(UserError::Locked);
+        }
+        let verdict = match &challenge.code_hash {
+            Some(expected) => {
+                let digest = services
+                    .sealer
+                    .digest(&code_context(challenge_id), code.expose().as_bytes())?;
+                if digest == *expected {
+                    Ok(None)
+                } else {
+                    Err(UserError::CodeInvalid)
+                }
+            }
+            None => self.totp_step(&code, services, now).map(Some),
+        };
+        let step = match verdict {
+            Ok(step) => step,
+            // A wrong or replayed code is recorded (it uses up a try) rather than refused, so
+            // the count survives; the caller reads the outcome from the events.
+            Err(
+                UserError::TotpCodeInvalid | UserError::CodeInvalid | UserError::TotpCodeReused,
+            ) => {
+                self.fail_challenge(challenge_id, &challenge, sink).await;
+                return Ok(());
+            }
+            Err(other) => return Err(other),
+        };
+        if let Some(step) = step {
+            let confirmed = self.totp.as_ref().is_some_and(|t| t.confirmed);
+            let event = if confirmed {
+                UserEvent::TotpCodeUsed { step }
+            } else {
+                UserEvent::TotpConfirmed { step }
+            };
+            sink.write(event, self).await;
+        }
+        sink.write(
+            UserEvent::TwoFactorChallengePassed {
+                challenge_id,
+                device_id: challenge.device_id,
+            },
+            self,
+        )
+        .await;
+        self.write_login(login, sink, now).await;
+        Ok(())
+    }
+
+    async fn fail_challenge(
+        &mut self,
+        challenge_id: Uuid,
+        challenge: &ChallengeState,
+        sink: &EventSink<Self>,
+    ) {
+        let attempts = challenge.attempts + 1;
+        sink.write(
+            UserEvent::TwoFactorChallengeFailed {
+                challenge_id,
+                attempts,
+                exhausted: attempts >= challenge.max_attempts,
+            },
+            self,
+        )
+        .await;
+    }
+
+    /// The events of a successful login (the checks are the caller's).
+    pub(super) async fn write_login(
+        &mut self,
+        login: RecordLogin,
+        sink: &EventSink<Self>,
+        now: DateTime<Utc>,
+    ) {
+        if self.lock_expired(now) {
+            sink.write(
+                UserEvent::UserUnlocked {
+                    reason: UnlockReason::Expired,
+                },
+                self,
+            )
+            .await;
+        }
+        if let Some(language) = login.language.filter(|l| Some(l) != self.language.as_ref()) {
+            sink.write(UserEvent::UserLanguageChanged { language }, self)
+                .await;
+        }
+        sink.write(
+            UserEvent::LoginSucceeded {
+                method: login.method,
+                session_id: login.session_id,
+                session_token_hash: login.session_token_hash,
+                session_expires_at: login.session_expires_at,
+                device_id: login.device_id,
+                at: now,
+            },
+            self,
+        )
+        .await;
+    }
+}
+
+/// What a login must pass before a session, decided from the user, the account's mode and the
+/// device: nothing, or a challenge on a channel.
+pub fn second_factor(
+    user: &User,
+    mode: crate::values::TwoFactorMode,
+    device_trusted: bool,
+) -> Option<TwoFactorChannel> {
+    use crate::values::TwoFactorMode;
+    // An authenticator (enabled, or required by an administrator) is asked at every login.
+    if user.totp_enabled() || user.two_factor_required {
+        return Some(TwoFactorChannel::Totp);
+    }
+    let asked = match mode {
+        TwoFactorMode::Off => false,
+        TwoFactorMode::NewDevice => !device_trusted,
+        TwoFactorMode::EveryLogin => true,
+    };
+    if !asked {
+        return None;
+    }
+    Some(match user.two_factor_channel {
+        TwoFactorChannel::Sms | TwoFactorChannel::Voice if user.phone.is_none() => {
+            TwoFactorChannel::Email
+        }
+        TwoFactorChannel::Totp => TwoFactorChannel::Email,
+        other => other,
+    })
+}
