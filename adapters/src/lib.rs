@@ -5,6 +5,7 @@ pub mod app;
 pub mod crypto;
 pub mod http;
 pub mod nats;
+pub mod notifier;
 pub mod projection;
 pub mod relay;
 pub mod store;

@@ -155,13 +155,14 @@ pub struct ServeConfig {
     /// Address the HTTP API listens on.
     #[arg(long, env = "CHRONID_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Which parts this process runs: any of api, relay, projections (comma-separated), so API
-    /// nodes, the relay and projection workers can scale separately.
+    /// Which parts this process runs: any of api, relay, projections, notifier
+    /// (comma-separated), so API nodes, the relay, projection workers and the notifier can scale
+    /// separately.
     #[arg(
         long,
         env = "CHRONID_COMPONENTS",
         value_delimiter = ',',
-        default_value = "api,relay,projections"
+        default_value = "api,relay,projections,notifier"
     )]
     pub components: Vec<Component>,
     /// Base of links in emails.
@@ -171,6 +172,24 @@ pub struct ServeConfig {
         default_value = "http://127.0.0.1:8080"
     )]
     pub public_url: String,
+    /// SMTP server for emails (reset links, codes): `smtp://host:port` (plain),
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://host:465`; `user:password@` to log in.
+    #[arg(long, env = "CHRONID_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of emails.
+    #[arg(
+        long,
+        env = "CHRONID_SMTP_FROM",
+        default_value = "chronid <no-reply@localhost>"
+    )]
+    pub smtp_from: String,
+    /// Base URL of a Twilio-style SMS / voice provider (`{base}/Messages.json`,
+    /// `{base}/Calls.json`); `user:password@` for basic authentication.
+    #[arg(long, env = "CHRONID_SMS_URL", hide_env_values = true)]
+    pub sms_url: Option<String>,
+    /// The sender number or name of texts and calls.
+    #[arg(long, env = "CHRONID_SMS_FROM", default_value = "chronid")]
+    pub sms_from: String,
     /// Hours a session lives from login.
     #[arg(long, env = "CHRONID_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u32,
@@ -183,6 +202,37 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
+    /// The notifier's senders and link base, from the flags.
+    pub fn notifier(&self) -> anyhow::Result<chronid_adapters::notifier::NotifierConfig> {
+        use chronid_adapters::notifier::{HttpPhoneSender, NotifierConfig, SmtpMailer};
+        use std::sync::Arc;
+        let mailer = match &self.smtp_url {
+            Some(url) => Some(Arc::new(SmtpMailer::new(url, &self.smtp_from).map_err(|e| {
+                anyhow::anyhow!("--smtp-url / CHRONID_SMTP_URL or --smtp-from: {e}")
+            })?)
+                as Arc<dyn chronid_adapters::notifier::Mailer>),
+            None => None,
+        };
+        let phone = match &self.sms_url {
+            Some(url) => Some(Arc::new(
+                HttpPhoneSender::new(url, &self.sms_from)
+                    .map_err(|e| anyhow::anyhow!("--sms-url / CHRONID_SMS_URL: {e}"))?,
+            )
+                as Arc<dyn chronid_adapters::notifier::PhoneSender>),
+            None => None,
+        };
+        let public_url = self.public_url.trim_end_matches('/').to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("--public-url / CHRONID_PUBLIC_URL must be an http:// or https:// URL");
+        }
+        Ok(NotifierConfig {
+            public_url,
+            mailer,
+            phone,
+            retry_delay: std::time::Duration::from_secs(1),
+        })
+    }
+
     pub fn session_policy(&self) -> anyhow::Result<chronid_adapters::app::SessionPolicy> {
         if !(1..=24 * 90).contains(&self.session_hours) {
             bail!("--session-hours / CHRONID_SESSION_HOURS must be 1 to 2160");
@@ -202,4 +252,5 @@ pub enum Component {
     Api,
     Relay,
     Projections,
+    Notifier,
 }

@@ -1,4 +1,4 @@
-//! `chronid serve`: migrations, then the API, the relay and the projection workers side by side until SIGINT / SIGTERM,
+//! `chronid serve`: migrations, then the API, the relay, the projection workers and the notifier side by side until SIGINT / SIGTERM,
 //! then a graceful stop (in-flight requests finish, the relay finishes its batch).
 
 use std::net::SocketAddr;
@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use chronid_adapters::http::{router, HttpState, ReadSide};
 use chronid_adapters::nats::{ensure_stream, NatsOptions};
+use chronid_adapters::notifier::Notifier;
 use chronid_adapters::projection::{Projection, ProjectionOptions, ProjectionWorker};
 use chronid_adapters::relay::{Relay, RelayOptions};
 use tokio::sync::watch;
@@ -70,6 +71,20 @@ pub async fn run(
             });
         }
         tracing::info!("projection workers started");
+    }
+    if serve.components.contains(&Component::Notifier) {
+        let config = serve.notifier()?;
+        if config.mailer.is_none() {
+            tracing::warn!("no --smtp-url / CHRONID_SMTP_URL: reset links and emailed codes will be recorded as failed deliveries");
+        }
+        let app = wiring::app(pool.clone(), &crypto, true)?;
+        let notifier = Notifier::new(app, js.clone(), stream.clone(), config);
+        let rx = stop_rx.clone();
+        tasks.spawn(async move {
+            notifier.run(rx).await;
+            Ok(())
+        });
+        tracing::info!("notifier started");
     }
     if serve.components.contains(&Component::Api) {
         let app =

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chronid_adapters::app::App;
-use chronid_adapters::crypto::{AesGcmSealer, Argon2Hasher, OsRandom, SystemClock, UuidV7Ids};
+use chronid_adapters::crypto::{
+    AesGcmSealer, Argon2Hasher, OsRandom, RfcTotp, SystemClock, UuidV7Ids,
+};
 use chronid_adapters::store::CommandExecutor;
 use chronid_domain::Services;
 use sqlx::postgres::PgPoolOptions;
@@ -57,6 +59,7 @@ pub fn app(pool: PgPool, crypto: &CryptoConfig, need_key: bool) -> anyhow::Resul
         random: Arc::new(OsRandom),
         hasher: Arc::new(hasher),
         sealer: Arc::new(sealer),
+        totp: Arc::new(RfcTotp),
     };
     Ok(App::new(CommandExecutor::new(pool, services)))
 }

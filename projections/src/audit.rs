@@ -381,8 +381,14 @@ fn line_of(ctx: &Ctx) -> Line {
         ),
         "UserEnabled" => Line::new(USER, "Enable", "User enabled."),
         "UserLocked" => user_locked(ctx),
-        "UserUnlocked" => Line::new(USER, "Unlock", "User unlocked.")
-            .details((ctx.word("reason") == "expired").then(|| "the lock expired".to_string())),
+        "UserUnlocked" => Line::new(USER, "Unlock", "User unlocked.").details(
+            match ctx.word("reason").as_str() {
+                "expired" => Some("the lock expired"),
+                "password_reset" => Some("password reset by link"),
+                _ => None,
+            }
+            .map(str::to_string),
+        ),
         "UserLanguageChanged" => {
             Line::new(USER, "Update", "User language changed.").details(ctx.text("language"))
         }
@@ -1344,6 +1350,7 @@ mod tests {
             user_case(UserEvent::PasswordResetRequested {
                     request_id: Uuid::from_u128(0x20),
                     token_hash: secret("token_hash"),
+                    token_sealed: Some(secret("token_sealed")),
                     initiated_by: ResetInitiator::Admin,
                     expires_at: at,
                 }, admin, "Password | Restore | success | Password reset requested. Details: requested by an administrator."),
@@ -1917,6 +1924,14 @@ mod tests {
                 "User",
                 "Unlock",
                 "User unlocked. Details: the lock expired."
+            )
+        );
+        assert_eq!(
+            line("user", "UserUnlocked", json!({"reason": "password_reset"})),
+            entry(
+                "User",
+                "Unlock",
+                "User unlocked. Details: password reset by link."
             )
         );
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chronid_adapters::app::App;
 use chronid_adapters::crypto::{
-    AesGcmSealer, Argon2Hasher, Argon2Params, OsRandom, SystemClock, UuidV7Ids,
+    AesGcmSealer, Argon2Hasher, Argon2Params, OsRandom, RfcTotp, SystemClock, UuidV7Ids,
 };
 use chronid_adapters::http::{router, HttpState, ReadSide};
 use chronid_adapters::projection::{
@@ -53,6 +53,7 @@ pub fn test_services() -> Services {
             .unwrap_or_else(|e| unreachable!("fixed argon2 parameters are valid: {e}")),
         ),
         sealer: Arc::new(AesGcmSealer::new([3u8; 32])),
+        totp: Arc::new(RfcTotp),
     }
 }
 
@@ -231,5 +232,54 @@ impl chronid_domain::ports::Clock for ManualClock {
             .lock()
             .map(|t| *t)
             .unwrap_or_else(|e| *e.into_inner())
+    }
+}
+
+/// The relay and the notifier over a test environment, delivering to the test peers: what a
+/// login's reset links and codes need to reach the SMTP server and the SMS provider.
+pub struct Delivering {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Delivering {
+    pub fn start(env: &TestEnv, app: &App, peers: &crate::peers::Peers) -> anyhow::Result<Self> {
+        use chronid_adapters::notifier::{HttpPhoneSender, Notifier, NotifierConfig, SmtpMailer};
+        let relay = Relay::new(
+            env.pool.clone(),
+            env.js.clone(),
+            env.stream.clone(),
+            RelayOptions::default(),
+        );
+        let config = NotifierConfig {
+            public_url: "https://id.acme.test".into(),
+            mailer: Some(Arc::new(
+                SmtpMailer::new(&peers.smtp_url(), "chronid <no-reply@acme.test>")
+                    .map_err(anyhow::Error::msg)?,
+            )),
+            phone: Some(Arc::new(
+                HttpPhoneSender::new(&peers.sms_url(), "+15550001111")
+                    .map_err(anyhow::Error::msg)?,
+            )),
+            retry_delay: std::time::Duration::from_millis(50),
+        };
+        let notifier = Notifier::new(app.clone(), env.js.clone(), env.stream.clone(), config);
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let rx2 = rx.clone();
+        let relay = tokio::spawn(async move {
+            let _stop = stop;
+            let _ = relay.run(rx).await;
+        });
+        let notifier = tokio::spawn(async move { notifier.run(rx2).await });
+        Ok(Self {
+            tasks: vec![relay, notifier],
+        })
+    }
+}
+
+impl Drop for Delivering {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
     }
 }

@@ -21,12 +21,13 @@ use chronid_domain::device::{Device, DeviceCommand};
 use chronid_domain::error::{DomainError, ErrorKind};
 use chronid_domain::metadata::{Actor, RequestFacts};
 use chronid_domain::reservation::{email_key, username_key, Reservation};
-use chronid_domain::user::{LoginMethod, RecordLogin, User, UserCommand, UserError};
+use chronid_domain::user::{second_factor, LoginMethod, RecordLogin, User, UserCommand, UserError};
 use chronid_domain::values::{Email, Language, Password, StoredSecret, UserAgent, Username};
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+use super::two_factor::ChallengeIssued;
 use super::{App, AppError, Principal};
 use crate::crypto::{
     constant_time_eq, random_bytes, sha256_hex, DeviceToken, ParsedDeviceToken, ParsedSessionToken,
@@ -64,7 +65,7 @@ const LOGIN_STRIPES: usize = 1024;
 /// Session settings and the state login keeps between requests.
 #[derive(Clone)]
 pub(crate) struct Sessions {
-    policy: SessionPolicy,
+    pub(super) policy: SessionPolicy,
     /// Logins of one user record their outcome one at a time in this process (a user hashes to
     /// one stripe), so a burst of attempts queues here instead of colliding in the store and
     /// exhausting the executor's retries. Other processes still meet on the store's sequence key.
@@ -86,7 +87,7 @@ impl Sessions {
     }
 
     /// The lock under which a login of `user_id` records its outcome.
-    async fn serialize(&self, user_id: Uuid) -> tokio::sync::MutexGuard<'_, ()> {
+    pub(super) async fn serialize(&self, user_id: Uuid) -> tokio::sync::MutexGuard<'_, ()> {
         let stripe = (user_id.as_u128() % LOGIN_STRIPES as u128) as usize;
         self.stripes[stripe].lock().await
     }
@@ -137,8 +138,9 @@ pub struct NewSession {
     pub user_id: Uuid,
     pub account_id: Uuid,
     pub expires_at: DateTime<Utc>,
-    /// The device token the client should keep (a new one when the device was not recognised).
-    pub device_token: String,
+    /// The device token the client should keep (a new one when the device was not recognised;
+    /// after a challenge, the one the client presented, if any).
+    pub device_token: Option<String>,
     pub position: Option<i64>,
 }
 
@@ -154,6 +156,28 @@ pub enum LoginOutcome {
     Session(Box<NewSession>),
     /// The password matched in several accounts: ask again with `account_id`.
     ChooseAccount(Vec<AccountChoice>),
+    /// A second factor is needed: answer the challenge.
+    TwoFactorRequired(Box<ChallengeIssued>),
+    /// The password has expired: set a new one with this token, then log in again.
+    PasswordChangeRequired {
+        change_token: String,
+    },
+}
+
+/// The answer to a login the user may not complete (locked, disabled): recorded as a refused
+/// login, which does not count towards a lock; other refusals pass through.
+pub(super) async fn refused_login(
+    app: &App,
+    user: &User,
+    refusal: UserError,
+    facts: &RequestFacts,
+) -> AppError {
+    if matches!(refusal, UserError::Locked | UserError::Disabled) {
+        if let Err(e) = app.record_failed_login(user, facts).await {
+            return e;
+        }
+    }
+    AppError::from_domain(&refusal)
 }
 
 /// One of the caller's sessions.
@@ -194,7 +218,7 @@ fn no_session() -> AppError {
 }
 
 /// The request's facts with the user as the actor (a login acts as the user it names).
-fn as_user(facts: &RequestFacts, user_id: Uuid) -> RequestFacts {
+pub(super) fn as_user(facts: &RequestFacts, user_id: Uuid) -> RequestFacts {
     RequestFacts {
         actor: Actor::user(user_id),
         ..facts.clone()
@@ -277,7 +301,7 @@ impl App {
     }
 
     /// The users holding `login` as email or username, in `account_id` or in any account.
-    async fn login_candidates(
+    pub(super) async fn login_candidates(
         &self,
         login: &str,
         account_id: Option<Uuid>,
@@ -395,9 +419,37 @@ impl App {
         let facts = as_user(facts, user_id);
         let services = self.exec.services();
         let now = services.clock.now();
-        let (device_id, device_token) = self
+        let policy = &account.policy;
+        if user.password_expired(policy.password_validity_days, now) {
+            return match self
+                .require_password_change(user_id, policy.password_validity_days, &facts)
+                .await
+            {
+                Ok(change_token) => Ok(LoginOutcome::PasswordChangeRequired { change_token }),
+                Err(e) if e.code == UserError::Locked.code() => {
+                    Err(refused_login(self, &user, UserError::Locked, &facts).await)
+                }
+                Err(e) if e.code == UserError::Disabled.code() => {
+                    Err(refused_login(self, &user, UserError::Disabled, &facts).await)
+                }
+                Err(e) => Err(e),
+            };
+        }
+        let (device_id, device_token, trusted) = self
             .recognise_device(user_id, account_id, request.device_token.as_deref(), &facts)
             .await?;
+        if let Some(channel) = second_factor(&user, policy.two_factor, trusted) {
+            let issued = self
+                .issue_challenge(
+                    user,
+                    channel,
+                    (device_id, device_token),
+                    request.language.as_ref(),
+                    &facts,
+                )
+                .await?;
+            return Ok(LoginOutcome::TwoFactorRequired(Box::new(issued)));
+        }
         let session_id = services.ids.new_id();
         let minted = SessionToken::mint(user_id, session_id);
         let expires_at = now + self.sessions.policy.lifetime;
@@ -419,12 +471,29 @@ impl App {
         let committed = match executed {
             Ok(committed) => committed,
             Err(CommandError::Domain(refused @ (UserError::Locked | UserError::Disabled))) => {
-                // Recorded as a refused login (it does not count towards a lock).
-                self.record_failed_login(&user, &facts).await?;
-                return Err(AppError::from_domain(&refused));
+                return Err(refused_login(self, &user, refused, &facts).await);
             }
             Err(other) => return Err(other.into()),
         };
+        self.record_activity(session_id, user_id, now).await?;
+        Ok(LoginOutcome::Session(Box::new(NewSession {
+            token: minted.token,
+            session_id,
+            user_id,
+            account_id,
+            expires_at,
+            device_token: Some(device_token),
+            position: committed.position(),
+        })))
+    }
+
+    /// A new session's first use, for the idle timeout.
+    pub(super) async fn record_activity(
+        &self,
+        session_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         sqlx::query(
             "INSERT INTO session_activity (session_id, user_id, last_seen_at) VALUES ($1, $2, $3)
              ON CONFLICT (session_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at",
@@ -436,26 +505,38 @@ impl App {
         .await
         .map_err(AppError::internal)?;
         self.sessions.touched_at(session_id, now);
-        Ok(LoginOutcome::Session(Box::new(NewSession {
-            token: minted.token,
-            session_id,
-            user_id,
-            account_id,
-            expires_at,
-            device_token,
-            position: committed.position(),
-        })))
+        Ok(())
+    }
+
+    /// Drops the activity rows of the user's sessions that are no longer open.
+    pub(super) async fn forget_user_activity(&self, user_id: Uuid) -> Result<(), AppError> {
+        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        let open: Vec<Uuid> = user.sessions.keys().copied().collect();
+        let gone: Vec<Uuid> = sqlx::query_scalar(
+            "DELETE FROM session_activity WHERE user_id = $1 AND NOT (session_id = ANY($2))
+             RETURNING session_id",
+        )
+        .bind(user_id)
+        .bind(&open)
+        .fetch_all(self.exec.pool())
+        .await
+        .map_err(AppError::internal)?;
+        for id in gone {
+            self.sessions.forget(id);
+        }
+        Ok(())
     }
 
     /// The device the login comes from: the one its token names when the token is the user's and
-    /// still valid, else a new device (and a new token for the client to keep).
+    /// still valid, else a new device (and a new token for the client to keep); and whether it is
+    /// trusted (a second factor was passed on it).
     async fn recognise_device(
         &self,
         user_id: Uuid,
         account_id: Uuid,
         presented: Option<&str>,
         facts: &RequestFacts,
-    ) -> Result<(Uuid, String), AppError> {
+    ) -> Result<(Uuid, String, bool), AppError> {
         if let Some(parsed) = presented.and_then(ParsedDeviceToken::parse) {
             let (device, seq) = self
                 .exec
@@ -468,7 +549,8 @@ impl App {
                     constant_time_eq(h.0.as_bytes(), parsed.secret_hash.as_bytes())
                 });
             if known {
-                return Ok((parsed.device_id, presented.unwrap_or_default().to_string()));
+                let token = presented.unwrap_or_default().to_string();
+                return Ok((parsed.device_id, token, device.is_trusted()));
             }
         }
         let device_id = self.exec.services().ids.new_id();
@@ -484,7 +566,7 @@ impl App {
         self.exec
             .execute::<Device>(&device_id.to_string(), command, facts)
             .await?;
-        Ok((device_id, minted.token))
+        Ok((device_id, minted.token, false))
     }
 
     /// Authenticates a bearer session token.
@@ -539,7 +621,7 @@ impl App {
         Ok(())
     }
 
-    fn session_caller(who: &Principal) -> Result<(Uuid, Uuid), AppError> {
+    pub(super) fn session_caller(who: &Principal) -> Result<(Uuid, Uuid), AppError> {
         match (who.actor.id, who.session_id) {
             (Some(user_id), Some(session_id)) => Ok((user_id, session_id)),
             _ => Err(no_session()),

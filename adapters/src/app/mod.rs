@@ -8,7 +8,9 @@ mod api_keys;
 mod error;
 mod inactivity;
 mod login;
+mod password;
 mod teams;
+mod two_factor;
 mod users;
 
 pub use api_keys::{ApiKeyCache, Principal};
@@ -17,6 +19,7 @@ use login::Sessions;
 pub use login::{
     AccountChoice, LoginOutcome, LoginRequest, NewSession, SessionInfo, SessionPolicy,
 };
+pub use two_factor::ChallengeIssued;
 pub use users::{NewUser, ProfilePatch, StatusChange};
 
 use chronid_domain::account::Account;

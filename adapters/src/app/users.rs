@@ -245,14 +245,14 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        self.on_user(
-            who,
-            account_id,
-            user_id,
-            UserCommand::RequireTwoFactor { required },
-            facts,
-        )
-        .await
+        // Turning it off also removes the user's authenticator, as the product's "disable
+        // two-factor authentication for other users" does.
+        let command = if required {
+            UserCommand::RequireTwoFactor { required }
+        } else {
+            UserCommand::TurnOffTwoFactor
+        };
+        self.on_user(who, account_id, user_id, command, facts).await
     }
 
     /// Changes a user's email: reserve the new address, change it, release the old one.

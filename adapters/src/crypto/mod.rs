@@ -6,6 +6,7 @@ mod hasher;
 mod sealer;
 mod system;
 mod token;
+mod totp;
 
 pub use hasher::{Argon2Hasher, Argon2Params};
 pub use sealer::AesGcmSealer;
@@ -13,5 +14,6 @@ pub(crate) use system::random_bytes;
 pub use system::{OsRandom, SystemClock, UuidV7Ids};
 pub use token::{
     constant_time_eq, sha256_hex, ApiKeyToken, DeviceToken, ParsedApiKey, ParsedDeviceToken,
-    ParsedSessionToken, SessionToken,
+    ParsedSessionToken, ParsedUserToken, SessionToken, UserToken, UserTokenKind,
 };
+pub use totp::{enrolment, RfcTotp, TotpEnrolment};

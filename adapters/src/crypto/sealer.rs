@@ -7,6 +7,8 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 use chronid_domain::ports::{PortError, SecretSealer};
 use chronid_domain::values::StoredSecret;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 
 use super::system::random_bytes;
 use super::token::sha256_hex;
@@ -14,6 +16,8 @@ use super::token::sha256_hex;
 pub struct AesGcmSealer {
     cipher: Aes256Gcm,
     key_id: String,
+    /// The HMAC key of `digest`, derived from the sealing key (never the same bytes).
+    digest_key: [u8; 32],
 }
 
 fn port_error(reason: &str) -> PortError {
@@ -27,9 +31,13 @@ impl AesGcmSealer {
     /// A sealer for a 32-byte key; its id is the first 8 hex digits of the key's SHA-256.
     pub fn new(key: [u8; 32]) -> Self {
         let key_id = sha256_hex(&key)[..8].to_string();
+        let mut derive = Sha256::new();
+        derive.update(b"chronid/digest-key/v1\0");
+        derive.update(key);
         Self {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
             key_id,
+            digest_key: derive.finalize().into(),
         }
     }
 }
@@ -77,6 +85,19 @@ impl SecretSealer for AesGcmSealer {
             .decrypt(Nonce::from_slice(nonce), ciphertext)
             .map_err(|_| port_error("authentication failed"))
     }
+
+    fn digest(&self, context: &str, value: &[u8]) -> Result<StoredSecret, PortError> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.digest_key)
+            .map_err(|_| port_error("bad digest key"))?;
+        mac.update(context.as_bytes());
+        mac.update(b"\0");
+        mac.update(value);
+        Ok(StoredSecret(format!(
+            "h1:{}:{}",
+            self.key_id,
+            hex::encode(mac.finalize().into_bytes())
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -94,5 +115,21 @@ mod tests {
         tampered.push(if sealed.0.ends_with('A') { 'B' } else { 'A' });
         assert!(sealer.open(&StoredSecret(tampered)).is_err());
         assert!(AesGcmSealer::new([8u8; 32]).open(&sealed).is_err());
+    }
+
+    #[test]
+    fn digest_is_keyed_and_bound_to_its_context() {
+        let sealer = AesGcmSealer::new([7u8; 32]);
+        let a = sealer.digest("2fa-code:x", b"123456").unwrap();
+        assert_eq!(a, sealer.digest("2fa-code:x", b"123456").unwrap());
+        assert_ne!(a, sealer.digest("2fa-code:y", b"123456").unwrap());
+        assert_ne!(a, sealer.digest("2fa-code:x", b"123457").unwrap());
+        assert_ne!(
+            a,
+            AesGcmSealer::new([8u8; 32])
+                .digest("2fa-code:x", b"123456")
+                .unwrap()
+        );
+        assert!(!a.0.contains("123456"));
     }
 }

@@ -143,6 +143,61 @@ impl ParsedDeviceToken {
     }
 }
 
+/// What a user-scoped one-off token is for; the prefix tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserTokenKind {
+    /// A password reset link's token (`chr_`).
+    Reset,
+    /// A password-change token from a login with an expired password (`chp_`).
+    Change,
+}
+
+impl UserTokenKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Reset => "chr_",
+            Self::Change => "chp_",
+        }
+    }
+}
+
+/// A one-off token naming a user and one pending item of theirs (reset request, password
+/// change): `<prefix><user id>_<item id>_<secret>`, shown once; only the secret's SHA-256 is kept.
+pub struct UserToken {
+    pub token: String,
+    pub secret_hash: String,
+}
+
+impl UserToken {
+    pub fn mint(kind: UserTokenKind, user_id: Uuid, item_id: Uuid) -> Self {
+        let (token, secret_hash) = mint(kind.prefix(), &[user_id, item_id]);
+        Self { token, secret_hash }
+    }
+}
+
+pub struct ParsedUserToken {
+    pub kind: UserTokenKind,
+    pub user_id: Uuid,
+    pub item_id: Uuid,
+    pub secret_hash: String,
+}
+
+impl ParsedUserToken {
+    pub fn parse(token: &str) -> Option<Self> {
+        [UserTokenKind::Reset, UserTokenKind::Change]
+            .into_iter()
+            .find_map(|kind| {
+                let ([user_id, item_id], secret_hash) = parse(token, kind.prefix())?;
+                Some(Self {
+                    kind,
+                    user_id,
+                    item_id,
+                    secret_hash,
+                })
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +240,18 @@ mod tests {
         assert_eq!(parsed.device_id, id);
         assert_eq!(parsed.secret_hash, minted.secret_hash);
         assert!(ParsedDeviceToken::parse("chd_nothing").is_none());
+    }
+
+    #[test]
+    fn minted_user_tokens_parse_back_with_their_kind() {
+        let (user, item) = (Uuid::now_v7(), Uuid::now_v7());
+        for kind in [UserTokenKind::Reset, UserTokenKind::Change] {
+            let minted = UserToken::mint(kind, user, item);
+            let parsed = ParsedUserToken::parse(&minted.token).unwrap();
+            assert_eq!(parsed.kind, kind);
+            assert_eq!((parsed.user_id, parsed.item_id), (user, item));
+            assert_eq!(parsed.secret_hash, minted.secret_hash);
+        }
+        assert!(ParsedUserToken::parse("chs_x").is_none());
     }
 }

@@ -55,7 +55,7 @@ impl ReadSide {
 
 /// The whole API.
 pub fn router(state: HttpState) -> Router {
-    use routes::{accounts, api_keys, health, login, teams, users, views};
+    use routes::{accounts, api_keys, credentials, health, login, teams, users, views};
     let request_id = HeaderName::from_static("x-request-id");
     let account = "/v1/accounts/{account}";
     Router::new()
@@ -89,6 +89,21 @@ pub fn router(state: HttpState) -> Router {
             patch(api_keys::patch_api_key).delete(api_keys::revoke_api_key),
         )
         .route("/v1/login", post(login::login))
+        .route("/v1/login/challenges/{id}", post(login::answer_challenge))
+        .route("/v1/password/forgot", post(credentials::forgot))
+        .route("/v1/password/reset", post(credentials::reset))
+        .route("/v1/me/password", post(credentials::change_my_password))
+        .route(
+            "/v1/me/totp",
+            post(credentials::enrol_totp).delete(credentials::disable_totp),
+        )
+        .route("/v1/me/totp/confirm", post(credentials::confirm_totp))
+        .route("/v1/me/totp/reset", post(credentials::reset_totp))
+        .route("/v1/me/two-factor-channel", put(credentials::put_channel))
+        .route(
+            &format!("{account}/users/{{id}}/password-reset"),
+            post(credentials::admin_reset),
+        )
         .route("/v1/logout", post(login::logout))
         .route("/v1/me/sessions", get(login::my_sessions))
         .route(

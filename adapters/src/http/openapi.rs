@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::body;
 use super::problem::Problem;
-use super::routes::{accounts, api_keys, health, login, teams, users, views};
+use super::routes::{accounts, api_keys, credentials, health, login, teams, users, views};
 
 struct BearerAuth;
 
@@ -30,7 +30,11 @@ impl Modify for BearerAuth {
         teams::create_team, teams::rename_team, teams::delete_team, teams::add_member, teams::remove_member,
         api_keys::create_api_key, api_keys::patch_api_key, api_keys::revoke_api_key,
         health::health, health::ready,
-        login::login, login::logout, login::my_sessions, login::revoke_my_session,
+        login::login, login::answer_challenge, login::logout, login::my_sessions,
+        login::revoke_my_session,
+        credentials::forgot, credentials::reset, credentials::change_my_password,
+        credentials::admin_reset, credentials::enrol_totp, credentials::confirm_totp,
+        credentials::reset_totp, credentials::disable_totp, credentials::put_channel,
         views::get_user, views::list_users, views::list_teams, views::get_team, views::audit,
         views::audit_export, views::history,
     ),
@@ -40,7 +44,9 @@ impl Modify for BearerAuth {
         body::TeamBody, body::CreateApiKeyBody, body::PatchApiKeyBody, body::Created, body::Position,
         body::CreatedApiKey, body::Health, views::UserPage, views::AuditPage, views::History,
         crate::projection::query::AuditEntry, login::LoginBody, login::LoginReply, login::SessionBody,
-        login::AccountChoiceBody, login::SessionList, login::SessionView,
+        login::AccountChoiceBody, login::SessionList, login::SessionView, login::ChallengeAnswer,
+        login::TotpEnrolmentBody, credentials::ForgotBody, credentials::ResetBody,
+        credentials::ChangePasswordBody, credentials::CodeBody, credentials::ChannelBody,
     ))
 )]
 pub struct ApiDoc;

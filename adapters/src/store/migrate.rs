@@ -13,6 +13,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (2, "views", include_str!("../../migrations/0002_views.sql")),
     (3, "login", include_str!("../../migrations/0003_login.sql")),
+    (
+        4,
+        "two_factor",
+        include_str!("../../migrations/0004_two_factor.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises migrations.

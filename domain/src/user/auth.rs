@@ -169,6 +169,12 @@ impl User {
                 expires_at,
                 password_validity_days,
             } => {
+                if self.disabled.is_some() {
+                    return Err(UserError::Disabled);
+                }
+                if self.locked.is_some() && !self.lock_expired(now) {
+                    return Err(UserError::Locked);
+                }
                 if !self.password_expired(password_validity_days, now) {
                     return Err(UserError::PasswordNotExpired);
                 }
@@ -576,8 +582,9 @@ pub fn second_factor(
     device_trusted: bool,
 ) -> Option<TwoFactorChannel> {
     use crate::values::TwoFactorMode;
-    // An authenticator (enabled, or required by an administrator) is asked at every login.
-    if user.totp_enabled() || user.two_factor_required {
+    // An authenticator (enrolled, being re-enrolled after a reset, or required by an
+    // administrator) is asked at every login; an unconfirmed one is confirmed by that code.
+    if user.totp.is_some() || user.two_factor_required {
         return Some(TwoFactorChannel::Totp);
     }
     let asked = match mode {

@@ -10,6 +10,7 @@
 )]
 
 mod api;
+mod credentials;
 mod login;
 mod relay;
 mod secrets;

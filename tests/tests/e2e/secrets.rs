@@ -39,7 +39,15 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
     // The events whose commands come with the login issue, written through the store itself.
     let marker = |name: &str| format!("SECRET-{name}-{}", Uuid::now_v7().simple());
     let secrets: Vec<String> = [
-        "pw2", "reset", "session", "change", "code", "sealed", "totp", "totp2",
+        "pw2",
+        "reset",
+        "session",
+        "change",
+        "code",
+        "sealed",
+        "totp",
+        "totp2",
+        "resetsealed",
     ]
     .iter()
     .map(|n| marker(n))
@@ -56,6 +64,7 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
         UserEvent::PasswordResetRequested {
             request_id: Uuid::now_v7(),
             token_hash: s(1),
+            token_sealed: Some(s(8)),
             initiated_by: ResetInitiator::Admin,
             expires_at: now,
         },

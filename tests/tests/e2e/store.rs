@@ -143,7 +143,7 @@ async fn migrate_is_idempotent_under_concurrency() {
             .fetch_all(&env.pool)
             .await
             .unwrap();
-    assert_eq!(versions, vec![1, 2, 3]);
+    assert_eq!(versions, vec![1, 2, 3, 4]);
     env.cleanup().await.unwrap();
 }
 

@@ -5,13 +5,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chronid_domain::user::LoginMethod;
-use chronid_domain::values::{Language, Password};
+use chronid_domain::values::{Language, OneTimeCode, Password, TwoFactorChannel};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::{LoginOutcome, LoginRequest, SessionInfo};
+use crate::app::{LoginOutcome, LoginRequest, NewSession, SessionInfo};
 use crate::http::extract::{ApiJson, ApiPath, Caller, Facts};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::HttpState;
@@ -63,6 +63,85 @@ pub enum LoginReply {
     },
     /// The login and password match in several accounts: repeat with one `account_id`.
     ChooseAccount { accounts: Vec<AccountChoiceBody> },
+    /// A second factor is needed: `POST /v1/login/challenges/{challenge_id}` with the code sent
+    /// on `channel` (sms, voice, email) or shown by the authenticator app (totp).
+    TwoFactorRequired {
+        challenge_id: Uuid,
+        channel: String,
+        /// Keep it: once the challenge is passed this device is trusted.
+        device_token: String,
+        /// Present when the authenticator app is still to be set up: scan, then answer with
+        /// its code.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        enrolment: Option<TotpEnrolmentBody>,
+    },
+    /// The password has expired: `POST /v1/password/reset` with this token and a new password,
+    /// then log in again. The token works once, for 15 minutes.
+    PasswordChangeRequired { change_token: String },
+}
+
+/// What an authenticator app needs: scan the QR code or type the secret.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TotpEnrolmentBody {
+    /// The secret in base32.
+    pub secret: String,
+    pub otpauth_uri: String,
+    /// A PNG of the QR code of `otpauth_uri`, base64.
+    pub qr_png_base64: String,
+}
+
+impl From<crate::crypto::TotpEnrolment> for TotpEnrolmentBody {
+    fn from(e: crate::crypto::TotpEnrolment) -> Self {
+        Self {
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+            qr_png_base64: e.qr_png_base64,
+        }
+    }
+}
+
+fn channel_name(c: TwoFactorChannel) -> String {
+    match c {
+        TwoFactorChannel::Sms => "sms",
+        TwoFactorChannel::Voice => "voice",
+        TwoFactorChannel::Email => "email",
+        TwoFactorChannel::Totp => "totp",
+    }
+    .to_string()
+}
+
+/// A reply that must not be cached, with the device cookie when there is a device token.
+fn private_reply(reply: LoginReply, device_token: Option<&str>) -> Response {
+    let mut response = Json(reply).into_response();
+    if let Some(token) = device_token {
+        let cookie = format!(
+            "{DEVICE_COOKIE}={token}; Path=/; Max-Age=31536000; HttpOnly; Secure; SameSite=Lax"
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn session_reply(s: NewSession) -> Response {
+    let device_token = s.device_token.clone();
+    private_reply(
+        LoginReply::Ok {
+            session: SessionBody {
+                token: s.token,
+                expires_at: s.expires_at,
+            },
+            device_token: s.device_token.unwrap_or_default(),
+            user_id: s.user_id,
+            account_id: s.account_id,
+            position: s.position,
+        },
+        device_token.as_deref(),
+    )
 }
 
 /// The device token a client sent: the header, else the cookie.
@@ -113,31 +192,54 @@ pub async fn login(
                 .collect(),
         })
         .into_response()),
-        LoginOutcome::Session(s) => {
-            let cookie = format!(
-                "{DEVICE_COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; Secure; SameSite=Lax",
-                s.device_token
-            );
-            let mut response = Json(LoginReply::Ok {
-                session: SessionBody {
-                    token: s.token,
-                    expires_at: s.expires_at,
+        LoginOutcome::Session(s) => Ok(session_reply(*s)),
+        LoginOutcome::TwoFactorRequired(c) => {
+            let device_token = c.device_token.clone();
+            Ok(private_reply(
+                LoginReply::TwoFactorRequired {
+                    challenge_id: c.challenge_id,
+                    channel: channel_name(c.channel),
+                    device_token: c.device_token,
+                    enrolment: c.enrolment.map(TotpEnrolmentBody::from),
                 },
-                device_token: s.device_token,
-                user_id: s.user_id,
-                account_id: s.account_id,
-                position: s.position,
-            })
-            .into_response();
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
-            }
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok(response)
+                Some(&device_token),
+            ))
         }
+        LoginOutcome::PasswordChangeRequired { change_token } => Ok(private_reply(
+            LoginReply::PasswordChangeRequired { change_token },
+            None,
+        )),
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeAnswer {
+    /// The six-digit code.
+    pub code: String,
+}
+
+/// Answer a login's two-factor challenge; the right code opens the session and trusts the
+/// device.
+#[utoipa::path(post, path = "/v1/login/challenges/{id}", tag = "login", request_body = ChallengeAnswer,
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = LoginReply), (status = 400, body = Problem),
+        (status = 401, body = Problem, description = "AUTH-CODE-INVALID (tries left in detail), AUTH-CODE-REUSED, AUTH-CODE-EXPIRED, AUTH-CODE-EXHAUSTED"),
+        (status = 403, body = Problem, description = "AUTH-USER-LOCKED, AUTH-USER-DISABLED"),
+        (status = 404, body = Problem, description = "AUTH-CHALLENGE-NOT-FOUND")))]
+pub async fn answer_challenge(
+    State(state): State<HttpState>,
+    facts: Facts,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ChallengeAnswer>,
+) -> Result<Response, ApiError> {
+    let code = OneTimeCode::parse(&body.code)?;
+    let session = state
+        .app
+        .answer_challenge(id, code, presented_device_token(&headers), &facts.0)
+        .await?;
+    Ok(session_reply(session))
 }
 
 /// End the session this request comes with.

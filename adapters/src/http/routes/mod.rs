@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod credentials;
 pub mod health;
 pub mod login;
 pub mod teams;

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Test peers for chronid's end-to-end tests, in one process:
+
+- an SMTP server (aiosmtpd) that keeps every message it receives;
+- an HTTP server standing in for a Twilio-style SMS / voice provider
+  (POST {base}/Messages.json and {base}/Calls.json, form-encoded To, From, Body or Twiml);
+- read-back endpoints for the tests: GET /mail, GET /sms (JSON lists, oldest first);
+- GET /totp?secret=BASE32[&at=UNIX] -> the current code computed by pyotp, an implementation
+  independent of the server's.
+
+A provider request to the number +15550000000 is answered 500, for delivery-failure tests.
+"""
+
+import argparse
+import email
+import email.policy
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pyotp
+from aiosmtpd.controller import Controller
+
+FAILING_NUMBER = "+15550000000"
+
+lock = threading.Lock()
+mails = []
+texts = []
+
+
+class Keep:
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        body = message.get_body(preferencelist=("plain", "html"))
+        with lock:
+            mails.append(
+                {
+                    "from": envelope.mail_from,
+                    "to": list(envelope.rcpt_tos),
+                    "subject": str(message.get("subject", "")),
+                    "body": body.get_content() if body is not None else "",
+                    "received_at": time.time(),
+                }
+            )
+        return "250 Message accepted for delivery"
+
+
+class Http(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, payload):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        if url.path == "/mail":
+            with lock:
+                return self.reply(200, list(mails))
+        if url.path == "/sms":
+            with lock:
+                return self.reply(200, list(texts))
+        if url.path == "/totp":
+            totp = pyotp.TOTP(query["secret"][0])
+            at = int(query["at"][0]) if "at" in query else int(time.time())
+            return self.reply(200, {"code": totp.at(at)})
+        if url.path == "/health":
+            return self.reply(200, {"ok": True})
+        return self.reply(404, {"error": "not found"})
+
+    def do_POST(self):
+        url = urlparse(self.path)
+        length = int(self.headers.get("Content-Length", "0"))
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        kind = None
+        if url.path.endswith("/Messages.json"):
+            kind = "sms"
+        elif url.path.endswith("/Calls.json"):
+            kind = "voice"
+        if kind is None:
+            return self.reply(404, {"error": "not found"})
+        if form.get("To") == FAILING_NUMBER:
+            return self.reply(500, {"message": "simulated provider failure"})
+        with lock:
+            texts.append(
+                {
+                    "kind": kind,
+                    "to": form.get("To"),
+                    "from": form.get("From"),
+                    "body": form.get("Body"),
+                    "twiml": form.get("Twiml"),
+                    "authorization": self.headers.get("Authorization") is not None,
+                }
+            )
+        return self.reply(201, {"sid": f"SM{len(texts):032d}", "status": "queued"})
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smtp-port", type=int, default=2525)
+    parser.add_argument("--http-port", type=int, default=2580)
+    args = parser.parse_args()
+    smtp = Controller(Keep(), hostname="127.0.0.1", port=args.smtp_port)
+    smtp.start()
+    server = ThreadingHTTPServer(("127.0.0.1", args.http_port), Http)
+    print(f"peers: smtp 127.0.0.1:{args.smtp_port}, http 127.0.0.1:{args.http_port}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        smtp.stop()
+
+
+if __name__ == "__main__":
+    main()
