@@ -9,3 +9,4 @@ CREATE TABLE IF NOT EXISTS login_challenges (
     created_at   timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS login_challenges_created ON login_challenges (created_at);
+CREATE INDEX IF NOT EXISTS session_activity_seen ON session_activity (last_seen_at);

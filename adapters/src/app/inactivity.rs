@@ -36,6 +36,9 @@ impl App {
             return Ok(0);
         }
         let swept = self.sweep_accounts().await;
+        if let Err(error) = self.prune_login_state().await {
+            tracing::warn!(error = %error.message, "pruning old challenges and session activity failed");
+        }
         let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
             .bind(SWEEP_LOCK)
             .execute(&mut *lock)
@@ -45,6 +48,23 @@ impl App {
             let _ = lock.detach().close().await;
         }
         swept
+    }
+
+    /// Drops routing rows of challenges older than a day (their codes lived ten minutes) and
+    /// activity rows of sessions past any lifetime a session can have.
+    async fn prune_login_state(&self) -> Result<(), AppError> {
+        let now = self.exec.services().clock.now();
+        sqlx::query("DELETE FROM login_challenges WHERE created_at < $1")
+            .bind(now - chrono::Duration::days(1))
+            .execute(self.exec.pool())
+            .await
+            .map_err(AppError::internal)?;
+        sqlx::query("DELETE FROM session_activity WHERE last_seen_at < $1")
+            .bind(now - self.sessions.policy.idle.max(chrono::Duration::hours(1)))
+            .execute(self.exec.pool())
+            .await
+            .map_err(AppError::internal)?;
+        Ok(())
     }
 
     async fn sweep_accounts(&self) -> Result<usize, AppError> {

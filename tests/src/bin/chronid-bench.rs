@@ -12,10 +12,17 @@
 //! - `replay`: events/s rebuilding the user view and the audit log from 1,000,000 events, beside
 //!   an ordered consumer reading the same stream and doing nothing.
 //! - `audit`: p95 of audit queries over 10,000,000 entries, per filter kind.
+//! - `login`: server CPU seconds per password login at 1, 8 and 64 clients (a `chronid serve`
+//!   child process), beside one argon2 verify's CPU time with the same parameters; at the
+//!   default parameters and at m=7168 KiB, t=5, p=1.
+//! - `login-history`: login p50 for a user with 10,000 earlier events beside one with 10.
+//! - `flood`: the server's peak resident memory during 100 and 1,000 concurrent logins.
 
 // Benchmarks read the real clock and draw real ids: the determinism rule is for the domain.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "../bench/login.rs"]
+mod bench_login;
 #[path = "../bench/read.rs"]
 mod bench_read;
 
@@ -47,6 +54,9 @@ enum Scenario {
     Lag,
     Replay,
     Audit,
+    Login,
+    LoginHistory,
+    Flood,
 }
 
 #[derive(Debug, Parser)]
@@ -97,6 +107,9 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Lag => bench_read::lag(&env, args.quick).await,
         Scenario::Replay => bench_read::replay_bench(&env, args.quick).await,
         Scenario::Audit => bench_read::audit_bench(&env, args.quick).await,
+        Scenario::Login => bench_login::login_bench(&env, args.quick).await,
+        Scenario::LoginHistory => bench_login::login_history_bench(&env, args.quick).await,
+        Scenario::Flood => bench_login::flood_bench(&env, args.quick).await,
     };
     env.cleanup().await?;
     result
