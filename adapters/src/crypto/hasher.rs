@@ -1,18 +1,21 @@
 //! argon2id password hashing. Each hash or verify costs tens of milliseconds of one core and
-//! `m` KiB of memory, so work runs on Tokio's blocking threads behind a semaphore sized to the
-//! cores: a flood of logins queues instead of exhausting memory. The queue is bounded too: past
-//! it, work is refused at once (`PortError::overloaded`, answered 503 with Retry-After) rather
-//! than left to wait longer than any client would.
+//! `m` KiB of memory, so work runs on a fixed set of worker threads sized to the cores: a flood
+//! of logins queues instead of exhausting memory. The threads are long-lived (not Tokio's
+//! blocking pool, whose threads come and go): the allocator keeps a freed argon2 block per thread
+//! that used one, so the number of threads that ever hash bounds the memory, not the number of
+//! clients. The queue is bounded too: past it, work is refused at once
+//! (`PortError::overloaded`, answered 503 with Retry-After) rather than left to wait longer than
+//! any client would.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chronid_domain::ports::{PasswordHasher, PortError};
 use chronid_domain::values::{Password, StoredSecret};
-use tokio::sync::Semaphore;
 
 /// argon2id cost parameters; the default is OWASP's m=19456 KiB, t=2, p=1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +35,13 @@ impl Default for Argon2Params {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 #[derive(Clone)]
 pub struct Argon2Hasher {
     params: Params,
-    permits: Arc<Semaphore>,
+    /// Jobs for the worker threads, which stop when the last hasher clone is dropped.
+    jobs: Arc<Mutex<mpsc::Sender<Job>>>,
     /// Jobs running or waiting, and how many may be at most.
     admitted: Arc<AtomicUsize>,
     capacity: usize,
@@ -84,9 +90,27 @@ impl Argon2Hasher {
             None,
         )
         .map_err(port_error)?;
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for i in 0..workers.max(1) {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || loop {
+                    let job = match receiver.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                })
+                .map_err(port_error)?;
+        }
         Ok(Self {
             params,
-            permits: Arc::new(Semaphore::new(workers.max(1))),
+            jobs: Arc::new(Mutex::new(sender)),
             admitted: Arc::new(AtomicUsize::new(0)),
             capacity: workers.max(1) + queue,
         })
@@ -105,11 +129,17 @@ impl Argon2Hasher {
             return Err(PortError::overloaded("password hasher"));
         }
         let _admission = Admission(self.admitted.clone());
-        let _permit = self.permits.acquire().await.map_err(port_error)?;
         let argon2 = self.argon2();
-        tokio::task::spawn_blocking(move || job(argon2))
-            .await
-            .map_err(port_error)?
+        let (done, result) = tokio::sync::oneshot::channel();
+        let work: Job = Box::new(move || {
+            let _ = done.send(job(argon2));
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| port_error("hashing pool poisoned"))?
+            .send(work)
+            .map_err(|_| port_error("hashing pool stopped"))?;
+        result.await.map_err(|_| port_error("hashing job lost"))?
     }
 }
 
