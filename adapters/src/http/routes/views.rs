@@ -492,7 +492,15 @@ event_type,aggregate_type,aggregate_id,sequence,position,actor_kind,actor_id,tar
 target_username,user_agent";
 
 fn csv_field(out: &mut String, value: &str) {
-    if value.contains([',', '"', '\n', '\r']) {
+    // A spreadsheet opening the export would run a cell starting with one of these as a formula
+    // (CSV injection: a user named `=HYPERLINK(...)`). Such a value gets a leading apostrophe,
+    // which spreadsheets show as text and hide; the rest of the value is kept as it is.
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        out.push('"');
+        out.push('\'');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else if value.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&value.replace('"', "\"\""));
         out.push('"');
@@ -501,7 +509,8 @@ fn csv_field(out: &mut String, value: &str) {
     }
 }
 
-/// One entry as a CSV line (RFC 4180 quoting; empty = null).
+/// One entry as a CSV line (RFC 4180 quoting; empty = null; a value a spreadsheet would read as
+/// a formula is quoted with a leading apostrophe).
 pub fn audit_csv_line(e: &AuditEntry) -> String {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let uuid = |v: &Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
@@ -775,4 +784,27 @@ pub async fn metrics(State(state): State<HttpState>) -> Result<Response, ApiErro
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    fn field(v: &str) -> String {
+        let mut out = String::new();
+        csv_field(&mut out, v);
+        out
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for start in ["+1", "-1", "@SUM(A1)", "\tx"] {
+            assert!(field(start).starts_with("\"'"), "{start}");
+        }
+        assert_eq!(field("user=x"), "user=x");
+    }
 }
