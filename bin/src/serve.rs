@@ -41,6 +41,17 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
 
+    // One application (hashing pool, aggregate cache) for the API and the notifier alike, made
+    // only by processes that run either.
+    let needs_app = [Component::Api, Component::Notifier]
+        .iter()
+        .any(|c| serve.components.contains(c));
+    let app = match needs_app {
+        true => Some(
+            wiring::app(pool.clone(), &crypto, true)?.with_session_policy(serve.session_policy()?),
+        ),
+        false => None,
+    };
     let mut read = ReadSide::default();
     if serve.components.contains(&Component::Relay) {
         let relay = Relay::new(
@@ -72,13 +83,12 @@ pub async fn run(
         }
         tracing::info!("projection workers started");
     }
-    if serve.components.contains(&Component::Notifier) {
+    if let (true, Some(app)) = (serve.components.contains(&Component::Notifier), &app) {
         let config = serve.notifier()?;
         if config.mailer.is_none() {
             tracing::warn!("no --smtp-url / CHRONID_SMTP_URL: reset links and emailed codes will be recorded as failed deliveries");
         }
-        let app = wiring::app(pool.clone(), &crypto, true)?;
-        let notifier = Notifier::new(app, js.clone(), stream.clone(), config);
+        let notifier = Notifier::new(app.clone(), js.clone(), stream.clone(), config);
         let rx = stop_rx.clone();
         tasks.spawn(async move {
             notifier.run(rx).await;
@@ -86,9 +96,7 @@ pub async fn run(
         });
         tracing::info!("notifier started");
     }
-    if serve.components.contains(&Component::Api) {
-        let app =
-            wiring::app(pool.clone(), &crypto, true)?.with_session_policy(serve.session_policy()?);
+    if let (true, Some(app)) = (serve.components.contains(&Component::Api), app) {
         let sweeper = app.clone();
         let every = std::time::Duration::from_secs(60 * u64::from(serve.sweep_minutes.max(1)));
         let mut rx = stop_rx.clone();

@@ -18,6 +18,12 @@ impl ValidationError {
             message: message.into(),
         }
     }
+
+    /// The same refusal, naming the request field the value came in (`new_password` for a
+    /// value `Password::parse` calls `password`).
+    pub fn in_field(self, field: &'static str) -> Self {
+        Self { field, ..self }
+    }
 }
 
 /// What kind of failure a domain error is; the HTTP adapter maps each kind to one status.

@@ -426,13 +426,10 @@ impl App {
                 .await
             {
                 Ok(change_token) => Ok(LoginOutcome::PasswordChangeRequired { change_token }),
-                Err(e) if e.code == UserError::Locked.code() => {
-                    Err(refused_login(self, &user, UserError::Locked, &facts).await)
+                Err(CommandError::Domain(refused)) => {
+                    Err(refused_login(self, &user, refused, &facts).await)
                 }
-                Err(e) if e.code == UserError::Disabled.code() => {
-                    Err(refused_login(self, &user, UserError::Disabled, &facts).await)
-                }
-                Err(e) => Err(e),
+                Err(other) => Err(other.into()),
             };
         }
         let (device_id, device_token, trusted) = self
@@ -470,7 +467,7 @@ impl App {
         drop(turn);
         let committed = match executed {
             Ok(committed) => committed,
-            Err(CommandError::Domain(refused @ (UserError::Locked | UserError::Disabled))) => {
+            Err(CommandError::Domain(refused)) => {
                 return Err(refused_login(self, &user, refused, &facts).await);
             }
             Err(other) => return Err(other.into()),

@@ -11,6 +11,7 @@ use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{
     ChangePassword, PasswordToken, ResetInitiator, SetPasswordWithToken, User, UserCommand,
+    UserError,
 };
 use chronid_domain::values::{Password, StoredSecret};
 use chrono::Duration;
@@ -20,6 +21,7 @@ use super::login::as_user;
 
 use super::{administrable_by, App, AppError, Outcome, Principal};
 use crate::crypto::{ParsedUserToken, UserToken, UserTokenKind};
+use crate::store::CommandError;
 
 /// How long a reset link works.
 pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
@@ -114,7 +116,7 @@ impl App {
         user_id: Uuid,
         validity_days: Option<u16>,
         facts: &RequestFacts,
-    ) -> Result<String, AppError> {
+    ) -> Result<String, CommandError<UserError>> {
         let services = self.exec.services();
         let change_id = services.ids.new_id();
         let minted = UserToken::mint(UserTokenKind::Change, user_id, change_id);

@@ -66,6 +66,17 @@ impl App {
         };
         let services = self.exec.services();
         let challenge_id = services.ids.new_id();
+        let command = UserCommand::IssueChallenge {
+            challenge_id,
+            channel,
+            device_id: Some(device.0),
+        };
+        match self.exec.execute::<User>(&id, command, facts).await {
+            Ok(_) => {}
+            Err(CommandError::Domain(e)) => return Err(refused_login(self, &user, e, facts).await),
+            Err(other) => return Err(other.into()),
+        }
+        // Routed only once issued, so a refused login leaves no row behind.
         sqlx::query(
             "INSERT INTO login_challenges (challenge_id, user_id, language, created_at)
              VALUES ($1, $2, $3, $4)",
@@ -77,16 +88,6 @@ impl App {
         .execute(self.exec.pool())
         .await
         .map_err(AppError::internal)?;
-        let command = UserCommand::IssueChallenge {
-            challenge_id,
-            channel,
-            device_id: Some(device.0),
-        };
-        match self.exec.execute::<User>(&id, command, facts).await {
-            Ok(_) => {}
-            Err(CommandError::Domain(e)) => return Err(refused_login(self, &user, e, facts).await),
-            Err(other) => return Err(other.into()),
-        }
         Ok(ChallengeIssued {
             challenge_id,
             channel,
@@ -249,16 +250,24 @@ impl App {
         enrolment(&secret, &issuer, &account_name).map_err(AppError::internal)
     }
 
+    /// Runs `command` on the caller's User; returns the user id.
     async fn on_me(
         &self,
         who: &Principal,
         command: UserCommand,
         facts: &RequestFacts,
-    ) -> Result<User, AppError> {
+    ) -> Result<Uuid, AppError> {
         let (user_id, _) = Self::session_caller(who)?;
-        let id = user_id.to_string();
-        self.exec.execute::<User>(&id, command, facts).await?;
-        Ok(self.exec.load::<User>(&id).await?.0)
+        self.exec
+            .execute::<User>(&user_id.to_string(), command, facts)
+            .await?;
+        Ok(user_id)
+    }
+
+    /// The enrolment of the user's current (sealed) secret, read after the command that made it.
+    async fn enrolment_of(&self, user_id: Uuid) -> Result<TotpEnrolment, AppError> {
+        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        self.totp_enrolment(&user).await
     }
 
     /// Starts (or restarts) enrolment of the caller's authenticator app.
@@ -267,8 +276,8 @@ impl App {
         who: &Principal,
         facts: &RequestFacts,
     ) -> Result<TotpEnrolment, AppError> {
-        let user = self.on_me(who, UserCommand::EnrolTotp, facts).await?;
-        self.totp_enrolment(&user).await
+        let user_id = self.on_me(who, UserCommand::EnrolTotp, facts).await?;
+        self.enrolment_of(user_id).await
     }
 
     pub async fn confirm_my_totp(
@@ -290,13 +299,11 @@ impl App {
         code: OneTimeCode,
         facts: &RequestFacts,
     ) -> Result<TotpEnrolment, AppError> {
-        let user = self
+        let user_id = self
             .on_me(who, UserCommand::ResetTotp { code }, facts)
             .await?;
-        if let Some(user_id) = user.id {
-            self.forget_user_activity(user_id).await?;
-        }
-        self.totp_enrolment(&user).await
+        self.forget_user_activity(user_id).await?;
+        self.enrolment_of(user_id).await
     }
 
     pub async fn disable_my_totp(

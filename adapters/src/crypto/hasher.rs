@@ -41,7 +41,7 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct Argon2Hasher {
     params: Params,
     /// Jobs for the worker threads, which stop when the last hasher clone is dropped.
-    jobs: Arc<Mutex<mpsc::Sender<Job>>>,
+    jobs: mpsc::Sender<Job>,
     /// Jobs running or waiting, and how many may be at most.
     admitted: Arc<AtomicUsize>,
     capacity: usize,
@@ -110,7 +110,7 @@ impl Argon2Hasher {
         }
         Ok(Self {
             params,
-            jobs: Arc::new(Mutex::new(sender)),
+            jobs: sender,
             admitted: Arc::new(AtomicUsize::new(0)),
             capacity: workers.max(1) + queue,
         })
@@ -135,8 +135,6 @@ impl Argon2Hasher {
             let _ = done.send(job(argon2));
         });
         self.jobs
-            .lock()
-            .map_err(|_| port_error("hashing pool poisoned"))?
             .send(work)
             .map_err(|_| port_error("hashing pool stopped"))?;
         result.await.map_err(|_| port_error("hashing job lost"))?

@@ -31,6 +31,8 @@ use crate::nats::StreamConfig;
 use crate::store::CommandError;
 
 const LOG_TARGET: &str = "chronid::notifier";
+/// The durable consumer every node's notifier shares.
+const DURABLE: &str = "chronid-notifier";
 /// Tries of one delivery before its failure is recorded.
 const TRIES: u32 = 3;
 
@@ -84,10 +86,6 @@ impl Notifier {
         }
     }
 
-    fn durable_name(&self) -> String {
-        "chronid-notifier".to_string()
-    }
-
     /// Runs until `shutdown` turns true, restarting the consumer after failures.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut backoff = Duration::from_millis(500);
@@ -118,9 +116,9 @@ impl Notifier {
         let prefix = &self.stream.subject_prefix;
         let consumer: consumer::PullConsumer = stream
             .get_or_create_consumer(
-                &self.durable_name(),
+                DURABLE,
                 consumer::pull::Config {
-                    durable_name: Some(self.durable_name()),
+                    durable_name: Some(DURABLE.to_string()),
                     description: Some("chronid notifier: reset links and 2FA codes".into()),
                     ack_policy: consumer::AckPolicy::Explicit,
                     ack_wait: Duration::from_secs(120),

@@ -380,6 +380,7 @@ impl User {
                 sink.write(UserEvent::TwoFactorChannelChanged { channel }, self)
                     .await;
             }
+            // `User::handle` sends only the commands above here.
             _ => return Err(UserError::NoChange),
         }
         Ok(())

@@ -435,7 +435,23 @@ impl Aggregate for User {
                 )
                 .await;
             }
-            other => return self.handle_auth(other, services, sink).await,
+            // Listed, not caught with `_`, so a new command cannot slip past both matches.
+            auth @ (UserCommand::RequestPasswordReset { .. }
+            | UserCommand::RecordResetEmail { .. }
+            | UserCommand::RequirePasswordChange { .. }
+            | UserCommand::SetPasswordWithToken(_)
+            | UserCommand::ChangePassword(_)
+            | UserCommand::IssueChallenge { .. }
+            | UserCommand::RecordCodeDelivery { .. }
+            | UserCommand::AnswerChallenge(_)
+            | UserCommand::EnrolTotp
+            | UserCommand::ConfirmTotp { .. }
+            | UserCommand::ResetTotp { .. }
+            | UserCommand::DisableTotp { .. }
+            | UserCommand::TurnOffTwoFactor
+            | UserCommand::ChangeTwoFactorChannel { .. }) => {
+                return self.handle_auth(auth, services, sink).await
+            }
         }
         Ok(())
     }

@@ -324,9 +324,8 @@ pub async fn login_history_bench(env: &TestEnv, quick: bool) -> anyhow::Result<(
     .await?;
     let heavy = rows.first().context("the heavy user")?.0.clone();
     let target = if quick { 2_000 } else { 10_000 };
-    for i in 0..target / 2 {
+    for _ in 0..target / 2 {
         for lang in ["de", "fr"] {
-            let _ = i;
             exec.execute::<User>(
                 &heavy,
                 UserCommand::UpdateProfile {

@@ -62,10 +62,8 @@ pub async fn reset(
     facts: Facts,
     ApiJson(body): ApiJson<ResetBody>,
 ) -> Result<StatusCode, ApiError> {
-    let new_password = Password::parse(&body.new_password).map_err(|e| ValidationError {
-        field: "new_password",
-        ..e
-    })?;
+    let new_password =
+        Password::parse(&body.new_password).map_err(|e| e.in_field("new_password"))?;
     state
         .app
         .reset_password(&body.token, new_password, &facts.0)
@@ -91,14 +89,10 @@ pub async fn change_my_password(
     facts: Facts,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    let current = Password::presented(&body.current_password).map_err(|e| ValidationError {
-        field: "current_password",
-        ..e
-    })?;
-    let new_password = Password::parse(&body.new_password).map_err(|e| ValidationError {
-        field: "new_password",
-        ..e
-    })?;
+    let current =
+        Password::presented(&body.current_password).map_err(|e| e.in_field("current_password"))?;
+    let new_password =
+        Password::parse(&body.new_password).map_err(|e| e.in_field("new_password"))?;
     state
         .app
         .change_my_password(&who, current, new_password, &facts.by(&who))
