@@ -126,8 +126,7 @@ impl AuditState {
         conn: &mut PgConnection,
         tables: &Tables,
     ) -> Result<u64, sqlx::Error> {
-        let inserted =
-            insert_records(conn, &tables.audit, std::mem::take(&mut self.records)).await?;
+        let inserted = insert_records(conn, tables, std::mem::take(&mut self.records)).await?;
         let principals: Vec<Value> = self
             .dirty
             .drain()
@@ -161,10 +160,11 @@ impl AuditState {
     }
 }
 
-/// Inserts audit entries into `table` (existing ones are left alone); returns how many were new.
+/// Inserts audit entries into `tables.audit` (existing ones are left alone) and their new
+/// descriptions into `tables.texts`, in one statement; returns how many entries were new.
 pub async fn insert_records(
     conn: &mut PgConnection,
-    table: &str,
+    tables: &Tables,
     records: Vec<AuditRecord>,
 ) -> Result<u64, sqlx::Error> {
     if records.is_empty() {
@@ -172,18 +172,26 @@ pub async fn insert_records(
     }
     let records = serde_json::to_value(records).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     Ok(sqlx::query(&format!(
-        "INSERT INTO {table} (aggregate_type, aggregate_id, sequence, position, event_id,
+        "WITH r AS (
+         SELECT * FROM jsonb_to_recordset($1) AS r(aggregate_type text, aggregate_id uuid,
+                sequence bigint, position bigint, event_id uuid, account_id uuid,
+                at timestamptz, event_type text, item text, action text, outcome text,
+                description text, actor_kind text, actor_id uuid, username text,
+                target_id uuid, target_username text, ip text, user_agent text)),
+         texts AS (
+         INSERT INTO {texts} (account_id, digest, description)
+         SELECT DISTINCT account_id, sha256(convert_to(description, 'UTF8')), description FROM r
+             ON CONFLICT (account_id, digest) DO NOTHING)
+         INSERT INTO {table} (aggregate_type, aggregate_id, sequence, position, event_id,
                 account_id, at, event_type, item, action, outcome, description,
                 actor_kind, actor_id, username, target_id, target_username, ip, user_agent)
          SELECT aggregate_type, aggregate_id, sequence, position, event_id,
                 account_id, at, event_type, item, action, outcome, description,
                 actor_kind, actor_id, username, target_id, target_username, ip, user_agent
-           FROM jsonb_to_recordset($1) AS r(aggregate_type text, aggregate_id uuid,
-                sequence bigint, position bigint, event_id uuid, account_id uuid,
-                at timestamptz, event_type text, item text, action text, outcome text,
-                description text, actor_kind text, actor_id uuid, username text,
-                target_id uuid, target_username text, ip text, user_agent text)
-         ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING"
+           FROM r
+         ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING",
+        table = tables.audit,
+        texts = tables.texts,
     ))
     .bind(records)
     .execute(conn)

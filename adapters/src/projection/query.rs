@@ -352,6 +352,28 @@ const AUDIT_COLUMNS: &str = "at, account_id, username, ip, item, action, outcome
      event_type, aggregate_type, aggregate_id, sequence, position, actor_kind, actor_id, \
      target_id, target_username, user_agent";
 
+/// Above this many matching descriptions a text search filters entries by the pattern alone:
+/// so many texts match that scanning newest first finds a page quickly.
+const MAX_TEXTS: usize = 10_000;
+
+/// Up to this many matching descriptions, a text search reads each one's newest entries from
+/// the hash index and merges them (at most this many times a page); above, PostgreSQL weighs the
+/// hash index against a scan newest first.
+const MERGE_TEXTS: usize = 64;
+
+/// How a description filter reads the entries, once resolved against the account's distinct
+/// descriptions. The pattern itself is always checked too: two descriptions may share a hash.
+enum TextFilter {
+    /// One description: the hash index gives its entries newest first.
+    One(i64),
+    /// A few, each read newest first and merged (`h.hash` of the enclosing `unnest`).
+    Merge(Vec<i64>),
+    /// Many: any of their hashes.
+    Any(Vec<i64>),
+    /// Too many to list: the pattern alone.
+    Pattern,
+}
+
 /// One page of the audit log, newest first.
 pub async fn audit(
     pool: &PgPool,
@@ -360,16 +382,49 @@ pub async fn audit(
     after: Option<AuditKey>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    // A text search first finds the matching descriptions in the account's small table of
+    // distinct ones (migration 0005), then reads the entries by their hash.
+    let text = match &f.text {
+        Some(text) => {
+            let pattern = format!("%{}%", like_escape(text));
+            let mut hashes: Vec<i64> = sqlx::query_scalar(
+                "SELECT hashtextextended(description, 0) FROM audit_texts
+                  WHERE account_id = $1 AND description ILIKE $2 LIMIT $3",
+            )
+            .bind(account_id)
+            .bind(&pattern)
+            .bind(MAX_TEXTS as i64 + 1)
+            // Planned with the pattern bound: a generic plan cannot tell a pattern the trigram
+            // index serves from one it does not, and settles on scanning every description.
+            .persistent(false)
+            .fetch_all(pool)
+            .await?;
+            hashes.sort_unstable();
+            hashes.dedup();
+            let filter = match hashes.len() {
+                0 => return Ok(Vec::new()),
+                1 => TextFilter::One(hashes[0]),
+                n if n > MAX_TEXTS => TextFilter::Pattern,
+                // Merging by hash needs no other index: with a username, its index leads.
+                n if n <= MERGE_TEXTS && f.username.is_none() => TextFilter::Merge(hashes),
+                _ => TextFilter::Any(hashes),
+            };
+            Some((pattern, filter))
+        }
+        None => None,
+    };
+    let text = text.as_ref().map(|(p, t)| (p.as_str(), t));
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new("");
-    match &f.username {
+    match (&f.username, text) {
         // The acting user or the user acted on: two index scans, merged.
-        Some(name) => {
+        (Some(name), _) => {
             let name = name.to_lowercase();
             q.push("SELECT * FROM ((");
             audit_select(
                 &mut q,
                 account_id,
                 f,
+                text,
                 after,
                 limit,
                 Some(("username", &name)),
@@ -379,6 +434,7 @@ pub async fn audit(
                 &mut q,
                 account_id,
                 f,
+                text,
                 after,
                 limit,
                 Some(("target_username", &name)),
@@ -386,15 +442,30 @@ pub async fn audit(
             q.push(")) AS x ORDER BY at DESC, position DESC LIMIT ")
                 .push_bind(limit);
         }
-        None => audit_select(&mut q, account_id, f, after, limit, None),
+        (None, Some((_, TextFilter::Merge(hashes)))) => {
+            q.push("SELECT e.* FROM unnest(")
+                .push_bind(hashes.clone())
+                .push("::bigint[]) AS h(hash) CROSS JOIN LATERAL (");
+            audit_select(&mut q, account_id, f, text, after, limit, None);
+            q.push(") AS e ORDER BY e.at DESC, e.position DESC LIMIT ")
+                .push_bind(limit);
+        }
+        (None, _) => audit_select(&mut q, account_id, f, text, after, limit, None),
     }
-    q.build_query_as().fetch_all(pool).await
+    // With a text filter the best plan depends on which hashes and how many: an unnamed
+    // statement is planned with the values bound, so PostgreSQL weighs the hash index against a
+    // scan newest first using its statistics.
+    q.build_query_as()
+        .persistent(text.is_none())
+        .fetch_all(pool)
+        .await
 }
 
 fn audit_select(
     q: &mut QueryBuilder<'_, Postgres>,
     account_id: Uuid,
     f: &AuditFilter,
+    text: Option<(&str, &TextFilter)>,
     after: Option<AuditKey>,
     limit: i64,
     name: Option<(&str, &str)>,
@@ -410,9 +481,24 @@ fn audit_select(
     if let Some(ip) = &f.ip {
         q.push(" AND ip = ").push_bind(ip.clone());
     }
-    if let Some(text) = &f.text {
+    if let Some((pattern, filter)) = text {
+        match filter {
+            TextFilter::One(hash) => {
+                q.push(" AND hashtextextended(description, 0) = ")
+                    .push_bind(*hash);
+            }
+            TextFilter::Merge(_) => {
+                q.push(" AND hashtextextended(description, 0) = h.hash");
+            }
+            TextFilter::Any(hashes) => {
+                q.push(" AND hashtextextended(description, 0) = ANY(")
+                    .push_bind(hashes.clone())
+                    .push(")");
+            }
+            TextFilter::Pattern => {}
+        }
         q.push(" AND description ILIKE ")
-            .push_bind(format!("%{}%", like_escape(text)));
+            .push_bind(pattern.to_string());
     }
     if let Some(from) = f.from {
         q.push(" AND at >= ").push_bind(from);

@@ -85,7 +85,7 @@ pub async fn rebuild(
         .collect();
     // Audit entries are inserted by a writer on a connection of its own, so reading and folding
     // go on while PostgreSQL inserts.
-    let (entries, writer) = spawn_writer(pool, tables.audit.clone()).await?;
+    let (entries, writer) = spawn_writer(pool, tables.clone()).await?;
     let mut sink = Sink {
         conn: &mut conn,
         tables: &tables,
@@ -338,7 +338,7 @@ type Writer = tokio::task::JoinHandle<Result<(), ReplayError>>;
 
 async fn spawn_writer(
     pool: &PgPool,
-    table: String,
+    tables: Tables,
 ) -> Result<
     (
         tokio::sync::mpsc::Sender<Vec<chronid_projections::audit::AuditRecord>>,
@@ -351,7 +351,7 @@ async fn spawn_writer(
         tokio::sync::mpsc::channel::<Vec<chronid_projections::audit::AuditRecord>>(4);
     let writer = tokio::spawn(async move {
         while let Some(records) = rx.recv().await {
-            super::audit::insert_records(&mut conn, &table, records).await?;
+            super::audit::insert_records(&mut conn, &tables, records).await?;
         }
         let _ = conn.close().await;
         Ok(())

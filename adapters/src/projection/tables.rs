@@ -11,6 +11,8 @@ pub struct Tables {
     pub accounts: String,
     pub audit: String,
     pub principals: String,
+    /// The distinct audit descriptions of each account, searched by text.
+    pub texts: String,
 }
 
 const REBUILD_SUFFIX: &str = "__rebuild";
@@ -41,6 +43,7 @@ impl Tables {
             accounts: format!("view_accounts{suffix}"),
             audit: format!("audit_log{suffix}"),
             principals: format!("audit_principals{suffix}"),
+            texts: format!("audit_texts{suffix}"),
         }
     }
 
@@ -48,7 +51,7 @@ impl Tables {
     pub fn of(&self, projection: Projection) -> Vec<&str> {
         match projection {
             Projection::Users => vec![&self.users, &self.devices, &self.teams, &self.accounts],
-            Projection::Audit => vec![&self.audit, &self.principals],
+            Projection::Audit => vec![&self.audit, &self.principals, &self.texts],
         }
     }
 }

@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "two_factor",
         include_str!("../../migrations/0004_two_factor.sql"),
     ),
+    (
+        5,
+        "audit_texts",
+        include_str!("../../migrations/0005_audit_texts.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises migrations.

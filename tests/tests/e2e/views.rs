@@ -8,11 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chronid_adapters::app::{NewUser, ProfilePatch, StatusChange};
+use chronid_adapters::projection::audit::insert_records;
 use chronid_adapters::projection::query::user_history;
 use chronid_adapters::projection::replay::{self, Progress, Source};
+use chronid_adapters::projection::tables::Tables;
 use chronid_adapters::projection::{apply_batch, Cursor, Incoming, Projection};
-use chronid_domain::metadata::RequestFacts;
+use chronid_domain::metadata::{ActorKind, RequestFacts};
 use chronid_domain::values::{Email, Name, PersonName, Role, Roles};
+use chronid_projections::audit::{AuditRecord, Outcome};
 use chronid_tests::server::{spawn_full, test_services, TestApp};
 use chronid_tests::{wait_until, TestEnv};
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
@@ -60,6 +63,7 @@ async fn digest(env: &TestEnv) -> HashMap<&'static str, String> {
         ("accounts", "SELECT md5(string_agg(account_id::text || doc::text, '|' ORDER BY account_id)) FROM view_accounts"),
         ("audit", "SELECT md5(string_agg(a::text, '|' ORDER BY aggregate_type, aggregate_id, sequence)) FROM audit_log a"),
         ("principals", "SELECT md5(string_agg(principal_id::text || last_sequence || doc::text, '|' ORDER BY principal_id)) FROM audit_principals"),
+        ("texts", "SELECT md5(string_agg(account_id::text || encode(digest, 'hex') || description, '|' ORDER BY account_id, digest)) FROM audit_texts"),
     ] {
         let d: Option<String> = sqlx::query_scalar(sql).fetch_one(&env.pool).await.unwrap();
         out.insert(name, d.unwrap_or_default());
@@ -588,9 +592,10 @@ async fn live_views_equal_a_fresh_replay_even_after_killing_the_workers() {
     assert_eq!(digest(&env).await, live, "stream replay");
 
     // The swapped-in tables keep their index names and serve queries.
-    let idx: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE indexname IN ('audit_log_at', 'view_users_search', 'audit_log_pkey')")
+    let idx: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE indexname IN ('audit_log_at', 'view_users_search', 'audit_log_pkey', 'audit_log_text', 'audit_texts_description', 'audit_texts_pkey')")
         .fetch_one(&env.pool).await.unwrap();
-    assert_eq!(idx, 3);
+    assert_eq!(idx, 6);
+    assert_text_search_matches_the_log(&env, &app).await;
     drop(app);
     drop(workers);
     env.cleanup().await.unwrap();
@@ -638,7 +643,66 @@ async fn replay_until_builds_the_past_beside_the_live_views() {
     env.cleanup().await.unwrap();
 }
 
-/// Inserts an audit entry by hand.
+/// Text searches over the API, for a piece of each of several descriptions of the app's account,
+/// give the entries a plain `ILIKE` over the whole log gives (first page, newest first).
+async fn assert_text_search_matches_the_log(env: &TestEnv, app: &TestApp) {
+    let descriptions: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT description FROM audit_log WHERE account_id = $1 ORDER BY 1 LIMIT 8",
+    )
+    .bind(app.account_id)
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert!(descriptions.len() >= 3, "{descriptions:?}");
+    for description in descriptions {
+        // The first word (common to many descriptions) and a middle piece (rarer), upper-cased.
+        let word = description.split(' ').next().unwrap().to_uppercase();
+        let chars: Vec<char> = description.chars().collect();
+        let middle: String = chars[chars.len() / 3..(chars.len() / 3 + 6).min(chars.len())]
+            .iter()
+            .collect::<String>()
+            .to_uppercase();
+        for piece in [word, middle] {
+            let expected: Vec<i64> = sqlx::query_scalar(
+                "SELECT position FROM audit_log WHERE account_id = $1
+                    AND strpos(lower(description), lower($2)) > 0
+                  ORDER BY at DESC, position DESC LIMIT 50",
+            )
+            .bind(app.account_id)
+            .bind(&piece)
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+            assert!(!expected.is_empty(), "{piece}");
+            let q: String = url_encode(&piece);
+            let r = app
+                .call(Method::GET, &format!("/audit?limit=50&q={q}"), None)
+                .await;
+            assert_eq!(r.status, 200, "{piece}: {r:?}");
+            let got: Vec<i64> = r.body["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["position"].as_i64().unwrap())
+                .collect();
+            assert_eq!(got, expected, "q={piece}");
+        }
+    }
+}
+
+fn url_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Writes an audit entry made by hand, the way the audit projection writes its entries (with its
+/// description in the account's table of distinct ones).
 async fn entry(
     env: &TestEnv,
     account: Uuid,
@@ -651,22 +715,70 @@ async fn entry(
         .fetch_one(&env.pool)
         .await
         .unwrap();
+    let id = Uuid::now_v7();
+    let record = AuditRecord {
+        at: at.parse().unwrap(),
+        account_id: account,
+        aggregate_type: "user".into(),
+        aggregate_id: id,
+        sequence: 1,
+        position: pos,
+        event_id: id,
+        event_type: "UserUpdated".into(),
+        item: "User".into(),
+        action: "Update".into(),
+        outcome: Outcome::Success,
+        description: description.into(),
+        actor_kind: ActorKind::User,
+        actor_id: None,
+        username: Some(username.into()),
+        target_id: None,
+        target_username: None,
+        ip: Some(ip.into()),
+        user_agent: None,
+    };
+    let mut conn = env.pool.acquire().await.unwrap();
+    let inserted = insert_records(&mut conn, &Tables::live(), vec![record])
+        .await
+        .unwrap();
+    assert_eq!(inserted, 1);
+    pos
+}
+
+/// Migration 0005 fills the table of distinct descriptions from a log written before it, so text
+/// search finds the older entries too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_description_migration_indexes_an_existing_log() {
+    let env = TestEnv::new().await.unwrap();
+    let app = chronid_tests::server::spawn_app(&env).await.unwrap();
+    // An entry as an older chronid wrote it: the log only.
     sqlx::query(
-        "INSERT INTO audit_log (aggregate_type, aggregate_id, sequence, position, event_id, account_id, at,
-             event_type, item, action, outcome, description, actor_kind, username, ip)
-         VALUES ('user', $1, 1, $2, $1, $3, $4::timestamptz, 'UserUpdated', 'User', 'Update', 'success', $5, 'user', $6, $7)",
+        "INSERT INTO audit_log (aggregate_type, aggregate_id, sequence, position, event_id,
+             account_id, at, event_type, item, action, outcome, description, actor_kind)
+         VALUES ('user', $1, 1, 9000001, $1, $2, now(), 'UserLocked', 'User', 'Lock', 'success',
+                 'User locked (Old Entry, old@example.test).', 'system')",
     )
     .bind(Uuid::now_v7())
-    .bind(pos)
-    .bind(account)
-    .bind(at)
-    .bind(description)
-    .bind(username)
-    .bind(ip)
+    .bind(app.account_id)
     .execute(&env.pool)
     .await
     .unwrap();
-    pos
+    let r = app.call(Method::GET, "/audit?q=old%40example", None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["entries"].as_array().unwrap().len(), 0);
+    sqlx::raw_sql(include_str!(
+        "../../../adapters/migrations/0005_audit_texts.sql"
+    ))
+    .execute(&env.pool)
+    .await
+    .unwrap();
+    let r = app.call(Method::GET, "/audit?q=old%40example", None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let entries = r.body["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{r:?}");
+    assert_eq!(entries[0]["position"], 9000001);
+    drop(app);
+    env.cleanup().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
