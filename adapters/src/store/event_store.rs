@@ -23,6 +23,8 @@ use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::{PgPool, Row};
 
+use super::batch::{Append, AppendBatcher, Appended, BatchError};
+
 /// Write a snapshot once this many events have accumulated since the last one.
 pub const DEFAULT_SNAPSHOT_EVERY: usize = 50;
 
@@ -54,6 +56,7 @@ pub struct PgEventStore<A: Aggregate> {
     ids: Arc<dyn IdGenerator>,
     snapshot_every: usize,
     upcasters: Arc<Vec<Box<dyn EventUpcaster>>>,
+    batcher: Option<AppendBatcher>,
     _aggregate: PhantomData<A>,
 }
 
@@ -119,12 +122,20 @@ where
             ids,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
             upcasters: Arc::new(Vec::new()),
+            batcher: None,
             _aggregate: PhantomData,
         }
     }
 
     pub fn with_snapshot_every(mut self, n: usize) -> Self {
         self.snapshot_every = n.max(1);
+        self
+    }
+
+    /// Appends of one event without a snapshot go through `batcher`, sharing statements with
+    /// concurrent ones.
+    pub fn with_batcher(mut self, batcher: Option<AppendBatcher>) -> Self {
+        self.batcher = batcher;
         self
     }
 
@@ -251,6 +262,40 @@ where
         } else {
             None
         };
+        if let (1, None, Some(batcher)) = (n, &snapshot, &self.batcher) {
+            let (Some(payload), Some(meta), Some(event_id)) =
+                (payloads.pop(), metas.pop(), event_ids.pop())
+            else {
+                return Err(AggregateError::UnexpectedError("no event to append".into()));
+            };
+            let event_type = types.swap_remove(0);
+            let appended = batcher
+                .append(Append {
+                    aggregate_type: A::TYPE,
+                    aggregate_id: context.aggregate_id.clone(),
+                    sequence: seqs[0],
+                    event_type: event_type.clone(),
+                    event_version: versions.swap_remove(0),
+                    payload,
+                    metadata: meta,
+                })
+                .await
+                .map_err(|err| match err {
+                    BatchError::Connection(_) => {
+                        AggregateError::DatabaseConnectionError(Box::new(err))
+                    }
+                    BatchError::Other(_) => AggregateError::UnexpectedError(Box::new(err)),
+                })?;
+            return match appended {
+                Appended::Stored { global_seq } => Ok(vec![CommittedEvent {
+                    sequence: seqs[0],
+                    position: global_seq,
+                    event_type,
+                    event_id,
+                }]),
+                Appended::Conflict => Err(AggregateError::AggregateConflict),
+            };
+        }
         let rows = if n == 1 && snapshot.is_none() {
             sqlx::query(COMMIT_ONE_SQL)
                 .bind(A::TYPE)

@@ -13,6 +13,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, AggregateError};
 use sqlx::PgPool;
 
+use super::batch::{self, AppendBatcher};
 use super::cache::AggregateCache;
 use super::event_store::{CommittedEvent, LoadedAggregate, PgEventStore, DEFAULT_SNAPSHOT_EVERY};
 use super::wakeup::CommitNotifier;
@@ -67,6 +68,7 @@ pub struct CommandExecutor {
     max_attempts: u32,
     cache: AggregateCache,
     notifier: CommitNotifier,
+    batcher: Option<AppendBatcher>,
 }
 
 impl CommandExecutor {
@@ -75,6 +77,7 @@ impl CommandExecutor {
     pub fn new(pool: PgPool, services: Services) -> Self {
         Self {
             notifier: CommitNotifier::spawn(pool.clone()),
+            batcher: AppendBatcher::spawn(pool.clone(), batch::DEFAULT_WRITERS),
             pool,
             services,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
@@ -105,6 +108,7 @@ impl CommandExecutor {
     pub fn store<A: Aggregate + AccountScoped>(&self) -> PgEventStore<A> {
         PgEventStore::new(self.pool.clone(), self.services.ids.clone())
             .with_snapshot_every(self.snapshot_every)
+            .with_batcher(self.batcher.clone())
     }
 
     /// Loads the current state of an aggregate (default state if it has no events). A cached

@@ -1,12 +1,14 @@
 //! The PostgreSQL event store: migrations, chronid's snapshotting store behind cqrs-es's
 //! `EventStore` trait, and the command executor that retries conflicts.
 
+pub mod batch;
 mod cache;
 mod event_store;
 mod executor;
 mod migrate;
 mod wakeup;
 
+pub use batch::AppendBatcher;
 pub use event_store::{CommittedEvent, LoadedAggregate, PgEventStore, DEFAULT_SNAPSHOT_EVERY};
 pub use executor::{CommandError, CommandExecutor, Committed, GuardError};
 pub use migrate::migrate;

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use chronid_adapters::store::{migrate, CommandExecutor, PgEventStore};
+use chronid_adapters::store::batch::{Append, Appended, BatchError};
+use chronid_adapters::store::{migrate, AppendBatcher, CommandExecutor, PgEventStore};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{LoginMethod, RegisterUser, RegistrationSource, User, UserCommand};
 use chronid_domain::values::{Email, Language, Roles};
@@ -143,7 +144,7 @@ async fn migrate_is_idempotent_under_concurrency() {
             .fetch_all(&env.pool)
             .await
             .unwrap();
-    assert_eq!(versions, vec![1, 2, 3, 4]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5]);
     env.cleanup().await.unwrap();
 }
 
@@ -283,5 +284,93 @@ async fn a_refusal_decided_on_a_stale_cache_is_decided_again_on_stored_state() {
     let stored = node_b.store::<User>().load(&id).await.unwrap();
     assert!(stored.aggregate.disabled.is_some());
     let _ = user;
+    env.cleanup().await.unwrap();
+}
+
+fn batched(aggregate_id: &str, sequence: i64) -> Append {
+    Append {
+        aggregate_type: "batch_test",
+        aggregate_id: aggregate_id.to_string(),
+        sequence,
+        event_type: "Tested".into(),
+        event_version: "1".into(),
+        payload: serde_json::json!({ "n": sequence }),
+        metadata: serde_json::json!({}),
+    }
+}
+
+/// Appends racing through the batcher: per (aggregate, sequence) exactly one is stored and every
+/// other is a conflict, whether they raced inside one statement or across writers; a row the
+/// database refuses fails alone, not the events it shared a statement with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batched_appends_keep_per_event_outcomes() {
+    let env = TestEnv::new().await.unwrap();
+    migrate(&env.pool).await.unwrap();
+    let batcher = AppendBatcher::spawn(env.pool.clone(), 2).unwrap();
+    // 20 aggregates, 3 sequences each, each (aggregate, sequence) attempted 4 times at once.
+    let mut tasks = Vec::new();
+    for a in 0..20 {
+        for seq in 1..=3 {
+            for attempt in 0..4 {
+                let b = batcher.clone();
+                tasks.push(tokio::spawn(async move {
+                    let r = b.append(batched(&format!("agg-{a}"), seq)).await;
+                    ((a, seq, attempt), r)
+                }));
+            }
+        }
+    }
+    let mut stored: HashMap<(i32, i64), Vec<i64>> = HashMap::new();
+    for t in tasks {
+        let ((a, seq, _), r) = t.await.unwrap();
+        match r.unwrap() {
+            Appended::Stored { global_seq } => stored.entry((a, seq)).or_default().push(global_seq),
+            Appended::Conflict => {}
+        }
+    }
+    assert_eq!(stored.len(), 60);
+    assert!(stored.values().all(|g| g.len() == 1), "{stored:?}");
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type = 'batch_test'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, 60);
+    let positions: Vec<i64> = sqlx::query_scalar(
+        "SELECT global_seq FROM events WHERE aggregate_type = 'batch_test' ORDER BY global_seq",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    let mut reported: Vec<i64> = stored.values().flatten().copied().collect();
+    reported.sort_unstable();
+    assert_eq!(reported, positions);
+
+    // One writer: while it inserts the first event, the rest queue into one batch. The event
+    // with sequence 0 breaks the table's CHECK; only it fails.
+    let single = AppendBatcher::spawn(env.pool.clone(), 1).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let b = single.clone();
+        let seq = if i == 25 { 0 } else { 1 };
+        tasks.push(tokio::spawn(async move {
+            (i, b.append(batched(&format!("solo-{i}"), seq)).await)
+        }));
+    }
+    for t in tasks {
+        let (i, r) = t.await.unwrap();
+        if i == 25 {
+            assert!(matches!(r, Err(BatchError::Other(_))), "{r:?}");
+        } else {
+            assert!(matches!(r, Ok(Appended::Stored { .. })), "{i}: {r:?}");
+        }
+    }
+    let solo: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE aggregate_type = 'batch_test' AND aggregate_id LIKE 'solo-%'",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(solo, 39);
     env.cleanup().await.unwrap();
 }

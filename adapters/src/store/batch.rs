@@ -1,0 +1,222 @@
+//! Commit batching for the common append: one event, no snapshot due. Concurrent commands hand
+//! their event to a few writer tasks; each writer takes whatever has queued (up to a bound) and
+//! inserts it in one statement, one transaction, one WAL flush. Under load this turns many
+//! single-row transactions into a few multi-row ones; a lone command waits for nothing (its
+//! writer is idle and takes it at once). Decision 0009 records why and what it costs.
+//!
+//! Each event still succeeds or fails on its own: the statement is `ON CONFLICT DO NOTHING` on
+//! the `(aggregate_type, aggregate_id, sequence)` key, and an event whose row is not returned lost
+//! the optimistic-concurrency race, exactly as a unique violation would have told it alone. An
+//! event is only answered once its transaction has committed, so an acknowledged command is
+//! durable. If a batch fails for another reason, each of its events is retried alone, so one
+//! bad event cannot fail the commands it happened to share a statement with.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// How many writers insert at the same time: enough to keep the disk busy while one waits for
+/// its flush, few enough that batches form.
+pub const DEFAULT_WRITERS: usize = 4;
+/// The most events one statement carries.
+pub const MAX_BATCH: usize = 128;
+
+/// One event to append.
+pub struct Append {
+    pub aggregate_type: &'static str,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+}
+
+/// What became of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored at this global position.
+    Stored { global_seq: i64 },
+    /// Another writer already holds this sequence of the aggregate.
+    Conflict,
+}
+
+/// Why an append failed; the text is sqlx's, which names no bound value.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BatchError {
+    #[error("database connection failed: {0}")]
+    Connection(String),
+    #[error("appending the event failed: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for BatchError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_) => Self::Connection(err.to_string()),
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<Appended, BatchError>>;
+type Queue = Arc<Mutex<mpsc::Receiver<(Append, Reply)>>>;
+
+const INSERT_SQL: &str = "
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[])
+ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING
+RETURNING aggregate_type, aggregate_id, sequence, global_seq";
+
+/// The handle commands append through; clones share the writers, which stop when the last
+/// clone is dropped.
+#[derive(Clone)]
+pub struct AppendBatcher {
+    queue: mpsc::Sender<(Append, Reply)>,
+}
+
+impl AppendBatcher {
+    /// Starts `writers` writer tasks on the current Tokio runtime; None outside one.
+    pub fn spawn(pool: PgPool, writers: usize) -> Option<Self> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let (queue, rx) = mpsc::channel(4 * MAX_BATCH * writers.max(1));
+        let rx: Queue = Arc::new(Mutex::new(rx));
+        for _ in 0..writers.max(1) {
+            runtime.spawn(writer(pool.clone(), rx.clone()));
+        }
+        Some(Self { queue })
+    }
+
+    pub async fn append(&self, append: Append) -> Result<Appended, BatchError> {
+        let stopped = || BatchError::Other("the append writers stopped".into());
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((append, reply))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Takes what has queued (waiting for the first), inserts it, answers, again.
+async fn writer(pool: PgPool, queue: Queue) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut rx = queue.lock().await;
+            match rx.recv().await {
+                Some(first) => batch.push(first),
+                None => return,
+            }
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+        }
+        write(&pool, batch).await;
+    }
+}
+
+type Key = (String, String, i64);
+
+fn key(append: &Append) -> Key {
+    (
+        append.aggregate_type.to_string(),
+        append.aggregate_id.clone(),
+        append.sequence,
+    )
+}
+
+async fn write(pool: &PgPool, mut batch: Vec<(Append, Reply)>) {
+    // One key order for every batch: two batches never wait on each other's rows in opposite
+    // orders (a deadlock PostgreSQL would break by failing one of them).
+    batch.sort_by(|(a, _), (b, _)| {
+        (a.aggregate_type, &a.aggregate_id, a.sequence).cmp(&(
+            b.aggregate_type,
+            &b.aggregate_id,
+            b.sequence,
+        ))
+    });
+    // Two events for the same sequence of one aggregate: only the first can win.
+    let mut rows: Vec<(Append, Reply)> = Vec::with_capacity(batch.len());
+    for (append, reply) in batch {
+        let same = rows.last().is_some_and(|(prev, _)| {
+            prev.aggregate_type == append.aggregate_type
+                && prev.aggregate_id == append.aggregate_id
+                && prev.sequence == append.sequence
+        });
+        if same {
+            let _ = reply.send(Ok(Appended::Conflict));
+        } else {
+            rows.push((append, reply));
+        }
+    }
+    let appends: Vec<&Append> = rows.iter().map(|(a, _)| a).collect();
+    match insert(pool, &appends).await {
+        Ok(stored) => {
+            for (append, reply) in rows {
+                let _ = reply.send(Ok(match stored.get(&key(&append)) {
+                    Some(&global_seq) => Appended::Stored { global_seq },
+                    None => Appended::Conflict,
+                }));
+            }
+        }
+        Err(err @ BatchError::Connection(_)) => {
+            for (_, reply) in rows {
+                let _ = reply.send(Err(err.clone()));
+            }
+        }
+        // Something in the statement failed: each event alone, so only its own fails.
+        Err(err) if rows.len() > 1 => {
+            tracing::warn!(%err, events = rows.len(), "batched append failed; appending one by one");
+            for (append, reply) in rows {
+                let result =
+                    insert(pool, &[&append])
+                        .await
+                        .map(|stored| match stored.get(&key(&append)) {
+                            Some(&global_seq) => Appended::Stored { global_seq },
+                            None => Appended::Conflict,
+                        });
+                let _ = reply.send(result);
+            }
+        }
+        Err(err) => {
+            for (_, reply) in rows {
+                let _ = reply.send(Err(err.clone()));
+            }
+        }
+    }
+}
+
+/// Inserts the rows in one statement; returns the global position of each row stored.
+async fn insert(pool: &PgPool, rows: &[&Append]) -> Result<HashMap<Key, i64>, BatchError> {
+    let types: Vec<&str> = rows.iter().map(|a| a.aggregate_type).collect();
+    let ids: Vec<&str> = rows.iter().map(|a| a.aggregate_id.as_str()).collect();
+    let seqs: Vec<i64> = rows.iter().map(|a| a.sequence).collect();
+    let event_types: Vec<&str> = rows.iter().map(|a| a.event_type.as_str()).collect();
+    let versions: Vec<&str> = rows.iter().map(|a| a.event_version.as_str()).collect();
+    let payloads: Vec<&Value> = rows.iter().map(|a| &a.payload).collect();
+    let metas: Vec<&Value> = rows.iter().map(|a| &a.metadata).collect();
+    let stored: Vec<(String, String, i64, i64)> = sqlx::query_as(INSERT_SQL)
+        .bind(&types)
+        .bind(&ids)
+        .bind(&seqs)
+        .bind(&event_types)
+        .bind(&versions)
+        .bind(&payloads)
+        .bind(&metas)
+        .fetch_all(pool)
+        .await?;
+    Ok(stored
+        .into_iter()
+        .map(|(t, id, seq, global_seq)| ((t, id, seq), global_seq))
+        .collect())
+}
