@@ -13,23 +13,31 @@ pub fn is_secret_field(name: &str) -> bool {
 /// `payload` without its secret fields. cqrs-es stores events externally tagged
 /// (`{"UserRegistered": {...}}`); the public form is the inner object.
 pub fn public_data(payload: &Value) -> Value {
-    let inner = match payload {
-        Value::Object(map) if map.len() == 1 => map.values().next().cloned().unwrap_or(Value::Null),
-        other => other.clone(),
-    };
-    strip(inner)
+    into_public_data(payload.clone())
 }
 
-fn strip(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(k, _)| !is_secret_field(k))
-                .map(|(k, v)| (k, strip(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(strip).collect()),
+/// [`public_data`] of an owned payload, stripped in place (the relay's path: no copy).
+pub fn into_public_data(payload: Value) -> Value {
+    let mut inner = match payload {
+        Value::Object(map) if map.len() == 1 => map
+            .into_iter()
+            .next()
+            .map(|(_, v)| v)
+            .unwrap_or(Value::Null),
         other => other,
+    };
+    strip(&mut inner);
+    inner
+}
+
+fn strip(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| !is_secret_field(k));
+            map.values_mut().for_each(strip);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip),
+        _ => {}
     }
 }
 

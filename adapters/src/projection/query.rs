@@ -560,7 +560,7 @@ pub async fn user_history(
     .fetch_all(pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         let env = envelope(row).map_err(HistoryError::Envelope)?;
         if env.account_id != account_id {
             return Ok(Vec::new());

@@ -207,15 +207,13 @@ async fn read_page<'e, E: sqlx::PgExecutor<'e>>(
     .await?;
     let mut last = after;
     let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(envelope(row).map_err(|reason| ReplayError::Envelope {
-            position: row.global_seq,
-            reason,
-        })?);
+    for row in rows {
+        let position = row.global_seq;
         last = Cursor {
             tx_id: parse_xid8(&row.tx_text).unwrap_or(0),
-            global_seq: row.global_seq,
+            global_seq: position,
         };
+        out.push(envelope(row).map_err(|reason| ReplayError::Envelope { position, reason })?);
     }
     Ok((out, last))
 }

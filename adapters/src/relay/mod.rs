@@ -78,7 +78,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
 use chronid_domain::metadata::{self as meta, Actor, ActorKind};
-use chronid_domain::public::{public_data, PublicEnvelope};
+use chronid_domain::public::{into_public_data, PublicEnvelope};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgListener;
@@ -414,22 +414,14 @@ impl Relay {
 
     /// Reads the batch after `after` and turns it into messages.
     async fn fetch(&self, after: Cursor) -> Result<Vec<Outgoing>, RelayError> {
-        let rows: Vec<EventRow> = sqlx::query_as(&format!(
-            "{EVENT_ROWS}
-              WHERE (e.tx_id, e.global_seq) > ($1::text::xid8, $2)
-                AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-                AND e.aggregate_type <> $3
-              ORDER BY e.tx_id, e.global_seq
-              LIMIT $4"
-        ))
-        .bind(after.tx_id.to_string())
-        .bind(after.global_seq)
-        .bind(RESERVATION_AGGREGATE_TYPE)
-        .bind(i64::try_from(self.options.batch_size).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
-        self.stats.polls.fetch_add(1, Ordering::Relaxed);
-        rows.iter().map(|row| self.outgoing(row)).collect()
+        read_batch(
+            self.pool.clone(),
+            self.stream.subject_prefix.clone(),
+            self.options.batch_size,
+            Arc::clone(&self.stats),
+            after,
+        )
+        .await
     }
 
     /// One batch: resync if needed, read, publish, await acks, checkpoint. Returns rows read.
@@ -461,14 +453,18 @@ impl Relay {
         }
         let read_ahead = outgoing.len() == self.options.batch_size;
         let batch_last = outgoing.last().map(|m| m.cursor).unwrap_or_default();
-        let (published, next) = tokio::join!(self.publish(&outgoing, pos.stream_seq), async {
-            if read_ahead {
-                Some(self.fetch(batch_last).await)
-            } else {
-                None
-            }
+        // The read-ahead runs as a task of its own: decoding a thousand rows in this task would
+        // hold up the publishing beside it, and the NATS server would sit idle meanwhile.
+        let next = read_ahead.then(|| {
+            AbortOnDrop(tokio::spawn(read_batch(
+                self.pool.clone(),
+                self.stream.subject_prefix.clone(),
+                self.options.batch_size,
+                Arc::clone(&self.stats),
+                batch_last,
+            )))
         });
-        let (last_cursor, last_seq, duplicates) = published?;
+        let (last_cursor, last_seq, duplicates) = self.publish(&outgoing, pos.stream_seq).await?;
         // Committed without waiting for the WAL flush: a checkpoint lost in a crash only means
         // resuming from an older one, and resuming already takes the further of checkpoint and
         // stream tail and republishes with the same Msg-Ids.
@@ -487,8 +483,10 @@ impl Relay {
         .bind(last_cursor.global_seq)
         .execute(&self.pool)
         .await?;
-        if let Some(Ok(next)) = next {
-            *ahead = Some((last_cursor, next));
+        if let Some(mut next) = next {
+            if let Ok(Ok(next)) = (&mut next.0).await {
+                *ahead = Some((last_cursor, next));
+            }
         }
         let stored = outgoing.len() - duplicates;
         self.stats
@@ -666,33 +664,63 @@ impl Relay {
         tracing::error!(target: LOG_TARGET, %error, "relay cannot resume");
         Err(error)
     }
+}
 
-    /// The message for one row.
-    fn outgoing(&self, row: &EventRow) -> Result<Outgoing, RelayError> {
-        let position = row.global_seq;
-        let bad = |reason: String| RelayError::Envelope { position, reason };
-        let tx_id = parse_xid8(&row.tx_text).ok_or_else(|| bad("tx_id is not a number".into()))?;
-        let envelope = envelope(row).map_err(bad)?;
-        let body = serde_json::to_vec(&envelope).map_err(|e| bad(e.to_string()))?;
-        Ok(Outgoing {
-            subject: subject(
-                &self.stream.subject_prefix,
-                &envelope.account_id.to_string(),
-                &row.aggregate_type,
-                &row.event_type,
-            ),
-            msg_id: msg_id(&row.aggregate_type, &row.aggregate_id, row.sequence),
-            cursor: Cursor {
-                tx_id,
-                global_seq: row.global_seq,
-            },
-            body: Bytes::from(body),
-        })
-    }
+/// Reads the batch after `after` (up to the commit horizon) and turns it into messages.
+async fn read_batch(
+    pool: PgPool,
+    subject_prefix: String,
+    batch_size: usize,
+    stats: Arc<RelayStats>,
+    after: Cursor,
+) -> Result<Vec<Outgoing>, RelayError> {
+    let rows: Vec<EventRow> = sqlx::query_as(&format!(
+        "{EVENT_ROWS}
+          WHERE (e.tx_id, e.global_seq) > ($1::text::xid8, $2)
+            AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            AND e.aggregate_type <> $3
+          ORDER BY e.tx_id, e.global_seq
+          LIMIT $4"
+    ))
+    .bind(after.tx_id.to_string())
+    .bind(after.global_seq)
+    .bind(RESERVATION_AGGREGATE_TYPE)
+    .bind(i64::try_from(batch_size).unwrap_or(i64::MAX))
+    .fetch_all(&pool)
+    .await?;
+    stats.polls.fetch_add(1, Ordering::Relaxed);
+    rows.into_iter()
+        .map(|row| outgoing(&subject_prefix, row))
+        .collect()
+}
+
+/// The message of a row: subject, Msg-Id, cursor and the public envelope as JSON.
+fn outgoing(subject_prefix: &str, row: EventRow) -> Result<Outgoing, RelayError> {
+    let position = row.global_seq;
+    let bad = |reason: String| RelayError::Envelope { position, reason };
+    let tx_id = parse_xid8(&row.tx_text).ok_or_else(|| bad("tx_id is not a number".into()))?;
+    let msg_id = msg_id(&row.aggregate_type, &row.aggregate_id, row.sequence);
+    let envelope = envelope(row).map_err(bad)?;
+    let mut body = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut body, &envelope).map_err(|e| bad(e.to_string()))?;
+    Ok(Outgoing {
+        subject: subject(
+            subject_prefix,
+            &envelope.account_id.to_string(),
+            &envelope.aggregate_type,
+            &envelope.event_type,
+        ),
+        msg_id,
+        cursor: Cursor {
+            tx_id,
+            global_seq: position,
+        },
+        body: Bytes::from(body),
+    })
 }
 
 /// The public envelope of a row; the error names the faulty field, never its value.
-pub(crate) fn envelope(row: &EventRow) -> Result<PublicEnvelope, String> {
+pub(crate) fn envelope(row: EventRow) -> Result<PublicEnvelope, String> {
     let m = &row.metadata;
     let get = |key: &str| m.get(key).and_then(Value::as_str);
     let uuid = |key: &str| -> Result<Uuid, String> {
@@ -712,23 +740,29 @@ pub(crate) fn envelope(row: &EventRow) -> Result<PublicEnvelope, String> {
             .with_timezone(&Utc),
         None => row.recorded_at,
     };
+    let id = uuid(meta::EVENT_ID)?;
+    let account_id = uuid(meta::ACCOUNT_ID)?;
+    let aggregate_id =
+        Uuid::parse_str(&row.aggregate_id).map_err(|_| "aggregate_id is not a UUID".to_string())?;
+    let ip = get(meta::IP).map(str::to_owned);
+    let user_agent = get(meta::USER_AGENT).map(str::to_owned);
+    let correlation_id = get(meta::CORRELATION_ID).map(str::to_owned);
     Ok(PublicEnvelope {
-        id: uuid(meta::EVENT_ID)?,
-        event_type: row.event_type.clone(),
-        version: row.event_version.clone(),
-        aggregate_type: row.aggregate_type.clone(),
-        aggregate_id: Uuid::parse_str(&row.aggregate_id)
-            .map_err(|_| "aggregate_id is not a UUID".to_string())?,
+        id,
+        event_type: row.event_type,
+        version: row.event_version,
+        aggregate_type: row.aggregate_type,
+        aggregate_id,
         sequence: row.sequence,
         position: row.global_seq,
-        account_id: uuid(meta::ACCOUNT_ID)?,
+        account_id,
         occurred_at,
         recorded_at: row.recorded_at,
         actor: Actor { kind, id: actor_id },
-        ip: get(meta::IP).map(str::to_owned),
-        user_agent: get(meta::USER_AGENT).map(str::to_owned),
-        correlation_id: get(meta::CORRELATION_ID).map(str::to_owned),
-        data: public_data(&row.payload),
+        ip,
+        user_agent,
+        correlation_id,
+        data: into_public_data(row.payload),
     })
 }
 
@@ -767,9 +801,9 @@ async fn listen(pool: PgPool, wake: Arc<Notify>, max_backoff: Duration) {
 }
 
 /// Aborts a background task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -866,14 +900,14 @@ mod tests {
             "account_id": "0190a0d0-0000-7000-8000-0000000000bb",
             "actor_kind": "system",
         });
-        let e = envelope(&row(ok)).unwrap();
+        let e = envelope(row(ok)).unwrap();
         assert_eq!(e.position, 42);
         assert_eq!(e.occurred_at, e.recorded_at);
         assert_eq!(e.data, json!({"email": "a@b.c"}));
         assert_eq!(e.actor, Actor::system());
         let missing =
             json!({"account_id": "0190a0d0-0000-7000-8000-0000000000bb", "actor_kind": "system"});
-        assert!(envelope(&row(missing)).unwrap_err().contains("event_id"));
+        assert!(envelope(row(missing)).unwrap_err().contains("event_id"));
     }
 
     #[test]
