@@ -47,6 +47,9 @@ pub struct TestEnv {
     pub js: jetstream::Context,
     pub stream: StreamConfig,
     admin_url: String,
+    /// Set by [`TestEnv::cleanup`]; otherwise (a test that panicked or returned early) `Drop`
+    /// removes the database and the stream.
+    cleaned: bool,
 }
 
 impl TestEnv {
@@ -96,25 +99,21 @@ impl TestEnv {
             js,
             stream,
             admin_url,
+            cleaned: false,
         })
     }
 
     /// Drops the database (closing its sessions) and deletes the stream.
-    pub async fn cleanup(self) -> anyhow::Result<()> {
+    pub async fn cleanup(mut self) -> anyhow::Result<()> {
         self.pool.close().await;
-        let mut admin = admin_connect(&self.admin_url).await?;
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.db_name
-        ))
-        .execute(&mut admin)
-        .await
-        .with_context(|| format!("dropping database {}", self.db_name))?;
-        admin.close().await.ok();
-        self.js
-            .delete_stream(&self.stream.stream)
-            .await
-            .with_context(|| format!("deleting stream {}", self.stream.stream))?;
+        drop_database_and_stream(
+            &self.admin_url,
+            &self.db_name,
+            &self.js,
+            &self.stream.stream,
+        )
+        .await?;
+        self.cleaned = true;
         Ok(())
     }
 
@@ -122,6 +121,64 @@ impl TestEnv {
     pub async fn stream_len(&self) -> anyhow::Result<u64> {
         stream_len(&self.js, &self.stream.stream).await
     }
+}
+
+impl Drop for TestEnv {
+    /// A test that failed never reached `cleanup`: remove its database and stream anyway, from a
+    /// thread with a runtime of its own (this may run inside the test's runtime, unwinding).
+    fn drop(&mut self) {
+        if self.cleaned {
+            return;
+        }
+        let (admin_url, db_name, nats_url, stream) = (
+            self.admin_url.clone(),
+            self.db_name.clone(),
+            self.nats_url.clone(),
+            self.stream.stream.clone(),
+        );
+        let cleaner = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(30), async {
+                    let nats = nats_connect(&nats_url).await?;
+                    let js = jetstream::new(nats);
+                    drop_database_and_stream(&admin_url, &db_name, &js, &stream).await
+                })
+                .await
+                .map_err(|_| anyhow!("timed out"))?
+            })
+        });
+        match cleaner.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!(
+                "could not remove test database {} and stream {}: {e:#}",
+                self.db_name, self.stream.stream
+            ),
+            Err(_) => eprintln!("the cleanup of {} panicked", self.db_name),
+        }
+    }
+}
+
+async fn drop_database_and_stream(
+    admin_url: &str,
+    db_name: &str,
+    js: &jetstream::Context,
+    stream: &str,
+) -> anyhow::Result<()> {
+    let mut admin = admin_connect(admin_url).await?;
+    sqlx::query(&format!(
+        "DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"
+    ))
+    .execute(&mut admin)
+    .await
+    .with_context(|| format!("dropping database {db_name}"))?;
+    admin.close().await.ok();
+    js.delete_stream(stream)
+        .await
+        .with_context(|| format!("deleting stream {stream}"))?;
+    Ok(())
 }
 
 /// Sends `tracing` output to the test's captured output, filtered by `RUST_LOG` (default: warnings).

@@ -11,6 +11,7 @@
 
 mod api;
 mod credentials;
+mod harness;
 mod login;
 mod relay;
 mod secrets;
