@@ -41,10 +41,38 @@ fn strip(value: &mut Value) {
     }
 }
 
+/// The text chrono's own `Serialize` writes (RFC 3339, as many fraction digits as needed, `Z`),
+/// written as one string: chrono's goes through `fmt` one character at a time, which showed in
+/// the relay's profile (two timestamps per published event).
+fn rfc3339<S: serde::Serializer>(
+    t: &chrono::DateTime<chrono::Utc>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn timestamps_serialize_as_chrono_does() {
+        use chrono::TimeZone;
+        for nanos in [0, 120_000_000, 123_456_000, 123_456_789, 1_000] {
+            let t = chrono::Utc
+                .with_ymd_and_hms(2026, 11, 22, 16, 40, 5)
+                .single()
+                .unwrap()
+                + chrono::Duration::nanoseconds(nanos);
+            let mut ours = serde_json::Serializer::new(Vec::new());
+            rfc3339(&t, &mut ours).unwrap();
+            assert_eq!(
+                String::from_utf8(ours.into_inner()).unwrap(),
+                serde_json::to_string(&t).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn public_data_removes_secret_fields_at_any_depth() {
@@ -75,7 +103,9 @@ pub struct PublicEnvelope {
     pub sequence: i64,
     pub position: i64,
     pub account_id: uuid::Uuid,
+    #[serde(serialize_with = "rfc3339")]
     pub occurred_at: chrono::DateTime<chrono::Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub recorded_at: chrono::DateTime<chrono::Utc>,
     pub actor: crate::metadata::Actor,
     pub ip: Option<String>,

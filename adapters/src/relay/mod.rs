@@ -239,7 +239,7 @@ pub(crate) struct EventRow {
     pub(crate) event_type: String,
     pub(crate) event_version: String,
     pub(crate) payload: Value,
-    pub(crate) metadata: Value,
+    pub(crate) metadata: sqlx::types::Json<RowMetadata>,
     pub(crate) global_seq: i64,
     /// `tx_id` as decimal text (xid8 has no Rust type in sqlx).
     pub(crate) tx_text: String,
@@ -719,34 +719,46 @@ fn outgoing(subject_prefix: &str, row: EventRow) -> Result<Outgoing, RelayError>
     })
 }
 
+/// The metadata the store writes beside each event (string values; other keys ignored), read
+/// straight into fields rather than a JSON tree: the relay decodes one per published event.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct RowMetadata {
+    event_id: Option<String>,
+    account_id: Option<String>,
+    actor_kind: Option<String>,
+    actor_id: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    correlation_id: Option<String>,
+    occurred_at: Option<String>,
+}
+
 /// The public envelope of a row; the error names the faulty field, never its value.
 pub(crate) fn envelope(row: EventRow) -> Result<PublicEnvelope, String> {
-    let m = &row.metadata;
-    let get = |key: &str| m.get(key).and_then(Value::as_str);
-    let uuid = |key: &str| -> Result<Uuid, String> {
-        let raw = get(key).ok_or_else(|| format!("metadata {key} missing"))?;
+    let m = row.metadata.0;
+    let uuid = |key: &str, raw: Option<&str>| -> Result<Uuid, String> {
+        let raw = raw.ok_or_else(|| format!("metadata {key} missing"))?;
         Uuid::parse_str(raw).map_err(|_| format!("metadata {key} is not a UUID"))
     };
-    let kind = get(meta::ACTOR_KIND)
+    let kind = m
+        .actor_kind
+        .as_deref()
         .and_then(ActorKind::parse)
         .ok_or_else(|| format!("metadata {} missing or unknown", meta::ACTOR_KIND))?;
-    let actor_id = match get(meta::ACTOR_ID) {
-        Some(_) => Some(uuid(meta::ACTOR_ID)?),
+    let actor_id = match m.actor_id.as_deref() {
+        Some(raw) => Some(uuid(meta::ACTOR_ID, Some(raw))?),
         None => None,
     };
-    let occurred_at = match get(meta::OCCURRED_AT) {
+    let occurred_at = match m.occurred_at.as_deref() {
         Some(raw) => DateTime::parse_from_rfc3339(raw)
             .map_err(|_| format!("metadata {} is not RFC 3339", meta::OCCURRED_AT))?
             .with_timezone(&Utc),
         None => row.recorded_at,
     };
-    let id = uuid(meta::EVENT_ID)?;
-    let account_id = uuid(meta::ACCOUNT_ID)?;
+    let id = uuid(meta::EVENT_ID, m.event_id.as_deref())?;
+    let account_id = uuid(meta::ACCOUNT_ID, m.account_id.as_deref())?;
     let aggregate_id =
         Uuid::parse_str(&row.aggregate_id).map_err(|_| "aggregate_id is not a UUID".to_string())?;
-    let ip = get(meta::IP).map(str::to_owned);
-    let user_agent = get(meta::USER_AGENT).map(str::to_owned);
-    let correlation_id = get(meta::CORRELATION_ID).map(str::to_owned);
     Ok(PublicEnvelope {
         id,
         event_type: row.event_type,
@@ -759,9 +771,9 @@ pub(crate) fn envelope(row: EventRow) -> Result<PublicEnvelope, String> {
         occurred_at,
         recorded_at: row.recorded_at,
         actor: Actor { kind, id: actor_id },
-        ip,
-        user_agent,
-        correlation_id,
+        ip: m.ip,
+        user_agent: m.user_agent,
+        correlation_id: m.correlation_id,
         data: into_public_data(row.payload),
     })
 }
@@ -877,6 +889,7 @@ mod tests {
     use serde_json::json;
 
     fn row(metadata: Value) -> EventRow {
+        let metadata = sqlx::types::Json(serde_json::from_value(metadata).unwrap());
         EventRow {
             aggregate_type: "user".into(),
             aggregate_id: "0190a0d0-0000-7000-8000-000000000001".into(),
@@ -890,6 +903,36 @@ mod tests {
             recorded_at: DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+        }
+    }
+
+    #[test]
+    fn row_metadata_reads_the_keys_the_store_writes() {
+        let keys = [
+            meta::EVENT_ID,
+            meta::ACCOUNT_ID,
+            meta::ACTOR_KIND,
+            meta::ACTOR_ID,
+            meta::IP,
+            meta::USER_AGENT,
+            meta::CORRELATION_ID,
+            meta::OCCURRED_AT,
+        ];
+        let doc: serde_json::Map<String, Value> =
+            keys.iter().map(|k| (k.to_string(), json!(k))).collect();
+        let m: RowMetadata = serde_json::from_value(Value::Object(doc)).unwrap();
+        let read = [
+            m.event_id,
+            m.account_id,
+            m.actor_kind,
+            m.actor_id,
+            m.ip,
+            m.user_agent,
+            m.correlation_id,
+            m.occurred_at,
+        ];
+        for (key, value) in keys.iter().zip(read) {
+            assert_eq!(value.as_deref(), Some(*key));
         }
     }
 
