@@ -352,13 +352,13 @@ const AUDIT_COLUMNS: &str = "at, account_id, username, ip, item, action, outcome
      event_type, aggregate_type, aggregate_id, sequence, position, actor_kind, actor_id, \
      target_id, target_username, user_agent";
 
-/// Above this many matching descriptions a text search filters entries by the pattern alone:
-/// so many texts match that scanning newest first finds a page quickly.
+/// Above this many matching descriptions a text search does not send their hashes back: the
+/// lookup runs inside the statement instead.
 const MAX_TEXTS: usize = 10_000;
 
-/// Up to this many matching descriptions, a text search reads each one's newest entries from
-/// the hash index and merges them (at most this many times a page); above, PostgreSQL weighs the
-/// hash index against a scan newest first.
+/// Up to this many matching descriptions (and no username filter, whose own index leads then), a
+/// text search reads each one's newest entries from the hash index and merges them (at most this
+/// many times a page); above, PostgreSQL weighs the hash index against a scan newest first.
 const MERGE_TEXTS: usize = 64;
 
 /// How a description filter reads the entries, once resolved against the account's distinct
@@ -370,7 +370,7 @@ enum TextFilter {
     Merge(Vec<i64>),
     /// Many: any of their hashes.
     Any(Vec<i64>),
-    /// Too many to list: the pattern alone.
+    /// Too many to list: the lookup runs inside the statement.
     Pattern,
 }
 
@@ -399,12 +399,14 @@ pub async fn audit(
             .persistent(false)
             .fetch_all(pool)
             .await?;
+            // Over the limit before de-duplication: the list is cut off, not complete.
+            let too_many = hashes.len() > MAX_TEXTS;
             hashes.sort_unstable();
             hashes.dedup();
             let filter = match hashes.len() {
                 0 => return Ok(Vec::new()),
+                _ if too_many => TextFilter::Pattern,
                 1 => TextFilter::One(hashes[0]),
-                n if n > MAX_TEXTS => TextFilter::Pattern,
                 // Merging by hash needs no other index: with a username, its index leads.
                 n if n <= MERGE_TEXTS && f.username.is_none() => TextFilter::Merge(hashes),
                 _ => TextFilter::Any(hashes),
@@ -495,7 +497,17 @@ fn audit_select(
                     .push_bind(hashes.clone())
                     .push(")");
             }
-            TextFilter::Pattern => {}
+            // Too many to send: the same lookup, inside the statement.
+            TextFilter::Pattern => {
+                q.push(
+                    " AND hashtextextended(description, 0) IN (SELECT hashtextextended(t.description, 0) \
+                     FROM audit_texts t WHERE t.account_id = ",
+                )
+                .push_bind(account_id)
+                .push(" AND t.description ILIKE ")
+                .push_bind(pattern.to_string())
+                .push(")");
+            }
         }
         q.push(" AND description ILIKE ")
             .push_bind(pattern.to_string());

@@ -51,7 +51,9 @@ impl Tables {
     pub fn of(&self, projection: Projection) -> Vec<&str> {
         match projection {
             Projection::Users => vec![&self.users, &self.devices, &self.teams, &self.accounts],
-            Projection::Audit => vec![&self.audit, &self.principals, &self.texts],
+            // In the order the audit worker takes them (principals are read before entries and
+            // descriptions are written), so a swap's table locks cannot deadlock with it.
+            Projection::Audit => vec![&self.principals, &self.texts, &self.audit],
         }
     }
 }

@@ -8,8 +8,9 @@
 //! the `(aggregate_type, aggregate_id, sequence)` key, and an event whose row is not returned lost
 //! the optimistic-concurrency race, exactly as a unique violation would have told it alone. An
 //! event is only answered once its transaction has committed, so an acknowledged command is
-//! durable. If a batch fails for another reason, each of its events is retried alone, so one
-//! bad event cannot fail the commands it happened to share a statement with.
+//! durable. If PostgreSQL refuses a batch's statement (nothing of it stored), each of its events
+//! is retried alone, so one bad event cannot fail the commands it happened to share a statement
+//! with; after any other error every event of the batch reports it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -49,6 +50,10 @@ pub enum Appended {
 pub enum BatchError {
     #[error("database connection failed: {0}")]
     Connection(String),
+    /// PostgreSQL refused the statement: nothing of it was stored.
+    #[error("the database refused the event: {0}")]
+    Rejected(String),
+    /// Anything else; whether the batch was stored is not known.
     #[error("appending the event failed: {0}")]
     Other(String),
 }
@@ -60,6 +65,7 @@ impl From<sqlx::Error> for BatchError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Tls(_) => Self::Connection(err.to_string()),
+            sqlx::Error::Database(_) => Self::Rejected(err.to_string()),
             other => Self::Other(other.to_string()),
         }
     }
@@ -121,7 +127,12 @@ async fn writer(pool: PgPool, queue: Queue) {
                 }
             }
         }
-        write(&pool, batch).await;
+        // A command whose caller has gone (its request was cancelled) is not written, as it
+        // would not have been had it been waiting for a connection itself.
+        batch.retain(|(_, reply)| !reply.is_closed());
+        if !batch.is_empty() {
+            write(&pool, batch).await;
+        }
     }
 }
 
@@ -169,13 +180,10 @@ async fn write(pool: &PgPool, mut batch: Vec<(Append, Reply)>) {
                 }));
             }
         }
-        Err(err @ BatchError::Connection(_)) => {
-            for (_, reply) in rows {
-                let _ = reply.send(Err(err.clone()));
-            }
-        }
-        // Something in the statement failed: each event alone, so only its own fails.
-        Err(err) if rows.len() > 1 => {
+        // The database refused the statement, so none of it is stored: each event alone, so
+        // only the faulty one fails. (After any other error the batch may have been committed:
+        // retrying would find its own rows and report them as conflicts.)
+        Err(err @ BatchError::Rejected(_)) if rows.len() > 1 => {
             tracing::warn!(%err, events = rows.len(), "batched append failed; appending one by one");
             for (append, reply) in rows {
                 let result =

@@ -6,7 +6,8 @@
 //! it *is* the state at the new sequence, and that is what a snapshot stores. Loading reads the
 //! snapshot and the events after it in one round trip, so its cost does not grow with history.
 //! Events and snapshot are written by a single SQL statement (atomic); a second writer of the same
-//! sequence fails on the primary key and gets `AggregateConflict`.
+//! sequence gets `AggregateConflict` (from the primary key, or, for a single event appended
+//! through the batcher, from its row not being returned by `ON CONFLICT DO NOTHING`).
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -90,8 +91,8 @@ WITH ins AS (
 )
 SELECT sequence, global_seq FROM ins ORDER BY sequence";
 
-/// The common case, one event and no snapshot due: a plain INSERT is cheaper for PostgreSQL than
-/// the combined statement.
+/// One event and no snapshot due, without a batcher (outside a Tokio runtime): a plain INSERT is
+/// cheaper for PostgreSQL than the combined statement.
 const COMMIT_ONE_SQL: &str = "
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -284,7 +285,9 @@ where
                     BatchError::Connection(_) => {
                         AggregateError::DatabaseConnectionError(Box::new(err))
                     }
-                    BatchError::Other(_) => AggregateError::UnexpectedError(Box::new(err)),
+                    BatchError::Rejected(_) | BatchError::Other(_) => {
+                        AggregateError::UnexpectedError(Box::new(err))
+                    }
                 })?;
             return match appended {
                 Appended::Stored { global_seq } => Ok(vec![CommittedEvent {

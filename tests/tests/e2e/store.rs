@@ -346,9 +346,15 @@ async fn batched_appends_keep_per_event_outcomes() {
     reported.sort_unstable();
     assert_eq!(reported, positions);
 
-    // One writer: while it inserts the first event, the rest queue into one batch. The event
-    // with sequence 0 breaks the table's CHECK; only it fails.
+    // One writer, held up by a lock on the table: its first statement waits, the other 39
+    // events queue and go together in its next one. The event with sequence 0 breaks the
+    // table's CHECK: PostgreSQL refuses that statement whole, and only that event may fail.
     let single = AppendBatcher::spawn(env.pool.clone(), 1).unwrap();
+    let mut blocker = env.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for i in 0..40 {
         let b = single.clone();
@@ -356,11 +362,17 @@ async fn batched_appends_keep_per_event_outcomes() {
         tasks.push(tokio::spawn(async move {
             (i, b.append(batched(&format!("solo-{i}"), seq)).await)
         }));
+        if i == 0 {
+            // The first one is the writer's blocked statement; the rest queue behind it.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    blocker.commit().await.unwrap();
     for t in tasks {
         let (i, r) = t.await.unwrap();
         if i == 25 {
-            assert!(matches!(r, Err(BatchError::Other(_))), "{r:?}");
+            assert!(matches!(r, Err(BatchError::Rejected(_))), "{r:?}");
         } else {
             assert!(matches!(r, Ok(Appended::Stored { .. })), "{i}: {r:?}");
         }

@@ -745,6 +745,114 @@ async fn entry(
     pos
 }
 
+/// Every way a text search reads the log (one description, a few merged, many by hash, too many
+/// to list), alone, with a username and through cursor pages, gives what a plain scan of the
+/// log gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_text_search_path_agrees_with_a_scan_of_the_log() {
+    let env = TestEnv::new().await.unwrap();
+    let app = chronid_tests::server::spawn_app(&env).await.unwrap();
+    let acc = app.account_id;
+    let base: DateTime<Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
+    let mut records = Vec::new();
+    let mut add = |description: String, n: usize| {
+        for _ in 0..n {
+            let i = records.len() as i64;
+            let id = Uuid::now_v7();
+            records.push(AuditRecord {
+                // Some entries share a time, so the position breaks ties.
+                at: base + chrono::Duration::seconds(i / 2),
+                account_id: acc,
+                aggregate_type: "user".into(),
+                aggregate_id: id,
+                sequence: 1,
+                position: 5_000_000 + i,
+                event_id: id,
+                event_type: "UserUpdated".into(),
+                item: "User".into(),
+                action: "Update".into(),
+                outcome: Outcome::Success,
+                description: description.clone(),
+                actor_kind: ActorKind::User,
+                actor_id: None,
+                username: Some(if i % 3 == 0 { "ana" } else { "bob" }.into()),
+                target_id: None,
+                target_username: None,
+                ip: None,
+                user_agent: None,
+            });
+        }
+    };
+    for i in 0..70 {
+        add(format!("Group A item {i}"), 3); // 70 descriptions: by hash, any of them
+    }
+    for i in 0..5 {
+        add(format!("Group B item {i}"), 30); // 5: each newest first, merged
+    }
+    add("Only C here".into(), 120); // one description
+    for i in 0..10_001 {
+        add(format!("Bulk D {i}"), 1); // over 10,000: looked up inside the statement
+    }
+    let mut conn = env.pool.acquire().await.unwrap();
+    insert_records(&mut conn, &Tables::live(), records)
+        .await
+        .unwrap();
+    drop(conn);
+    sqlx::query("ANALYZE audit_log").execute(&env.pool).await.unwrap();
+    for (q, username) in [
+        ("group a", None),
+        ("GROUP B", None),
+        ("only c", None),
+        ("bulk d", None),
+        ("item 1", None),
+        ("group a", Some("ana")),
+        ("group b", Some("bob")),
+        ("bulk d", Some("ana")),
+        ("nothing matches this", None),
+    ] {
+        let expected: Vec<i64> = sqlx::query_scalar(
+            "SELECT position FROM audit_log WHERE account_id = $1
+                AND strpos(lower(description), lower($2)) > 0
+                AND ($3::text IS NULL OR lower(username) = $3 OR lower(target_username) = $3)
+              ORDER BY at DESC, position DESC",
+        )
+        .bind(acc)
+        .bind(q)
+        .bind(username)
+        .fetch_all(&env.pool)
+        .await
+        .unwrap();
+        let mut got = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/audit?limit=200&q={}", url_encode(q));
+            if let Some(name) = username {
+                path.push_str(&format!("&username={name}"));
+            }
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let r = app.call(Method::GET, &path, None).await;
+            assert_eq!(r.status, 200, "{path}: {r:?}");
+            got.extend(
+                r.body["entries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["position"].as_i64().unwrap()),
+            );
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(got.len(), expected.len(), "q={q} username={username:?}");
+        assert_eq!(got, expected, "q={q} username={username:?}");
+    }
+    drop(app);
+    env.cleanup().await.unwrap();
+}
+
 /// Migration 0005 fills the table of distinct descriptions from a log written before it, so text
 /// search finds the older entries too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
