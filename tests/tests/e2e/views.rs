@@ -798,7 +798,10 @@ async fn every_text_search_path_agrees_with_a_scan_of_the_log() {
         .await
         .unwrap();
     drop(conn);
-    sqlx::query("ANALYZE audit_log").execute(&env.pool).await.unwrap();
+    sqlx::query("ANALYZE audit_log")
+        .execute(&env.pool)
+        .await
+        .unwrap();
     for (q, username) in [
         ("group a", None),
         ("GROUP B", None),
