@@ -10,6 +10,25 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use serde::Deserialize;
 
+/// Polls `all` until it holds an `n`-th item (1-based), for up to 30 s.
+async fn nth<T: Clone, F, Fut>(what: &str, n: usize, all: F) -> anyhow::Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<T>>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let items = all().await?;
+        if let Some(item) = items.get(n.saturating_sub(1)) {
+            return Ok(item.clone());
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("no {what} within 30 s (got {})", items.len());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A phone number the stand-in provider refuses with a 500.
 pub const FAILING_NUMBER: &str = "+15550000000";
 
@@ -99,20 +118,10 @@ impl Peers {
 
     /// Waits for the `n`-th mail (1-based) to `address`.
     pub async fn nth_mail_to(&self, address: &str, n: usize) -> anyhow::Result<Mail> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let mails = self.mails_to(address).await?;
-            if let Some(m) = mails.get(n - 1) {
-                return Ok(m.clone());
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!(
-                    "no mail #{n} to {address} within 30 s (got {})",
-                    mails.len()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        nth(&format!("mail #{n} to {address}"), n, || {
+            self.mails_to(address)
+        })
+        .await
     }
 
     /// Every text or call to `number` so far, oldest first.
@@ -130,18 +139,12 @@ impl Peers {
             .collect())
     }
 
+    /// Waits for the `n`-th text or call (1-based) to `number`.
     pub async fn nth_text_to(&self, number: &str, n: usize) -> anyhow::Result<Text> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let texts = self.texts_to(number).await?;
-            if let Some(t) = texts.get(n - 1) {
-                return Ok(t.clone());
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!("no text #{n} to {number} within 30 s (got {})", texts.len());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        nth(&format!("text #{n} to {number}"), n, || {
+            self.texts_to(number)
+        })
+        .await
     }
 
     /// The authenticator code of `secret` (base32) at `unix_time` (now if None), by pyotp.

@@ -15,7 +15,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use super::tables::{retired_name, Tables};
 use super::{Counts, Cursor, Projection, State};
 use crate::nats::{StreamConfig, HEADER_TX_ID};
-use crate::relay::{envelope, parse_xid8, EventRow, EVENT_ROWS, RESERVATION_AGGREGATE_TYPE};
+use crate::relay::{envelope, parse_xid8, rows_after, RESERVATION_AGGREGATE_TYPE};
 
 const PAGE: i64 = 5000;
 /// Audit entries are written whenever this many wait.
@@ -188,23 +188,7 @@ async fn read_page<'e, E: sqlx::PgExecutor<'e>>(
     after: Cursor,
     upto: Option<Cursor>,
 ) -> Result<(Vec<PublicEnvelope>, Cursor), ReplayError> {
-    let rows: Vec<EventRow> = sqlx::query_as(&format!(
-        "{EVENT_ROWS}
-          WHERE (e.tx_id, e.global_seq) > ($1::text::xid8, $2)
-            AND ($4::text IS NOT NULL OR e.tx_id < pg_snapshot_xmin(pg_current_snapshot()))
-            AND ($4::text IS NULL OR (e.tx_id, e.global_seq) <= ($4::text::xid8, $5))
-            AND e.aggregate_type <> $3
-          ORDER BY e.tx_id, e.global_seq
-          LIMIT $6"
-    ))
-    .bind(after.tx_id.to_string())
-    .bind(after.global_seq)
-    .bind(RESERVATION_AGGREGATE_TYPE)
-    .bind(upto.map(|c| c.tx_id.to_string()))
-    .bind(upto.map(|c| c.global_seq))
-    .bind(PAGE)
-    .fetch_all(exec)
-    .await?;
+    let rows = rows_after(exec, after, upto, PAGE).await?;
     let mut last = after;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {

@@ -87,6 +87,7 @@ use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
 use crate::nats::{msg_id, subject, StreamConfig, HEADER_POSITION, HEADER_TX_ID};
+use crate::projection::Cursor;
 
 /// The channel the relay LISTENs on; writers NOTIFY it after commit (`store::CommitNotifier`).
 pub const NOTIFY_CHANNEL: &str = crate::store::EVENTS_CHANNEL;
@@ -208,13 +209,6 @@ pub enum RelayError {
         position: i64,
         tx_id: u64,
     },
-}
-
-/// A point in the events' order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-struct Cursor {
-    tx_id: u64,
-    global_seq: i64,
 }
 
 /// Where the relay stands: the last event in the stream and the stream sequence it has.
@@ -666,6 +660,34 @@ impl Relay {
     }
 }
 
+/// The events after `after` in the relay's order, at most `limit`: up to `upto` when given, else
+/// up to the commit horizon (no transaction still running can commit an event before the last
+/// one read). Shared by the relay and the rebuilds, which read the store in the same order.
+pub(crate) async fn rows_after<'e, E: sqlx::PgExecutor<'e>>(
+    exec: E,
+    after: Cursor,
+    upto: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{EVENT_ROWS}
+          WHERE (e.tx_id, e.global_seq) > ($1::text::xid8, $2)
+            AND ($4::text IS NOT NULL OR e.tx_id < pg_snapshot_xmin(pg_current_snapshot()))
+            AND ($4::text IS NULL OR (e.tx_id, e.global_seq) <= ($4::text::xid8, $5))
+            AND e.aggregate_type <> $3
+          ORDER BY e.tx_id, e.global_seq
+          LIMIT $6"
+    ))
+    .bind(after.tx_id.to_string())
+    .bind(after.global_seq)
+    .bind(RESERVATION_AGGREGATE_TYPE)
+    .bind(upto.map(|c| c.tx_id.to_string()))
+    .bind(upto.map(|c| c.global_seq))
+    .bind(limit)
+    .fetch_all(exec)
+    .await
+}
+
 /// Reads the batch after `after` (up to the commit horizon) and turns it into messages.
 async fn read_batch(
     pool: PgPool,
@@ -674,20 +696,8 @@ async fn read_batch(
     stats: Arc<RelayStats>,
     after: Cursor,
 ) -> Result<Vec<Outgoing>, RelayError> {
-    let rows: Vec<EventRow> = sqlx::query_as(&format!(
-        "{EVENT_ROWS}
-          WHERE (e.tx_id, e.global_seq) > ($1::text::xid8, $2)
-            AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-            AND e.aggregate_type <> $3
-          ORDER BY e.tx_id, e.global_seq
-          LIMIT $4"
-    ))
-    .bind(after.tx_id.to_string())
-    .bind(after.global_seq)
-    .bind(RESERVATION_AGGREGATE_TYPE)
-    .bind(i64::try_from(batch_size).unwrap_or(i64::MAX))
-    .fetch_all(&pool)
-    .await?;
+    let limit = i64::try_from(batch_size).unwrap_or(i64::MAX);
+    let rows = rows_after(&pool, after, None, limit).await?;
     stats.polls.fetch_add(1, Ordering::Relaxed);
     rows.into_iter()
         .map(|row| outgoing(&subject_prefix, row))

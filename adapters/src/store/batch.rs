@@ -138,32 +138,30 @@ async fn writer(pool: PgPool, queue: Queue) {
 
 type Key = (String, String, i64);
 
-fn key(append: &Append) -> Key {
-    (
-        append.aggregate_type.to_string(),
-        append.aggregate_id.clone(),
-        append.sequence,
-    )
+/// An append's key, borrowed: what batches are ordered and de-duplicated by.
+fn key_of(append: &Append) -> (&str, &str, i64) {
+    (append.aggregate_type, &append.aggregate_id, append.sequence)
+}
+
+/// What became of `append`, given the rows its statement stored.
+fn outcome(stored: &HashMap<Key, i64>, append: &Append) -> Appended {
+    let (t, id, seq) = key_of(append);
+    match stored.get(&(t.to_string(), id.to_string(), seq)) {
+        Some(&global_seq) => Appended::Stored { global_seq },
+        None => Appended::Conflict,
+    }
 }
 
 async fn write(pool: &PgPool, mut batch: Vec<(Append, Reply)>) {
     // One key order for every batch: two batches never wait on each other's rows in opposite
     // orders (a deadlock PostgreSQL would break by failing one of them).
-    batch.sort_by(|(a, _), (b, _)| {
-        (a.aggregate_type, &a.aggregate_id, a.sequence).cmp(&(
-            b.aggregate_type,
-            &b.aggregate_id,
-            b.sequence,
-        ))
-    });
+    batch.sort_by(|(a, _), (b, _)| key_of(a).cmp(&key_of(b)));
     // Two events for the same sequence of one aggregate: only the first can win.
     let mut rows: Vec<(Append, Reply)> = Vec::with_capacity(batch.len());
     for (append, reply) in batch {
-        let same = rows.last().is_some_and(|(prev, _)| {
-            prev.aggregate_type == append.aggregate_type
-                && prev.aggregate_id == append.aggregate_id
-                && prev.sequence == append.sequence
-        });
+        let same = rows
+            .last()
+            .is_some_and(|(prev, _)| key_of(prev) == key_of(&append));
         if same {
             let _ = reply.send(Ok(Appended::Conflict));
         } else {
@@ -174,10 +172,7 @@ async fn write(pool: &PgPool, mut batch: Vec<(Append, Reply)>) {
     match insert(pool, &appends).await {
         Ok(stored) => {
             for (append, reply) in rows {
-                let _ = reply.send(Ok(match stored.get(&key(&append)) {
-                    Some(&global_seq) => Appended::Stored { global_seq },
-                    None => Appended::Conflict,
-                }));
+                let _ = reply.send(Ok(outcome(&stored, &append)));
             }
         }
         // The database refused the statement, so none of it is stored: each event alone, so
@@ -186,14 +181,8 @@ async fn write(pool: &PgPool, mut batch: Vec<(Append, Reply)>) {
         Err(err @ BatchError::Rejected(_)) if rows.len() > 1 => {
             tracing::warn!(%err, events = rows.len(), "batched append failed; appending one by one");
             for (append, reply) in rows {
-                let result =
-                    insert(pool, &[&append])
-                        .await
-                        .map(|stored| match stored.get(&key(&append)) {
-                            Some(&global_seq) => Appended::Stored { global_seq },
-                            None => Appended::Conflict,
-                        });
-                let _ = reply.send(result);
+                let result = insert(pool, &[&append]).await;
+                let _ = reply.send(result.map(|stored| outcome(&stored, &append)));
             }
         }
         Err(err) => {
