@@ -116,12 +116,6 @@ impl CryptoConfig {
         })
     }
 
-    pub fn queue(&self) -> usize {
-        self.hash_queue.unwrap_or(
-            self.workers() * chronid_adapters::crypto::Argon2Hasher::DEFAULT_QUEUE_PER_WORKER,
-        )
-    }
-
     pub fn workers(&self) -> usize {
         self.hash_workers
             .unwrap_or_else(|| {

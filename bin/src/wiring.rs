@@ -51,8 +51,12 @@ pub fn app(pool: PgPool, crypto: &CryptoConfig, need_key: bool) -> anyhow::Resul
         Err(e) if need_key => return Err(e),
         Err(_) => AesGcmSealer::with_random_key(),
     };
-    let hasher = Argon2Hasher::with_queue(crypto.argon2()?, crypto.workers(), crypto.queue())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (params, workers) = (crypto.argon2()?, crypto.workers());
+    let hasher = match crypto.hash_queue {
+        Some(queue) => Argon2Hasher::with_queue(params, workers, queue),
+        None => Argon2Hasher::new(params, workers),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let services = Services {
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),

@@ -576,7 +576,7 @@ impl App {
             .get(&parsed.session_id)
             .filter(|_| seq > 0)
             .ok_or_else(invalid_session)?;
-        let blocked = user.disabled.is_some() || (user.locked.is_some() && !user.lock_expired(now));
+        let blocked = user.may_log_in(now).is_err();
         if !constant_time_eq(
             session.token_hash.0.as_bytes(),
             parsed.secret_hash.as_bytes(),
@@ -625,15 +625,24 @@ impl App {
         }
     }
 
+    /// Runs `command` on the caller's User (a session's); returns the user id.
+    pub(super) async fn on_me(
+        &self,
+        who: &Principal,
+        command: UserCommand,
+        facts: &RequestFacts,
+    ) -> Result<Uuid, AppError> {
+        let (user_id, _) = Self::session_caller(who)?;
+        self.exec
+            .execute::<User>(&user_id.to_string(), command, facts)
+            .await?;
+        Ok(user_id)
+    }
+
     /// Ends the caller's session.
     pub async fn logout(&self, who: &Principal, facts: &RequestFacts) -> Result<(), AppError> {
-        let (user_id, session_id) = Self::session_caller(who)?;
-        self.exec
-            .execute::<User>(
-                &user_id.to_string(),
-                UserCommand::Logout { session_id },
-                facts,
-            )
+        let (_, session_id) = Self::session_caller(who)?;
+        self.on_me(who, UserCommand::Logout { session_id }, facts)
             .await?;
         self.forget_activity(session_id).await
     }
@@ -677,13 +686,7 @@ impl App {
         session_id: Uuid,
         facts: &RequestFacts,
     ) -> Result<(), AppError> {
-        let (user_id, _) = Self::session_caller(who)?;
-        self.exec
-            .execute::<User>(
-                &user_id.to_string(),
-                UserCommand::RevokeSession { session_id },
-                facts,
-            )
+        self.on_me(who, UserCommand::RevokeSession { session_id }, facts)
             .await?;
         self.forget_activity(session_id).await
     }

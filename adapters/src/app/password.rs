@@ -7,7 +7,6 @@
 //! notifier. Forgot-password answers at once and does its work in the background, so neither the
 //! answer nor its timing says whether the login exists.
 
-use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{
     ChangePassword, PasswordToken, ResetInitiator, SetPasswordWithToken, User, UserCommand,
@@ -29,11 +28,7 @@ pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
 pub const CHANGE_TOKEN_LIFETIME: Duration = Duration::minutes(15);
 
 fn invalid_token() -> AppError {
-    AppError::new(
-        "AUTH-TOKEN-INVALID",
-        ErrorKind::Invalid,
-        "the reset link or password-change token is not valid (unknown, used or superseded)",
-    )
+    AppError::from_domain(&UserError::ResetTokenInvalid)
 }
 
 impl App {
@@ -172,7 +167,7 @@ impl App {
         new_password: Password,
         facts: &RequestFacts,
     ) -> Result<(), AppError> {
-        let (user_id, session_id) = Self::session_caller(who)?;
+        let (_, session_id) = Self::session_caller(who)?;
         let policy = self.account(who.account_id).await?.policy;
         let command = UserCommand::ChangePassword(Box::new(ChangePassword {
             current_password,
@@ -180,9 +175,7 @@ impl App {
             password_validity_days: policy.password_validity_days,
             keep_session: Some(session_id),
         }));
-        self.exec
-            .execute::<User>(&user_id.to_string(), command, facts)
-            .await?;
+        self.on_me(who, command, facts).await?;
         Ok(())
     }
 }

@@ -9,7 +9,9 @@
 use chronid_domain::device::{Device, DeviceCommand, DeviceError};
 use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::user::{AnswerChallenge, LoginMethod, RecordLogin, User, UserCommand};
+use chronid_domain::user::{
+    AnswerChallenge, LoginMethod, RecordLogin, User, UserCommand, UserError,
+};
 use chronid_domain::values::{Language, OneTimeCode, StoredSecret, TwoFactorChannel};
 use uuid::Uuid;
 
@@ -30,11 +32,7 @@ pub struct ChallengeIssued {
 }
 
 fn challenge_not_found() -> AppError {
-    AppError::new(
-        "AUTH-CHALLENGE-NOT-FOUND",
-        ErrorKind::NotFound,
-        "no such two-factor challenge, or it was already passed; log in again",
-    )
+    AppError::from_domain(&UserError::ChallengeNotFound)
 }
 
 impl App {
@@ -159,11 +157,7 @@ impl App {
                     format!("this authenticator code was already used; wait for the next one ({left} tries left)"),
                 )
             } else if left == 0 {
-                AppError::new(
-                    "AUTH-CODE-EXHAUSTED",
-                    ErrorKind::Unauthorized,
-                    "too many wrong codes; log in again for a new one",
-                )
+                AppError::from_domain(&UserError::ChallengeExhausted)
             } else {
                 AppError::new(
                     "AUTH-CODE-INVALID",
@@ -248,20 +242,6 @@ impl App {
             .map(|e| e.as_str().to_string())
             .unwrap_or_default();
         enrolment(&secret, &issuer, &account_name).map_err(AppError::internal)
-    }
-
-    /// Runs `command` on the caller's User; returns the user id.
-    async fn on_me(
-        &self,
-        who: &Principal,
-        command: UserCommand,
-        facts: &RequestFacts,
-    ) -> Result<Uuid, AppError> {
-        let (user_id, _) = Self::session_caller(who)?;
-        self.exec
-            .execute::<User>(&user_id.to_string(), command, facts)
-            .await?;
-        Ok(user_id)
     }
 
     /// The enrolment of the user's current (sealed) secret, read after the command that made it.

@@ -169,12 +169,7 @@ impl User {
                 expires_at,
                 password_validity_days,
             } => {
-                if self.disabled.is_some() {
-                    return Err(UserError::Disabled);
-                }
-                if self.locked.is_some() && !self.lock_expired(now) {
-                    return Err(UserError::Locked);
-                }
+                self.may_log_in(now)?;
                 if !self.password_expired(password_validity_days, now) {
                     return Err(UserError::PasswordNotExpired);
                 }
@@ -217,34 +212,15 @@ impl User {
                     self,
                 )
                 .await;
-                let others: Vec<Uuid> = self
-                    .sessions
-                    .keys()
-                    .copied()
-                    .filter(|id| Some(*id) != keep_session)
-                    .collect();
-                if !others.is_empty() {
-                    sink.write(
-                        UserEvent::SessionsEnded {
-                            session_ids: others,
-                            reason: SessionEndReason::PasswordChanged,
-                        },
-                        self,
-                    )
+                self.end_sessions(SessionEndReason::PasswordChanged, keep_session, sink)
                     .await;
-                }
             }
             UserCommand::IssueChallenge {
                 challenge_id,
                 channel,
                 device_id,
             } => {
-                if self.disabled.is_some() {
-                    return Err(UserError::Disabled);
-                }
-                if self.locked.is_some() && !self.lock_expired(now) {
-                    return Err(UserError::Locked);
-                }
+                self.may_log_in(now)?;
                 let (code_hash, code_sealed) = match channel {
                     // An authenticator being enrolled at this login is fine: its first code
                     // confirms it.
@@ -470,12 +446,7 @@ impl User {
         if challenge.expires_at <= now {
             return Err(UserError::ChallengeExpired);
         }
-        if self.disabled.is_some() {
-            return Err(UserError::Disabled);
-        }
-        if self.locked.is_some() && !self.lock_expired(now) {
-            return Err(UserError::Locked);
-        }
+        self.may_log_in(now)?;
         let verdict = match &challenge.code_hash {
             Some(expected) => {
                 let digest = services
@@ -502,7 +473,7 @@ impl User {
             Err(other) => return Err(other),
         };
         if let Some(step) = step {
-            let confirmed = self.totp.as_ref().is_some_and(|t| t.confirmed);
+            let confirmed = self.totp_enabled();
             let event = if confirmed {
                 UserEvent::TotpCodeUsed { step }
             } else {
@@ -547,15 +518,7 @@ impl User {
         sink: &EventSink<Self>,
         now: DateTime<Utc>,
     ) {
-        if self.lock_expired(now) {
-            sink.write(
-                UserEvent::UserUnlocked {
-                    reason: UnlockReason::Expired,
-                },
-                self,
-            )
-            .await;
-        }
+        self.lift_expired_lock(now, sink).await;
         if let Some(language) = login.language.filter(|l| Some(l) != self.language.as_ref()) {
             sink.write(UserEvent::UserLanguageChanged { language }, self)
                 .await;

@@ -47,7 +47,7 @@ pub enum UserError {
     PasswordNotExpired,
     #[error("this delivery outcome is already recorded")]
     DeliveryAlreadyRecorded,
-    #[error("no such two-factor challenge, or it was already passed")]
+    #[error("no such two-factor challenge, or it was already passed; log in again")]
     ChallengeNotFound,
     #[error("the code has expired; log in again for a new one")]
     ChallengeExpired,

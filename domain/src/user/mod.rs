@@ -130,6 +130,18 @@ impl User {
     pub fn lock_expired(&self, now: DateTime<Utc>) -> bool {
         matches!(&self.locked, Some(LockState { until: Some(until), .. }) if *until <= now)
     }
+
+    /// Refuses a login (or a step of one) for a disabled user, or a locked one whose lock has
+    /// not run out at `now`.
+    pub fn may_log_in(&self, now: DateTime<Utc>) -> Result<(), UserError> {
+        if self.disabled.is_some() {
+            return Err(UserError::Disabled);
+        }
+        if self.locked.is_some() && !self.lock_expired(now) {
+            return Err(UserError::Locked);
+        }
+        Ok(())
+    }
 }
 
 impl AccountScoped for User {
@@ -251,15 +263,7 @@ impl Aggregate for User {
                 }
                 // As in RecordFailedLogin: a lock that ran out is lifted first, so the history says
                 // so and the counter restarts.
-                if self.lock_expired(now) {
-                    sink.write(
-                        UserEvent::UserUnlocked {
-                            reason: UnlockReason::Expired,
-                        },
-                        self,
-                    )
-                    .await;
-                }
+                self.lift_expired_lock(now, sink).await;
                 let failed_attempts = self.failed_attempts;
                 sink.write(
                     UserEvent::UserLocked {
@@ -325,15 +329,7 @@ impl Aggregate for User {
                 max_attempts,
                 lock_minutes,
             } => {
-                if self.lock_expired(now) {
-                    sink.write(
-                        UserEvent::UserUnlocked {
-                            reason: UnlockReason::Expired,
-                        },
-                        self,
-                    )
-                    .await;
-                }
+                self.lift_expired_lock(now, sink).await;
                 // A disabled or locked user cannot log in whatever the password: the attempt is
                 // recorded with that reason and does not count towards a lock.
                 let refused = if self.disabled.is_some() {
@@ -386,12 +382,7 @@ impl Aggregate for User {
                 if login.verified_hash.is_some() && login.verified_hash != self.password_hash {
                     return Err(UserError::CredentialChanged);
                 }
-                if self.disabled.is_some() {
-                    return Err(UserError::Disabled);
-                }
-                if self.locked.is_some() && !self.lock_expired(now) {
-                    return Err(UserError::Locked);
-                }
+                self.may_log_in(now)?;
                 self.write_login(*login, sink, now).await;
             }
             UserCommand::Logout { session_id } => {
@@ -709,10 +700,39 @@ impl User {
     }
 
     async fn end_all_sessions(&mut self, reason: SessionEndReason, sink: &EventSink<Self>) {
-        if self.sessions.is_empty() {
+        self.end_sessions(reason, None, sink).await;
+    }
+
+    /// Lifts a lock that has run out at `now` (`UserUnlocked { Expired }`), so the history says
+    /// so before what follows.
+    async fn lift_expired_lock(&mut self, now: DateTime<Utc>, sink: &EventSink<Self>) {
+        if self.lock_expired(now) {
+            sink.write(
+                UserEvent::UserUnlocked {
+                    reason: UnlockReason::Expired,
+                },
+                self,
+            )
+            .await;
+        }
+    }
+
+    /// Ends every session but `keep` (if any), in one `SessionsEnded`; nothing when none is left.
+    async fn end_sessions(
+        &mut self,
+        reason: SessionEndReason,
+        keep: Option<Uuid>,
+        sink: &EventSink<Self>,
+    ) {
+        let session_ids: Vec<Uuid> = self
+            .sessions
+            .keys()
+            .copied()
+            .filter(|id| Some(*id) != keep)
+            .collect();
+        if session_ids.is_empty() {
             return;
         }
-        let session_ids = self.sessions.keys().copied().collect();
         sink.write(
             UserEvent::SessionsEnded {
                 session_ids,
