@@ -669,23 +669,29 @@ pub(crate) async fn rows_after<'e, E: sqlx::PgExecutor<'e>>(
     upto: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<EventRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    // Two statements rather than one with optional bounds, so each gets a plain plan.
+    let end = match upto {
+        Some(_) => "(e.tx_id, e.global_seq) <= ($5::text::xid8, $6)",
+        None => "e.tx_id < pg_snapshot_xmin(pg_current_snapshot())",
+    };
+    let sql = format!(
         "{EVENT_ROWS}
           WHERE (e.tx_id, e.global_seq) > ($1::text::xid8, $2)
-            AND ($4::text IS NOT NULL OR e.tx_id < pg_snapshot_xmin(pg_current_snapshot()))
-            AND ($4::text IS NULL OR (e.tx_id, e.global_seq) <= ($4::text::xid8, $5))
+            AND {end}
             AND e.aggregate_type <> $3
           ORDER BY e.tx_id, e.global_seq
-          LIMIT $6"
-    ))
-    .bind(after.tx_id.to_string())
-    .bind(after.global_seq)
-    .bind(RESERVATION_AGGREGATE_TYPE)
-    .bind(upto.map(|c| c.tx_id.to_string()))
-    .bind(upto.map(|c| c.global_seq))
-    .bind(limit)
-    .fetch_all(exec)
-    .await
+          LIMIT $4"
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(after.tx_id.to_string())
+        .bind(after.global_seq)
+        .bind(RESERVATION_AGGREGATE_TYPE)
+        .bind(limit);
+    let query = match upto {
+        Some(c) => query.bind(c.tx_id.to_string()).bind(c.global_seq),
+        None => query,
+    };
+    query.fetch_all(exec).await
 }
 
 /// Reads the batch after `after` (up to the commit horizon) and turns it into messages.
