@@ -43,6 +43,8 @@ pub enum ErrorKind {
     Internal,
     /// Too busy to take the request now; retry shortly (503 with Retry-After).
     Unavailable,
+    /// Too many of these requests for now; retry after the time the error names (429).
+    TooManyRequests,
 }
 
 /// Every aggregate error implements this so the edge can answer with a stable code.
@@ -50,4 +52,8 @@ pub trait DomainError: std::error::Error {
     /// A stable code such as `USR-LOCKED`; never changes once published.
     fn code(&self) -> &'static str;
     fn kind(&self) -> ErrorKind;
+    /// For `TooManyRequests`: seconds until a retry may succeed.
+    fn retry_after_secs(&self) -> Option<u64> {
+        None
+    }
 }

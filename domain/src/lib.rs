@@ -21,13 +21,28 @@ pub(crate) mod testing;
 pub use error::{DomainError, ValidationError};
 pub use services::Services;
 
-/// The version string every event type currently has. A change of shape gets a new version and an
-/// upcaster; a type string is never renamed.
+/// The version string of an event type's first shape. A change of shape gets a new version and an
+/// upcaster ([`Upcast`]); a type string is never renamed.
 pub const EVENT_VERSION_1: &str = "1";
+/// The second shape of an event type (see each event's `event_version`).
+pub const EVENT_VERSION_2: &str = "2";
 
 /// Implemented by every aggregate so the store can stamp each event with the account it belongs to
 /// (the stream subject starts with it) without reading payloads.
-pub trait AccountScoped {
+pub trait AccountScoped: Upcast {
     /// The account the aggregate belongs to, once known (after its first event).
     fn account_id(&self) -> Option<uuid::Uuid>;
+}
+
+/// How an aggregate reads the stored payloads of its events' older versions: the store hands
+/// every payload (externally tagged, `{"EventType": {...}}`) with its type and version to
+/// `upcast` before deserializing it, and gets it back in the current shape. Stored rows never
+/// change; the stream carries them as written, with their version.
+pub trait Upcast {
+    fn upcast(_event_type: &str, _version: &str, payload: serde_json::Value) -> serde_json::Value
+    where
+        Self: Sized,
+    {
+        payload
+    }
 }

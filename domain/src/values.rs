@@ -304,6 +304,22 @@ pub struct SecurityPolicy {
     /// unlocks.
     #[serde(default)]
     pub lock_minutes: Option<u32>,
+    /// Beyond the product: what failed logins lock (the whole user, or only logins from devices
+    /// the user has not trusted).
+    #[serde(default)]
+    pub lockout: LockoutMode,
+}
+
+/// What failed logins lock once they reach `max_login_attempts`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockoutMode {
+    /// The product's behaviour: the user is locked whatever the device.
+    #[default]
+    Account,
+    /// Failures from devices the user has not trusted lock only logins from such devices; the
+    /// user on a trusted device still gets in (failures from a trusted device lock the user).
+    UntrustedDevices,
 }
 
 impl Default for SecurityPolicy {
@@ -314,6 +330,7 @@ impl Default for SecurityPolicy {
             password_validity_days: None,
             two_factor: TwoFactorMode::Off,
             lock_minutes: None,
+            lockout: LockoutMode::Account,
         }
     }
 }
@@ -325,6 +342,7 @@ impl SecurityPolicy {
         password_validity_days: Option<i64>,
         two_factor: TwoFactorMode,
         lock_minutes: Option<i64>,
+        lockout: LockoutMode,
     ) -> Result<Self, ValidationError> {
         let in_range = |field: &'static str, v: i64, lo: i64, hi: i64| {
             if (lo..=hi).contains(&v) {
@@ -352,6 +370,7 @@ impl SecurityPolicy {
             password_validity_days,
             two_factor,
             lock_minutes,
+            lockout,
         })
     }
 }
@@ -594,6 +613,15 @@ pub struct StoredSecret(pub String);
 impl fmt::Debug for StoredSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("StoredSecret([redacted])")
+    }
+}
+
+impl StoredSecret {
+    /// Compares two digests in time that depends on their lengths only, not on where they
+    /// first differ.
+    pub fn matches(&self, other: &StoredSecret) -> bool {
+        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 }
 
@@ -970,14 +998,60 @@ mod tests {
 
     #[test]
     fn security_policy_rejects_values_out_of_range() {
-        assert!(SecurityPolicy::new(Some(14), 5, None, TwoFactorMode::Off, None).is_err());
-        assert!(SecurityPolicy::new(Some(366), 5, None, TwoFactorMode::Off, None).is_err());
-        assert!(SecurityPolicy::new(None, 0, None, TwoFactorMode::Off, None).is_err());
-        assert!(SecurityPolicy::new(None, 101, None, TwoFactorMode::Off, None).is_err());
-        assert!(SecurityPolicy::new(None, 5, Some(0), TwoFactorMode::Off, None).is_err());
-        assert!(
-            SecurityPolicy::new(Some(15), 100, Some(3650), TwoFactorMode::EveryLogin, None).is_ok()
-        );
+        assert!(SecurityPolicy::new(
+            Some(14),
+            5,
+            None,
+            TwoFactorMode::Off,
+            None,
+            LockoutMode::Account
+        )
+        .is_err());
+        assert!(SecurityPolicy::new(
+            Some(366),
+            5,
+            None,
+            TwoFactorMode::Off,
+            None,
+            LockoutMode::Account
+        )
+        .is_err());
+        assert!(SecurityPolicy::new(
+            None,
+            0,
+            None,
+            TwoFactorMode::Off,
+            None,
+            LockoutMode::Account
+        )
+        .is_err());
+        assert!(SecurityPolicy::new(
+            None,
+            101,
+            None,
+            TwoFactorMode::Off,
+            None,
+            LockoutMode::Account
+        )
+        .is_err());
+        assert!(SecurityPolicy::new(
+            None,
+            5,
+            Some(0),
+            TwoFactorMode::Off,
+            None,
+            LockoutMode::Account
+        )
+        .is_err());
+        assert!(SecurityPolicy::new(
+            Some(15),
+            100,
+            Some(3650),
+            TwoFactorMode::EveryLogin,
+            None,
+            LockoutMode::Account
+        )
+        .is_ok());
     }
 
     #[test]

@@ -415,6 +415,12 @@ fn line_of(ctx: &Ctx) -> Line {
 
         // User: password.
         "PasswordChanged" => password_changed(ctx),
+        "PasswordChangeFailed" => Line::new(PASSWORD, "Update", "Password update failed.")
+            .failed()
+            .details(join(&[
+                Some("wrong current password".to_string()),
+                in_a_row(ctx),
+            ])),
         "PasswordResetRequested" => Line::new(PASSWORD, "Restore", "Password reset requested.")
             .details(Some(
                 match ctx.word("initiated_by").as_str() {
@@ -470,6 +476,7 @@ fn line_of(ctx: &Ctx) -> Line {
             Line::new(TWO_FA, "Verify", "Two-factor authentication passed.")
         }
         "TwoFactorChallengeFailed" => challenge_failed(ctx),
+        "TotpCodeRejected" => totp_code_rejected(ctx),
         "TotpEnrolled" => Line::new(TWO_FA, "Enroll", "Authenticator app enrollment started."),
         "TotpConfirmed" => Line::new(TWO_FA, "Update", TWO_FA_UPDATED)
             .details(Some("authenticator app enabled".to_string())),
@@ -595,6 +602,10 @@ fn line_of(ctx: &Ctx) -> Line {
                 "user" => Some("by its user".to_string()),
                 "admin" => Some("by an administrator".to_string()),
                 "password_reset" => Some("the user's password was reset".to_string()),
+                "password_changed" => Some("the user changed their password".to_string()),
+                "totp_reset" => Some("the user's authenticator app was reset".to_string()),
+                "locked" => Some("the user was locked".to_string()),
+                "disabled" => Some("the user was disabled".to_string()),
                 _ => None,
             },
         ),
@@ -679,6 +690,9 @@ fn user_locked(ctx: &Ctx) -> Line {
         );
         if let Some(until) = time_of(ctx.data, "until") {
             d.push_str(&format!(", locked until {}", when(until)));
+        }
+        if ctx.word("scope") == "untrusted_devices" {
+            d.push_str(", for logins from untrusted devices only");
         }
         d
     });
@@ -773,13 +787,41 @@ fn password_changed(ctx: &Ctx) -> Line {
 }
 
 fn challenge_failed(ctx: &Ctx) -> Line {
+    let reason =
+        (ctx.word("reason") == "reused").then(|| "an authenticator code already used".to_string());
     let attempts = u32_of(ctx.data, "attempts")
         .map(|n| count(n as usize, "failed attempt", "failed attempts"));
     let exhausted =
         (bool_of(ctx.data, "exhausted") == Some(true)).then(|| "no attempts left".to_string());
     Line::new(TWO_FA, "Verify", "Two-factor authentication failed.")
         .failed()
-        .details(join(&[attempts, exhausted]))
+        .details(join(&[reason, attempts, exhausted]))
+}
+
+/// A wrong secret given from a session (counted like a failed login).
+fn in_a_row(ctx: &Ctx) -> Option<String> {
+    u32_of(ctx.data, "failed_attempts")
+        .filter(|n| *n > 1)
+        .map(|n| format!("{n} failed attempts in a row"))
+}
+
+fn totp_code_rejected(ctx: &Ctx) -> Line {
+    let action = match ctx.word("action").as_str() {
+        "disable" => "disabling the authenticator app",
+        _ => "resetting the authenticator app",
+    };
+    let reason = if ctx.word("reason") == "reused" {
+        "a code already used"
+    } else {
+        "wrong code"
+    };
+    Line::new(
+        TWO_FA,
+        "Update",
+        "Two-factor authentication settings update failed.",
+    )
+    .failed()
+    .details(join(&[Some(format!("{action}: {reason}")), in_a_row(ctx)]))
 }
 
 fn two_factor_mode_changed(ctx: &Ctx) -> Line {
@@ -1054,9 +1096,9 @@ mod tests {
     use chronid_domain::public::public_data;
     use chronid_domain::sso_config::{NameIdSource, SsoConfigEvent, SsoSettings};
     use chronid_domain::user::{
-        DisableReason, IdentityProvider, LockReason, LoginFailure, LoginMethod,
-        PasswordChangeMethod, ProfileChanges, RegistrationSource, ResetInitiator, SessionEndReason,
-        UnlockReason, UserEvent,
+        ChallengePurpose, CodeFailure, DisableReason, IdentityProvider, LockReason, LockScope,
+        LoginFailure, LoginMethod, PasswordChangeMethod, ProfileChanges, RegistrationSource,
+        ResetInitiator, SessionEndReason, TotpAction, UnlockReason, UserEvent,
     };
     use chronid_domain::values::{
         AcsPath, Certificate, Certificates, ColorScheme, Email, EntityId, Hostname, HttpUrl,
@@ -1338,7 +1380,8 @@ mod tests {
                     reason: LockReason::Policy,
                     failed_attempts: 5,
                     until: Some(t("2026-01-02T03:34:05Z")),
-                }, system, "User | Lock | success | User locked. Details: 5 failed login attempts, locked until 2026-01-02 03:34:05 UTC."),
+                    scope: LockScope::UntrustedDevices,
+                }, system, "User | Lock | success | User locked. Details: 5 failed login attempts, locked until 2026-01-02 03:34:05 UTC, for logins from untrusted devices only."),
             user_case(UserEvent::UserUnlocked { reason: UnlockReason::Admin }, admin, "User | Unlock | success | User unlocked."),
             user_case(UserEvent::UserLanguageChanged { language: Language::parse("de").unwrap() }, own, "User | Update | success | User language changed. Details: de."),
             user_case(UserEvent::PasswordChanged {
@@ -1353,6 +1396,7 @@ mod tests {
                     token_sealed: Some(secret("token_sealed")),
                     initiated_by: ResetInitiator::Admin,
                     expires_at: at,
+                    requested_at: at,
                 }, admin, "Password | Restore | success | Password reset requested. Details: requested by an administrator."),
             user_case(UserEvent::PasswordResetEmailSent { request_id: Uuid::from_u128(0x20) }, system, "Password | Restore | success | Reset forgot password email sent."),
             user_case(UserEvent::PasswordResetEmailFailed {
@@ -1373,6 +1417,7 @@ mod tests {
                     reason: LoginFailure::WrongPassword,
                     failed_attempts: 1,
                     device_id: None,
+                    scope: LockScope::Account,
                 }, system, "User | Login | failed | User login failed (Jane Doe, jane@example.com). Details: wrong password."),
             user_case(UserEvent::PasswordChangeRequired {
                     change_id: Uuid::from_u128(0x21),
@@ -1389,6 +1434,8 @@ mod tests {
             user_case(UserEvent::TwoFactorChallengeIssued {
                     challenge_id: CHALLENGE_ID,
                     channel: TwoFactorChannel::Sms,
+                    purpose: ChallengePurpose::SignIn,
+                    issued_at: at,
                     code_hash: Some(secret("code_hash")),
                     code_sealed: Some(secret("code_sealed")),
                     device_id: None,
@@ -1402,7 +1449,21 @@ mod tests {
                     error: "carrier rejected".to_string(),
                 }, system, "2FA | Send | failed | Two-factor authentication code sending failed. Details: voice call, carrier rejected."),
             user_case(UserEvent::TwoFactorChallengePassed { challenge_id: CHALLENGE_ID, device_id: None }, system, "2FA | Verify | success | Two-factor authentication passed."),
-            user_case(UserEvent::TwoFactorChallengeFailed { challenge_id: CHALLENGE_ID, attempts: 3, exhausted: true }, system, "2FA | Verify | failed | Two-factor authentication failed. Details: 3 failed attempts, no attempts left."),
+            user_case(UserEvent::TwoFactorChallengeFailed {
+                    challenge_id: CHALLENGE_ID,
+                    attempts: 3,
+                    exhausted: true,
+                    reason: CodeFailure::Reused,
+                    tries_left: 0,
+                    failed_attempts: Some(3),
+                    scope: LockScope::Account,
+                }, system, "2FA | Verify | failed | Two-factor authentication failed. Details: an authenticator code already used, 3 failed attempts, no attempts left."),
+            user_case(UserEvent::PasswordChangeFailed { failed_attempts: 2 }, own, "Password | Update | failed | Password update failed. Details: wrong current password, 2 failed attempts in a row."),
+            user_case(UserEvent::TotpCodeRejected {
+                    action: TotpAction::Disable,
+                    reason: CodeFailure::Wrong,
+                    failed_attempts: 1,
+                }, own, "2FA | Update | failed | Two-factor authentication settings update failed. Details: disabling the authenticator app: wrong code."),
             user_case(UserEvent::TotpEnrolled { secret_sealed: secret("secret_sealed") }, own, "2FA | Enroll | success | Authenticator app enrollment started."),
             user_case(UserEvent::TotpConfirmed { step: 59_000_000 }, own, "2FA | Update | success | Two-factor authentication settings updated. Details: authenticator app enabled."),
             user_case(UserEvent::TotpCodeUsed { step: 59_000_001 }, system, "2FA | Verify | success | Authenticator app code accepted."),
@@ -1460,7 +1521,7 @@ mod tests {
                     user_agent: UserAgent::new("Mozilla/5.0"),
                     first_seen_at: at,
                 }, "Device | Create | success | Device registered. Details: \"Laptop\", Mozilla/5.0."),
-            device_case(DeviceEvent::DeviceTrusted { challenge_id: Some(CHALLENGE_ID), trusted_at: at }, "Device | Trust | success | Device trusted. Details: after two-factor authentication."),
+            device_case(DeviceEvent::DeviceTrusted { challenge_id: Some(CHALLENGE_ID), trusted_at: at, user_epoch: 0 }, "Device | Trust | success | Device trusted. Details: after two-factor authentication."),
             device_case(DeviceEvent::DeviceRenamed { label: None }, "Device | Update | success | Device renamed. Details: label removed."),
             device_case(DeviceEvent::DeviceRevoked { reason: DeviceRevokeReason::PasswordReset }, "Device | Revoke | success | Device revoked. Details: the user's password was reset."),
             sso_case(SsoConfigEvent::SsoConfigCreated { config_id: SSO_ID, account_id: ACCOUNT_ID, settings: settings(true) }, "SSO | Create | success | SSO configuration created. Details: identity provider https://idp.example.com/entity."),
@@ -1508,7 +1569,7 @@ mod tests {
         let in_domain = domain_event_types();
         assert_eq!(
             in_domain.len(),
-            65,
+            67,
             "the domain's event catalogue changed size"
         );
         assert_eq!(unique, in_domain);
@@ -1539,6 +1600,8 @@ mod tests {
         let expected: BTreeSet<String> = [
             "LoginFailed",
             "TwoFactorChallengeFailed",
+            "PasswordChangeFailed",
+            "TotpCodeRejected",
             "PasswordResetEmailFailed",
             "TwoFactorCodeDeliveryFailed",
         ]

@@ -63,6 +63,10 @@ pub struct TwoFactorView {
     /// Where one-time codes go: "email" until the user picks another.
     pub channel: String,
     pub totp: TotpState,
+    /// A reset started a replacement authenticator that waits for its first code (the current
+    /// one still works until then).
+    #[serde(default)]
+    pub totp_replacement_pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -78,6 +82,14 @@ pub struct LockView {
     pub failed_attempts: u32,
     /// When a temporary lock lifts by itself.
     pub until: Option<DateTime<Utc>>,
+    /// "account" (every login) or "untrusted_devices" (logins from devices the user has not
+    /// trusted).
+    #[serde(default = "account_scope")]
+    pub scope: String,
+}
+
+fn account_scope() -> String {
+    "account".to_string()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -118,7 +130,11 @@ pub struct UserView {
     pub password: PasswordView,
     pub last_login_at: Option<DateTime<Utc>>,
     pub last_login_ip: Option<String>,
+    /// Failed attempts in a row (passwords, codes, current passwords) towards a lock.
     pub failed_attempts: u32,
+    /// Under the `untrusted_devices` lockout: failures from untrusted devices in a row.
+    #[serde(default)]
+    pub untrusted_failed_attempts: u32,
     pub teams: Vec<Uuid>,
     /// Filled from the device view when the view is read; never stored with the row.
     #[serde(default)]
@@ -218,11 +234,13 @@ pub fn apply(
                 reason: required_str(env, "reason")?,
                 failed_attempts: u32_of(d, "failed_attempts").unwrap_or(v.failed_attempts),
                 until: time_of(d, "until"),
+                scope: str_of(d, "scope").unwrap_or_else(account_scope),
             });
         }
         "UserUnlocked" => {
             v.lock = None;
             v.failed_attempts = 0;
+            v.untrusted_failed_attempts = 0;
         }
         "UserLanguageChanged" => v.language = required_str(env, "language")?,
         "PasswordChanged" => {
@@ -237,25 +255,40 @@ pub fn apply(
             v.last_login_at = time_of(d, "at").or(Some(env.occurred_at));
             v.last_login_ip = env.ip.clone();
             v.failed_attempts = 0;
+            v.untrusted_failed_attempts = 0;
             v.invited = false;
         }
-        "LoginFailed" => {
+        // Version 1 also recorded refused logins of locked or disabled users (no count change).
+        "LoginFailed"
+        | "TwoFactorChallengeFailed"
+        | "PasswordChangeFailed"
+        | "TotpCodeRejected" => {
             if let Some(n) = u32_of(d, "failed_attempts") {
-                v.failed_attempts = n;
+                if str_of(d, "scope").as_deref() == Some("untrusted_devices") {
+                    v.untrusted_failed_attempts = n;
+                } else {
+                    v.failed_attempts = n;
+                }
             }
         }
         "TwoFactorRequirementChanged" => {
             v.two_factor.required = bool_of(d, "required").unwrap_or(false);
         }
         "TwoFactorChannelChanged" => v.two_factor.channel = required_str(env, "channel")?,
-        // A new secret (enrolment or reset) waits for its first code, as in the aggregate.
-        "TotpEnrolled" | "TotpReset" => v.two_factor.totp = TotpState::Pending,
+        // A new secret waits for its first code; a replacement leaves the current one working,
+        // as in the aggregate.
+        "TotpEnrolled" if v.two_factor.totp != TotpState::Enabled => {
+            v.two_factor.totp = TotpState::Pending;
+        }
+        "TotpEnrolled" | "TotpReset" => v.two_factor.totp_replacement_pending = true,
         "TotpConfirmed" => {
             v.two_factor.totp = TotpState::Enabled;
+            v.two_factor.totp_replacement_pending = false;
             v.two_factor.channel = "totp".to_string();
         }
         "TotpDisabled" => {
             v.two_factor.totp = TotpState::None;
+            v.two_factor.totp_replacement_pending = false;
             if v.two_factor.channel == "totp" {
                 v.two_factor.channel = DEFAULT_CHANNEL.to_string();
             }
@@ -318,6 +351,7 @@ fn registered(env: &PublicEnvelope) -> Result<UserView, ProjectionError> {
             required: false,
             channel: DEFAULT_CHANNEL.to_string(),
             totp: TotpState::None,
+            totp_replacement_pending: false,
         },
         password: PasswordView {
             set: password_changed_at.is_some(),
@@ -327,6 +361,7 @@ fn registered(env: &PublicEnvelope) -> Result<UserView, ProjectionError> {
         last_login_at: None,
         last_login_ip: None,
         failed_attempts: 0,
+        untrusted_failed_attempts: 0,
         teams: Vec::new(),
         trusted_devices: Vec::new(),
         external_identities: Vec::new(),

@@ -18,6 +18,8 @@ pub struct AppError {
     pub field: Option<&'static str>,
     /// For internal errors: the cause, logged, never shown.
     pub internal: Option<String>,
+    /// For `TooManyRequests` and `Unavailable`: seconds until a retry may succeed.
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -28,7 +30,14 @@ impl AppError {
             message: message.into(),
             field: None,
             internal: None,
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the caller when to retry.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn internal(cause: impl ToString) -> Self {
@@ -38,6 +47,7 @@ impl AppError {
             message: "an internal error occurred; it has been logged".into(),
             field: None,
             internal: Some(cause.to_string()),
+            retry_after: None,
         }
     }
 
@@ -53,7 +63,9 @@ impl AppError {
         if err.kind() == ErrorKind::Internal {
             return Self::internal(err.to_string());
         }
-        Self::new(err.code(), err.kind(), err.to_string())
+        let mut e = Self::new(err.code(), err.kind(), err.to_string());
+        e.retry_after = err.retry_after_secs();
+        e
     }
 }
 
@@ -65,6 +77,7 @@ impl From<ValidationError> for AppError {
             message: err.to_string(),
             field: Some(err.field),
             internal: None,
+            retry_after: None,
         }
     }
 }

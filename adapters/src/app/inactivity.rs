@@ -4,7 +4,7 @@
 //! lands meanwhile wins), so the view that nominates candidates may lag without harm.
 
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::user::{User, UserCommand, UserError};
+use chronid_domain::user::{UserCommand, UserError};
 use sqlx::Connection;
 use uuid::Uuid;
 
@@ -98,8 +98,7 @@ impl App {
                     max_inactivity_days: days,
                 };
                 match self
-                    .exec
-                    .execute::<User>(&user_id.to_string(), command, &RequestFacts::system())
+                    .on_user_id(user_id, command, &RequestFacts::system())
                     .await
                 {
                     Ok(_) => disabled += 1,

@@ -14,14 +14,18 @@
 //! timeout.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use chronid_domain::account::Account;
 use chronid_domain::device::{Device, DeviceCommand};
-use chronid_domain::error::{DomainError, ErrorKind};
+use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::{Actor, RequestFacts};
 use chronid_domain::reservation::{email_key, username_key, Reservation};
-use chronid_domain::user::{second_factor, LoginMethod, RecordLogin, User, UserCommand, UserError};
+use chronid_domain::user::{
+    second_factor, Lockout, LoginMethod, RecordLogin, User, UserCommand, UserError,
+};
 use chronid_domain::values::{Email, Language, Password, StoredSecret, UserAgent, Username};
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::OnceCell;
@@ -30,8 +34,7 @@ use uuid::Uuid;
 use super::two_factor::ChallengeIssued;
 use super::{App, AppError, Principal};
 use crate::crypto::{
-    constant_time_eq, random_bytes, sha256_hex, DeviceToken, ParsedDeviceToken, ParsedSessionToken,
-    SessionToken,
+    constant_time_eq, random_bytes, sha256_hex, DeviceToken, ParsedSessionToken, SessionToken,
 };
 use crate::store::CommandError;
 
@@ -62,6 +65,41 @@ const MAX_CANDIDATES: usize = 10;
 /// Stripes of the per-user login lock.
 const LOGIN_STRIPES: usize = 1024;
 
+/// A refused password login answers no sooner than this many password checks' time after it
+/// began, so that an unknown login, a wrong password and a login held in up to this many
+/// accounts (checked against each) take the same time.
+const PADDED_CHECKS: u32 = 3;
+
+/// Logins refused without a check of the password's worth: the user may not log in anyway.
+/// Counted here (and shown in /metrics), not written as events, so a flood of attempts at a
+/// locked user does not grow its history.
+#[derive(Debug, Default)]
+pub struct AuthMetrics {
+    pub refused_locked: AtomicU64,
+    pub refused_disabled: AtomicU64,
+}
+
+/// A running estimate of one password check's duration, in microseconds.
+#[derive(Debug, Default)]
+struct CheckCost(AtomicU64);
+
+impl CheckCost {
+    fn observe(&self, took: std::time::Duration) {
+        let sample = took.as_micros().min(u128::from(u32::MAX)) as u64;
+        // An exponential moving average (weight 1/8), lock-free; a lost update is harmless.
+        let old = self.0.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample
+        } else {
+            old - old / 8 + sample / 8
+        };
+        self.0.store(new, Ordering::Relaxed);
+    }
+
+    fn floor(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.0.load(Ordering::Relaxed) * u64::from(PADDED_CHECKS))
+    }
+}
 /// Session settings and the state login keeps between requests.
 #[derive(Clone)]
 pub(crate) struct Sessions {
@@ -74,6 +112,8 @@ pub(crate) struct Sessions {
     dummy_hash: Arc<OnceCell<StoredSecret>>,
     /// Session id -> when its last use was written.
     touched: Arc<Mutex<HashMap<Uuid, DateTime<Utc>>>>,
+    pub(super) metrics: Arc<AuthMetrics>,
+    check_cost: Arc<CheckCost>,
 }
 
 impl Sessions {
@@ -83,6 +123,8 @@ impl Sessions {
             stripes: Arc::new((0..LOGIN_STRIPES).map(|_| Default::default()).collect()),
             dummy_hash: Arc::default(),
             touched: Arc::default(),
+            metrics: Arc::default(),
+            check_cost: Arc::default(),
         }
     }
 
@@ -164,19 +206,10 @@ pub enum LoginOutcome {
     },
 }
 
-/// The answer to a login the user may not complete (locked, disabled): recorded as a refused
-/// login, which does not count towards a lock; other refusals pass through.
-pub(super) async fn refused_login(
-    app: &App,
-    user: &User,
-    refusal: UserError,
-    facts: &RequestFacts,
-) -> AppError {
-    if matches!(refusal, UserError::Locked | UserError::Disabled) {
-        if let Err(e) = app.record_failed_login(user, facts).await {
-            return e;
-        }
-    }
+/// The answer to a login the user may not complete (locked, disabled): counted in a metric,
+/// not written; other refusals pass through.
+pub(super) fn refused_login(app: &App, refusal: UserError) -> AppError {
+    app.count_refusal(&refusal);
     AppError::from_domain(&refusal)
 }
 
@@ -229,6 +262,28 @@ fn port(e: chronid_domain::ports::PortError) -> AppError {
     AppError::from_domain(&UserError::Port(e))
 }
 
+/// Why a password login did not open a session.
+enum Refusal {
+    /// The password changed, or the user's state asks for a second factor, since the decision:
+    /// decide again.
+    Stale,
+    /// Unknown login or wrong password (answered late enough to say neither).
+    InvalidCredentials,
+    Other(AppError),
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        Self::Other(e)
+    }
+}
+
+impl<E: chronid_domain::DomainError> From<CommandError<E>> for Refusal {
+    fn from(e: CommandError<E>) -> Self {
+        Self::Other(e.into())
+    }
+}
+
 impl App {
     /// Logs in with a password.
     pub async fn login(
@@ -236,33 +291,73 @@ impl App {
         request: &LoginRequest,
         facts: &RequestFacts,
     ) -> Result<LoginOutcome, AppError> {
-        // A password changed between the check and the session is checked again, once.
-        match self.try_login(request, facts).await {
-            Err(e) if e.code == UserError::CredentialChanged.code() => {
-                self.try_login(request, facts).await
+        let started = Instant::now();
+        // A decision made on state that changed before the session was recorded is made again,
+        // once.
+        let mut result = self.decide_login(request, facts).await;
+        if matches!(result, Err(Refusal::Stale)) {
+            result = self.decide_login(request, facts).await;
+        }
+        match result {
+            Ok(outcome) => Ok(outcome),
+            Err(Refusal::InvalidCredentials) => {
+                let floor = started + self.sessions.check_cost.floor();
+                tokio::time::sleep_until(floor.into()).await;
+                Err(invalid_credentials())
             }
-            other => other,
+            Err(Refusal::Stale) => Err(AppError::new(
+                "CONFLICT-RETRY",
+                ErrorKind::Conflict,
+                "the user changed while logging in; try again",
+            )),
+            Err(Refusal::Other(e)) => Err(e),
         }
     }
 
-    async fn try_login(
+    fn count_refusal(&self, refusal: &UserError) {
+        let counter = match refusal {
+            UserError::Locked => &self.sessions.metrics.refused_locked,
+            UserError::Disabled => &self.sessions.metrics.refused_disabled,
+            _ => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Checks `password` against `hash`, keeping the estimate of a check's duration.
+    async fn check_password(
+        &self,
+        password: &Password,
+        hash: &StoredSecret,
+    ) -> Result<bool, AppError> {
+        let started = Instant::now();
+        let ok = self
+            .exec
+            .services()
+            .hasher
+            .verify(password, hash)
+            .await
+            .map_err(port)?;
+        self.sessions.check_cost.observe(started.elapsed());
+        Ok(ok)
+    }
+
+    async fn decide_login(
         &self,
         request: &LoginRequest,
         facts: &RequestFacts,
-    ) -> Result<LoginOutcome, AppError> {
-        let hasher = self.exec.services().hasher.clone();
+    ) -> Result<LoginOutcome, Refusal> {
         let candidates = self
             .login_candidates(&request.login, request.account_id)
             .await?;
         if candidates.is_empty() {
             self.verify_dummy(&request.password).await?;
-            return Err(invalid_credentials());
+            return Err(Refusal::InvalidCredentials);
         }
         let mut matched = Vec::new();
         let mut wrong = Vec::new();
         for user in candidates {
             let ok = match &user.password_hash {
-                Some(hash) => hasher.verify(&request.password, hash).await.map_err(port)?,
+                Some(hash) => self.check_password(&request.password, hash).await?,
                 None => {
                     self.verify_dummy(&request.password).await?;
                     false
@@ -276,9 +371,10 @@ impl App {
         }
         if matched.is_empty() {
             for user in &wrong {
-                self.record_failed_login(user, facts).await?;
+                self.record_failed_login(user, request.device_token.as_deref(), facts)
+                    .await?;
             }
-            return Err(invalid_credentials());
+            return Err(Refusal::InvalidCredentials);
         }
         if matched.len() > 1 {
             let mut choices = Vec::with_capacity(matched.len());
@@ -295,7 +391,7 @@ impl App {
             return Ok(LoginOutcome::ChooseAccount(choices));
         }
         let Some(user) = matched.pop() else {
-            return Err(invalid_credentials());
+            return Err(Refusal::InvalidCredentials);
         };
         self.open_session(user, request, facts).await
     }
@@ -374,29 +470,41 @@ impl App {
                 let password = Password::presented(&random).map_err(AppError::from)?;
                 hasher.hash(&password).await.map_err(port)
             })
-            .await?;
-        hasher.verify(password, dummy).await.map_err(port)?;
+            .await?
+            .clone();
+        self.check_password(password, &dummy).await?;
         Ok(())
     }
 
-    /// Counts a wrong password (or a refused login) on the user, under the account's policy.
-    async fn record_failed_login(&self, user: &User, facts: &RequestFacts) -> Result<(), AppError> {
+    /// Counts a wrong password on the user, under the account's policy, from the device the
+    /// client presented; a user who may not log in from it anyway is counted in a metric only.
+    async fn record_failed_login(
+        &self,
+        user: &User,
+        device_token: Option<&str>,
+        facts: &RequestFacts,
+    ) -> Result<(), AppError> {
         let (Some(user_id), Some(account_id)) = (user.id, user.account_id) else {
             return Ok(());
         };
         let policy = self.account(account_id).await?.policy;
+        let device = self.presented_device(user, device_token).await?;
         let command = UserCommand::RecordFailedLogin {
             method: LoginMethod::Password,
-            device_id: None,
-            max_attempts: policy.max_login_attempts,
-            lock_minutes: policy.lock_minutes,
+            device_id: device.map(|(id, _)| id),
+            device_trusted: device.is_some_and(|(_, trusted)| trusted),
+            lockout: Lockout::of(&policy),
         };
         let facts = as_user(facts, user_id);
         let _turn = self.sessions.serialize(user_id).await;
-        self.exec
-            .execute::<User>(&user_id.to_string(), command, &facts)
-            .await?;
-        Ok(())
+        match self.on_user_id(user_id, command, &facts).await {
+            Ok(_) => Ok(()),
+            Err(CommandError::Domain(refused @ (UserError::Locked | UserError::Disabled))) => {
+                self.count_refusal(&refused);
+                Ok(())
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     async fn open_session(
@@ -404,9 +512,9 @@ impl App {
         user: User,
         request: &LoginRequest,
         facts: &RequestFacts,
-    ) -> Result<LoginOutcome, AppError> {
+    ) -> Result<LoginOutcome, Refusal> {
         let (Some(user_id), Some(account_id)) = (user.id, user.account_id) else {
-            return Err(invalid_credentials());
+            return Err(Refusal::InvalidCredentials);
         };
         let account: Account = self.account(account_id).await?;
         if !account.login_options.password {
@@ -414,38 +522,48 @@ impl App {
                 "AUTH-METHOD-NOT-ALLOWED",
                 ErrorKind::Forbidden,
                 "this account does not allow password login; use its other login options",
-            ));
+            )
+            .into());
         }
         let facts = as_user(facts, user_id);
         let services = self.exec.services();
         let now = services.clock.now();
         let policy = &account.policy;
+        // Refused before anything is written: no device, no event for a user who may not log
+        // in from this device.
+        let presented = self
+            .presented_device(&user, request.device_token.as_deref())
+            .await?;
+        let trusted = presented.is_some_and(|(_, trusted)| trusted);
+        if let Err(refused) = user.may_log_in(now, trusted) {
+            return Err(refused_login(self, refused).into());
+        }
+        let (device_id, device_token) = match presented {
+            Some((id, _)) => (id, request.device_token.clone().unwrap_or_default()),
+            None => self.register_device(user_id, account_id, &facts).await?,
+        };
+        // The second factor comes before anything else, an expired password included.
+        if let Some(channel) = second_factor(&user, policy.two_factor, trusted) {
+            let issued = self
+                .issue_challenge(
+                    &user,
+                    channel,
+                    (device_id, device_token, trusted),
+                    request.language.as_ref(),
+                    &facts,
+                )
+                .await?;
+            return Ok(LoginOutcome::TwoFactorRequired(Box::new(issued)));
+        }
         if user.password_expired(policy.password_validity_days, now) {
             return match self
                 .require_password_change(user_id, policy.password_validity_days, &facts)
                 .await
             {
                 Ok(change_token) => Ok(LoginOutcome::PasswordChangeRequired { change_token }),
-                Err(CommandError::Domain(refused)) => {
-                    Err(refused_login(self, &user, refused, &facts).await)
-                }
+                Err(CommandError::Domain(refused)) => Err(refused_login(self, refused).into()),
                 Err(other) => Err(other.into()),
             };
-        }
-        let (device_id, device_token, trusted) = self
-            .recognise_device(user_id, account_id, request.device_token.as_deref(), &facts)
-            .await?;
-        if let Some(channel) = second_factor(&user, policy.two_factor, trusted) {
-            let issued = self
-                .issue_challenge(
-                    user,
-                    channel,
-                    (device_id, device_token),
-                    request.language.as_ref(),
-                    &facts,
-                )
-                .await?;
-            return Ok(LoginOutcome::TwoFactorRequired(Box::new(issued)));
         }
         let session_id = services.ids.new_id();
         let minted = SessionToken::mint(user_id, session_id);
@@ -458,18 +576,20 @@ impl App {
             device_id: Some(device_id),
             language: request.language.clone(),
             verified_hash: user.password_hash.clone(),
+            device_trusted: trusted,
+            two_factor: policy.two_factor,
         }));
         let turn = self.sessions.serialize(user_id).await;
-        let executed = self
-            .exec
-            .execute::<User>(&user_id.to_string(), command, &facts)
-            .await;
+        let executed = self.on_user_id(user_id, command, &facts).await;
         drop(turn);
         let committed = match executed {
-            Ok(committed) => committed,
-            Err(CommandError::Domain(refused)) => {
-                return Err(refused_login(self, &user, refused, &facts).await);
+            Ok((committed, _)) => committed,
+            Err(CommandError::Domain(
+                UserError::CredentialChanged | UserError::SecondFactorDue,
+            )) => {
+                return Err(Refusal::Stale);
             }
+            Err(CommandError::Domain(refused)) => return Err(refused_login(self, refused).into()),
             Err(other) => return Err(other.into()),
         };
         self.record_activity(session_id, user_id, now).await?;
@@ -524,32 +644,14 @@ impl App {
         Ok(())
     }
 
-    /// The device the login comes from: the one its token names when the token is the user's and
-    /// still valid, else a new device (and a new token for the client to keep); and whether it is
-    /// trusted (a second factor was passed on it).
-    async fn recognise_device(
+    /// A device the user's client has not presented (or presented a token that is not the
+    /// user's): registered, with the token the client is to keep.
+    pub(super) async fn register_device(
         &self,
         user_id: Uuid,
         account_id: Uuid,
-        presented: Option<&str>,
         facts: &RequestFacts,
-    ) -> Result<(Uuid, String, bool), AppError> {
-        if let Some(parsed) = presented.and_then(ParsedDeviceToken::parse) {
-            let (device, seq) = self
-                .exec
-                .load::<Device>(&parsed.device_id.to_string())
-                .await?;
-            let known = seq > 0
-                && device.user_id == Some(user_id)
-                && device.revoked.is_none()
-                && device.token_hash.as_ref().is_some_and(|h| {
-                    constant_time_eq(h.0.as_bytes(), parsed.secret_hash.as_bytes())
-                });
-            if known {
-                let token = presented.unwrap_or_default().to_string();
-                return Ok((parsed.device_id, token, device.is_trusted()));
-            }
-        }
+    ) -> Result<(Uuid, String), AppError> {
         let device_id = self.exec.services().ids.new_id();
         let minted = DeviceToken::mint(device_id);
         let command = DeviceCommand::Register {
@@ -563,7 +665,7 @@ impl App {
         self.exec
             .execute::<Device>(&device_id.to_string(), command, facts)
             .await?;
-        Ok((device_id, minted.token, false))
+        Ok((device_id, minted.token))
     }
 
     /// Authenticates a bearer session token.
@@ -576,7 +678,8 @@ impl App {
             .get(&parsed.session_id)
             .filter(|_| seq > 0)
             .ok_or_else(invalid_session)?;
-        let blocked = user.may_log_in(now).is_err();
+        // A session outlives a lock of untrusted devices only: one of the whole user ends it.
+        let blocked = user.may_log_in(now, true).is_err();
         if !constant_time_eq(
             session.token_hash.0.as_bytes(),
             parsed.secret_hash.as_bytes(),
@@ -632,11 +735,21 @@ impl App {
         command: UserCommand,
         facts: &RequestFacts,
     ) -> Result<Uuid, AppError> {
+        self.on_me_returning(who, command, facts)
+            .await
+            .map(|(user_id, _)| user_id)
+    }
+
+    /// [`App::on_me`], with the events the command wrote.
+    pub(super) async fn on_me_returning(
+        &self,
+        who: &Principal,
+        command: UserCommand,
+        facts: &RequestFacts,
+    ) -> Result<(Uuid, Vec<chronid_domain::user::UserEvent>), AppError> {
         let (user_id, _) = Self::session_caller(who)?;
-        self.exec
-            .execute::<User>(&user_id.to_string(), command, facts)
-            .await?;
-        Ok(user_id)
+        let (_, events) = self.on_user_id(user_id, command, facts).await?;
+        Ok((user_id, events))
     }
 
     /// Ends the caller's session.

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod api_keys;
+mod devices;
 mod error;
 mod inactivity;
 mod login;
@@ -14,10 +15,11 @@ mod two_factor;
 mod users;
 
 pub use api_keys::{ApiKeyCache, Principal};
+pub use devices::DeviceInfo;
 pub use error::AppError;
 use login::Sessions;
 pub use login::{
-    AccountChoice, LoginOutcome, LoginRequest, NewSession, SessionInfo, SessionPolicy,
+    AccountChoice, AuthMetrics, LoginOutcome, LoginRequest, NewSession, SessionInfo, SessionPolicy,
 };
 pub use two_factor::ChallengeIssued;
 pub use users::{NewUser, ProfilePatch, StatusChange};
@@ -44,12 +46,17 @@ pub struct Outcome {
     pub position: Option<i64>,
 }
 
+/// How long a device stays trusted after a second factor was passed on it, by default.
+pub const DEFAULT_DEVICE_TRUST: chrono::Duration = chrono::Duration::days(30);
+
 /// The application: every use case, over one command executor.
 #[derive(Clone)]
 pub struct App {
     exec: CommandExecutor,
     keys: ApiKeyCache,
     sessions: Sessions,
+    /// How long a device stays trusted (`CHRONID_DEVICE_TRUST_DAYS`).
+    trust_for: chrono::Duration,
 }
 
 impl App {
@@ -58,6 +65,7 @@ impl App {
             exec,
             keys: ApiKeyCache::default(),
             sessions: Sessions::new(SessionPolicy::default()),
+            trust_for: DEFAULT_DEVICE_TRUST,
         }
     }
 
@@ -65,6 +73,17 @@ impl App {
     pub fn with_session_policy(mut self, policy: SessionPolicy) -> Self {
         self.sessions = Sessions::new(policy);
         self
+    }
+
+    /// The same application with devices trusted for `trust_for`.
+    pub fn with_device_trust(mut self, trust_for: chrono::Duration) -> Self {
+        self.trust_for = trust_for;
+        self
+    }
+
+    /// Counters of refused logins, for /metrics.
+    pub fn auth_metrics(&self) -> &AuthMetrics {
+        &self.sessions.metrics
     }
 
     pub fn executor(&self) -> &CommandExecutor {

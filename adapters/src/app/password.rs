@@ -9,8 +9,8 @@
 
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{
-    ChangePassword, PasswordToken, ResetInitiator, SetPasswordWithToken, User, UserCommand,
-    UserError,
+    ChangePassword, Lockout, PasswordToken, ResetInitiator, SetPasswordWithToken, User,
+    UserCommand, UserError, UserEvent,
 };
 use chronid_domain::values::{Password, StoredSecret};
 use chrono::Duration;
@@ -20,7 +20,7 @@ use super::login::as_user;
 
 use super::{administrable_by, App, AppError, Outcome, Principal};
 use crate::crypto::{ParsedUserToken, UserToken, UserTokenKind};
-use crate::store::CommandError;
+use crate::store::{CommandError, GuardError};
 
 /// How long a reset link works.
 pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
@@ -48,11 +48,12 @@ impl App {
                 let Some(user_id) = user.id else { continue };
                 let facts = as_user(&facts, user_id);
                 if let Err(error) = app
-                    .request_reset(user_id, ResetInitiator::User, &facts)
+                    .request_reset(user_id, ResetInitiator::User, &facts, |_: &User| Ok(()))
                     .await
                 {
-                    // A disabled user gets no link; the answer was the same anyway.
-                    tracing::info!(%user_id, code = error.code, "forgot password: no reset link issued");
+                    // A disabled user, or one sent too many links this hour, gets none; the
+                    // answer was the same anyway.
+                    tracing::info!(target: "security", %user_id, code = error.code, "forgot password: no reset link issued");
                 }
             }
         });
@@ -67,10 +68,13 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
-        administrable_by(who, account_id)(&user)?;
         let position = self
-            .request_reset(user_id, ResetInitiator::Admin, facts)
+            .request_reset(
+                user_id,
+                ResetInitiator::Admin,
+                facts,
+                administrable_by(who, account_id),
+            )
             .await?;
         Ok(Outcome {
             id: user_id,
@@ -78,12 +82,16 @@ impl App {
         })
     }
 
-    async fn request_reset(
+    async fn request_reset<G>(
         &self,
         user_id: Uuid,
         initiated_by: ResetInitiator,
         facts: &RequestFacts,
-    ) -> Result<Option<i64>, AppError> {
+        guard: G,
+    ) -> Result<Option<i64>, AppError>
+    where
+        G: Fn(&User) -> Result<(), GuardError>,
+    {
         let services = self.exec.services();
         let request_id = services.ids.new_id();
         let minted = UserToken::mint(UserTokenKind::Reset, user_id, request_id);
@@ -98,10 +106,7 @@ impl App {
             initiated_by,
             expires_at: services.clock.now() + RESET_LINK_LIFETIME,
         };
-        let committed = self
-            .exec
-            .execute::<User>(&user_id.to_string(), command, facts)
-            .await?;
+        let (committed, _) = self.user_command(user_id, command, facts, guard).await?;
         Ok(committed.position())
     }
 
@@ -121,9 +126,7 @@ impl App {
             expires_at: services.clock.now() + CHANGE_TOKEN_LIFETIME,
             password_validity_days: validity_days,
         };
-        self.exec
-            .execute::<User>(&user_id.to_string(), command, facts)
-            .await?;
+        self.on_user_id(user_id, command, facts).await?;
         Ok(minted.token)
     }
 
@@ -153,9 +156,7 @@ impl App {
             password_validity_days: policy.password_validity_days,
         }));
         let facts = as_user(facts, parsed.user_id);
-        self.exec
-            .execute::<User>(&parsed.user_id.to_string(), command, &facts)
-            .await?;
+        self.on_user_id(parsed.user_id, command, &facts).await?;
         self.forget_user_activity(parsed.user_id).await
     }
 
@@ -174,8 +175,21 @@ impl App {
             new_password,
             password_validity_days: policy.password_validity_days,
             keep_session: Some(session_id),
+            lockout: Lockout::of(&policy),
         }));
-        self.on_me(who, command, facts).await?;
+        let (_, events) = self.on_me_returning(who, command, facts).await?;
+        if events
+            .iter()
+            .any(|e| matches!(e, UserEvent::UserLocked { .. }))
+        {
+            return Err(AppError::from_domain(&UserError::Locked));
+        }
+        if events
+            .iter()
+            .any(|e| matches!(e, UserEvent::PasswordChangeFailed { .. }))
+        {
+            return Err(AppError::from_domain(&UserError::WrongPassword));
+        }
         Ok(())
     }
 }

@@ -3,21 +3,26 @@
 //!
 //! A login that needs a second factor issues a challenge on the User (the code is drawn, kept
 //! digested and sealed there; the notifier delivers it) and answers `two_factor_required` with
-//! the challenge id. `login_challenges` routes the id back to its user. Passing the challenge
-//! opens the session in the same command, and trusts the device.
+//! the challenge id. `login_challenges` routes the id back to its user. Answering it is one
+//! command on the User, which decides the next step: an authenticator enrolment an administrator
+//! required (only ever behind another factor), a password change if the password expired, or the
+//! session; passing the last step trusts the device the challenge was issued to. Wrong codes
+//! count as failed attempts and lock like wrong passwords.
 
 use chronid_domain::device::{Device, DeviceCommand, DeviceError};
 use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{
-    AnswerChallenge, LoginMethod, RecordLogin, User, UserCommand, UserError,
+    AnswerChallenge, ChallengePurpose, CodeFailure, Lockout, LoginMethod, NextStep, RecordLogin,
+    User, UserCommand, UserError, UserEvent,
 };
 use chronid_domain::values::{Language, OneTimeCode, StoredSecret, TwoFactorChannel};
 use uuid::Uuid;
 
-use super::login::{as_user, refused_login, NewSession};
+use super::login::{as_user, refused_login, LoginOutcome, NewSession};
+use super::password::CHANGE_TOKEN_LIFETIME;
 use super::{App, AppError, Principal};
-use crate::crypto::{enrolment, SessionToken, TotpEnrolment};
+use crate::crypto::{enrolment, SessionToken, TotpEnrolment, UserToken, UserTokenKind};
 use crate::store::CommandError;
 
 /// A challenge the client must answer.
@@ -25,9 +30,10 @@ use crate::store::CommandError;
 pub struct ChallengeIssued {
     pub challenge_id: Uuid,
     pub channel: TwoFactorChannel,
-    /// The device token the client should keep (trusted once the challenge is passed).
+    /// The device token the client should keep (trusted once the login is complete).
     pub device_token: String,
-    /// When the authenticator is still to be set up: what to scan before answering.
+    /// When the authenticator an administrator required is being set up: what to scan before
+    /// answering.
     pub enrolment: Option<TotpEnrolment>,
 }
 
@@ -35,46 +41,67 @@ fn challenge_not_found() -> AppError {
     AppError::from_domain(&UserError::ChallengeNotFound)
 }
 
+/// The answer to a wrong code, read from what the User recorded.
+fn code_refused(reason: CodeFailure, tries_left: u32) -> AppError {
+    match (reason, tries_left) {
+        (_, 0) => AppError::from_domain(&UserError::ChallengeExhausted),
+        (CodeFailure::Reused, left) => AppError::new(
+            "TOTP-CODE-REUSED",
+            ErrorKind::Unauthorized,
+            format!("this authenticator code was already used; wait for the next one ({left} tries left)"),
+        ),
+        (CodeFailure::Wrong, left) => AppError::new(
+            "AUTH-CODE-INVALID",
+            ErrorKind::Unauthorized,
+            format!("the code is not correct ({left} tries left)"),
+        ),
+    }
+}
+
 impl App {
-    /// Issues the challenge of a login whose password was right.
+    /// Issues the challenge of a login whose password was right, from the device given as
+    /// (id, token, trusted).
     pub(super) async fn issue_challenge(
         &self,
-        mut user: User,
+        user: &User,
         channel: TwoFactorChannel,
-        device: (Uuid, String),
+        device: (Uuid, String, bool),
         language: Option<&Language>,
         facts: &RequestFacts,
     ) -> Result<ChallengeIssued, AppError> {
         let Some(user_id) = user.id else {
             return Err(challenge_not_found());
         };
-        let id = user_id.to_string();
-        if channel == TwoFactorChannel::Totp && user.totp.is_none() {
-            // Required by an administrator and not set up: set it up at this login.
-            self.exec
-                .execute::<User>(&id, UserCommand::EnrolTotp, facts)
-                .await?;
-            user = self.exec.load::<User>(&id).await?.0;
-        }
-        let enrolment = match &user.totp {
-            Some(t) if !t.confirmed && channel == TwoFactorChannel::Totp => {
-                Some(self.totp_enrolment(&user).await?)
-            }
-            _ => None,
-        };
-        let services = self.exec.services();
-        let challenge_id = services.ids.new_id();
+        let challenge_id = self.exec.services().ids.new_id();
         let command = UserCommand::IssueChallenge {
             challenge_id,
             channel,
             device_id: Some(device.0),
+            device_trusted: device.2,
         };
-        match self.exec.execute::<User>(&id, command, facts).await {
+        match self.on_user_id(user_id, command, facts).await {
             Ok(_) => {}
-            Err(CommandError::Domain(e)) => return Err(refused_login(self, &user, e, facts).await),
+            Err(CommandError::Domain(e)) => return Err(refused_login(self, e)),
             Err(other) => return Err(other.into()),
         }
-        // Routed only once issued, so a refused login leaves no row behind.
+        self.route_challenge(challenge_id, user_id, language)
+            .await?;
+        Ok(ChallengeIssued {
+            challenge_id,
+            channel,
+            device_token: device.1,
+            enrolment: None,
+        })
+    }
+
+    /// Routes a challenge id to its user (written only once the challenge is issued, so a
+    /// refused login leaves no row behind).
+    async fn route_challenge(
+        &self,
+        challenge_id: Uuid,
+        user_id: Uuid,
+        language: Option<&Language>,
+    ) -> Result<(), AppError> {
         sqlx::query(
             "INSERT INTO login_challenges (challenge_id, user_id, language, created_at)
              VALUES ($1, $2, $3, $4)",
@@ -82,26 +109,31 @@ impl App {
         .bind(challenge_id)
         .bind(user_id)
         .bind(language.map(|l| l.as_str().to_string()))
-        .bind(services.clock.now())
+        .bind(self.exec.services().clock.now())
         .execute(self.exec.pool())
         .await
         .map_err(AppError::internal)?;
-        Ok(ChallengeIssued {
-            challenge_id,
-            channel,
-            device_token: device.1,
-            enrolment,
-        })
+        Ok(())
     }
 
-    /// Answers a login's challenge; the right code opens the session.
+    async fn unroute_challenge(&self, challenge_id: Uuid) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM login_challenges WHERE challenge_id = $1")
+            .bind(challenge_id)
+            .execute(self.exec.pool())
+            .await
+            .map_err(AppError::internal)?;
+        Ok(())
+    }
+
+    /// Answers a login's challenge with a code; the client presents the device token it was
+    /// given at login. The right code leads to the login's next step.
     pub async fn answer_challenge(
         &self,
         challenge_id: Uuid,
         code: OneTimeCode,
         device_token: Option<String>,
         facts: &RequestFacts,
-    ) -> Result<NewSession, AppError> {
+    ) -> Result<LoginOutcome, AppError> {
         let row: Option<(Uuid, Option<String>)> = sqlx::query_as(
             "SELECT user_id, language FROM login_challenges WHERE challenge_id = $1",
         )
@@ -110,20 +142,30 @@ impl App {
         .await
         .map_err(AppError::internal)?;
         let (user_id, language) = row.ok_or_else(challenge_not_found)?;
-        let id = user_id.to_string();
-        let (user, _) = self.exec.load::<User>(&id).await?;
+        let language = language.and_then(|l| Language::parse(&l).ok());
+        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
         let challenge = user
             .challenges
             .get(&challenge_id)
             .cloned()
             .ok_or_else(challenge_not_found)?;
         let account_id = user.account_id.ok_or_else(challenge_not_found)?;
+        let policy = self.account(account_id).await?.policy;
+        let facts = as_user(facts, user_id);
+        // The device is the challenge's only when the client proves it with the token it got
+        // at login; otherwise the client is a device of its own, never trusted by this answer.
+        let presented = self
+            .presented_device(&user, device_token.as_deref())
+            .await?;
+        let proven = presented.filter(|(id, _)| Some(*id) == challenge.device_id);
+        let device_trusted = proven.is_some_and(|(_, trusted)| trusted);
         let services = self.exec.services();
         let now = services.clock.now();
-        let reused = challenge.code_hash.is_none() && self.totp_code_reused(&user, &code);
         let session_id = services.ids.new_id();
         let minted = SessionToken::mint(user_id, session_id);
         let expires_at = now + self.sessions.policy.lifetime;
+        let change_id = services.ids.new_id();
+        let change = UserToken::mint(UserTokenKind::Change, user_id, change_id);
         let command = UserCommand::AnswerChallenge(Box::new(AnswerChallenge {
             challenge_id,
             code,
@@ -132,100 +174,130 @@ impl App {
                 session_id,
                 session_token_hash: StoredSecret(minted.secret_hash),
                 session_expires_at: expires_at,
-                device_id: challenge.device_id,
-                language: language.and_then(|l| Language::parse(&l).ok()),
+                device_id: proven.map(|(id, _)| id),
+                language: language.clone(),
                 verified_hash: None,
+                device_trusted,
+                two_factor: policy.two_factor,
+            },
+            lockout: Lockout::of(&policy),
+            password_validity_days: policy.password_validity_days,
+            next: NextStep {
+                challenge_id: services.ids.new_id(),
+                change_id,
+                change_token_hash: StoredSecret(change.secret_hash),
+                change_expires_at: now + CHANGE_TOKEN_LIFETIME,
             },
         }));
-        let facts = as_user(facts, user_id);
         let turn = self.sessions.serialize(user_id).await;
-        let executed = self.exec.execute::<User>(&id, command, &facts).await;
+        let executed = self.on_user_id(user_id, command, &facts).await;
         drop(turn);
-        let committed = executed?;
-        if committed
-            .events
+        let (committed, events) = match executed {
+            Ok(done) => done,
+            Err(CommandError::Domain(refused)) => return Err(refused_login(self, refused)),
+            Err(other) => return Err(other.into()),
+        };
+        if events
             .iter()
-            .any(|e| e.event_type == "TwoFactorChallengeFailed")
+            .any(|e| matches!(e, UserEvent::UserLocked { .. }))
         {
-            let left = challenge
-                .max_attempts
-                .saturating_sub(challenge.attempts + 1);
-            return Err(if reused {
-                AppError::new(
-                    "AUTH-CODE-REUSED",
-                    ErrorKind::Unauthorized,
-                    format!("this authenticator code was already used; wait for the next one ({left} tries left)"),
-                )
-            } else if left == 0 {
-                AppError::from_domain(&UserError::ChallengeExhausted)
-            } else {
-                AppError::new(
-                    "AUTH-CODE-INVALID",
-                    ErrorKind::Unauthorized,
-                    format!("the code is not correct ({left} tries left)"),
-                )
-            });
+            self.unroute_challenge(challenge_id).await?;
+            return Err(AppError::from_domain(&UserError::Locked));
         }
-        if let Some(device_id) = challenge.device_id {
-            let trust = DeviceCommand::Trust {
-                challenge_id: Some(challenge_id),
-            };
-            match self
-                .exec
-                .execute::<Device>(&device_id.to_string(), trust, &facts)
-                .await
-            {
-                Ok(_) | Err(CommandError::Domain(DeviceError::AlreadyTrusted)) => {}
-                Err(error) => {
-                    tracing::warn!(%device_id, %error, "the device of a passed challenge could not be trusted");
+        let failed = events.iter().find_map(|e| match e {
+            UserEvent::TwoFactorChallengeFailed {
+                reason, tries_left, ..
+            } => Some((*reason, *tries_left)),
+            _ => None,
+        });
+        if let Some((reason, tries_left)) = failed {
+            // The route stays (pruned by the sweeper), so later answers hear "exhausted".
+            return Err(code_refused(reason, tries_left));
+        }
+        // The client keeps the device token it proved, else gets one for a new device (which
+        // this answer does not trust).
+        let device_token = match (proven, device_token) {
+            (Some(_), Some(token)) => token,
+            _ => self.register_device(user_id, account_id, &facts).await?.1,
+        };
+        self.unroute_challenge(challenge_id).await?;
+        for event in events {
+            match event {
+                UserEvent::TwoFactorChallengeIssued {
+                    challenge_id: next,
+                    purpose: ChallengePurpose::EnrolTotp,
+                    channel,
+                    ..
+                } => {
+                    self.route_challenge(next, user_id, language.as_ref())
+                        .await?;
+                    return Ok(LoginOutcome::TwoFactorRequired(Box::new(ChallengeIssued {
+                        challenge_id: next,
+                        channel,
+                        device_token,
+                        enrolment: Some(self.enrolment_of(user_id).await?),
+                    })));
                 }
+                UserEvent::PasswordChangeRequired { .. } => {
+                    return Ok(LoginOutcome::PasswordChangeRequired {
+                        change_token: change.token,
+                    });
+                }
+                _ => {}
             }
         }
-        sqlx::query("DELETE FROM login_challenges WHERE challenge_id = $1")
-            .bind(challenge_id)
-            .execute(self.exec.pool())
-            .await
-            .map_err(AppError::internal)?;
+        if let Some((device_id, _)) = proven {
+            self.trust_device(device_id, challenge_id, user.trust_epoch, &facts)
+                .await;
+        }
         self.record_activity(session_id, user_id, now).await?;
-        Ok(NewSession {
+        Ok(LoginOutcome::Session(Box::new(NewSession {
             token: minted.token,
             session_id,
             user_id,
             account_id,
             expires_at,
-            device_token,
+            device_token: Some(device_token),
             position: committed.position(),
-        })
+        })))
     }
 
-    /// Whether `code` is the authenticator's code of a step already used (a replay).
-    fn totp_code_reused(&self, user: &User, code: &OneTimeCode) -> bool {
-        let Some(totp) = &user.totp else { return false };
-        let Some(last) = totp.last_step else {
-            return false;
+    /// Trusts the device a login's last challenge was passed on (for `trust_for`, in the user's
+    /// current trust epoch).
+    async fn trust_device(
+        &self,
+        device_id: Uuid,
+        challenge_id: Uuid,
+        user_epoch: u32,
+        facts: &RequestFacts,
+    ) {
+        let trust = DeviceCommand::Trust {
+            challenge_id: Some(challenge_id),
+            user_epoch,
+            trust_for: self.trust_for,
         };
-        let services = self.exec.services();
-        let Ok(secret) = services.sealer.open(&totp.secret_sealed) else {
-            return false;
-        };
-        let steps = services
-            .totp
-            .matching_steps(&secret, code.expose(), services.clock.now());
-        !steps.is_empty() && steps.iter().all(|s| *s <= last)
+        match self
+            .exec
+            .execute::<Device>(&device_id.to_string(), trust, facts)
+            .await
+        {
+            Ok(_) | Err(CommandError::Domain(DeviceError::AlreadyTrusted)) => {}
+            Err(error) => {
+                tracing::warn!(%device_id, %error, "the device of a passed challenge could not be trusted");
+            }
+        }
     }
 
-    /// What the user's authenticator app needs to add the user's (sealed) secret.
+    /// What the user's authenticator app needs to add the authenticator being set up.
     async fn totp_enrolment(&self, user: &User) -> Result<TotpEnrolment, AppError> {
-        let Some(totp) = &user.totp else {
-            return Err(AppError::from_domain(
-                &chronid_domain::user::UserError::TotpNotEnabled,
-            ));
+        let Some(pending) = &user.totp_pending else {
+            return Err(AppError::from_domain(&UserError::TotpNotEnrolled));
         };
         let secret = self
             .exec
             .services()
             .sealer
-            .open(&totp.secret_sealed)
+            .open(pending)
             .map_err(AppError::internal)?;
         let issuer = match user.account_id {
             Some(id) => self
@@ -244,7 +316,7 @@ impl App {
         enrolment(&secret, &issuer, &account_name).map_err(AppError::internal)
     }
 
-    /// The enrolment of the user's current (sealed) secret, read after the command that made it.
+    /// The enrolment of the user's pending (sealed) secret, read after the command that made it.
     async fn enrolment_of(&self, user_id: Uuid) -> Result<TotpEnrolment, AppError> {
         let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
         self.totp_enrolment(&user).await
@@ -271,30 +343,46 @@ impl App {
             .map(|_| ())
     }
 
-    /// Replaces the caller's authenticator secret (a current code is needed); every session of
-    /// the user ends, this one included, and the next login confirms the new secret.
+    /// The caller's account's lockout rules.
+    async fn my_lockout(&self, who: &Principal) -> Result<Lockout, AppError> {
+        Ok(Lockout::of(&self.account(who.account_id).await?.policy))
+    }
+
+    /// Starts replacing the caller's authenticator (a current code is needed): the new secret
+    /// is to be confirmed with `confirm_my_totp`; until then the old one still works. The
+    /// user's other sessions end and their devices are no longer trusted. A wrong code counts
+    /// as a failed attempt.
     pub async fn reset_my_totp(
         &self,
         who: &Principal,
         code: OneTimeCode,
         facts: &RequestFacts,
     ) -> Result<TotpEnrolment, AppError> {
-        let user_id = self
-            .on_me(who, UserCommand::ResetTotp { code }, facts)
-            .await?;
+        let command = UserCommand::ResetTotp {
+            code,
+            keep_session: who.session_id,
+            lockout: self.my_lockout(who).await?,
+        };
+        let (user_id, events) = self.on_me_returning(who, command, facts).await?;
+        refused_totp_code(&events)?;
         self.forget_user_activity(user_id).await?;
         self.enrolment_of(user_id).await
     }
 
+    /// Turns the caller's authenticator off (a current code is needed; a wrong one counts as a
+    /// failed attempt).
     pub async fn disable_my_totp(
         &self,
         who: &Principal,
         code: OneTimeCode,
         facts: &RequestFacts,
     ) -> Result<(), AppError> {
-        self.on_me(who, UserCommand::DisableTotp { code }, facts)
-            .await
-            .map(|_| ())
+        let command = UserCommand::DisableTotp {
+            code,
+            lockout: self.my_lockout(who).await?,
+        };
+        let (_, events) = self.on_me_returning(who, command, facts).await?;
+        refused_totp_code(&events)
     }
 
     pub async fn change_my_two_factor_channel(
@@ -306,5 +394,23 @@ impl App {
         self.on_me(who, UserCommand::ChangeTwoFactorChannel { channel }, facts)
             .await
             .map(|_| ())
+    }
+}
+
+/// The refusal of an authenticator code the User recorded as rejected (and counted), if it did.
+fn refused_totp_code(events: &[UserEvent]) -> Result<(), AppError> {
+    if events
+        .iter()
+        .any(|e| matches!(e, UserEvent::UserLocked { .. }))
+    {
+        return Err(AppError::from_domain(&UserError::Locked));
+    }
+    match events.iter().find_map(|e| match e {
+        UserEvent::TotpCodeRejected { reason, .. } => Some(*reason),
+        _ => None,
+    }) {
+        Some(CodeFailure::Wrong) => Err(AppError::from_domain(&UserError::TotpCodeInvalid)),
+        Some(CodeFailure::Reused) => Err(AppError::from_domain(&UserError::TotpCodeReused)),
+        None => Ok(()),
     }
 }

@@ -160,14 +160,8 @@ impl App {
         command: UserCommand,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
-        let committed = self
-            .exec
-            .execute_guarded::<User, _>(
-                &user_id.to_string(),
-                command,
-                facts,
-                administrable_by(who, account_id),
-            )
+        let (committed, _) = self
+            .user_command(user_id, command, facts, administrable_by(who, account_id))
             .await?;
         Ok(outcome(user_id, &committed))
     }
@@ -208,10 +202,7 @@ impl App {
             changes,
             roles: patch.roles,
         };
-        let committed = self
-            .exec
-            .execute_guarded::<User, _>(&user_id.to_string(), command, facts, guard)
-            .await?;
+        let (committed, _) = self.user_command(user_id, command, facts, guard).await?;
         Ok(outcome(user_id, &committed))
     }
 
@@ -293,14 +284,9 @@ impl App {
             Ok(())
         };
         let result = self
-            .exec
-            .execute_guarded::<User, _>(
-                &user_id.to_string(),
-                UserCommand::ChangeEmail { email },
-                facts,
-                guard,
-            )
-            .await;
+            .user_command(user_id, UserCommand::ChangeEmail { email }, facts, guard)
+            .await
+            .map(|(committed, _)| committed);
         let previous_key = decided_on
             .lock()
             .ok()

@@ -2,8 +2,8 @@
 //! document). Unknown fields are refused. Raw strings are parsed into domain values here.
 
 use chronid_domain::values::{
-    ColorScheme, Email, Hostname, Language, Name, Password, PersonName, Phone, Role, Roles,
-    TimeZone, TwoFactorMode, Username,
+    ColorScheme, Email, Hostname, Language, LockoutMode, Name, Password, PersonName, Phone, Role,
+    Roles, TimeZone, TwoFactorMode, Username,
 };
 use chronid_domain::ValidationError;
 use chrono::{DateTime, Utc};
@@ -35,6 +35,17 @@ pub fn parse_two_factor(raw: &str) -> Result<TwoFactorMode, ValidationError> {
         _ => Err(ValidationError::new(
             "two_factor",
             "must be off, new_device or every_login",
+        )),
+    }
+}
+
+pub fn parse_lockout(raw: Option<&str>) -> Result<LockoutMode, ValidationError> {
+    match raw {
+        None | Some("account") => Ok(LockoutMode::Account),
+        Some("untrusted_devices") => Ok(LockoutMode::UntrustedDevices),
+        Some(_) => Err(ValidationError::new(
+            "lockout",
+            "must be account or untrusted_devices",
         )),
     }
 }
@@ -85,6 +96,11 @@ pub struct SecurityPolicyBody {
     /// Beyond the product: minutes after which a policy lock lifts by itself (1..10080), or null.
     #[serde(default)]
     pub lock_minutes: Option<i64>,
+    /// Beyond the product: `account` (default: failed logins lock the user) or
+    /// `untrusted_devices` (failures from devices the user has not trusted lock only logins
+    /// from such devices).
+    #[serde(default)]
+    pub lockout: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

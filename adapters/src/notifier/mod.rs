@@ -188,20 +188,22 @@ impl Notifier {
             tracing::warn!(target: LOG_TARGET, "event envelope without aggregate id or sequence; skipped");
             return Ok(());
         };
-        let stored: Option<Value> = sqlx::query_scalar(
-            "SELECT payload FROM events
-              WHERE aggregate_type = 'user' AND aggregate_id = $1 AND sequence = $2",
-        )
-        .bind(user_id.to_string())
-        .bind(sequence)
-        .fetch_optional(self.app.executor().pool())
-        .await
-        .map_err(|e| Transient(format!("reading the stored event: {e}")))?;
-        let Some(stored) = stored else {
-            tracing::warn!(target: LOG_TARGET, %user_id, sequence, "published event not in the store; skipped");
-            return Ok(());
+        let stored = self
+            .app
+            .executor()
+            .store::<User>()
+            .load_event(&user_id.to_string(), sequence)
+            .await;
+        let stored = match stored {
+            Ok(Some(event)) => Ok(event),
+            Ok(None) => {
+                tracing::warn!(target: LOG_TARGET, %user_id, sequence, "published event not in the store; skipped");
+                return Ok(());
+            }
+            Err(cqrs_es::AggregateError::DeserializationError(e)) => Err(e),
+            Err(e) => return Err(Transient(format!("reading the stored event: {e}"))),
         };
-        let delivery = match serde_json::from_value::<UserEvent>(stored) {
+        let delivery = match stored {
             Ok(UserEvent::PasswordResetRequested {
                 request_id,
                 token_sealed: Some(token_sealed),

@@ -56,9 +56,23 @@ pub struct PgEventStore<A: Aggregate> {
     pool: PgPool,
     ids: Arc<dyn IdGenerator>,
     snapshot_every: usize,
-    upcasters: Arc<Vec<Box<dyn EventUpcaster>>>,
     batcher: Option<AppendBatcher>,
     _aggregate: PhantomData<A>,
+}
+
+/// cqrs-es's upcaster over the aggregate's own (`chronid_domain::Upcast::upcast`), for the
+/// paths that read through postgres-es.
+struct AggregateUpcaster(fn(&str, &str, Value) -> Value);
+
+impl EventUpcaster for AggregateUpcaster {
+    fn can_upcast(&self, _event_type: &str, _event_version: &str) -> bool {
+        true
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        event.payload = (self.0)(&event.event_type, &event.event_version, event.payload);
+        event
+    }
 }
 
 const LOAD_SQL: &str = "
@@ -122,7 +136,6 @@ where
             pool,
             ids,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
-            upcasters: Arc::new(Vec::new()),
             batcher: None,
             _aggregate: PhantomData,
         }
@@ -140,14 +153,41 @@ where
         self
     }
 
-    fn upcast(&self, event: SerializedEvent) -> SerializedEvent {
-        self.upcasters.iter().fold(event, |e, u| {
-            if u.can_upcast(&e.event_type, &e.event_version) {
-                u.upcast(e)
-            } else {
-                e
-            }
+    /// A stored payload as the current event type, older versions upcast first.
+    fn decode(
+        event_type: &str,
+        event_version: &str,
+        payload: Value,
+    ) -> Result<A::Event, AggregateError<A::Error>> {
+        serde_json::from_value(A::upcast(event_type, event_version, payload))
+            .map_err(|e| AggregateError::DeserializationError(Box::new(e)))
+    }
+
+    /// One stored event of the aggregate, in the current shape (secrets included: for the
+    /// notifier, which delivers what they seal).
+    pub async fn load_event(
+        &self,
+        aggregate_id: &str,
+        sequence: i64,
+    ) -> Result<Option<A::Event>, AggregateError<A::Error>> {
+        let row = sqlx::query(
+            "SELECT event_type, event_version, payload FROM events
+              WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+        )
+        .bind(A::TYPE)
+        .bind(aggregate_id)
+        .bind(sequence)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|row| {
+            Self::decode(
+                row.get("event_type"),
+                row.get("event_version"),
+                row.get("payload"),
+            )
         })
+        .transpose()
     }
 
     /// Loads the aggregate from its snapshot and the events after it.
@@ -196,18 +236,11 @@ where
         }
         for row in rows {
             let seq: i64 = row.get("sequence");
-            let serialized = SerializedEvent::new(
-                aggregate_id.to_string(),
-                seq as usize,
-                A::TYPE.to_string(),
+            let event = Self::decode(
                 row.get("event_type"),
                 row.get("event_version"),
                 row.get("payload"),
-                Value::Null,
-            );
-            let serialized = self.upcast(serialized);
-            let event: A::Event = serde_json::from_value(serialized.payload)
-                .map_err(|e| AggregateError::DeserializationError(Box::new(e)))?;
+            )?;
             loaded.aggregate.apply(event);
             loaded.current_sequence = seq as usize;
         }
@@ -353,6 +386,7 @@ where
         PersistedEventStore::<_, A>::new_event_store(PostgresEventRepository::new(
             self.pool.clone(),
         ))
+        .with_upcasters(vec![Box::new(AggregateUpcaster(A::upcast))])
         .load_events(aggregate_id)
         .await
     }

@@ -142,6 +142,42 @@ impl CommandExecutor {
         A::Command: Clone,
         G: Fn(&A) -> Result<(), GuardError>,
     {
+        self.decide_and_append(aggregate_id, command, facts, guard)
+            .await
+            .map(|(committed, _)| committed)
+    }
+
+    /// Executes `command` after `guard` accepted the aggregate, returning the events it wrote
+    /// with where they landed: for callers whose answer depends on what was decided (a wrong
+    /// code is recorded, not refused).
+    pub async fn execute_returning<A, G>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        facts: &RequestFacts,
+        guard: G,
+    ) -> Result<(Committed, Vec<A::Event>), CommandError<A::Error>>
+    where
+        A: Aggregate<Services = Services> + AccountScoped + Clone + 'static,
+        A::Command: Clone,
+        G: Fn(&A) -> Result<(), GuardError>,
+    {
+        self.decide_and_append(aggregate_id, command, facts, guard)
+            .await
+    }
+
+    async fn decide_and_append<A, G>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        facts: &RequestFacts,
+        guard: G,
+    ) -> Result<(Committed, Vec<A::Event>), CommandError<A::Error>>
+    where
+        A: Aggregate<Services = Services> + AccountScoped + Clone + 'static,
+        A::Command: Clone,
+        G: Fn(&A) -> Result<(), GuardError>,
+    {
         let store = self.store::<A>();
         // A cached state is only proven current by a successful append. A refusal or a no-op
         // decided on it is not checked by the store, so it is decided again on stored state.
@@ -179,14 +215,14 @@ impl CommandExecutor {
             }
             decided?;
             if events.is_empty() {
-                return Ok(Committed::default());
+                return Ok((Committed::default(), events));
             }
             let metadata = facts.to_metadata(self.services.clock.now());
             match store.append(&events, &context, &metadata).await {
                 Ok(committed) => {
                     self.remember_after_commit(context, events.len());
                     self.notifier.committed();
-                    return Ok(Committed { events: committed });
+                    return Ok((Committed { events: committed }, events));
                 }
                 Err(AggregateError::AggregateConflict) => {
                     self.cache.evict::<A>(aggregate_id);

@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_texts",
         include_str!("../../migrations/0005_audit_texts.sql"),
     ),
+    (
+        6,
+        "devices",
+        include_str!("../../migrations/0006_devices.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises migrations.

@@ -75,6 +75,8 @@ pub struct Account {
     pub api_keys: BTreeMap<Uuid, ApiKeyState>,
 }
 
+impl crate::Upcast for Account {}
+
 impl AccountScoped for Account {
     fn account_id(&self) -> Option<Uuid> {
         self.id

@@ -4,7 +4,7 @@ use cqrs_es::DomainEvent;
 
 use super::*;
 use crate::testing::{now, services, uuid};
-use crate::values::{Role, TwoFactorMode};
+use crate::values::{LockoutMode, Role, TwoFactorMode};
 
 type Test = TestFramework<Account>;
 
@@ -48,7 +48,15 @@ fn key_revoked() -> AccountEvent {
 }
 
 fn policy(two_factor: TwoFactorMode, lock_minutes: Option<i64>) -> SecurityPolicy {
-    SecurityPolicy::new(Some(90), 5, Some(90), two_factor, lock_minutes).unwrap()
+    SecurityPolicy::new(
+        Some(90),
+        5,
+        Some(90),
+        two_factor,
+        lock_minutes,
+        LockoutMode::Account,
+    )
+    .unwrap()
 }
 
 fn logo() -> Logo {

@@ -20,7 +20,13 @@ pub enum DeviceCommand {
     },
     /// A two-factor challenge was passed on this device (None: trusted by other means, such as an
     /// administrator).
-    Trust { challenge_id: Option<Uuid> },
+    Trust {
+        challenge_id: Option<Uuid>,
+        /// The user's trust epoch now (`User::trust_epoch`).
+        user_epoch: u32,
+        /// How long trust lasts: a device still trusted is not trusted again.
+        trust_for: chrono::Duration,
+    },
     /// Set or clear (None) the label the user sees.
     Rename { label: Option<Name> },
     /// The device is no longer trusted; its token stops identifying it.

@@ -18,6 +18,14 @@ pub enum DeviceRevokeReason {
     Admin,
     /// The user's password was reset: every device must prove itself again.
     PasswordReset,
+    /// The user changed their password.
+    PasswordChanged,
+    /// The user replaced their authenticator.
+    TotpReset,
+    /// The user was locked.
+    Locked,
+    /// The user was disabled.
+    Disabled,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,10 +40,14 @@ pub enum DeviceEvent {
         user_agent: Option<UserAgent>,
         first_seen_at: DateTime<Utc>,
     },
+    /// Version 2 adds `user_epoch` (version 1: 0).
     DeviceTrusted {
         /// The two-factor challenge that was passed, if any.
         challenge_id: Option<Uuid>,
         trusted_at: DateTime<Utc>,
+        /// The user's trust epoch when the device was trusted (see `User::trust_epoch`): the
+        /// trust holds only while the user's epoch is the same.
+        user_epoch: u32,
     },
     DeviceRenamed {
         label: Option<Name>,
@@ -57,6 +69,24 @@ impl DomainEvent for DeviceEvent {
     }
 
     fn event_version(&self) -> String {
-        crate::EVENT_VERSION_1.to_string()
+        match self {
+            Self::DeviceTrusted { .. } => crate::EVENT_VERSION_2,
+            _ => crate::EVENT_VERSION_1,
+        }
+        .to_string()
     }
+}
+
+/// Version 1 payloads of the events whose shape changed, in the current shape.
+pub(super) fn upcast(
+    event_type: &str,
+    version: &str,
+    mut payload: serde_json::Value,
+) -> serde_json::Value {
+    if version == crate::EVENT_VERSION_1 && event_type == "DeviceTrusted" {
+        if let Some(data) = payload.get_mut(event_type).and_then(|d| d.as_object_mut()) {
+            data.insert("user_epoch".into(), serde_json::json!(0));
+        }
+    }
+    payload
 }

@@ -15,7 +15,7 @@ pub use command::DeviceCommand;
 pub use error::DeviceError;
 pub use event::{DeviceEvent, DeviceRevokeReason};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -35,13 +35,31 @@ pub struct Device {
     pub user_agent: Option<UserAgent>,
     pub first_seen_at: Option<DateTime<Utc>>,
     pub trusted_at: Option<DateTime<Utc>>,
+    /// The owner's trust epoch when it was trusted.
+    pub trusted_in_epoch: u32,
     pub revoked: Option<DeviceRevokeReason>,
 }
 
 impl Device {
-    /// Whether a login from this device may skip a `new_device` two-factor challenge.
-    pub fn is_trusted(&self) -> bool {
+    /// Whether the device was trusted and not revoked (its trust may have run out since: see
+    /// [`Device::is_trusted`]).
+    pub fn was_trusted(&self) -> bool {
         self.trusted_at.is_some() && self.revoked.is_none()
+    }
+
+    /// Whether a login from this device may skip a `new_device` two-factor challenge at `now`:
+    /// trusted less than `trust_for` ago, not revoked, and in the owner's current trust epoch
+    /// (a password change, authenticator reset, lock or disable since ends the trust even if
+    /// the device's own revocation was never written).
+    pub fn is_trusted(&self, now: DateTime<Utc>, trust_for: Duration, user_epoch: u32) -> bool {
+        self.revoked.is_none()
+            && self.trusted_in_epoch == user_epoch
+            && self.trusted_at.is_some_and(|at| now < at + trust_for)
+    }
+
+    /// When the trust runs out.
+    pub fn trusted_until(&self, trust_for: Duration) -> Option<DateTime<Utc>> {
+        self.trusted_at.map(|at| at + trust_for)
     }
 
     /// The device, registered and not revoked, or why not.
@@ -53,6 +71,12 @@ impl Device {
             return Err(DeviceError::Revoked);
         }
         Ok(())
+    }
+}
+
+impl crate::Upcast for Device {
+    fn upcast(event_type: &str, version: &str, payload: serde_json::Value) -> serde_json::Value {
+        event::upcast(event_type, version, payload)
     }
 }
 
@@ -99,14 +123,20 @@ impl Aggregate for Device {
                 };
                 sink.write(event, self).await;
             }
-            DeviceCommand::Trust { challenge_id } => {
+            DeviceCommand::Trust {
+                challenge_id,
+                user_epoch,
+                trust_for,
+            } => {
                 self.require_live()?;
-                if self.trusted_at.is_some() {
+                // Trusted again once the trust ran out or the user's epoch moved on.
+                if self.is_trusted(now, trust_for, user_epoch) {
                     return Err(DeviceError::AlreadyTrusted);
                 }
                 let event = DeviceEvent::DeviceTrusted {
                     challenge_id,
                     trusted_at: now,
+                    user_epoch,
                 };
                 sink.write(event, self).await;
             }
@@ -145,7 +175,14 @@ impl Aggregate for Device {
                 self.user_agent = user_agent;
                 self.first_seen_at = Some(first_seen_at);
             }
-            DeviceEvent::DeviceTrusted { trusted_at, .. } => self.trusted_at = Some(trusted_at),
+            DeviceEvent::DeviceTrusted {
+                trusted_at,
+                user_epoch,
+                ..
+            } => {
+                self.trusted_at = Some(trusted_at);
+                self.trusted_in_epoch = user_epoch;
+            }
             DeviceEvent::DeviceRenamed { label } => self.label = label,
             DeviceEvent::DeviceRevoked { reason } => self.revoked = Some(reason),
         }

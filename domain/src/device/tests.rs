@@ -29,6 +29,17 @@ fn trusted() -> DeviceEvent {
     DeviceEvent::DeviceTrusted {
         challenge_id: Some(uuid(7)),
         trusted_at: now(),
+        user_epoch: 0,
+    }
+}
+
+const DAYS_30: Duration = Duration::days(30);
+
+fn trust(challenge_id: Option<Uuid>) -> DeviceCommand {
+    DeviceCommand::Trust {
+        challenge_id,
+        user_epoch: 0,
+        trust_for: DAYS_30,
     }
 }
 
@@ -71,9 +82,7 @@ async fn register_existing_device_is_refused() {
 async fn trust_registered_device_emits_trusted_now() {
     Test::with(services())
         .given(vec![registered()])
-        .when_async(DeviceCommand::Trust {
-            challenge_id: Some(uuid(7)),
-        })
+        .when_async(trust(Some(uuid(7))))
         .await
         .then_expect_events(vec![trusted()]);
 }
@@ -82,7 +91,7 @@ async fn trust_registered_device_emits_trusted_now() {
 async fn trust_unknown_device_is_refused() {
     Test::with(services())
         .given_no_previous_events()
-        .when_async(DeviceCommand::Trust { challenge_id: None })
+        .when_async(trust(None))
         .await
         .then_expect_error(DeviceError::NotFound);
 }
@@ -91,7 +100,7 @@ async fn trust_unknown_device_is_refused() {
 async fn trust_revoked_device_is_refused() {
     Test::with(services())
         .given(vec![registered(), trusted(), revoked()])
-        .when_async(DeviceCommand::Trust { challenge_id: None })
+        .when_async(trust(None))
         .await
         .then_expect_error(DeviceError::Revoked);
 }
@@ -100,7 +109,7 @@ async fn trust_revoked_device_is_refused() {
 async fn trust_already_trusted_is_refused() {
     Test::with(services())
         .given(vec![registered(), trusted()])
-        .when_async(DeviceCommand::Trust { challenge_id: None })
+        .when_async(trust(None))
         .await
         .then_expect_error(DeviceError::AlreadyTrusted);
 }
@@ -197,11 +206,12 @@ async fn revoke_revoked_device_is_refused() {
 fn revoked_device_is_no_longer_trusted() {
     let mut device = Device::default();
     device.apply(registered());
-    assert!(!device.is_trusted());
+    assert!(!device.is_trusted(now(), DAYS_30, 0));
     device.apply(trusted());
-    assert!(device.is_trusted());
+    assert!(device.is_trusted(now(), DAYS_30, 0));
     device.apply(revoked());
-    assert!(!device.is_trusted());
+    assert!(!device.is_trusted(now(), DAYS_30, 0));
+    assert!(!device.was_trusted());
     assert_eq!(device.account_id(), Some(uuid(3)));
 }
 
@@ -225,4 +235,63 @@ fn device_event_types_and_error_codes_are_stable() {
     assert_eq!(revoked().event_type(), "DeviceRevoked");
     assert_eq!(DeviceError::AlreadyTrusted.code(), "DEV-ALREADY-TRUSTED");
     assert_eq!(DeviceError::Revoked.code(), "DEV-REVOKED");
+}
+
+#[test]
+fn trust_ends_after_its_days_and_with_a_new_user_epoch() {
+    let mut device = Device::default();
+    device.apply(registered());
+    device.apply(trusted());
+    assert!(device.is_trusted(now() + DAYS_30 - Duration::seconds(1), DAYS_30, 0));
+    assert!(!device.is_trusted(now() + DAYS_30, DAYS_30, 0));
+    assert!(!device.is_trusted(now(), DAYS_30, 1));
+    assert!(device.was_trusted());
+    assert_eq!(device.trusted_until(DAYS_30), Some(now() + DAYS_30));
+}
+
+#[tokio::test]
+async fn trust_after_the_user_epoch_moved_on_trusts_again() {
+    Test::with(services())
+        .given(vec![registered(), trusted()])
+        .when_async(DeviceCommand::Trust {
+            challenge_id: None,
+            user_epoch: 1,
+            trust_for: DAYS_30,
+        })
+        .await
+        .then_expect_events(vec![DeviceEvent::DeviceTrusted {
+            challenge_id: None,
+            trusted_at: now(),
+            user_epoch: 1,
+        }]);
+}
+
+#[tokio::test]
+async fn trust_after_it_ran_out_trusts_again() {
+    let old = DeviceEvent::DeviceTrusted {
+        challenge_id: None,
+        trusted_at: now() - DAYS_30,
+        user_epoch: 0,
+    };
+    Test::with(services())
+        .given(vec![registered(), old])
+        .when_async(trust(None))
+        .await
+        .then_expect_events(vec![DeviceEvent::DeviceTrusted {
+            challenge_id: None,
+            trusted_at: now(),
+            user_epoch: 0,
+        }]);
+}
+
+#[test]
+fn a_version_1_trust_reads_as_epoch_0() {
+    let v1 = serde_json::json!({"DeviceTrusted": {"challenge_id": null, "trusted_at": "2026-01-01T00:00:00Z"}});
+    let up = <Device as crate::Upcast>::upcast("DeviceTrusted", "1", v1);
+    let event: DeviceEvent = serde_json::from_value(up).unwrap();
+    assert!(matches!(
+        event,
+        DeviceEvent::DeviceTrusted { user_epoch: 0, .. }
+    ));
+    assert_eq!(event.event_version(), "2");
 }

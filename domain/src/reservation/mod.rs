@@ -44,6 +44,8 @@ pub fn sp_entity_id_key(sp_entity_id: &str) -> String {
     format!("sp_entity_id:{}", sp_entity_id.trim().to_lowercase())
 }
 
+impl crate::Upcast for Reservation {}
+
 impl AccountScoped for Reservation {
     fn account_id(&self) -> Option<Uuid> {
         self.account_id

@@ -54,6 +54,8 @@ impl SsoConfig {
     }
 }
 
+impl crate::Upcast for SsoConfig {}
+
 impl AccountScoped for SsoConfig {
     fn account_id(&self) -> Option<Uuid> {
         self.account_id

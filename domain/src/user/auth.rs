@@ -12,10 +12,13 @@ use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::command::{AnswerChallenge, ChangePassword, PasswordToken, SetPasswordWithToken};
+use super::command::{
+    AnswerChallenge, ChangePassword, Lockout, PasswordToken, SetPasswordWithToken,
+};
 use super::{
-    LockReason, PasswordChangeMethod, RecordLogin, SessionEndReason, UnlockReason, User,
-    UserCommand, UserError, UserEvent,
+    failure_scope, ChallengePurpose, CodeFailure, LockReason, LockScope, PasswordChangeMethod,
+    RecordLogin, SessionEndReason, TotpAction, UnlockReason, User, UserCommand, UserError,
+    UserEvent,
 };
 use crate::values::{OneTimeCode, Password, StoredSecret, TwoFactorChannel};
 use crate::Services;
@@ -24,6 +27,12 @@ use crate::Services;
 pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(10);
 /// Wrong codes a challenge takes before it is dead.
 pub const CHALLENGE_MAX_ATTEMPTS: u32 = 5;
+/// At most this many codes are delivered (email, SMS, voice) to a user per `CODE_WINDOW`.
+pub const CODES_PER_WINDOW: usize = 5;
+pub const CODE_WINDOW: Duration = Duration::minutes(15);
+/// At most this many reset links are sent to a user per `RESET_WINDOW`.
+pub const RESETS_PER_WINDOW: usize = 3;
+pub const RESET_WINDOW: Duration = Duration::hours(1);
 /// Outstanding reset requests, change tokens and challenges kept per user (the newest).
 const KEEP_PENDING: usize = 10;
 
@@ -41,6 +50,7 @@ pub struct PendingToken {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChallengeState {
     pub channel: TwoFactorChannel,
+    pub purpose: ChallengePurpose,
     /// Keyed digest of the code; None for TOTP.
     pub code_hash: Option<StoredSecret>,
     pub device_id: Option<Uuid>,
@@ -56,6 +66,32 @@ pub(super) fn prune<V>(map: &mut std::collections::BTreeMap<Uuid, V>) {
     while map.len() > KEEP_PENDING {
         map.pop_first();
     }
+}
+
+/// Keeps the newest `keep` times, `at` included.
+pub(super) fn remember(times: &mut Vec<DateTime<Utc>>, at: DateTime<Utc>, keep: usize) {
+    times.push(at);
+    times.sort();
+    if times.len() > keep {
+        let excess = times.len() - keep;
+        times.drain(..excess);
+    }
+}
+
+/// When another item may be sent, if `limit` were sent within `window` before `now` (`times`
+/// holds the newest `limit`).
+fn retry_after(
+    times: &[DateTime<Utc>],
+    limit: usize,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Option<u64> {
+    if times.len() < limit {
+        return None;
+    }
+    let oldest = times.first()?;
+    let free_at = *oldest + window;
+    (free_at > now).then(|| (free_at - now).num_seconds().max(1) as u64)
 }
 
 fn code_context(challenge_id: Uuid) -> String {
@@ -76,12 +112,23 @@ impl User {
 
     /// Whether the user has a confirmed authenticator.
     pub fn totp_enabled(&self) -> bool {
-        self.totp.as_ref().is_some_and(|t| t.confirmed)
+        self.totp.is_some()
     }
 
-    /// The step of `code` under the user's TOTP secret if it is later than the last accepted
-    /// one; `Err(TotpCodeReused)` if it matches only steps already used, `Err(TotpCodeInvalid)`
-    /// if it matches none.
+    /// Whether a login must set up an authenticator: an administrator requires one and none is
+    /// confirmed.
+    pub fn enrolment_due(&self) -> bool {
+        self.two_factor_required && !self.totp_enabled()
+    }
+
+    /// When another code may be delivered, if the limit is reached at `now`.
+    pub fn codes_retry_after(&self, now: DateTime<Utc>) -> Option<u64> {
+        retry_after(&self.codes_issued, CODES_PER_WINDOW, CODE_WINDOW, now)
+    }
+
+    /// The step of `code` under the confirmed authenticator if it is later than the last
+    /// accepted one; `Err(TotpCodeReused)` if it matches only steps already used,
+    /// `Err(TotpCodeInvalid)` if it matches none.
     fn totp_step(
         &self,
         code: &OneTimeCode,
@@ -100,6 +147,43 @@ impl User {
             .into_iter()
             .find(|s| totp.last_step.is_none_or(|last| *s > last))
             .ok_or(UserError::TotpCodeReused)
+    }
+
+    /// The step of `code` under the pending authenticator (any matching step: none was used).
+    fn pending_totp_step(
+        &self,
+        code: &OneTimeCode,
+        services: &Services,
+        now: DateTime<Utc>,
+    ) -> Result<u64, UserError> {
+        let Some(pending) = &self.totp_pending else {
+            return Err(UserError::TotpNotEnrolled);
+        };
+        let secret = services.sealer.open(pending)?;
+        // A replacement's first code must not be one the old authenticator already used (the
+        // same phone app may hold both for a moment).
+        let last = self.totp.as_ref().and_then(|t| t.last_step);
+        services
+            .totp
+            .matching_steps(&secret, code.expose(), now)
+            .into_iter()
+            .find(|s| last.is_none_or(|l| *s > l))
+            .ok_or(UserError::TotpCodeInvalid)
+    }
+
+    /// Records a wrong secret given from a session (`event` built with the new count) and locks
+    /// the whole user at the limit.
+    async fn fail_session_check(
+        &mut self,
+        event: impl FnOnce(u32) -> UserEvent,
+        lockout: Lockout,
+        now: DateTime<Utc>,
+        sink: &EventSink<Self>,
+    ) {
+        let failed_attempts = self.failed_attempts + 1;
+        sink.write(event(failed_attempts), self).await;
+        self.lock_on_failures(failed_attempts, LockScope::Account, lockout, now, sink)
+            .await;
     }
 
     fn new_password_expiry(
@@ -137,9 +221,15 @@ impl User {
                 if self.disabled.is_some() {
                     return Err(UserError::Disabled);
                 }
+                if let Some(retry_after_secs) =
+                    retry_after(&self.resets_requested, RESETS_PER_WINDOW, RESET_WINDOW, now)
+                {
+                    return Err(UserError::TooManyResets { retry_after_secs });
+                }
                 sink.write(
                     UserEvent::PasswordResetRequested {
                         request_id,
+                        requested_at: now,
                         token_hash,
                         token_sealed: Some(token_sealed),
                         initiated_by,
@@ -169,7 +259,7 @@ impl User {
                 expires_at,
                 password_validity_days,
             } => {
-                self.may_log_in(now)?;
+                self.may_log_in(now, false)?;
                 if !self.password_expired(password_validity_days, now) {
                     return Err(UserError::PasswordNotExpired);
                 }
@@ -193,12 +283,22 @@ impl User {
                     new_password,
                     password_validity_days,
                     keep_session,
+                    lockout,
                 } = *change;
-                let Some(hash) = &self.password_hash else {
-                    return Err(UserError::WrongPassword);
+                let right = match &self.password_hash {
+                    Some(hash) => services.hasher.verify(&current_password, hash).await?,
+                    None => false,
                 };
-                if !services.hasher.verify(&current_password, hash).await? {
-                    return Err(UserError::WrongPassword);
+                if !right {
+                    // Recorded (it counts), not refused; the caller reads the outcome.
+                    self.fail_session_check(
+                        |failed_attempts| UserEvent::PasswordChangeFailed { failed_attempts },
+                        lockout,
+                        now,
+                        sink,
+                    )
+                    .await;
+                    return Ok(());
                 }
                 self.refuse_reuse(&new_password, services).await?;
                 let password_hash = services.hasher.hash(&new_password).await?;
@@ -219,12 +319,13 @@ impl User {
                 challenge_id,
                 channel,
                 device_id,
+                device_trusted,
             } => {
-                self.may_log_in(now)?;
+                self.may_log_in(now, device_trusted)?;
                 let (code_hash, code_sealed) = match channel {
-                    // An authenticator being enrolled at this login is fine: its first code
-                    // confirms it.
-                    TwoFactorChannel::Totp if self.totp.is_none() => {
+                    // Only a confirmed authenticator is a second factor; one being set up is
+                    // shown only after another factor passed (see `answer_challenge`).
+                    TwoFactorChannel::Totp if !self.totp_enabled() => {
                         return Err(UserError::TotpNotEnabled)
                     }
                     TwoFactorChannel::Totp => (None, None),
@@ -232,6 +333,9 @@ impl User {
                         return Err(UserError::PhoneRequired)
                     }
                     _ => {
+                        if let Some(retry_after_secs) = self.codes_retry_after(now) {
+                            return Err(UserError::TooManyCodes { retry_after_secs });
+                        }
                         let code = OneTimeCode::from_number(services.random.below(1_000_000));
                         let digest = services
                             .sealer
@@ -244,6 +348,8 @@ impl User {
                     UserEvent::TwoFactorChallengeIssued {
                         challenge_id,
                         channel,
+                        purpose: ChallengePurpose::SignIn,
+                        issued_at: now,
                         code_hash,
                         code_sealed,
                         device_id,
@@ -292,40 +398,60 @@ impl User {
                     .await;
             }
             UserCommand::ConfirmTotp { code } => {
-                match &self.totp {
-                    None => return Err(UserError::TotpNotEnrolled),
-                    Some(t) if t.confirmed => return Err(UserError::TotpAlreadyEnabled),
-                    Some(_) => {}
+                if self.totp_pending.is_none() {
+                    return Err(if self.totp_enabled() {
+                        UserError::TotpAlreadyEnabled
+                    } else {
+                        UserError::TotpNotEnrolled
+                    });
                 }
-                let step = self.totp_step(&code, services, now)?;
+                let step = self.pending_totp_step(&code, services, now)?;
                 sink.write(UserEvent::TotpConfirmed { step }, self).await;
             }
-            UserCommand::ResetTotp { code } => {
+            UserCommand::ResetTotp {
+                code,
+                keep_session,
+                lockout,
+            } => {
                 if !self.totp_enabled() {
                     return Err(UserError::TotpNotEnabled);
                 }
-                let step = self.totp_step(&code, services, now)?;
+                let step = match self.totp_step(&code, services, now) {
+                    Ok(step) => step,
+                    Err(refused) => {
+                        return self
+                            .reject_totp_code(TotpAction::Reset, refused, lockout, now, sink)
+                            .await
+                    }
+                };
                 sink.write(UserEvent::TotpCodeUsed { step }, self).await;
                 let secret_sealed = services.sealer.seal(&services.totp.new_secret())?;
                 sink.write(UserEvent::TotpReset { secret_sealed }, self)
                     .await;
-                self.end_all_sessions(SessionEndReason::TotpReset, sink)
+                self.end_sessions(SessionEndReason::TotpReset, keep_session, sink)
                     .await;
             }
-            UserCommand::DisableTotp { code } => {
+            UserCommand::DisableTotp { code, lockout } => {
                 if !self.totp_enabled() {
                     return Err(UserError::TotpNotEnabled);
                 }
                 if self.two_factor_required {
                     return Err(UserError::TwoFactorRequired);
                 }
-                let step = self.totp_step(&code, services, now)?;
+                let step = match self.totp_step(&code, services, now) {
+                    Ok(step) => step,
+                    Err(refused) => {
+                        return self
+                            .reject_totp_code(TotpAction::Disable, refused, lockout, now, sink)
+                            .await
+                    }
+                };
                 sink.write(UserEvent::TotpCodeUsed { step }, self).await;
                 sink.write(UserEvent::TotpDisabled { by_admin: false }, self)
                     .await;
             }
             UserCommand::TurnOffTwoFactor => {
-                if !self.two_factor_required && self.totp.is_none() {
+                if !self.two_factor_required && self.totp.is_none() && self.totp_pending.is_none() {
                     return Err(UserError::NoChange);
                 }
                 if self.two_factor_required {
@@ -335,7 +461,7 @@ impl User {
                     )
                     .await;
                 }
-                if self.totp.is_some() {
+                if self.totp.is_some() || self.totp_pending.is_some() {
                     sink.write(UserEvent::TotpDisabled { by_admin: true }, self)
                         .await;
                 }
@@ -373,7 +499,7 @@ impl User {
             PasswordToken::Reset => self.reset_requests.get(&set.id),
             PasswordToken::Change => self.change_tokens.get(&set.id),
         };
-        let Some(pending) = pending.filter(|p| p.token_hash == set.token_hash) else {
+        let Some(pending) = pending.filter(|p| p.token_hash.matches(&set.token_hash)) else {
             return Err(UserError::ResetTokenInvalid);
         };
         if pending.expires_at <= now {
@@ -436,6 +562,9 @@ impl User {
             challenge_id,
             code,
             login,
+            lockout,
+            password_validity_days,
+            next,
         } = answer;
         let Some(challenge) = self.challenges.get(&challenge_id).cloned() else {
             return Err(UserError::ChallengeNotFound);
@@ -446,38 +575,48 @@ impl User {
         if challenge.expires_at <= now {
             return Err(UserError::ChallengeExpired);
         }
-        self.may_log_in(now)?;
-        let verdict = match &challenge.code_hash {
-            Some(expected) => {
+        self.may_log_in(now, login.device_trusted)?;
+        let verdict = match (&challenge.code_hash, challenge.purpose) {
+            (Some(expected), _) => {
                 let digest = services
                     .sealer
                     .digest(&code_context(challenge_id), code.expose().as_bytes())?;
-                if digest == *expected {
+                if digest.matches(expected) {
                     Ok(None)
                 } else {
                     Err(UserError::CodeInvalid)
                 }
             }
-            None => self.totp_step(&code, services, now).map(Some),
+            (None, ChallengePurpose::SignIn) => self.totp_step(&code, services, now).map(Some),
+            (None, ChallengePurpose::EnrolTotp) => {
+                self.pending_totp_step(&code, services, now).map(Some)
+            }
         };
         let step = match verdict {
             Ok(step) => step,
-            // A wrong or replayed code is recorded (it uses up a try) rather than refused, so
-            // the count survives; the caller reads the outcome from the events.
+            // A wrong or replayed code is recorded (it uses up a try and counts towards a lock)
+            // rather than refused, so the count survives; the caller reads the outcome from the
+            // events.
             Err(
-                UserError::TotpCodeInvalid | UserError::CodeInvalid | UserError::TotpCodeReused,
+                refused @ (UserError::TotpCodeInvalid
+                | UserError::CodeInvalid
+                | UserError::TotpCodeReused),
             ) => {
-                self.fail_challenge(challenge_id, &challenge, sink).await;
+                let reason = if refused == UserError::TotpCodeReused {
+                    CodeFailure::Reused
+                } else {
+                    CodeFailure::Wrong
+                };
+                self.fail_challenge(challenge_id, &challenge, reason, &login, lockout, now, sink)
+                    .await;
                 return Ok(());
             }
             Err(other) => return Err(other),
         };
         if let Some(step) = step {
-            let confirmed = self.totp_enabled();
-            let event = if confirmed {
-                UserEvent::TotpCodeUsed { step }
-            } else {
-                UserEvent::TotpConfirmed { step }
+            let event = match challenge.purpose {
+                ChallengePurpose::SignIn => UserEvent::TotpCodeUsed { step },
+                ChallengePurpose::EnrolTotp => UserEvent::TotpConfirmed { step },
             };
             sink.write(event, self).await;
         }
@@ -489,26 +628,103 @@ impl User {
             self,
         )
         .await;
+        if challenge.purpose == ChallengePurpose::SignIn && self.enrolment_due() {
+            // The authenticator an administrator required is set up only now, behind the
+            // factor the user already had.
+            let secret_sealed = services.sealer.seal(&services.totp.new_secret())?;
+            sink.write(UserEvent::TotpEnrolled { secret_sealed }, self)
+                .await;
+            sink.write(
+                UserEvent::TwoFactorChallengeIssued {
+                    challenge_id: next.challenge_id,
+                    channel: TwoFactorChannel::Totp,
+                    purpose: ChallengePurpose::EnrolTotp,
+                    issued_at: now,
+                    code_hash: None,
+                    code_sealed: None,
+                    device_id: challenge.device_id,
+                    expires_at: now + CHALLENGE_LIFETIME,
+                    max_attempts: CHALLENGE_MAX_ATTEMPTS,
+                },
+                self,
+            )
+            .await;
+            return Ok(());
+        }
+        if self.password_expired(password_validity_days, now) {
+            sink.write(
+                UserEvent::PasswordChangeRequired {
+                    change_id: next.change_id,
+                    token_hash: next.change_token_hash,
+                    expires_at: next.change_expires_at,
+                },
+                self,
+            )
+            .await;
+            return Ok(());
+        }
         self.write_login(login, sink, now).await;
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn fail_challenge(
         &mut self,
         challenge_id: Uuid,
         challenge: &ChallengeState,
+        reason: CodeFailure,
+        login: &RecordLogin,
+        lockout: Lockout,
+        now: DateTime<Utc>,
         sink: &EventSink<Self>,
     ) {
         let attempts = challenge.attempts + 1;
+        let tries_left = challenge.max_attempts.saturating_sub(attempts);
+        let scope = failure_scope(lockout, login.device_trusted);
+        let failed_attempts = self.failures(scope) + 1;
         sink.write(
             UserEvent::TwoFactorChallengeFailed {
                 challenge_id,
                 attempts,
-                exhausted: attempts >= challenge.max_attempts,
+                exhausted: tries_left == 0,
+                reason,
+                tries_left,
+                failed_attempts: Some(failed_attempts),
+                scope,
             },
             self,
         )
         .await;
+        self.lock_on_failures(failed_attempts, scope, lockout, now, sink)
+            .await;
+    }
+
+    /// Records a wrong or reused authenticator code given to reset or disable it.
+    async fn reject_totp_code(
+        &mut self,
+        action: TotpAction,
+        refused: UserError,
+        lockout: Lockout,
+        now: DateTime<Utc>,
+        sink: &EventSink<Self>,
+    ) -> Result<(), UserError> {
+        let reason = match refused {
+            UserError::TotpCodeInvalid => CodeFailure::Wrong,
+            UserError::TotpCodeReused => CodeFailure::Reused,
+            other => return Err(other),
+        };
+        self.fail_session_check(
+            |failed_attempts| UserEvent::TotpCodeRejected {
+                action,
+                reason,
+                failed_attempts,
+            },
+            lockout,
+            now,
+            sink,
+        )
+        .await;
+        Ok(())
     }
 
     /// The events of a successful login (the checks are the caller's).
@@ -538,24 +754,27 @@ impl User {
     }
 }
 
-/// What a login must pass before a session, decided from the user, the account's mode and the
-/// device: nothing, or a challenge on a channel.
+/// The first challenge a login must pass before a session, decided from the user, the account's
+/// mode and the device: nothing, or a challenge on a channel. A confirmed authenticator is asked
+/// at every login; otherwise a delivered code when the account's mode asks for one or an
+/// administrator requires two-factor authentication of the user (whose authenticator, if still
+/// to be set up, is enrolled only after that code: see `AnswerChallenge`). An authenticator being
+/// set up is never a second factor.
 pub fn second_factor(
     user: &User,
     mode: crate::values::TwoFactorMode,
     device_trusted: bool,
 ) -> Option<TwoFactorChannel> {
     use crate::values::TwoFactorMode;
-    // An authenticator (enrolled, being re-enrolled after a reset, or required by an
-    // administrator) is asked at every login; an unconfirmed one is confirmed by that code.
-    if user.totp.is_some() || user.two_factor_required {
+    if user.totp_enabled() {
         return Some(TwoFactorChannel::Totp);
     }
-    let asked = match mode {
-        TwoFactorMode::Off => false,
-        TwoFactorMode::NewDevice => !device_trusted,
-        TwoFactorMode::EveryLogin => true,
-    };
+    let asked = user.two_factor_required
+        || match mode {
+            TwoFactorMode::Off => false,
+            TwoFactorMode::NewDevice => !device_trusted,
+            TwoFactorMode::EveryLogin => true,
+        };
     if !asked {
         return None;
     }

@@ -18,6 +18,7 @@ fn reset_requested(expires_at: chrono::DateTime<Utc>) -> UserEvent {
         token_sealed: Some(StoredSecret("sealed:token".into())),
         initiated_by: ResetInitiator::User,
         expires_at,
+        requested_at: expires_at - Duration::hours(1),
     }
 }
 
@@ -280,6 +281,7 @@ async fn reset_lifts_a_policy_lock_but_not_an_admin_lock() {
                 reason: LockReason::Admin,
                 failed_attempts: 0,
                 until: None,
+                scope: LockScope::Account,
             },
             reset_requested(now() + Duration::hours(1)),
         ])
@@ -401,12 +403,21 @@ async fn change_token_sets_the_password_as_expired_renewal() {
 
 // ChangePassword
 
+fn lockout(max_attempts: u8) -> Lockout {
+    Lockout {
+        max_attempts,
+        lock_minutes: None,
+        mode: crate::values::LockoutMode::Account,
+    }
+}
+
 fn change_password(current: &str, keep: Option<Uuid>) -> UserCommand {
     UserCommand::ChangePassword(Box::new(ChangePassword {
         current_password: Password::presented(current).unwrap(),
         new_password: new_password(),
         password_validity_days: Some(90),
         keep_session: keep,
+        lockout: lockout(3),
     }))
 }
 
@@ -426,12 +437,25 @@ async fn change_password_ends_the_other_sessions_only() {
 }
 
 #[tokio::test]
-async fn change_password_with_a_wrong_current_password_is_refused() {
+async fn change_password_with_a_wrong_current_password_is_recorded_and_counts() {
     Test::with(services())
-        .given(vec![registered()])
+        .given(vec![registered(), failed(1)])
         .when_async(change_password("not it", None))
         .await
-        .then_expect_error(UserError::WrongPassword);
+        .then_expect_events(vec![UserEvent::PasswordChangeFailed { failed_attempts: 2 }]);
+    // The third in a row locks the user, ending the session it came from too.
+    Test::with(services())
+        .given(vec![registered(), login(3), failed(1), failed(2)])
+        .when_async(change_password("not it", Some(nth_id(3))))
+        .await
+        .then_expect_events(vec![
+            UserEvent::PasswordChangeFailed { failed_attempts: 3 },
+            policy_lock(3, None),
+            UserEvent::SessionsEnded {
+                session_ids: vec![nth_id(3)],
+                reason: SessionEndReason::Locked,
+            },
+        ]);
 }
 
 #[tokio::test]
@@ -443,6 +467,7 @@ async fn change_password_to_the_same_one_is_refused() {
             new_password: password(),
             password_validity_days: None,
             keep_session: None,
+            lockout: lockout(3),
         })))
         .await
         .then_expect_error(UserError::PasswordReused);
@@ -455,6 +480,7 @@ fn issue(channel: TwoFactorChannel) -> UserCommand {
         challenge_id: uuid(CHALLENGE),
         channel,
         device_id: Some(uuid(40)),
+        device_trusted: false,
     }
 }
 
@@ -463,6 +489,8 @@ fn email_challenge(expires_at: chrono::DateTime<Utc>) -> UserEvent {
     UserEvent::TwoFactorChallengeIssued {
         challenge_id: uuid(CHALLENGE),
         channel: TwoFactorChannel::Email,
+        purpose: ChallengePurpose::SignIn,
+        issued_at: expires_at - CHALLENGE_LIFETIME,
         code_hash: Some(StoredSecret(format!(
             "digest:2fa-code:{}:123456",
             uuid(CHALLENGE)
@@ -488,6 +516,12 @@ async fn issue_challenge_refusals() {
     let cases = [
         (
             vec![registered()],
+            TwoFactorChannel::Totp,
+            UserError::TotpNotEnabled,
+        ),
+        // An authenticator being set up is not a second factor.
+        (
+            vec![registered(), totp_enrolled()],
             TwoFactorChannel::Totp,
             UserError::TotpNotEnabled,
         ),
@@ -519,6 +553,44 @@ async fn issue_challenge_refusals() {
             .await
             .then_expect_error(error);
     }
+}
+
+#[tokio::test]
+async fn issue_a_sixth_code_within_the_window_is_refused_until_the_first_ages_out() {
+    let sent_at = |minutes_ago: i64| {
+        let UserEvent::TwoFactorChallengeIssued { .. } = email_challenge(now()) else {
+            unreachable!()
+        };
+        email_challenge(now() - Duration::minutes(minutes_ago) + CHALLENGE_LIFETIME)
+    };
+    let given: Vec<UserEvent> = std::iter::once(registered())
+        .chain([14, 10, 8, 3, 1].map(sent_at))
+        .collect();
+    Test::with(services())
+        .given(given)
+        .when_async(issue(TwoFactorChannel::Email))
+        .await
+        .then_expect_error(UserError::TooManyCodes {
+            retry_after_secs: 60,
+        });
+    let given: Vec<UserEvent> = std::iter::once(registered())
+        .chain([15, 10, 8, 3, 1].map(sent_at))
+        .collect();
+    let result = Test::with(services())
+        .given(given)
+        .when_async(issue(TwoFactorChannel::Email))
+        .await
+        .inspect_result();
+    assert!(result.is_ok(), "{result:?}");
+    // Authenticator challenges send nothing and are not limited.
+    let mut given: Vec<UserEvent> = vec![registered(), totp_enrolled(), totp_confirmed(1)];
+    given.extend([14, 10, 8, 3, 1].map(sent_at));
+    let result = Test::with(services())
+        .given(given)
+        .when_async(issue(TwoFactorChannel::Totp))
+        .await
+        .inspect_result();
+    assert!(result.is_ok(), "{result:?}");
 }
 
 #[tokio::test]
@@ -591,7 +663,10 @@ async fn record_code_delivery_outcomes_and_refusals() {
 
 // AnswerChallenge
 
-fn answer(code: &str) -> UserCommand {
+const NEXT_CHALLENGE: u128 = 62;
+const CHANGE: u128 = 63;
+
+fn answer_with(code: &str, max_attempts: u8, validity: Option<u16>) -> UserCommand {
     let UserCommand::RecordLogin(login) = record_login(None, None) else {
         unreachable!()
     };
@@ -599,15 +674,35 @@ fn answer(code: &str) -> UserCommand {
         challenge_id: uuid(CHALLENGE),
         code: OneTimeCode::parse(code).unwrap(),
         login: *login,
+        lockout: lockout(max_attempts),
+        password_validity_days: validity,
+        next: NextStep {
+            challenge_id: uuid(NEXT_CHALLENGE),
+            change_id: uuid(CHANGE),
+            change_token_hash: token(9),
+            change_expires_at: now() + Duration::minutes(15),
+        },
     }))
 }
 
-fn challenge_failed(attempts: u32) -> UserEvent {
+fn answer(code: &str) -> UserCommand {
+    answer_with(code, 10, None)
+}
+
+fn challenge_failed_for(attempts: u32, reason: CodeFailure) -> UserEvent {
     UserEvent::TwoFactorChallengeFailed {
         challenge_id: uuid(CHALLENGE),
         attempts,
         exhausted: attempts >= 5,
+        reason,
+        tries_left: 5u32.saturating_sub(attempts),
+        failed_attempts: Some(attempts),
+        scope: LockScope::Account,
     }
+}
+
+fn challenge_failed(attempts: u32) -> UserEvent {
+    challenge_failed_for(attempts, CodeFailure::Wrong)
 }
 
 fn passed() -> UserEvent {
@@ -653,6 +748,116 @@ async fn answer_with_a_wrong_code_is_recorded_and_the_fifth_exhausts() {
 }
 
 #[tokio::test]
+async fn answer_with_wrong_codes_counts_on_the_user_across_challenges_and_locks() {
+    // Two failed passwords before: the code's failure is the third in a row.
+    Test::with(services())
+        .given(vec![
+            registered(),
+            failed(1),
+            failed(2),
+            email_challenge(now() + Duration::minutes(10)),
+        ])
+        .when_async(answer_with("000000", 3, None))
+        .await
+        .then_expect_events(vec![
+            UserEvent::TwoFactorChallengeFailed {
+                challenge_id: uuid(CHALLENGE),
+                attempts: 1,
+                exhausted: false,
+                reason: CodeFailure::Wrong,
+                tries_left: 4,
+                failed_attempts: Some(3),
+                scope: LockScope::Account,
+            },
+            policy_lock(3, None),
+        ]);
+}
+
+#[tokio::test]
+async fn answer_after_a_password_change_meanwhile_finds_no_challenge() {
+    Test::with(services())
+        .given(vec![
+            registered(),
+            email_challenge(now() + Duration::minutes(10)),
+            changed(PasswordChangeMethod::SelfService),
+        ])
+        .when_async(answer("123456"))
+        .await
+        .then_expect_error(UserError::ChallengeNotFound);
+}
+
+#[tokio::test]
+async fn answer_of_a_user_with_an_expired_password_asks_the_change_only_after_the_code() {
+    Test::with(services())
+        .given(vec![
+            registered_days_ago(100),
+            email_challenge(now() + Duration::minutes(10)),
+        ])
+        .when_async(answer_with("123456", 10, Some(90)))
+        .await
+        .then_expect_events(vec![
+            passed(),
+            UserEvent::PasswordChangeRequired {
+                change_id: uuid(CHANGE),
+                token_hash: token(9),
+                expires_at: now() + Duration::minutes(15),
+            },
+        ]);
+}
+
+fn enrolment_challenge() -> UserEvent {
+    UserEvent::TwoFactorChallengeIssued {
+        challenge_id: uuid(NEXT_CHALLENGE),
+        channel: TwoFactorChannel::Totp,
+        purpose: ChallengePurpose::EnrolTotp,
+        issued_at: now(),
+        code_hash: None,
+        code_sealed: None,
+        device_id: Some(uuid(40)),
+        expires_at: now() + CHALLENGE_LIFETIME,
+        max_attempts: 5,
+    }
+}
+
+#[tokio::test]
+async fn answer_of_a_user_required_to_set_up_an_authenticator_enrols_it_after_the_code() {
+    let required = UserEvent::TwoFactorRequirementChanged { required: true };
+    Test::with(services())
+        .given(vec![
+            registered(),
+            required.clone(),
+            email_challenge(now() + Duration::minutes(10)),
+        ])
+        .when_async(answer("123456"))
+        .await
+        .then_expect_events(vec![passed(), totp_enrolled(), enrolment_challenge()]);
+    // The enrolment challenge's first code confirms the authenticator and opens the session.
+    let UserCommand::AnswerChallenge(mut second) = answer(&StepTotp::code(step())) else {
+        unreachable!()
+    };
+    second.challenge_id = uuid(NEXT_CHALLENGE);
+    Test::with(services())
+        .given(vec![
+            registered(),
+            required,
+            email_challenge(now() + Duration::minutes(10)),
+            passed(),
+            totp_enrolled(),
+            enrolment_challenge(),
+        ])
+        .when_async(UserCommand::AnswerChallenge(second))
+        .await
+        .then_expect_events(vec![
+            totp_confirmed(step()),
+            UserEvent::TwoFactorChallengePassed {
+                challenge_id: uuid(NEXT_CHALLENGE),
+                device_id: Some(uuid(40)),
+            },
+            logged_in(),
+        ]);
+}
+
+#[tokio::test]
 async fn answer_after_expiry_or_to_an_unknown_or_passed_challenge_is_refused() {
     Test::with(services())
         .given(vec![registered(), email_challenge(now())])
@@ -677,6 +882,7 @@ async fn answer_after_expiry_or_to_an_unknown_or_passed_challenge_is_refused() {
 
 #[tokio::test]
 async fn answer_of_a_user_locked_meanwhile_is_refused() {
+    // A lock of the whole user ends its challenges.
     Test::with(services())
         .given(vec![
             registered(),
@@ -685,6 +891,22 @@ async fn answer_of_a_user_locked_meanwhile_is_refused() {
                 reason: LockReason::Admin,
                 failed_attempts: 0,
                 until: None,
+                scope: LockScope::Account,
+            },
+        ])
+        .when_async(answer("123456"))
+        .await
+        .then_expect_error(UserError::ChallengeNotFound);
+    // A lock of untrusted devices refuses the answer from an untrusted device.
+    Test::with(services())
+        .given(vec![
+            registered(),
+            email_challenge(now() + Duration::minutes(10)),
+            UserEvent::UserLocked {
+                reason: LockReason::Policy,
+                failed_attempts: 5,
+                until: None,
+                scope: LockScope::UntrustedDevices,
             },
         ])
         .when_async(answer("123456"))
@@ -714,6 +936,8 @@ fn totp_challenge() -> UserEvent {
     UserEvent::TwoFactorChallengeIssued {
         challenge_id: uuid(CHALLENGE),
         channel: TwoFactorChannel::Totp,
+        purpose: ChallengePurpose::SignIn,
+        issued_at: now(),
         code_hash: None,
         code_sealed: None,
         device_id: Some(uuid(40)),
@@ -746,16 +970,50 @@ async fn answer_totp_challenge_uses_the_step_once() {
         .given(replayed)
         .when_async(answer(&StepTotp::code(step())))
         .await
-        .then_expect_events(vec![challenge_failed(1)]);
+        .then_expect_events(vec![challenge_failed_for(1, CodeFailure::Reused)]);
 }
 
-#[tokio::test]
-async fn answer_totp_challenge_of_an_enrolment_confirms_it() {
-    Test::with(services())
-        .given(vec![registered(), totp_enrolled(), totp_challenge()])
-        .when_async(answer(&StepTotp::code(step())))
-        .await
-        .then_expect_events(vec![totp_confirmed(step()), passed(), logged_in()]);
+#[test]
+fn a_pending_authenticator_is_not_a_second_factor() {
+    let mut user = User::default();
+    user.apply(registered());
+    user.apply(totp_enrolled());
+    assert!(!user.totp_enabled());
+    assert_eq!(
+        second_factor(&user, TwoFactorMode::EveryLogin, false),
+        Some(TwoFactorChannel::Email)
+    );
+    assert_eq!(second_factor(&user, TwoFactorMode::Off, false), None);
+}
+
+#[test]
+fn a_reset_keeps_the_old_authenticator_until_the_new_one_is_confirmed() {
+    let mut user = User::default();
+    user.apply(registered());
+    user.apply(UserEvent::TotpEnrolled {
+        secret_sealed: StoredSecret("sealed:old".into()),
+    });
+    user.apply(totp_confirmed(1));
+    user.apply(UserEvent::TotpReset {
+        secret_sealed: StoredSecret("sealed:new".into()),
+    });
+    assert_eq!(
+        user.totp.as_ref().map(|t| t.secret_sealed.0.as_str()),
+        Some("sealed:old")
+    );
+    assert_eq!(
+        second_factor(&user, TwoFactorMode::Off, false),
+        Some(TwoFactorChannel::Totp)
+    );
+    assert_eq!(user.trust_epoch, 1);
+    user.apply(totp_confirmed(9));
+    assert_eq!(
+        user.totp
+            .as_ref()
+            .map(|t| (t.secret_sealed.0.as_str(), t.last_step)),
+        Some(("sealed:new", Some(9)))
+    );
+    assert_eq!(user.totp_pending, None);
 }
 
 // EnrolTotp, ConfirmTotp, ResetTotp, DisableTotp, TurnOffTwoFactor
@@ -790,7 +1048,17 @@ async fn confirm_totp_with_a_current_code() {
 #[tokio::test]
 async fn confirm_totp_refusals() {
     let wrong = OneTimeCode::parse(&StepTotp::code(step() + 5)).unwrap();
+    let replaced = vec![
+        registered(),
+        totp_enrolled(),
+        totp_confirmed(step()),
+        UserEvent::TotpReset {
+            secret_sealed: totp_secret(),
+        },
+    ];
     let cases = [
+        // A replacement's first code cannot be one the old authenticator already used.
+        (replaced, code_now(), UserError::TotpCodeInvalid),
         (
             vec![registered(), totp_enrolled()],
             wrong,
@@ -812,16 +1080,25 @@ async fn confirm_totp_refusals() {
     }
 }
 
+fn reset_totp(code: OneTimeCode, keep: Option<Uuid>) -> UserCommand {
+    UserCommand::ResetTotp {
+        code,
+        keep_session: keep,
+        lockout: lockout(3),
+    }
+}
+
 #[tokio::test]
-async fn reset_totp_replaces_the_secret_and_ends_sessions() {
+async fn reset_totp_starts_a_replacement_and_ends_the_other_sessions() {
     Test::with(services())
         .given(vec![
             registered(),
             totp_enrolled(),
             totp_confirmed(1),
             login(3),
+            login(4),
         ])
-        .when_async(UserCommand::ResetTotp { code: code_now() })
+        .when_async(reset_totp(code_now(), Some(nth_id(4))))
         .await
         .then_expect_events(vec![
             UserEvent::TotpCodeUsed { step: step() },
@@ -836,12 +1113,40 @@ async fn reset_totp_replaces_the_secret_and_ends_sessions() {
 }
 
 #[tokio::test]
+async fn reset_totp_with_a_wrong_or_reused_code_is_recorded_and_counts() {
+    Test::with(services())
+        .given(vec![registered(), totp_enrolled(), totp_confirmed(step())])
+        .when_async(reset_totp(code_now(), None))
+        .await
+        .then_expect_events(vec![UserEvent::TotpCodeRejected {
+            action: TotpAction::Reset,
+            reason: CodeFailure::Reused,
+            failed_attempts: 1,
+        }]);
+    let wrong = OneTimeCode::parse(&StepTotp::code(step() + 5)).unwrap();
+    Test::with(services())
+        .given(vec![
+            registered(),
+            totp_enrolled(),
+            totp_confirmed(1),
+            failed(1),
+            failed(2),
+        ])
+        .when_async(reset_totp(wrong, None))
+        .await
+        .then_expect_events(vec![
+            UserEvent::TotpCodeRejected {
+                action: TotpAction::Reset,
+                reason: CodeFailure::Wrong,
+                failed_attempts: 3,
+            },
+            policy_lock(3, None),
+        ]);
+}
+
+#[tokio::test]
 async fn reset_totp_refusals() {
     let cases = [
-        (
-            vec![registered(), totp_enrolled(), totp_confirmed(step())],
-            UserError::TotpCodeReused,
-        ),
         (
             vec![registered(), totp_enrolled()],
             UserError::TotpNotEnabled,
@@ -851,9 +1156,16 @@ async fn reset_totp_refusals() {
     for (given, error) in cases {
         Test::with(services())
             .given(given)
-            .when_async(UserCommand::ResetTotp { code: code_now() })
+            .when_async(reset_totp(code_now(), None))
             .await
             .then_expect_error(error);
+    }
+}
+
+fn disable_totp(code: OneTimeCode) -> UserCommand {
+    UserCommand::DisableTotp {
+        code,
+        lockout: lockout(3),
     }
 }
 
@@ -861,7 +1173,7 @@ async fn reset_totp_refusals() {
 async fn disable_totp_with_a_code() {
     Test::with(services())
         .given(vec![registered(), totp_enrolled(), totp_confirmed(1)])
-        .when_async(UserCommand::DisableTotp { code: code_now() })
+        .when_async(disable_totp(code_now()))
         .await
         .then_expect_events(vec![
             UserEvent::TotpCodeUsed { step: step() },
@@ -884,19 +1196,23 @@ async fn disable_totp_refusals() {
             UserError::TwoFactorRequired,
         ),
         (vec![registered()], code_now(), UserError::TotpNotEnabled),
-        (
-            vec![registered(), totp_enrolled(), totp_confirmed(1)],
-            wrong,
-            UserError::TotpCodeInvalid,
-        ),
     ];
     for (given, code, error) in cases {
         Test::with(services())
             .given(given)
-            .when_async(UserCommand::DisableTotp { code })
+            .when_async(disable_totp(code))
             .await
             .then_expect_error(error);
     }
+    Test::with(services())
+        .given(vec![registered(), totp_enrolled(), totp_confirmed(1)])
+        .when_async(disable_totp(wrong))
+        .await
+        .then_expect_events(vec![UserEvent::TotpCodeRejected {
+            action: TotpAction::Disable,
+            reason: CodeFailure::Wrong,
+            failed_attempts: 1,
+        }]);
 }
 
 #[tokio::test]
@@ -979,12 +1295,102 @@ fn second_factor_follows_mode_device_and_authenticator() {
         second_factor(&user, TwoFactorMode::EveryLogin, true),
         Some(TwoFactorChannel::Sms)
     );
-    // Required by an administrator: the authenticator at every login, whatever the mode.
+    // Required by an administrator and not set up: a code first, whatever the mode (the
+    // authenticator is enrolled after it).
     user.apply(UserEvent::TwoFactorRequirementChanged { required: true });
+    assert_eq!(
+        second_factor(&user, TwoFactorMode::Off, true),
+        Some(TwoFactorChannel::Sms)
+    );
+    assert!(user.enrolment_due());
+    // A confirmed authenticator is asked at every login.
+    user.apply(totp_enrolled());
+    user.apply(totp_confirmed(1));
     assert_eq!(
         second_factor(&user, TwoFactorMode::Off, true),
         Some(TwoFactorChannel::Totp)
     );
+    assert!(!user.enrolment_due());
+}
+
+#[tokio::test]
+async fn request_reset_a_fourth_time_within_the_hour_is_refused() {
+    let given = vec![
+        registered(),
+        reset_requested(now() + Duration::minutes(10)),
+        reset_requested(now() + Duration::minutes(30)),
+        reset_requested(now() + Duration::minutes(50)),
+    ];
+    Test::with(services())
+        .given(given)
+        .when_async(request_reset())
+        .await
+        .then_expect_error(UserError::TooManyResets {
+            retry_after_secs: 600,
+        });
+}
+
+#[test]
+fn version_1_payloads_read_in_the_current_shape() {
+    use serde_json::json;
+    let cases = [
+        (
+            "TwoFactorChallengeFailed",
+            json!({"challenge_id": uuid(CHALLENGE), "attempts": 2, "exhausted": false}),
+        ),
+        (
+            "TwoFactorChallengeIssued",
+            json!({"challenge_id": uuid(CHALLENGE), "channel": "email", "code_hash": null,
+                   "code_sealed": null, "device_id": null,
+                   "expires_at": "2026-01-15T10:10:00Z", "max_attempts": 5}),
+        ),
+        (
+            "PasswordResetRequested",
+            json!({"request_id": uuid(REQUEST), "token_hash": "t", "initiated_by": "user",
+                   "expires_at": "2026-01-15T11:00:00Z"}),
+        ),
+        (
+            "LoginFailed",
+            json!({"method": "password", "reason": "wrong_password", "failed_attempts": 2,
+                   "device_id": null}),
+        ),
+        (
+            "UserLocked",
+            json!({"reason": "policy", "failed_attempts": 2, "until": null}),
+        ),
+    ];
+    for (event_type, data) in cases {
+        let payload = json!({ event_type: data });
+        let event: UserEvent =
+            serde_json::from_value(<User as crate::Upcast>::upcast(event_type, "1", payload))
+                .unwrap_or_else(|e| panic!("{event_type}: {e}"));
+        assert_eq!(event.event_version(), "2");
+        match event {
+            UserEvent::TwoFactorChallengeFailed {
+                tries_left,
+                failed_attempts,
+                reason,
+                ..
+            } => {
+                assert_eq!(
+                    (tries_left, failed_attempts, reason),
+                    (3, None, CodeFailure::Wrong)
+                );
+            }
+            UserEvent::TwoFactorChallengeIssued {
+                issued_at, purpose, ..
+            } => {
+                assert_eq!((issued_at, purpose), (now(), ChallengePurpose::SignIn));
+            }
+            UserEvent::PasswordResetRequested { requested_at, .. } => {
+                assert_eq!(requested_at, now());
+            }
+            UserEvent::LoginFailed { scope, .. } | UserEvent::UserLocked { scope, .. } => {
+                assert_eq!(scope, LockScope::Account);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 #[test]

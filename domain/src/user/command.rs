@@ -10,9 +10,30 @@ use super::event::{
 use chrono::{DateTime, Utc};
 
 use crate::values::{
-    Email, Language, OneTimeCode, Password, PersonName, Phone, Roles, StoredSecret,
-    TwoFactorChannel, Username,
+    Email, Language, LockoutMode, OneTimeCode, Password, PersonName, Phone, Roles, SecurityPolicy,
+    StoredSecret, TwoFactorChannel, TwoFactorMode, Username,
 };
+
+/// The account's rules for counting failed checks of a credential, carried by every command
+/// that can fail one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    /// The account's `max_login_attempts`.
+    pub max_attempts: u8,
+    /// The account's temporary lock length, if any.
+    pub lock_minutes: Option<u32>,
+    pub mode: LockoutMode,
+}
+
+impl Lockout {
+    pub fn of(policy: &SecurityPolicy) -> Self {
+        Self {
+            max_attempts: policy.max_login_attempts,
+            lock_minutes: policy.lock_minutes,
+            mode: policy.lockout,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisterUser {
@@ -74,13 +95,14 @@ pub enum UserCommand {
         via_sso: bool,
     },
     /// A login attempt with a wrong credential: counts it and locks at the account's limit.
+    /// Refused, writing nothing, when the user may not log in from this device anyway (locked
+    /// or disabled): such attempts are counted in a metric, not in the history.
     RecordFailedLogin {
         method: LoginMethod,
         device_id: Option<Uuid>,
-        /// The account's `max_login_attempts` at the time.
-        max_attempts: u8,
-        /// The account's temporary lock length, if any.
-        lock_minutes: Option<u32>,
+        /// Whether the login came from a device the user trusted.
+        device_trusted: bool,
+        lockout: Lockout,
     },
     /// A login whose credential was verified by the application: opens a session.
     RecordLogin(Box<RecordLogin>),
@@ -126,10 +148,13 @@ pub enum UserCommand {
     ChangePassword(Box<ChangePassword>),
     /// A login needs a second factor: issue a one-time code (delivered by the notifier) or, on
     /// channel TOTP, ask for the authenticator's code.
+    /// At most `CODES_PER_WINDOW` delivered codes per `CODE_WINDOW`; an authenticator challenge
+    /// needs a confirmed authenticator.
     IssueChallenge {
         challenge_id: Uuid,
         channel: TwoFactorChannel,
         device_id: Option<Uuid>,
+        device_trusted: bool,
     },
     /// The notifier reports whether the code was delivered (`error` None) or not.
     RecordCodeDelivery {
@@ -138,19 +163,28 @@ pub enum UserCommand {
     },
     /// The user answers a challenge; a right code passes it and opens the session of `login`.
     AnswerChallenge(Box<AnswerChallenge>),
-    /// Start (or restart, while unconfirmed) authenticator-app enrolment: a new secret.
+    /// Start (or restart, while unconfirmed) authenticator-app enrolment: a new secret, pending
+    /// until confirmed. It is not a second factor before then.
     EnrolTotp,
-    /// The first code from the authenticator confirms enrolment.
+    /// The first code from the pending authenticator confirms it (replacing the previous one
+    /// after a reset).
     ConfirmTotp {
         code: OneTimeCode,
     },
-    /// A current code replaces the secret (a new phone); the user's sessions end.
+    /// A current code starts replacing the authenticator (a new phone): the new secret is
+    /// pending, the old one keeps working until the new one is confirmed. The user's other
+    /// sessions end and their trusted devices are no longer trusted. A wrong code counts as a
+    /// failed attempt.
     ResetTotp {
         code: OneTimeCode,
+        keep_session: Option<Uuid>,
+        lockout: Lockout,
     },
-    /// The user turns the authenticator off with a current code.
+    /// The user turns the authenticator off with a current code; a wrong code counts as a
+    /// failed attempt.
     DisableTotp {
         code: OneTimeCode,
+        lockout: Lockout,
     },
     /// An administrator turns two-factor off for this user: the requirement and the TOTP go.
     TurnOffTwoFactor,
@@ -187,14 +221,36 @@ pub struct ChangePassword {
     pub password_validity_days: Option<u16>,
     /// The session the change is made from, which stays open; the others end.
     pub keep_session: Option<Uuid>,
+    /// A wrong current password counts as a failed attempt under these rules.
+    pub lockout: Lockout,
 }
 
+/// The user answers a challenge. A wrong code uses up a try and counts as a failed attempt. A
+/// right one leads to the login's next step: the authenticator enrolment an administrator
+/// required (after a sign-in challenge), else a password change if the password has expired,
+/// else the session of `login`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnswerChallenge {
     pub challenge_id: Uuid,
     pub code: OneTimeCode,
-    /// The session to open when the code is right.
+    /// The session to open when this is the last step.
     pub login: RecordLogin,
+    pub lockout: Lockout,
+    /// The account's `password_validity_days`.
+    pub password_validity_days: Option<u16>,
+    /// What the next step uses, if there is one.
+    pub next: NextStep,
+}
+
+/// Ids and the token digest for the step after a passed challenge, drawn by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextStep {
+    /// The id of an enrolment challenge.
+    pub challenge_id: Uuid,
+    /// The id and token digest of a password change.
+    pub change_id: Uuid,
+    pub change_token_hash: StoredSecret,
+    pub change_expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -210,4 +266,9 @@ pub struct RecordLogin {
     /// For a password login: the hash the password was verified against. If the password changed
     /// since (a concurrent change), the login is refused and decided again.
     pub verified_hash: Option<StoredSecret>,
+    /// Whether the login comes from a device the user trusted.
+    pub device_trusted: bool,
+    /// The account's two-factor mode: a login without a challenge is refused when the user's
+    /// current state asks for a second factor (the caller's decision may be stale).
+    pub two_factor: TwoFactorMode,
 }

@@ -69,6 +69,14 @@ pub enum UserError {
     TwoFactorRequired,
     #[error("this channel needs a phone number on the user")]
     PhoneRequired,
+    #[error("too many codes were sent to this user; try again in {retry_after_secs} seconds")]
+    TooManyCodes { retry_after_secs: u64 },
+    #[error(
+        "too many reset links were sent to this user; try again in {retry_after_secs} seconds"
+    )]
+    TooManyResets { retry_after_secs: u64 },
+    #[error("a second factor is due for this login")]
+    SecondFactorDue,
     #[error("{0}")]
     Port(PortError),
 }
@@ -114,6 +122,9 @@ impl DomainError for UserError {
             Self::TotpCodeReused => "TOTP-CODE-REUSED",
             Self::TwoFactorRequired => "USR-TWO-FACTOR-REQUIRED",
             Self::PhoneRequired => "USR-PHONE-REQUIRED",
+            Self::TooManyCodes { .. } => "AUTH-TOO-MANY-CODES",
+            Self::TooManyResets { .. } => "AUTH-TOO-MANY-RESETS",
+            Self::SecondFactorDue => "AUTH-SECOND-FACTOR-DUE",
             Self::Port(e) if e.is_overloaded() => "SERVER-BUSY",
             Self::Port(_) => "INTERNAL",
         }
@@ -137,9 +148,19 @@ impl DomainError for UserError {
             | Self::PhoneRequired => ErrorKind::Invalid,
             Self::NoChange => ErrorKind::Invalid,
             Self::TeamManagedBySso => ErrorKind::Conflict,
+            Self::TooManyCodes { .. } | Self::TooManyResets { .. } => ErrorKind::TooManyRequests,
             Self::Port(e) if e.is_overloaded() => ErrorKind::Unavailable,
             Self::Port(_) => ErrorKind::Internal,
             _ => ErrorKind::Conflict,
+        }
+    }
+
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyCodes { retry_after_secs } | Self::TooManyResets { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
         }
     }
 }

@@ -2,9 +2,10 @@
 //! authentication, TOTP and password reset. Type strings are stable and never renamed. Fields named
 //! `*_hash` / `*_sealed` are secrets kept in the store only (see `crate::public`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::values::{
@@ -89,6 +90,48 @@ pub enum PasswordChangeMethod {
 pub enum ResetInitiator {
     User,
     Admin,
+}
+
+/// What a lock, and the failure count that led to it, applies to (see `LockoutMode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockScope {
+    /// Every login of the user.
+    #[default]
+    Account,
+    /// Logins from devices the user has not trusted.
+    UntrustedDevices,
+}
+
+/// What a two-factor challenge is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengePurpose {
+    /// A second factor the user already has (a delivered code or the confirmed authenticator).
+    #[default]
+    SignIn,
+    /// An authenticator an administrator required, being set up at login: issued only after a
+    /// sign-in challenge was passed; its first code confirms it.
+    EnrolTotp,
+}
+
+/// Why a code was not accepted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeFailure {
+    /// It matches nothing.
+    #[default]
+    Wrong,
+    /// An authenticator code of a time step already used.
+    Reused,
+}
+
+/// A check of a credential made from a session that can fail and count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TotpAction {
+    Reset,
+    Disable,
 }
 
 /// Why sessions ended.
@@ -204,11 +247,13 @@ pub enum UserEvent {
         reason: DisableReason,
     },
     UserEnabled,
+    /// Version 2 adds `scope` (version 1: the whole account).
     UserLocked {
         reason: LockReason,
         failed_attempts: u32,
         /// When a policy lock lifts by itself; None = until an admin unlocks.
         until: Option<DateTime<Utc>>,
+        scope: LockScope,
     },
     UserUnlocked {
         reason: UnlockReason,
@@ -223,8 +268,10 @@ pub enum UserEvent {
         /// When it must be renewed under the account's policy at the time; None = never.
         expires_at: Option<DateTime<Utc>>,
     },
+    /// Version 2 adds `requested_at` (version 1: an hour before `expires_at`).
     PasswordResetRequested {
         request_id: Uuid,
+        requested_at: DateTime<Utc>,
         token_hash: StoredSecret,
         /// The token sealed for the notifier, which puts it in the emailed link.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -250,12 +297,16 @@ pub enum UserEvent {
         device_id: Option<Uuid>,
         at: DateTime<Utc>,
     },
+    /// Version 2 adds `scope` (version 1: the whole account).
     LoginFailed {
         method: LoginMethod,
         reason: LoginFailure,
-        /// Failed attempts in a row including this one.
+        /// Failed attempts in a row including this one, on the counter of `scope`.
         failed_attempts: u32,
         device_id: Option<Uuid>,
+        /// Which counter the failure counts on: failures from untrusted devices under the
+        /// `untrusted_devices` lockout count apart.
+        scope: LockScope,
     },
     /// A login answered `password_change_required`: the password is past its validity.
     PasswordChangeRequired {
@@ -276,9 +327,13 @@ pub enum UserEvent {
     TwoFactorChannelChanged {
         channel: TwoFactorChannel,
     },
+    /// Version 2 adds `purpose` and `issued_at` (version 1: sign-in, ten minutes before
+    /// `expires_at`).
     TwoFactorChallengeIssued {
         challenge_id: Uuid,
         channel: TwoFactorChannel,
+        purpose: ChallengePurpose,
+        issued_at: DateTime<Utc>,
         /// Hash of the code, to check it; absent for TOTP.
         code_hash: Option<StoredSecret>,
         /// The code sealed for the notifier, which delivers it; absent for TOTP.
@@ -300,11 +355,29 @@ pub enum UserEvent {
         challenge_id: Uuid,
         device_id: Option<Uuid>,
     },
+    /// Version 2 adds `reason`, `tries_left`, `failed_attempts` and `scope` (version 1: a wrong
+    /// code, not counted on the user).
     TwoFactorChallengeFailed {
         challenge_id: Uuid,
         attempts: u32,
         /// True when no tries are left: the challenge is dead.
         exhausted: bool,
+        reason: CodeFailure,
+        tries_left: u32,
+        /// The user's failed attempts in a row including this one (None: not counted, version 1).
+        failed_attempts: Option<u32>,
+        scope: LockScope,
+    },
+    /// A wrong current password on a password change from a session: counts like a failed login.
+    PasswordChangeFailed {
+        failed_attempts: u32,
+    },
+    /// A wrong or reused authenticator code when resetting or disabling it from a session:
+    /// counts like a failed login.
+    TotpCodeRejected {
+        action: TotpAction,
+        reason: CodeFailure,
+        failed_attempts: u32,
     },
     TotpEnrolled {
         secret_sealed: StoredSecret,
@@ -372,6 +445,8 @@ impl DomainEvent for UserEvent {
             Self::TwoFactorCodeDeliveryFailed { .. } => "TwoFactorCodeDeliveryFailed",
             Self::TwoFactorChallengePassed { .. } => "TwoFactorChallengePassed",
             Self::TwoFactorChallengeFailed { .. } => "TwoFactorChallengeFailed",
+            Self::PasswordChangeFailed { .. } => "PasswordChangeFailed",
+            Self::TotpCodeRejected { .. } => "TotpCodeRejected",
             Self::TotpEnrolled { .. } => "TotpEnrolled",
             Self::TotpConfirmed { .. } => "TotpConfirmed",
             Self::TotpCodeUsed { .. } => "TotpCodeUsed",
@@ -386,6 +461,59 @@ impl DomainEvent for UserEvent {
     }
 
     fn event_version(&self) -> String {
-        crate::EVENT_VERSION_1.to_string()
+        match self {
+            Self::UserLocked { .. }
+            | Self::PasswordResetRequested { .. }
+            | Self::LoginFailed { .. }
+            | Self::TwoFactorChallengeIssued { .. }
+            | Self::TwoFactorChallengeFailed { .. } => crate::EVENT_VERSION_2,
+            _ => crate::EVENT_VERSION_1,
+        }
+        .to_string()
     }
+}
+
+/// Version 1 payloads of the events whose shape changed, in the current shape.
+pub(super) fn upcast(event_type: &str, version: &str, mut payload: Value) -> Value {
+    if version != crate::EVENT_VERSION_1 {
+        return payload;
+    }
+    let Some(data) = payload.get_mut(event_type).and_then(Value::as_object_mut) else {
+        return payload;
+    };
+    let time = |data: &serde_json::Map<String, Value>, key: &str, minus: Duration| {
+        data.get(key)
+            .and_then(|v| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok())
+            .map(|t| json!(t - minus))
+            .unwrap_or(Value::Null)
+    };
+    match event_type {
+        "UserLocked" | "LoginFailed" => {
+            data.insert("scope".into(), json!(LockScope::Account));
+        }
+        "PasswordResetRequested" => {
+            let at = time(data, "expires_at", Duration::hours(1));
+            data.insert("requested_at".into(), at);
+        }
+        "TwoFactorChallengeIssued" => {
+            let at = time(data, "expires_at", super::CHALLENGE_LIFETIME);
+            data.insert("issued_at".into(), at);
+            data.insert("purpose".into(), json!(ChallengePurpose::SignIn));
+        }
+        "TwoFactorChallengeFailed" => {
+            let exhausted = data.get("exhausted").and_then(Value::as_bool) == Some(true);
+            let attempts = data.get("attempts").and_then(Value::as_u64).unwrap_or(0);
+            let left = if exhausted {
+                0
+            } else {
+                u64::from(super::CHALLENGE_MAX_ATTEMPTS).saturating_sub(attempts)
+            };
+            data.insert("reason".into(), json!(CodeFailure::Wrong));
+            data.insert("tries_left".into(), json!(left));
+            data.insert("failed_attempts".into(), Value::Null);
+            data.insert("scope".into(), json!(LockScope::Account));
+        }
+        _ => {}
+    }
+    payload
 }

@@ -11,9 +11,10 @@ mod tests;
 
 pub use auth::{
     second_factor, ChallengeState, PendingToken, CHALLENGE_LIFETIME, CHALLENGE_MAX_ATTEMPTS,
+    CODES_PER_WINDOW, CODE_WINDOW, RESETS_PER_WINDOW, RESET_WINDOW,
 };
 pub use command::{
-    AnswerChallenge, ChangePassword, PasswordToken, RecordLogin, RegisterUser,
+    AnswerChallenge, ChangePassword, Lockout, NextStep, PasswordToken, RecordLogin, RegisterUser,
     SetPasswordWithToken, UserCommand,
 };
 pub use error::UserError;
@@ -28,7 +29,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::values::{
-    Email, Language, PersonName, Phone, Roles, StoredSecret, TwoFactorChannel, Username,
+    Email, Language, LockoutMode, PersonName, Phone, Roles, StoredSecret, TwoFactorChannel,
+    Username,
 };
 use crate::{AccountScoped, Services};
 
@@ -46,12 +48,13 @@ pub enum UserStatus {
 pub struct LockState {
     pub reason: LockReason,
     pub until: Option<DateTime<Utc>>,
+    pub scope: LockScope,
 }
 
+/// A confirmed authenticator: the user's second factor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TotpState {
     pub secret_sealed: StoredSecret,
-    pub confirmed: bool,
     pub last_step: Option<u64>,
 }
 
@@ -85,10 +88,26 @@ pub struct User {
     pub locked: Option<LockState>,
     pub password_hash: Option<StoredSecret>,
     pub password_changed_at: Option<DateTime<Utc>>,
+    /// Failed attempts in a row counting towards a lock of the whole user.
     pub failed_attempts: u32,
+    /// Under the `untrusted_devices` lockout: failures from untrusted devices in a row.
+    pub untrusted_failed_attempts: u32,
     pub two_factor_required: bool,
     pub two_factor_channel: TwoFactorChannel,
+    /// The confirmed authenticator, if any.
     pub totp: Option<TotpState>,
+    /// An authenticator being set up (or replacing `totp` after a reset), not a second factor
+    /// until confirmed.
+    pub totp_pending: Option<StoredSecret>,
+    /// Moves on with every event that ends the trust of the user's devices (password changed,
+    /// authenticator reset, locked, disabled); a device is trusted only in the epoch it was
+    /// trusted in. (No serde default: a snapshot from before this field is unreadable, so the
+    /// user is rebuilt from its events.)
+    pub trust_epoch: u32,
+    /// When the latest delivered codes were issued (at most `CODES_PER_WINDOW`).
+    pub codes_issued: Vec<DateTime<Utc>>,
+    /// When the latest reset links were requested (at most `RESETS_PER_WINDOW`).
+    pub resets_requested: Vec<DateTime<Utc>>,
     pub external_identities: BTreeSet<(IdentityProvider, String)>,
     /// Team id -> whether the membership came from SSO group sync.
     pub teams: BTreeMap<Uuid, bool>,
@@ -132,15 +151,36 @@ impl User {
     }
 
     /// Refuses a login (or a step of one) for a disabled user, or a locked one whose lock has
-    /// not run out at `now`.
-    pub fn may_log_in(&self, now: DateTime<Utc>) -> Result<(), UserError> {
+    /// not run out at `now` and applies to the device (a lock of untrusted devices lets a
+    /// trusted device in).
+    pub fn may_log_in(&self, now: DateTime<Utc>, device_trusted: bool) -> Result<(), UserError> {
         if self.disabled.is_some() {
             return Err(UserError::Disabled);
         }
-        if self.locked.is_some() && !self.lock_expired(now) {
-            return Err(UserError::Locked);
+        match &self.locked {
+            Some(lock) if !self.lock_expired(now) => {
+                if lock.scope == LockScope::UntrustedDevices && device_trusted {
+                    Ok(())
+                } else {
+                    Err(UserError::Locked)
+                }
+            }
+            _ => Ok(()),
         }
-        Ok(())
+    }
+
+    /// The failure counter of `scope`.
+    pub fn failures(&self, scope: LockScope) -> u32 {
+        match scope {
+            LockScope::Account => self.failed_attempts,
+            LockScope::UntrustedDevices => self.untrusted_failed_attempts,
+        }
+    }
+}
+
+impl crate::Upcast for User {
+    fn upcast(event_type: &str, version: &str, payload: serde_json::Value) -> serde_json::Value {
+        event::upcast(event_type, version, payload)
     }
 }
 
@@ -258,7 +298,11 @@ impl Aggregate for User {
                 sink.write(UserEvent::UserEnabled, self).await;
             }
             UserCommand::Lock => {
-                if self.locked.is_some() && !self.lock_expired(now) {
+                let whole = self
+                    .locked
+                    .as_ref()
+                    .is_some_and(|l| l.scope == LockScope::Account);
+                if whole && !self.lock_expired(now) {
                     return Err(UserError::AlreadyLocked);
                 }
                 // As in RecordFailedLogin: a lock that ran out is lifted first, so the history says
@@ -270,6 +314,7 @@ impl Aggregate for User {
                         reason: LockReason::Admin,
                         failed_attempts,
                         until: None,
+                        scope: LockScope::Account,
                     },
                     self,
                 )
@@ -326,63 +371,43 @@ impl Aggregate for User {
             UserCommand::RecordFailedLogin {
                 method,
                 device_id,
-                max_attempts,
-                lock_minutes,
+                device_trusted,
+                lockout,
             } => {
-                self.lift_expired_lock(now, sink).await;
                 // A disabled or locked user cannot log in whatever the password: the attempt is
-                // recorded with that reason and does not count towards a lock.
-                let refused = if self.disabled.is_some() {
-                    Some(LoginFailure::Disabled)
-                } else if self.locked.is_some() {
-                    Some(LoginFailure::Locked)
-                } else {
-                    None
-                };
-                if let Some(reason) = refused {
-                    let failed_attempts = self.failed_attempts;
-                    sink.write(
-                        UserEvent::LoginFailed {
-                            method,
-                            reason,
-                            failed_attempts,
-                            device_id,
-                        },
-                        self,
-                    )
-                    .await;
-                    return Ok(());
-                }
-                let failed_attempts = self.failed_attempts + 1;
+                // refused without an event (the caller counts it in a metric), so a flood of
+                // attempts at a locked user does not grow its history.
+                self.may_log_in(now, device_trusted)?;
+                self.lift_expired_lock(now, sink).await;
+                let scope = failure_scope(lockout, device_trusted);
+                let failed_attempts = self.failures(scope) + 1;
                 sink.write(
                     UserEvent::LoginFailed {
                         method,
                         reason: LoginFailure::WrongPassword,
                         failed_attempts,
                         device_id,
+                        scope,
                     },
                     self,
                 )
                 .await;
-                if failed_attempts >= u32::from(max_attempts) {
-                    let until = lock_minutes.map(|m| now + Duration::minutes(i64::from(m)));
-                    sink.write(
-                        UserEvent::UserLocked {
-                            reason: LockReason::Policy,
-                            failed_attempts,
-                            until,
-                        },
-                        self,
-                    )
+                self.lock_on_failures(failed_attempts, scope, lockout, now, sink)
                     .await;
-                    self.end_all_sessions(SessionEndReason::Locked, sink).await;
-                }
             }
             UserCommand::RecordLogin(login) => {
-                if login.verified_hash.is_some() && login.verified_hash != self.password_hash {
+                let same_hash = match (&login.verified_hash, &self.password_hash) {
+                    (Some(verified), Some(current)) => verified.matches(current),
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                };
+                if !same_hash {
                     return Err(UserError::CredentialChanged);
                 }
-                self.may_log_in(now)?;
+                self.may_log_in(now, login.device_trusted)?;
+                if second_factor(self, login.two_factor, login.device_trusted).is_some() {
+                    return Err(UserError::SecondFactorDue);
+                }
                 self.write_login(*login, sink, now).await;
             }
             UserCommand::Logout { session_id } => {
@@ -498,19 +523,39 @@ impl Aggregate for User {
             UserEvent::UserEmailChanged { email, .. } => {
                 self.email = Some(email);
                 self.email_verified = false;
+                // Links sent to the old address die with it.
+                self.reset_requests.clear();
             }
             UserEvent::UserUsernameChanged { username, .. } => self.username = username,
             UserEvent::UserPhoneVerified { .. } => self.phone_verified = true,
             UserEvent::UserEmailVerified { .. } => self.email_verified = true,
             UserEvent::UserInvitationAccepted => self.invited = false,
-            UserEvent::UserDisabled { reason } => self.disabled = Some(reason),
+            UserEvent::UserDisabled { reason } => {
+                self.disabled = Some(reason);
+                self.trust_epoch += 1;
+                self.challenges.clear();
+            }
             UserEvent::UserEnabled => self.disabled = None,
-            UserEvent::UserLocked { reason, until, .. } => {
-                self.locked = Some(LockState { reason, until });
+            UserEvent::UserLocked {
+                reason,
+                until,
+                scope,
+                ..
+            } => {
+                self.locked = Some(LockState {
+                    reason,
+                    until,
+                    scope,
+                });
+                if scope == LockScope::Account {
+                    self.trust_epoch += 1;
+                    self.challenges.clear();
+                }
             }
             UserEvent::UserUnlocked { .. } => {
                 self.locked = None;
                 self.failed_attempts = 0;
+                self.untrusted_failed_attempts = 0;
             }
             UserEvent::UserLanguageChanged { language } => self.language = Some(language),
             UserEvent::PasswordChanged {
@@ -521,16 +566,21 @@ impl Aggregate for User {
                 self.password_hash = Some(password_hash);
                 self.password_changed_at = Some(changed_at);
                 self.invited = false;
-                // Every outstanding link and change token dies with the old password.
+                // Every outstanding link, change token and challenge dies with the old
+                // password, and so does the trust of every device.
                 self.reset_requests.clear();
                 self.change_tokens.clear();
+                self.challenges.clear();
+                self.trust_epoch += 1;
             }
             UserEvent::PasswordResetRequested {
                 request_id,
                 token_hash,
                 expires_at,
+                requested_at,
                 ..
             } => {
+                auth::remember(&mut self.resets_requested, requested_at, RESETS_PER_WINDOW);
                 self.reset_requests.insert(
                     request_id,
                     PendingToken {
@@ -568,16 +618,22 @@ impl Aggregate for User {
             UserEvent::TwoFactorChallengeIssued {
                 challenge_id,
                 channel,
+                purpose,
+                issued_at,
                 code_hash,
                 device_id,
                 expires_at,
                 max_attempts,
                 ..
             } => {
+                if code_hash.is_some() {
+                    auth::remember(&mut self.codes_issued, issued_at, CODES_PER_WINDOW);
+                }
                 self.challenges.insert(
                     challenge_id,
                     ChallengeState {
                         channel,
+                        purpose,
                         code_hash,
                         device_id,
                         expires_at,
@@ -600,12 +656,21 @@ impl Aggregate for User {
             UserEvent::TwoFactorChallengeFailed {
                 challenge_id,
                 attempts,
+                failed_attempts,
+                scope,
                 ..
             } => {
                 if let Some(c) = self.challenges.get_mut(&challenge_id) {
                     c.attempts = attempts;
                 }
+                if let Some(n) = failed_attempts {
+                    self.set_failures(scope, n);
+                }
             }
+            UserEvent::PasswordChangeFailed { failed_attempts }
+            | UserEvent::TotpCodeRejected {
+                failed_attempts, ..
+            } => self.failed_attempts = failed_attempts,
             UserEvent::LoginSucceeded {
                 method,
                 session_id,
@@ -615,6 +680,7 @@ impl Aggregate for User {
                 at,
             } => {
                 self.failed_attempts = 0;
+                self.untrusted_failed_attempts = 0;
                 self.last_login_at = Some(at);
                 self.invited = false;
                 self.sessions.retain(|_, s| s.expires_at > at);
@@ -630,8 +696,16 @@ impl Aggregate for User {
                 );
             }
             UserEvent::LoginFailed {
-                failed_attempts, ..
-            } => self.failed_attempts = failed_attempts,
+                failed_attempts,
+                scope,
+                reason,
+                ..
+            } => {
+                // Version 1 recorded refused logins of locked or disabled users without counting.
+                if reason == LoginFailure::WrongPassword {
+                    self.set_failures(scope, failed_attempts);
+                }
+            }
             UserEvent::UserLoggedOut { session_id } => {
                 self.sessions.remove(&session_id);
             }
@@ -644,17 +718,21 @@ impl Aggregate for User {
                 self.two_factor_required = required
             }
             UserEvent::TwoFactorChannelChanged { channel } => self.two_factor_channel = channel,
-            UserEvent::TotpEnrolled { secret_sealed } | UserEvent::TotpReset { secret_sealed } => {
-                self.totp = Some(TotpState {
-                    secret_sealed,
-                    confirmed: false,
-                    last_step: None,
-                });
+            UserEvent::TotpEnrolled { secret_sealed } => self.totp_pending = Some(secret_sealed),
+            UserEvent::TotpReset { secret_sealed } => {
+                self.totp_pending = Some(secret_sealed);
+                self.trust_epoch += 1;
             }
             UserEvent::TotpConfirmed { step } => {
-                if let Some(t) = &mut self.totp {
-                    t.confirmed = true;
-                    t.last_step = Some(step);
+                match (self.totp_pending.take(), &mut self.totp) {
+                    (Some(secret_sealed), _) => {
+                        self.totp = Some(TotpState {
+                            secret_sealed,
+                            last_step: Some(step),
+                        });
+                    }
+                    (None, Some(t)) => t.last_step = Some(step),
+                    (None, None) => {}
                 }
                 self.two_factor_channel = TwoFactorChannel::Totp;
             }
@@ -665,6 +743,7 @@ impl Aggregate for User {
             }
             UserEvent::TotpDisabled { .. } => {
                 self.totp = None;
+                self.totp_pending = None;
                 if self.two_factor_channel == TwoFactorChannel::Totp {
                     self.two_factor_channel = TwoFactorChannel::default();
                 }
@@ -686,6 +765,15 @@ impl Aggregate for User {
     }
 }
 
+/// Which counter a failure from a device counts on under `lockout`.
+fn failure_scope(lockout: Lockout, device_trusted: bool) -> LockScope {
+    if lockout.mode == LockoutMode::UntrustedDevices && !device_trusted {
+        LockScope::UntrustedDevices
+    } else {
+        LockScope::Account
+    }
+}
+
 impl User {
     /// `changes` without the fields that already hold the given value.
     fn effective_changes(&self, changes: ProfileChanges) -> ProfileChanges {
@@ -696,6 +784,44 @@ impl User {
             language: changes
                 .language
                 .filter(|v| Some(v) != self.language.as_ref()),
+        }
+    }
+
+    fn set_failures(&mut self, scope: LockScope, n: u32) {
+        match scope {
+            LockScope::Account => self.failed_attempts = n,
+            LockScope::UntrustedDevices => self.untrusted_failed_attempts = n,
+        }
+    }
+
+    /// Locks the user when `failed_attempts` on the counter of `scope` reached the limit; a lock
+    /// of the whole user ends its sessions.
+    async fn lock_on_failures(
+        &mut self,
+        failed_attempts: u32,
+        scope: LockScope,
+        lockout: Lockout,
+        now: DateTime<Utc>,
+        sink: &EventSink<Self>,
+    ) {
+        if failed_attempts < u32::from(lockout.max_attempts) {
+            return;
+        }
+        let until = lockout
+            .lock_minutes
+            .map(|m| now + Duration::minutes(i64::from(m)));
+        sink.write(
+            UserEvent::UserLocked {
+                reason: LockReason::Policy,
+                failed_attempts,
+                until,
+                scope,
+            },
+            self,
+        )
+        .await;
+        if scope == LockScope::Account {
+            self.end_all_sessions(SessionEndReason::Locked, sink).await;
         }
     }
 

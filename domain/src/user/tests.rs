@@ -5,7 +5,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use super::*;
 use crate::ports::PortError;
 use crate::testing::{now, nth_id, services, services_with_failing_hasher, uuid};
-use crate::values::{Password, Role};
+use crate::values::{Password, Role, TwoFactorMode};
 
 type Test = TestFramework<User>;
 
@@ -95,6 +95,7 @@ fn failed(failed_attempts: u32) -> UserEvent {
         reason: LoginFailure::WrongPassword,
         failed_attempts,
         device_id: None,
+        scope: LockScope::Account,
     }
 }
 
@@ -103,6 +104,15 @@ fn policy_lock(failed_attempts: u32, until: Option<chrono::DateTime<Utc>>) -> Us
         reason: LockReason::Policy,
         failed_attempts,
         until,
+        scope: LockScope::Account,
+    }
+}
+
+fn lockout(max_attempts: u8, lock_minutes: Option<u32>) -> Lockout {
+    Lockout {
+        max_attempts,
+        lock_minutes,
+        mode: LockoutMode::Account,
     }
 }
 
@@ -110,8 +120,8 @@ fn record_failed_login(max_attempts: u8, lock_minutes: Option<u32>) -> UserComma
     UserCommand::RecordFailedLogin {
         method: LoginMethod::Password,
         device_id: None,
-        max_attempts,
-        lock_minutes,
+        device_trusted: false,
+        lockout: lockout(max_attempts, lock_minutes),
     }
 }
 
@@ -396,6 +406,7 @@ async fn lock_active_user_emits_admin_lock_without_end() {
             reason: LockReason::Admin,
             failed_attempts: 2,
             until: None,
+            scope: LockScope::Account,
         }]);
 }
 
@@ -410,6 +421,7 @@ async fn lock_with_open_sessions_also_ends_them() {
                 reason: LockReason::Admin,
                 failed_attempts: 0,
                 until: None,
+                scope: LockScope::Account,
             },
             UserEvent::SessionsEnded {
                 session_ids: vec![nth_id(0)],
@@ -436,6 +448,7 @@ async fn lock_after_temporary_lock_expired_lifts_it_then_locks() {
                 reason: LockReason::Admin,
                 failed_attempts: 0,
                 until: None,
+                scope: LockScope::Account,
             },
         ]);
 }
@@ -662,7 +675,7 @@ async fn record_failed_login_reaching_limit_with_open_sessions_also_ends_them() 
 }
 
 #[tokio::test]
-async fn record_failed_login_when_locked_emits_locked_failure_without_counting() {
+async fn record_failed_login_when_locked_is_refused_without_an_event() {
     Test::with(services())
         .given(vec![
             registered(),
@@ -671,12 +684,96 @@ async fn record_failed_login_when_locked_emits_locked_failure_without_counting()
         ])
         .when_async(record_failed_login(3, Some(15)))
         .await
-        .then_expect_events(vec![UserEvent::LoginFailed {
-            method: LoginMethod::Password,
-            reason: LoginFailure::Locked,
-            failed_attempts: 3,
-            device_id: None,
-        }]);
+        .then_expect_error(UserError::Locked);
+}
+
+fn untrusted_lockout(max_attempts: u8) -> Lockout {
+    Lockout {
+        max_attempts,
+        lock_minutes: None,
+        mode: LockoutMode::UntrustedDevices,
+    }
+}
+
+fn failed_from(device_trusted: bool, max_attempts: u8) -> UserCommand {
+    UserCommand::RecordFailedLogin {
+        method: LoginMethod::Password,
+        device_id: None,
+        device_trusted,
+        lockout: untrusted_lockout(max_attempts),
+    }
+}
+
+fn failed_untrusted(n: u32) -> UserEvent {
+    UserEvent::LoginFailed {
+        method: LoginMethod::Password,
+        reason: LoginFailure::WrongPassword,
+        failed_attempts: n,
+        device_id: None,
+        scope: LockScope::UntrustedDevices,
+    }
+}
+
+#[tokio::test]
+async fn record_failed_login_from_untrusted_device_under_untrusted_lockout_locks_untrusted_devices_only(
+) {
+    Test::with(services())
+        .given(vec![registered(), login(0), failed_untrusted(1)])
+        .when_async(failed_from(false, 2))
+        .await
+        .then_expect_events(vec![
+            failed_untrusted(2),
+            // Sessions stay: they were opened with every factor the account asked for.
+            UserEvent::UserLocked {
+                reason: LockReason::Policy,
+                failed_attempts: 2,
+                until: None,
+                scope: LockScope::UntrustedDevices,
+            },
+        ]);
+}
+
+#[tokio::test]
+async fn record_failed_login_from_trusted_device_counts_apart_from_untrusted_failures() {
+    let untrusted_lock = UserEvent::UserLocked {
+        reason: LockReason::Policy,
+        failed_attempts: 2,
+        until: None,
+        scope: LockScope::UntrustedDevices,
+    };
+    Test::with(services())
+        .given(vec![
+            registered(),
+            failed_untrusted(1),
+            failed_untrusted(2),
+            untrusted_lock,
+        ])
+        .when_async(failed_from(true, 2))
+        .await
+        .then_expect_events(vec![failed(1)]);
+}
+
+#[test]
+fn a_lock_of_untrusted_devices_lets_a_trusted_device_in() {
+    let mut user = User::default();
+    for e in [
+        registered(),
+        failed_untrusted(1),
+        UserEvent::UserLocked {
+            reason: LockReason::Policy,
+            failed_attempts: 1,
+            until: None,
+            scope: LockScope::UntrustedDevices,
+        },
+    ] {
+        user.apply(e);
+    }
+    assert_eq!(user.may_log_in(now(), true), Ok(()));
+    assert_eq!(user.may_log_in(now(), false), Err(UserError::Locked));
+    assert_eq!(user.failures(LockScope::UntrustedDevices), 1);
+    assert_eq!(user.failures(LockScope::Account), 0);
+    // A lock of untrusted devices keeps the trust of the trusted ones.
+    assert_eq!(user.trust_epoch, 0);
 }
 
 #[tokio::test]
@@ -703,7 +800,7 @@ async fn record_failed_login_unknown_user_is_refused() {
 }
 
 #[tokio::test]
-async fn record_failed_login_when_disabled_emits_disabled_failure_without_counting() {
+async fn record_failed_login_when_disabled_is_refused_without_an_event() {
     Test::with(services())
         .given(vec![
             registered(),
@@ -714,12 +811,22 @@ async fn record_failed_login_when_disabled_emits_disabled_failure_without_counti
         ])
         .when_async(record_failed_login(2, None))
         .await
-        .then_expect_events(vec![UserEvent::LoginFailed {
-            method: LoginMethod::Password,
-            reason: LoginFailure::Disabled,
-            failed_attempts: 1,
-            device_id: None,
-        }]);
+        .then_expect_error(UserError::Disabled);
+}
+
+#[test]
+fn version_1_refused_logins_do_not_change_the_count() {
+    let mut user = User::default();
+    user.apply(registered());
+    user.apply(failed(2));
+    user.apply(UserEvent::LoginFailed {
+        method: LoginMethod::Password,
+        reason: LoginFailure::Locked,
+        failed_attempts: 0,
+        device_id: None,
+        scope: LockScope::Account,
+    });
+    assert_eq!(user.failed_attempts, 2);
 }
 
 // RecordLogin, Logout, RevokeSession
@@ -737,6 +844,8 @@ fn record_login(language: Option<&str>, verified_hash: Option<StoredSecret>) -> 
         device_id: Some(uuid(40)),
         language: language.map(|l| Language::parse(l).unwrap()),
         verified_hash,
+        device_trusted: false,
+        two_factor: TwoFactorMode::Off,
     }))
 }
 
@@ -841,6 +950,29 @@ async fn record_login_when_disabled_is_refused() {
         .when_async(record_login(None, Some(hash())))
         .await
         .then_expect_error(UserError::Disabled);
+}
+
+#[tokio::test]
+async fn record_login_when_the_current_state_asks_a_second_factor_is_refused() {
+    let UserCommand::RecordLogin(mut login) = record_login(None, Some(hash())) else {
+        unreachable!()
+    };
+    login.two_factor = TwoFactorMode::EveryLogin;
+    Test::with(services())
+        .given(vec![registered()])
+        .when_async(UserCommand::RecordLogin(login.clone()))
+        .await
+        .then_expect_error(UserError::SecondFactorDue);
+    // An administrator's requirement asks one whatever the mode.
+    login.two_factor = TwoFactorMode::Off;
+    Test::with(services())
+        .given(vec![
+            registered(),
+            UserEvent::TwoFactorRequirementChanged { required: true },
+        ])
+        .when_async(UserCommand::RecordLogin(login))
+        .await
+        .then_expect_error(UserError::SecondFactorDue);
 }
 
 #[tokio::test]
@@ -1099,6 +1231,7 @@ fn password_reset_requested_public_form_has_no_token_hash() {
             token_sealed: Some(StoredSecret("SECRET4".into())),
             initiated_by: ResetInitiator::Admin,
             expires_at: now() + Duration::hours(1),
+            requested_at: now(),
         },
         &[("token_hash", "SECRET3"), ("token_sealed", "SECRET4")],
     );
@@ -1137,6 +1270,8 @@ fn two_factor_challenge_issued_public_form_has_no_code_hash_or_sealed_code() {
         UserEvent::TwoFactorChallengeIssued {
             challenge_id: uuid(44),
             channel: TwoFactorChannel::Sms,
+            purpose: ChallengePurpose::SignIn,
+            issued_at: now(),
             code_hash: Some(StoredSecret("SECRET6".into())),
             code_sealed: Some(StoredSecret("sealed:SECRET7".into())),
             device_id: Some(uuid(45)),

@@ -61,8 +61,10 @@ async fn set_policy(app: &TestApp, two_factor: &str, validity: Option<u16>) {
         .call(
             Method::PUT,
             "/security-policy",
-            Some(json!({"max_inactivity_days": null, "max_login_attempts": 5,
-                "password_validity_days": validity, "two_factor": two_factor})),
+            Some(
+                json!({"max_inactivity_days": null, "max_login_attempts": 10,
+                "password_validity_days": validity, "two_factor": two_factor}),
+            ),
         )
         .await;
     assert_eq!(r.status, 200, "{r:?}");
@@ -434,12 +436,26 @@ async fn authenticator_enrol_login_replay_reset_and_disable_against_pyotp() {
     let id = challenge(&login(&s.app, &email, PASSWORD, None).await, "totp");
     answer(&s.app, &id, &now_code, None)
         .await
-        .assert_problem(401, "AUTH-CODE-REUSED");
+        .assert_problem(401, "TOTP-CODE-REUSED");
     s.clock.advance(Duration::seconds(30));
     let next = s.peers.totp(&secret, Some(at(&s.clock, 0))).await.unwrap();
     let t = session_token(&answer(&s.app, &id, &next, None).await);
 
-    // Reset: needs a fresh code; every session ends; the next login shows the new key.
+    // Reset: needs a fresh code (a replayed one is refused and counted); the other sessions
+    // end, this one stays to confirm the new key; until then the old key still logs in.
+    let other = session_token(
+        &answer(
+            &s.app,
+            &challenge(&login(&s.app, &email, PASSWORD, None).await, "totp"),
+            &{
+                s.clock.advance(Duration::seconds(30));
+                s.peers.totp(&secret, Some(at(&s.clock, 0))).await.unwrap()
+            },
+            None,
+        )
+        .await,
+    );
+    let next = s.peers.totp(&secret, Some(at(&s.clock, 0))).await.unwrap();
     as_session(
         &s.app,
         &t,
@@ -462,30 +478,56 @@ async fn authenticator_enrol_login_replay_reset_and_disable_against_pyotp() {
     assert_eq!(r.status, 200, "{r:?}");
     let new_secret = r.body["secret"].as_str().unwrap().to_string();
     assert_ne!(new_secret, secret);
-    as_session(&s.app, &t, Method::GET, "/me/sessions", None)
+    as_session(&s.app, &other, Method::GET, "/me/sessions", None)
         .await
         .assert_problem(401, "AUTH-INVALID-SESSION");
+    // The login still asks the old key, and shows no enrolment: the new key is not a factor.
     let r = login(&s.app, &email, PASSWORD, None).await;
     let id = challenge(&r, "totp");
-    assert_eq!(r.body["enrolment"]["secret"], new_secret.as_str());
+    assert!(r.body.get("enrolment").is_none(), "{r:?}");
     s.clock.advance(Duration::seconds(30));
     let old_key = s.peers.totp(&secret, Some(at(&s.clock, 0))).await.unwrap();
-    if old_key
-        != s.peers
-            .totp(&new_secret, Some(at(&s.clock, 0)))
-            .await
-            .unwrap()
-    {
-        answer(&s.app, &id, &old_key, None)
+    let new_key = s
+        .peers
+        .totp(&new_secret, Some(at(&s.clock, 0)))
+        .await
+        .unwrap();
+    if old_key != new_key {
+        answer(&s.app, &id, &new_key, None)
             .await
             .assert_problem(401, "AUTH-CODE-INVALID");
     }
+    session_token(&answer(&s.app, &id, &old_key, None).await);
+    // The new key is confirmed from the session that reset it; from then on it is the factor.
+    s.clock.advance(Duration::seconds(30));
     let code = s
         .peers
         .totp(&new_secret, Some(at(&s.clock, 0)))
         .await
         .unwrap();
-    let t = session_token(&answer(&s.app, &id, &code, None).await);
+    let r = as_session(
+        &s.app,
+        &t,
+        Method::POST,
+        "/me/totp/confirm",
+        Some(json!({"code": code})),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{r:?}");
+    let id = challenge(&login(&s.app, &email, PASSWORD, None).await, "totp");
+    s.clock.advance(Duration::seconds(30));
+    let old_key = s.peers.totp(&secret, Some(at(&s.clock, 0))).await.unwrap();
+    let new_key = s
+        .peers
+        .totp(&new_secret, Some(at(&s.clock, 0)))
+        .await
+        .unwrap();
+    if old_key != new_key {
+        answer(&s.app, &id, &old_key, None)
+            .await
+            .assert_problem(401, "AUTH-CODE-INVALID");
+    }
+    let t = session_token(&answer(&s.app, &id, &new_key, None).await);
 
     // Disable with a code; then a login needs none.
     s.clock.advance(Duration::seconds(30));
@@ -531,11 +573,17 @@ async fn an_admin_requires_two_factor_and_the_next_login_enrols() {
         .await;
     assert_eq!(r.status, 200, "{r:?}");
 
+    // The password alone shows no enrolment: the emailed code comes first.
     let r = login(&s.app, &email, PASSWORD, None).await;
+    let id = challenge(&r, "email");
+    assert!(r.body.get("enrolment").is_none(), "{r:?}");
+    let device = r.body["device_token"].as_str().unwrap().to_string();
+    let code = mailed_code(&s.peers, &email, 1).await;
+    let r = answer(&s.app, &id, &code, Some(&device)).await;
     let id = challenge(&r, "totp");
     let secret = r.body["enrolment"]["secret"].as_str().unwrap().to_string();
     let code = s.peers.totp(&secret, Some(at(&s.clock, 0))).await.unwrap();
-    let t = session_token(&answer(&s.app, &id, &code, None).await);
+    let t = session_token(&answer(&s.app, &id, &code, Some(&device)).await);
 
     // The user may not turn it off; the admin may.
     s.clock.advance(Duration::seconds(30));

@@ -6,7 +6,9 @@ use std::time::Duration;
 use chronid_adapters::relay::{Relay, RelayOptions};
 use chronid_domain::device::{Device, DeviceCommand};
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::user::{LoginMethod, PasswordChangeMethod, ResetInitiator, User, UserEvent};
+use chronid_domain::user::{
+    ChallengePurpose, LoginMethod, PasswordChangeMethod, ResetInitiator, User, UserEvent,
+};
 use chronid_domain::values::{StoredSecret, TwoFactorChannel};
 use chronid_tests::{read_raw_stream_messages, wait_until, TestEnv};
 use chrono::Utc;
@@ -67,6 +69,7 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
             token_sealed: Some(s(8)),
             initiated_by: ResetInitiator::Admin,
             expires_at: now,
+            requested_at: now,
         },
         UserEvent::LoginSucceeded {
             method: LoginMethod::Password,
@@ -84,6 +87,8 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
         UserEvent::TwoFactorChallengeIssued {
             challenge_id: Uuid::now_v7(),
             channel: TwoFactorChannel::Email,
+            purpose: ChallengePurpose::SignIn,
+            issued_at: now,
             code_hash: Some(s(4)),
             code_sealed: Some(s(5)),
             device_id: None,

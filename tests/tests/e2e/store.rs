@@ -7,8 +7,10 @@ use std::collections::HashMap;
 use chronid_adapters::store::batch::{Append, Appended, BatchError};
 use chronid_adapters::store::{migrate, AppendBatcher, CommandExecutor, PgEventStore};
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::user::{LoginMethod, RegisterUser, RegistrationSource, User, UserCommand};
-use chronid_domain::values::{Email, Language, Roles};
+use chronid_domain::user::{
+    Lockout, LoginMethod, RegisterUser, RegistrationSource, User, UserCommand,
+};
+use chronid_domain::values::{Email, Language, LockoutMode, Roles};
 use chronid_domain::Services;
 use chronid_tests::TestEnv;
 use cqrs_es::{Aggregate, CqrsFramework, EventStore};
@@ -58,8 +60,12 @@ async fn snapshots_equal_a_full_replay_at_every_step() {
             UserCommand::RecordFailedLogin {
                 method: LoginMethod::Password,
                 device_id: None,
-                max_attempts: 5,
-                lock_minutes: None,
+                device_trusted: false,
+                lockout: Lockout {
+                    max_attempts: 5,
+                    lock_minutes: None,
+                    mode: LockoutMode::Account,
+                },
             }
         };
         let _ = exec.execute::<User>(&id, command, &facts).await;
@@ -144,7 +150,7 @@ async fn migrate_is_idempotent_under_concurrency() {
             .fetch_all(&env.pool)
             .await
             .unwrap();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
     env.cleanup().await.unwrap();
 }
 
@@ -166,8 +172,12 @@ async fn store_works_behind_cqrs_es_framework() {
             UserCommand::RecordFailedLogin {
                 method: LoginMethod::Password,
                 device_id: None,
-                max_attempts: 10,
-                lock_minutes: None,
+                device_trusted: false,
+                lockout: Lockout {
+                    max_attempts: 10,
+                    lock_minutes: None,
+                    mode: LockoutMode::Account,
+                },
             },
         )
         .await
@@ -207,8 +217,12 @@ async fn two_nodes_with_caches_never_decide_on_stale_state() {
     let fail = || UserCommand::RecordFailedLogin {
         method: LoginMethod::Password,
         device_id: None,
-        max_attempts: 100,
-        lock_minutes: None,
+        device_trusted: false,
+        lockout: Lockout {
+            max_attempts: 100,
+            lock_minutes: None,
+            mode: LockoutMode::Account,
+        },
     };
     // Alternate nodes: each one's cache is stale every time it is used.
     for i in 0..20 {

@@ -6,7 +6,8 @@ use chronid_domain::values::{LoginOptions, SecurityPolicy};
 use uuid::Uuid;
 
 use crate::http::body::{
-    parse_two_factor, CustomizationBody, LoginOptionsBody, Position, SecurityPolicyBody,
+    parse_lockout, parse_two_factor, CustomizationBody, LoginOptionsBody, Position,
+    SecurityPolicyBody,
 };
 use crate::http::extract::{ApiJson, ApiPath, Caller, Facts};
 use crate::http::problem::{ApiError, Problem};
@@ -30,6 +31,7 @@ pub async fn put_security_policy(
         body.password_validity_days,
         parse_two_factor(&body.two_factor)?,
         body.lock_minutes,
+        parse_lockout(body.lockout.as_deref())?,
     )?;
     let o = state
         .app

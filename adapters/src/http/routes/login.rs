@@ -181,21 +181,29 @@ pub async fn login(
         language,
         device_token: presented_device_token(&headers),
     };
-    match state.app.login(&request, &facts.0).await? {
-        LoginOutcome::ChooseAccount(accounts) => Ok(Json(LoginReply::ChooseAccount {
-            accounts: accounts
-                .into_iter()
-                .map(|a| AccountChoiceBody {
-                    id: a.id,
-                    name: a.name,
-                })
-                .collect(),
-        })
-        .into_response()),
-        LoginOutcome::Session(s) => Ok(session_reply(*s)),
+    let outcome = state.app.login(&request, &facts.0).await?;
+    Ok(login_reply(outcome))
+}
+
+/// The answer to a login step, whichever step it led to.
+fn login_reply(outcome: LoginOutcome) -> Response {
+    match outcome {
+        LoginOutcome::ChooseAccount(accounts) => private_reply(
+            LoginReply::ChooseAccount {
+                accounts: accounts
+                    .into_iter()
+                    .map(|a| AccountChoiceBody {
+                        id: a.id,
+                        name: a.name,
+                    })
+                    .collect(),
+            },
+            None,
+        ),
+        LoginOutcome::Session(s) => session_reply(*s),
         LoginOutcome::TwoFactorRequired(c) => {
             let device_token = c.device_token.clone();
-            Ok(private_reply(
+            private_reply(
                 LoginReply::TwoFactorRequired {
                     challenge_id: c.challenge_id,
                     channel: channel_name(c.channel),
@@ -203,12 +211,11 @@ pub async fn login(
                     enrolment: c.enrolment.map(TotpEnrolmentBody::from),
                 },
                 Some(&device_token),
-            ))
+            )
         }
-        LoginOutcome::PasswordChangeRequired { change_token } => Ok(private_reply(
-            LoginReply::PasswordChangeRequired { change_token },
-            None,
-        )),
+        LoginOutcome::PasswordChangeRequired { change_token } => {
+            private_reply(LoginReply::PasswordChangeRequired { change_token }, None)
+        }
     }
 }
 
@@ -235,11 +242,11 @@ pub async fn answer_challenge(
     ApiJson(body): ApiJson<ChallengeAnswer>,
 ) -> Result<Response, ApiError> {
     let code = OneTimeCode::parse(&body.code)?;
-    let session = state
+    let outcome = state
         .app
         .answer_challenge(id, code, presented_device_token(&headers), &facts.0)
         .await?;
-    Ok(session_reply(session))
+    Ok(login_reply(outcome))
 }
 
 /// End the session this request comes with.
