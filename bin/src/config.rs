@@ -193,6 +193,26 @@ pub struct ServeConfig {
     /// Minutes between sweeps that disable users inactive past their account's limit.
     #[arg(long, env = "CHRONID_SWEEP_MINUTES", default_value_t = 10)]
     pub sweep_minutes: u32,
+    /// Address Prometheus metrics are served on, apart from the API.
+    #[arg(long, env = "CHRONID_METRICS_LISTEN", default_value = "127.0.0.1:9464")]
+    pub metrics_listen: SocketAddr,
+    /// Days a device stays trusted after a second factor was passed on it (1 to 365).
+    #[arg(long, env = "CHRONID_DEVICE_TRUST_DAYS", default_value_t = 30)]
+    pub device_trust_days: u32,
+    /// Proxies (comma-separated CIDRs or addresses) whose `Forwarded` / `X-Forwarded-For`
+    /// headers name the client; none by default, so the client is the connecting address.
+    #[arg(long, env = "CHRONID_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// `POST /v1/login` requests per minute per client address.
+    #[arg(long, env = "CHRONID_RATE_LOGIN_PER_MINUTE", default_value_t = 30)]
+    pub rate_login_per_minute: u32,
+    /// `POST /v1/login/challenges/{id}` requests per minute per client address.
+    #[arg(long, env = "CHRONID_RATE_CHALLENGE_PER_MINUTE", default_value_t = 30)]
+    pub rate_challenge_per_minute: u32,
+    /// `POST /v1/password/forgot` and `/v1/password/reset` requests per minute per client
+    /// address.
+    #[arg(long, env = "CHRONID_RATE_FORGOT_PER_MINUTE", default_value_t = 10)]
+    pub rate_forgot_per_minute: u32,
 }
 
 impl ServeConfig {
@@ -225,6 +245,45 @@ impl ServeConfig {
             phone,
             retry_delay: std::time::Duration::from_secs(1),
         })
+    }
+
+    /// The API's edge: trusted proxies and per-address rate limits.
+    pub fn edge(&self) -> anyhow::Result<chronid_adapters::http::edge::Edge> {
+        use chronid_adapters::http::edge::{Edge, RateLimits, TrustedProxies};
+        let proxies = TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("--trusted-proxies / CHRONID_TRUSTED_PROXIES: {e}"))?;
+        let limits = RateLimits {
+            login_per_minute: self.rate_login_per_minute,
+            challenge_per_minute: self.rate_challenge_per_minute,
+            forgot_per_minute: self.rate_forgot_per_minute,
+        };
+        for (flag, v) in [
+            (
+                "--rate-login-per-minute / CHRONID_RATE_LOGIN_PER_MINUTE",
+                limits.login_per_minute,
+            ),
+            (
+                "--rate-challenge-per-minute / CHRONID_RATE_CHALLENGE_PER_MINUTE",
+                limits.challenge_per_minute,
+            ),
+            (
+                "--rate-forgot-per-minute / CHRONID_RATE_FORGOT_PER_MINUTE",
+                limits.forgot_per_minute,
+            ),
+        ] {
+            if v == 0 {
+                bail!("{flag} must be at least 1");
+            }
+        }
+        Ok(Edge::new(proxies, limits))
+    }
+
+    /// How long devices stay trusted.
+    pub fn device_trust(&self) -> anyhow::Result<chrono::Duration> {
+        if !(1..=365).contains(&self.device_trust_days) {
+            bail!("--device-trust-days / CHRONID_DEVICE_TRUST_DAYS must be 1 to 365");
+        }
+        Ok(chrono::Duration::days(i64::from(self.device_trust_days)))
     }
 
     pub fn session_policy(&self) -> anyhow::Result<chronid_adapters::app::SessionPolicy> {

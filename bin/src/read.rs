@@ -205,13 +205,21 @@ pub async fn history_user(
         })
         .transpose()?;
     let pool = wiring::connect_db(&store).await?;
-    let mut events = query::user_history(&pool, account, user).await?;
-    if events.is_empty() {
+    let exists = query::user_history(
+        &pool,
+        account,
+        user,
+        query::HistoryPage {
+            after_sequence: 0,
+            limit: 1,
+            until: None,
+        },
+    )
+    .await?;
+    if exists.is_empty() {
         anyhow::bail!("no user {user} in account {account}");
     }
-    if let Some(t) = as_of {
-        events.retain(|e| e.occurred_at <= t);
-    }
+    let events = query::user_history(&pool, account, user, query::HistoryPage::all(as_of)).await?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for e in &events {
         serde_json::to_writer(&mut out, e)?;

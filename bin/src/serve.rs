@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use chronid_adapters::http::{router, HttpState, ReadSide};
+use chronid_adapters::http::{metrics_router, router, HttpState, ReadSide};
 use chronid_adapters::nats::{ensure_stream, NatsOptions};
 use chronid_adapters::notifier::Notifier;
 use chronid_adapters::projection::{Projection, ProjectionOptions, ProjectionWorker};
@@ -48,7 +48,9 @@ pub async fn run(
         .any(|c| serve.components.contains(c));
     let app = match needs_app {
         true => Some(
-            wiring::app(pool.clone(), &crypto, true)?.with_session_policy(serve.session_policy()?),
+            wiring::app(pool.clone(), &crypto, true)?
+                .with_session_policy(serve.session_policy()?)
+                .with_device_trust(serve.device_trust()?),
         ),
         false => None,
     };
@@ -113,11 +115,34 @@ pub async fn run(
                 }
             }
         });
-        let state = HttpState {
-            app,
-            nats: Some(client.clone()),
-            read,
-        };
+        let state = HttpState::new(app, Some(client.clone()), read).with_edge(serve.edge()?);
+        tasks.spawn({
+            let edge = state.edge();
+            async move {
+                chronid_adapters::http::edge::spawn_pruning(edge)
+                    .await
+                    .context("the rate limiters' pruning stopped")
+            }
+        });
+        let metrics = tokio::net::TcpListener::bind(serve.metrics_listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on --metrics-listen / CHRONID_METRICS_LISTEN ({})",
+                    serve.metrics_listen
+                )
+            })?;
+        tracing::info!(listen = %serve.metrics_listen, "metrics listening");
+        let metrics_app = metrics_router(state.clone());
+        let mut rx_metrics = stop_rx.clone();
+        tasks.spawn(async move {
+            axum::serve(metrics, metrics_app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx_metrics.wait_for(|stop| *stop).await;
+                })
+                .await
+                .context("metrics server failed")
+        });
         let listener = tokio::net::TcpListener::bind(serve.listen)
             .await
             .with_context(|| {

@@ -8,7 +8,8 @@ use chronid_adapters::app::App;
 use chronid_adapters::crypto::{
     AesGcmSealer, Argon2Hasher, Argon2Params, OsRandom, RfcTotp, SystemClock, UuidV7Ids,
 };
-use chronid_adapters::http::{router, HttpState, ReadSide};
+use chronid_adapters::http::edge::{Edge, RateLimits, TrustedProxies};
+use chronid_adapters::http::{metrics_router, router, HttpState, ReadSide};
 use chronid_adapters::projection::{
     Projection, ProjectionOptions, ProjectionStats, ProjectionWorker,
 };
@@ -22,6 +23,8 @@ use uuid::Uuid;
 
 pub struct TestApp {
     pub base: String,
+    /// Where `/metrics` is served (apart from the API, as `CHRONID_METRICS_LISTEN`).
+    pub metrics_base: String,
     pub http: reqwest::Client,
     pub app: App,
     pub account_id: Uuid,
@@ -72,11 +75,35 @@ pub async fn spawn_app_with(
     spawn_app_read(env, pool, services, ReadSide::default()).await
 }
 
+/// Starts the API with `edge` (trusted proxies, rate limits) in front; the other helpers start
+/// it with no rate limit a test would reach.
+pub async fn spawn_app_with_edge(env: &TestEnv, edge: Edge) -> anyhow::Result<TestApp> {
+    spawn_app_edge(
+        env,
+        env.pool.clone(),
+        test_services(),
+        ReadSide::default(),
+        edge,
+    )
+    .await
+}
+
 async fn spawn_app_read(
     env: &TestEnv,
     pool: sqlx::PgPool,
     services: Services,
     read: ReadSide,
+) -> anyhow::Result<TestApp> {
+    let edge = Edge::new(TrustedProxies::default(), RateLimits::unlimited());
+    spawn_app_edge(env, pool, services, read, edge).await
+}
+
+async fn spawn_app_edge(
+    env: &TestEnv,
+    pool: sqlx::PgPool,
+    services: Services,
+    read: ReadSide,
+    edge: Edge,
 ) -> anyhow::Result<TestApp> {
     let app = App::new(CommandExecutor::new(pool, services));
     let boot = app
@@ -88,22 +115,26 @@ async fn spawn_app_read(
         )
         .await
         .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
-    let state = HttpState {
-        app: app.clone(),
-        nats: Some(env.nats.clone()),
-        read,
-    };
+    let state = HttpState::new(app.clone(), Some(env.nats.clone()), read).with_edge(edge);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let metrics_addr = metrics_listener.local_addr()?;
+    let metrics = metrics_router(state.clone());
     let server = tokio::spawn(async move {
-        let _ = axum::serve(
+        let api = axum::serve(
             listener,
             router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
+        );
+        let metrics = axum::serve(metrics_listener, metrics);
+        let (api, metrics) = tokio::join!(api, metrics);
+        if let Err(e) = api.and(metrics) {
+            eprintln!("the test server failed: {e}");
+        }
     });
     Ok(TestApp {
         base: format!("http://{addr}"),
+        metrics_base: format!("http://{metrics_addr}"),
         http: reqwest::Client::new(),
         app,
         account_id: boot.account_id,

@@ -1,7 +1,7 @@
 //! Account use cases: creating an account (and bootstrapping the first one with its admin and API
 //! key), the security policy, login options and customization.
 
-use chronid_domain::account::AccountCommand;
+use chronid_domain::account::{Account, AccountCommand, AccountError};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::RegistrationSource;
 use chronid_domain::values::{
@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::api_keys::Principal;
 use super::users::NewUser;
 use super::{outcome, App, AppError, Outcome};
+use crate::store::CommandError;
 
 /// What `chronid bootstrap` prints.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -88,11 +89,18 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_account_manager(account_id)?;
-        let committed = self
+        match self
             .exec
-            .execute::<chronid_domain::account::Account>(&account_id.to_string(), command, facts)
-            .await?;
-        Ok(outcome(account_id, &committed))
+            .execute::<Account>(&account_id.to_string(), command, facts)
+            .await
+        {
+            Ok(committed) => Ok(outcome(account_id, &committed)),
+            // Settings set to what they are: idempotent.
+            Err(CommandError::Domain(AccountError::NoChange)) => {
+                self.unchanged::<Account>(account_id, account_id).await
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     pub async fn update_security_policy(

@@ -90,18 +90,21 @@ impl App {
             .teams
             .get(&team_id)
             .ok_or_else(|| AppError::not_found("ACC-TEAM-NOT-FOUND", "team"))?;
-        let command = if add {
-            UserCommand::AddToTeam {
+        if add {
+            // A `PUT`: adding a member already in the team is idempotent.
+            let command = UserCommand::AddToTeam {
                 team_id,
                 team_sso_managed: team.sso_managed,
                 via_sso: false,
-            }
-        } else {
-            UserCommand::RemoveFromTeam {
-                team_id,
-                team_sso_managed: team.sso_managed,
-                via_sso: false,
-            }
+            };
+            return self
+                .on_user_idempotent(who, account_id, user_id, command, facts)
+                .await;
+        }
+        let command = UserCommand::RemoveFromTeam {
+            team_id,
+            team_sso_managed: team.sso_managed,
+            via_sso: false,
         };
         self.on_user(who, account_id, user_id, command, facts).await
     }

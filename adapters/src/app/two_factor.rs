@@ -391,9 +391,19 @@ impl App {
         channel: TwoFactorChannel,
         facts: &RequestFacts,
     ) -> Result<(), AppError> {
-        self.on_me(who, UserCommand::ChangeTwoFactorChannel { channel }, facts)
+        let (user_id, _) = Self::session_caller(who)?;
+        match self
+            .on_user_id(
+                user_id,
+                UserCommand::ChangeTwoFactorChannel { channel },
+                facts,
+            )
             .await
-            .map(|_| ())
+        {
+            // The channel the user already has: idempotent.
+            Ok(_) | Err(CommandError::Domain(UserError::NoChange)) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
     }
 }
 

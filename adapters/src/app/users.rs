@@ -5,7 +5,7 @@
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::reservation::{email_key, username_key};
 use chronid_domain::user::{
-    DisableReason, ProfileChanges, RegisterUser, RegistrationSource, User, UserCommand,
+    DisableReason, ProfileChanges, RegisterUser, RegistrationSource, User, UserCommand, UserError,
 };
 use chronid_domain::values::{Email, Language, Password, PersonName, Phone, Roles, Username};
 use uuid::Uuid;
@@ -243,7 +243,30 @@ impl App {
         } else {
             UserCommand::TurnOffTwoFactor
         };
-        self.on_user(who, account_id, user_id, command, facts).await
+        self.on_user_idempotent(who, account_id, user_id, command, facts)
+            .await
+    }
+
+    /// [`App::on_user`] for a `PUT`: setting what is already set answers the user's current
+    /// position and writes nothing.
+    pub(super) async fn on_user_idempotent(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        command: UserCommand,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        match self
+            .user_command(user_id, command, facts, administrable_by(who, account_id))
+            .await
+        {
+            Ok((committed, _)) => Ok(outcome(user_id, &committed)),
+            Err(CommandError::Domain(UserError::NoChange | UserError::AlreadyInTeam)) => {
+                self.unchanged::<User>(user_id, user_id).await
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Changes a user's email: reserve the new address, change it, release the old one.
@@ -298,6 +321,10 @@ impl App {
                     self.release(&old_key, user_id, facts).await;
                 }
                 Ok(outcome(user_id, &c))
+            }
+            // The address the user already has: idempotent.
+            Err(CommandError::Domain(UserError::NoChange)) => {
+                self.unchanged::<User>(user_id, user_id).await
             }
             Err(e) => {
                 // Keep the new address if it is the user's own (or the outcome is uncertain).

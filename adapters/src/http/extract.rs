@@ -11,6 +11,7 @@ use axum::http::{header, StatusCode};
 use chronid_domain::metadata::RequestFacts;
 use serde::de::DeserializeOwned;
 
+use super::edge::ClientIp;
 use super::problem::{ApiError, Problem};
 use super::HttpState;
 use crate::app::Principal;
@@ -34,6 +35,16 @@ where
 }
 
 fn json_problem(rejection: &JsonRejection) -> Problem {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "REQ-BODY-TOO-LARGE",
+            format!(
+                "the body is larger than {} KiB",
+                super::MAX_BODY_BYTES / 1024
+            ),
+        );
+    }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -128,17 +139,21 @@ impl FromRequestParts<HttpState> for Caller {
 }
 
 /// The facts of this request that every event it causes records; the actor is filled in by the
-/// handler once authenticated.
+/// handler once authenticated. The IP is the client's as the edge worked it out (behind trusted
+/// proxies, from their forwarding headers).
 pub struct Facts(pub RequestFacts);
 
 impl<S: Send + Sync> FromRequestParts<S> for Facts {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let ip = match parts.extensions.get::<ClientIp>() {
+            Some(ClientIp(ip)) => Some(ip.to_string()),
+            None => parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        };
         let text = |name: &str| {
             parts
                 .headers

@@ -3,6 +3,7 @@
 //! carries its id, method, path, and once authenticated the actor.
 
 mod body;
+pub mod edge;
 mod extract;
 mod openapi;
 mod problem;
@@ -35,7 +36,29 @@ pub struct HttpState {
     pub nats: Option<async_nats::Client>,
     /// The workers running in this process, for /metrics and read-your-writes wake-ups.
     pub read: ReadSide,
+    /// Client addresses and per-address rate limits.
+    pub edge: Arc<edge::Edge>,
 }
+
+impl HttpState {
+    /// A state with the default edge (no trusted proxies, the default rate limits).
+    pub fn new(app: App, nats: Option<async_nats::Client>, read: ReadSide) -> Self {
+        Self {
+            app,
+            nats,
+            read,
+            edge: Arc::default(),
+        }
+    }
+
+    pub fn with_edge(mut self, edge: edge::Edge) -> Self {
+        self.edge = Arc::new(edge);
+        self
+    }
+}
+
+/// Largest request body the JSON API reads; beyond, `413 REQ-BODY-TOO-LARGE`.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The relay and projection workers of this process (none on an API-only node).
 #[derive(Clone, Default)]
@@ -55,7 +78,7 @@ impl ReadSide {
 
 /// The whole API.
 pub fn router(state: HttpState) -> Router {
-    use routes::{accounts, api_keys, credentials, health, login, teams, users, views};
+    use routes::{accounts, api_keys, credentials, devices, health, login, teams, users, views};
     let request_id = HeaderName::from_static("x-request-id");
     let account = "/v1/accounts/{account}";
     Router::new()
@@ -78,7 +101,6 @@ pub fn router(state: HttpState) -> Router {
         )
         .route(&format!("{account}/audit"), get(views::audit))
         .route(&format!("{account}/audit/export"), get(views::audit_export))
-        .route("/metrics", get(views::metrics))
         .route(
             &format!("{account}/teams/{{team}}/members/{{user}}"),
             put(teams::add_member).delete(teams::remove_member),
@@ -104,6 +126,15 @@ pub fn router(state: HttpState) -> Router {
             &format!("{account}/users/{{id}}/password-reset"),
             post(credentials::admin_reset),
         )
+        .route("/v1/me/devices", get(devices::my_devices))
+        .route(
+            "/v1/me/devices/{id}",
+            axum::routing::delete(devices::revoke_my_device),
+        )
+        .route(
+            &format!("{account}/users/{{id}}/devices"),
+            axum::routing::delete(devices::revoke_user_devices),
+        )
         .route("/v1/logout", post(login::logout))
         .route("/v1/me/sessions", get(login::my_sessions))
         .route(
@@ -115,6 +146,11 @@ pub fn router(state: HttpState) -> Router {
         .route("/openapi.json", get(|| async { Json(openapi::ApiDoc::openapi()) }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.edge(),
+            edge::client_address,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 let id = req
@@ -127,6 +163,15 @@ pub fn router(state: HttpState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Prometheus metrics of this process, served apart from the API (`CHRONID_METRICS_LISTEN`), so
+/// they are not open to whoever reaches the API.
+pub fn metrics_router(state: HttpState) -> Router {
+    Router::new()
+        .route("/metrics", get(routes::views::metrics))
+        .fallback(not_found)
         .with_state(state)
 }
 

@@ -564,11 +564,17 @@ pub async fn user_history(
     pool: &PgPool,
     account_id: Uuid,
     user_id: Uuid,
+    page: HistoryPage,
 ) -> Result<Vec<PublicEnvelope>, HistoryError> {
     let rows: Vec<EventRow> = sqlx::query_as(&format!(
-        "{EVENT_ROWS} WHERE e.aggregate_type = 'user' AND e.aggregate_id = $1 ORDER BY e.sequence"
+        "{EVENT_ROWS} WHERE e.aggregate_type = 'user' AND e.aggregate_id = $1 AND e.sequence > $2
+            AND ($4::timestamptz IS NULL OR (e.metadata ->> 'occurred_at')::timestamptz <= $4)
+          ORDER BY e.sequence LIMIT $3"
     ))
     .bind(user_id.to_string())
+    .bind(page.after_sequence)
+    .bind(page.limit)
+    .bind(page.until)
     .fetch_all(pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -580,6 +586,26 @@ pub async fn user_history(
         out.push(env);
     }
     Ok(out)
+}
+
+/// Which part of a user's history to read: the events after a sequence, at most `limit`, and
+/// none that occurred after `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub after_sequence: i64,
+    pub limit: i64,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl HistoryPage {
+    /// Every event, up to `until` if given.
+    pub fn all(until: Option<DateTime<Utc>>) -> Self {
+        Self {
+            after_sequence: 0,
+            limit: i64::MAX,
+            until,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

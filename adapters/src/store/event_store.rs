@@ -163,6 +163,22 @@ where
             .map_err(|e| AggregateError::DeserializationError(Box::new(e)))
     }
 
+    /// The position (`global_seq`) of the aggregate's last event, if it has any.
+    pub async fn position_of(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Option<i64>, AggregateError<A::Error>> {
+        sqlx::query_scalar(
+            "SELECT global_seq FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
+              ORDER BY sequence DESC LIMIT 1",
+        )
+        .bind(A::TYPE)
+        .bind(aggregate_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
     /// One stored event of the aggregate, in the current shape (secrets included: for the
     /// notifier, which delivers what they seal).
     pub async fn load_event(

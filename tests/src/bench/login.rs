@@ -73,6 +73,15 @@ impl Server {
             .env("CHRONID_STREAM", &env.stream.stream)
             .env("CHRONID_SUBJECT_PREFIX", &env.stream.subject_prefix)
             .env("CHRONID_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "CHRONID_METRICS_LISTEN",
+                format!("127.0.0.1:{}", free_port()?),
+            )
+            // One client address sends every request: the per-address limits would measure
+            // themselves.
+            .env("CHRONID_RATE_LOGIN_PER_MINUTE", u32::MAX.to_string())
+            .env("CHRONID_RATE_CHALLENGE_PER_MINUTE", u32::MAX.to_string())
+            .env("CHRONID_RATE_FORGOT_PER_MINUTE", u32::MAX.to_string())
             .env("CHRONID_COMPONENTS", "api")
             .env(
                 "CHRONID_SECRET_KEY",

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chronid_adapters::app::{NewUser, ProfilePatch, StatusChange};
 use chronid_adapters::projection::audit::insert_records;
-use chronid_adapters::projection::query::user_history;
+use chronid_adapters::projection::query::{user_history, HistoryPage};
 use chronid_adapters::projection::replay::{self, Progress, Source};
 use chronid_adapters::projection::tables::Tables;
 use chronid_adapters::projection::{apply_batch, Cursor, Incoming, Projection};
@@ -278,7 +278,7 @@ async fn live_views_audit_and_history_follow_commands() {
     // Metrics name both workers.
     let metrics = app
         .http
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.metrics_base))
         .send()
         .await
         .unwrap()
@@ -315,7 +315,9 @@ async fn redelivered_and_stale_messages_change_nothing() {
         Some(json!({"first_name": "New"})),
     )
     .await;
-    let events = user_history(&env.pool, app.account_id, jane).await.unwrap();
+    let events = user_history(&env.pool, app.account_id, jane, HistoryPage::all(None))
+        .await
+        .unwrap();
     assert_eq!(events.len(), 3);
     // The account's events come first so the user has an account view.
     let account_events = sqlx::query_scalar::<_, i64>(
@@ -1172,6 +1174,16 @@ async fn an_event_that_cannot_be_applied_is_parked_and_reported() {
     .unwrap();
     let metrics = reply_text(&app, "/metrics").await;
     assert!(
+        app.http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 404,
+        "/metrics is not served on the API's address"
+    );
+    assert!(
         metrics.contains("chronid_projection_failed_events{projection=\"users\"} 1"),
         "{metrics}"
     );
@@ -1194,7 +1206,7 @@ async fn an_event_that_cannot_be_applied_is_parked_and_reported() {
 async fn reply_text(app: &TestApp, path: &str) -> String {
     let r = app
         .http
-        .get(format!("{}{path}", app.base))
+        .get(format!("{}{path}", app.metrics_base))
         .send()
         .await
         .unwrap();

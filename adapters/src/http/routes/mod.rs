@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod credentials;
+pub mod devices;
 pub mod health;
 pub mod login;
 pub mod teams;

@@ -608,23 +608,35 @@ pub async fn audit_export(
     Ok(response)
 }
 
-/// A user's history.
+/// A page of a user's history.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct History {
     /// The user's events in order, each in its public form (time, actor, IP, payload).
     #[schema(value_type = Vec<Object>)]
     pub events: Vec<PublicEnvelope>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
     /// With `as_of`: the user as they were then (null if they did not exist yet).
     #[schema(value_type = Option<Object>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_as_of: Option<Option<UserView>>,
 }
 
-/// A user's events in order, read from the store; `?as_of=TIME` also gives the user as they were
-/// then (and only the events up to then). AccountManager only: it shows IPs, like the audit log.
+/// A user's events in order, read from the store, a page at a time (`limit`, default
+/// 100, and `cursor`); `?as_of=TIME` gives only the events up to then, and the user as they were
+/// then. AccountManager only: it shows IPs, like the audit log.
 #[utoipa::path(get, path = "/v1/accounts/{account}/users/{id}/history", tag = "views",
-    params(("account" = Uuid, Path), ("id" = Uuid, Path), ("as_of" = Option<String>, Query)),
-    responses((status = 200, body = History), (status = 404, body = Problem)), security(("bearer" = [])))]
+    params(("account" = Uuid, Path), ("id" = Uuid, Path),
+        ("as_of" = Option<String>, Query, format = DateTime),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000),
+        ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = History),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 pub async fn history(
     State(state): State<HttpState>,
     Caller(who): Caller,
@@ -632,26 +644,66 @@ pub async fn history(
     Query(params): Params,
 ) -> Result<Json<History>, ApiError> {
     who.require_account_manager(account)?;
-    only(&params, &["as_of"])?;
+    only(&params, &["as_of", "limit", "cursor"])?;
     let as_of = time(&params, "as_of")?;
-    let mut events = query::user_history(state.app.executor().pool(), account, id)
+    let limit = limit(&params)?;
+    let filters = format!("history:{account}:{id}:{as_of:?}");
+    let after: i64 = open_cursor(&state, &params, &filters)?.unwrap_or(0);
+    let pool = state.app.executor().pool();
+    let page = query::HistoryPage {
+        after_sequence: after,
+        limit: limit + 1,
+        until: as_of,
+    };
+    let mut events = query::user_history(pool, account, id, page)
         .await
         .map_err(internal)?;
-    if events.is_empty() {
-        return Err(ApiError(Problem::new(
-            StatusCode::NOT_FOUND,
-            "USR-NOT-FOUND",
-            "no such user",
-        )));
+    if events.is_empty() && after == 0 {
+        // No event at all (or none up to `as_of`): a user of this account or not?
+        let exists = query::user_history(
+            pool,
+            account,
+            id,
+            query::HistoryPage {
+                after_sequence: 0,
+                limit: 1,
+                until: None,
+            },
+        )
+        .await
+        .map_err(internal)?;
+        if exists.is_empty() {
+            return Err(ApiError(Problem::new(
+                StatusCode::NOT_FOUND,
+                "USR-NOT-FOUND",
+                "no such user",
+            )));
+        }
     }
+    let next_cursor = if events.len() as i64 > limit {
+        events.truncate(limit as usize);
+        match events.last() {
+            Some(last) => Some(seal_cursor(&state, last.sequence, &filters)?),
+            None => None,
+        }
+    } else {
+        None
+    };
     let user_as_of = match as_of {
         None => None,
         Some(t) => {
-            events.retain(|e| e.occurred_at <= t);
-            Some(user_view::fold(&events).map_err(internal)?)
+            // The user as of then is folded from every event up to then, whatever the page.
+            let all = query::user_history(pool, account, id, query::HistoryPage::all(Some(t)))
+                .await
+                .map_err(internal)?;
+            Some(user_view::fold(&all).map_err(internal)?)
         }
     };
-    Ok(Json(History { events, user_as_of }))
+    Ok(Json(History {
+        events,
+        next_cursor,
+        user_as_of,
+    }))
 }
 
 /// Prometheus metrics: the relay and projection workers of this process, and every
@@ -664,6 +716,32 @@ pub async fn metrics(State(state): State<HttpState>) -> Result<Response, ApiErro
             out.push_str(&format!("{name}{labels} {value}\n"));
         }
     };
+    let auth = state.app.auth_metrics();
+    metric(
+        "chronid_login_refused_total",
+        "counter",
+        "Logins refused without a write because the user may not log in (locked or disabled).",
+        &[
+            (
+                "{reason=\"locked\"}".to_string(),
+                auth.refused_locked
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    .to_string(),
+            ),
+            (
+                "{reason=\"disabled\"}".to_string(),
+                auth.refused_disabled
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    .to_string(),
+            ),
+        ],
+    );
+    metric(
+        "chronid_rate_limited_total",
+        "counter",
+        "Unauthenticated requests refused for their address's rate (429 RATE-LIMITED).",
+        &[(String::new(), state.edge.refused().to_string())],
+    );
     if let Some(relay) = &state.read.relay {
         metric(
             "chronid_relay_active",

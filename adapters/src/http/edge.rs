@@ -1,0 +1,343 @@
+//! What the API asks of a request before its handler: who the client is (its address, taken
+//! from `Forwarded` / `X-Forwarded-For` only when the connecting peer is a trusted proxy), and
+//! whether that address has sent too many unauthenticated writes (per-address rate limits on
+//! login, two-factor answers and forgot-password).
+//!
+//! Behind proxies, the client is the right-most address of the forwarding chain that is not a
+//! trusted proxy: everything to its left was written by the client and may be forged.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
+
+use super::problem::Problem;
+use super::HttpState;
+
+/// Requests per minute per client address, for each limited group of routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `POST /v1/login`.
+    pub login_per_minute: u32,
+    /// `POST /v1/login/challenges/{id}`.
+    pub challenge_per_minute: u32,
+    /// `POST /v1/password/forgot` (and `/v1/password/reset`).
+    pub forgot_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            login_per_minute: 30,
+            challenge_per_minute: 30,
+            forgot_per_minute: 10,
+        }
+    }
+}
+
+impl RateLimits {
+    /// Limits no test or benchmark reaches.
+    pub fn unlimited() -> Self {
+        Self {
+            login_per_minute: u32::MAX,
+            challenge_per_minute: u32::MAX,
+            forgot_per_minute: u32::MAX,
+        }
+    }
+}
+
+/// The networks whose requests may name the client in forwarding headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Parses a comma-separated list of CIDRs (`10.0.0.0/8, ::1/128`); a bare address is one
+    /// host. Names the entry that does not parse.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("{s:?} is not a CIDR (such as 10.0.0.0/8) or an address"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client's address: the peer's, unless the peer is a trusted proxy, in which case the
+    /// right-most forwarded address that is not a trusted proxy (or the left-most, if every
+    /// one is).
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let chain = forwarded_chain(headers);
+        let mut client = peer;
+        for ip in chain.into_iter().rev() {
+            client = ip;
+            if !self.trusts(ip) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// An IPv4 address written as IPv6 (`::ffff:a.b.c.d`) is the IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The addresses a request was forwarded for, oldest first: RFC 7239 `Forwarded: for=` when
+/// present, else `X-Forwarded-For`. Entries that are not addresses (`unknown`, obfuscated
+/// names) end the chain there: nothing left of them can be attributed.
+fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
+    let values = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|s| s.trim().to_string())
+            .collect()
+    };
+    let forwarded = values("forwarded");
+    let raw: Vec<String> = if forwarded.is_empty() {
+        values("x-forwarded-for")
+    } else {
+        forwarded
+            .iter()
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (k, v) = pair.trim().split_once('=')?;
+                    k.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| v.trim().trim_matches('"').to_string())
+                })
+            })
+            .collect()
+    };
+    let mut chain = Vec::with_capacity(raw.len());
+    for entry in raw {
+        match parse_node(&entry) {
+            Some(ip) => chain.push(ip),
+            None => chain.clear(),
+        }
+    }
+    chain
+}
+
+/// `1.2.3.4`, `1.2.3.4:80`, `[2001:db8::1]`, `[2001:db8::1]:80` or `2001:db8::1`.
+fn parse_node(raw: &str) -> Option<IpAddr> {
+    if let Ok(ip) = raw.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Ok(sock) = raw.parse::<SocketAddr>() {
+        return Some(canonical(sock.ip()));
+    }
+    let inner = raw.strip_prefix('[')?.split(']').next()?;
+    inner.parse::<IpAddr>().ok().map(canonical)
+}
+
+/// The client address of a request, put in its extensions by [`client_address`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+type Limiter = DefaultKeyedRateLimiter<IpAddr>;
+
+/// Per-address limiters and what they refused.
+pub struct Edge {
+    proxies: TrustedProxies,
+    login: Limiter,
+    challenge: Limiter,
+    forgot: Limiter,
+    refused: AtomicU64,
+}
+
+fn limiter(per_minute: u32) -> Limiter {
+    let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::keyed(Quota::per_minute(n).allow_burst(n))
+}
+
+impl Edge {
+    pub fn new(proxies: TrustedProxies, limits: RateLimits) -> Self {
+        Self {
+            proxies,
+            login: limiter(limits.login_per_minute),
+            challenge: limiter(limits.challenge_per_minute),
+            forgot: limiter(limits.forgot_per_minute),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// Requests refused for their rate since start.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// The limiter of a route, if it has one.
+    fn limiter_for(&self, method: &axum::http::Method, path: &str) -> Option<&Limiter> {
+        if method != axum::http::Method::POST {
+            return None;
+        }
+        match path {
+            "/v1/login" => Some(&self.login),
+            "/v1/password/forgot" | "/v1/password/reset" => Some(&self.forgot),
+            p if p.starts_with("/v1/login/challenges/") => Some(&self.challenge),
+            _ => None,
+        }
+    }
+
+    /// Forgets addresses whose allowance is whole again, so memory does not grow with every
+    /// address ever seen.
+    pub fn prune(&self) {
+        for l in [&self.login, &self.challenge, &self.forgot] {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}
+
+impl Default for Edge {
+    fn default() -> Self {
+        Self::new(TrustedProxies::default(), RateLimits::default())
+    }
+}
+
+/// Middleware: works out the client's address, and refuses a limited route over its rate with
+/// `429 RATE-LIMITED` and `Retry-After`.
+pub async fn client_address(
+    State(edge): State<Arc<Edge>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    if let Some(peer) = peer {
+        let client = edge.proxies.client_ip(peer, request.headers());
+        if let Some(limiter) = edge.limiter_for(request.method(), request.uri().path()) {
+            if let Err(not_until) = limiter.check_key(&client) {
+                edge.refused.fetch_add(1, Ordering::Relaxed);
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                let secs = wait.max(Duration::from_secs(1)).as_secs_f64().ceil() as u64;
+                tracing::info!(target: "security", %client, path = request.uri().path(), "rate limited");
+                return Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "RATE-LIMITED",
+                    format!("too many requests from this address; try again in {secs} seconds"),
+                )
+                .retry_after(secs)
+                .into_response();
+            }
+        }
+        request.extensions_mut().insert(ClientIp(client));
+    }
+    next.run(request).await
+}
+
+/// Keeps the limiters' memory bounded while the server runs.
+pub fn spawn_pruning(edge: Arc<Edge>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            edge.prune();
+        }
+    })
+}
+
+impl HttpState {
+    /// The edge this state's router applies.
+    pub fn edge(&self) -> Arc<Edge> {
+        Arc::clone(&self.edge)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_from_a_trusted_peer() {
+        let none = TrustedProxies::default();
+        let h = headers(&[("x-forwarded-for", "203.0.113.9")]);
+        assert_eq!(none.client_ip(ip("198.51.100.1"), &h), ip("198.51.100.1"));
+        let lb = TrustedProxies::parse("10.0.0.0/8").unwrap();
+        assert_eq!(lb.client_ip(ip("10.1.2.3"), &h), ip("203.0.113.9"));
+        // An untrusted peer's header is ignored even when it names a trusted network.
+        assert_eq!(lb.client_ip(ip("198.51.100.1"), &h), ip("198.51.100.1"));
+    }
+
+    #[test]
+    fn the_client_is_the_rightmost_untrusted_address_of_the_chain() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8, 192.168.1.1").unwrap();
+        // The client wrote a spoofed first entry; the balancer appended the real one.
+        let h = headers(&[("x-forwarded-for", "1.1.1.1, 203.0.113.9, 192.168.1.1")]);
+        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &h), ip("203.0.113.9"));
+        let h = headers(&[(
+            "forwarded",
+            "for=1.1.1.1, for=\"[2001:db8::7]:443\";proto=https, for=10.9.9.9",
+        )]);
+        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &h), ip("2001:db8::7"));
+        // `Forwarded` wins over `X-Forwarded-For`.
+        let h = headers(&[
+            ("forwarded", "for=203.0.113.5"),
+            ("x-forwarded-for", "203.0.113.6"),
+        ]);
+        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &h), ip("203.0.113.5"));
+        // An entry that is not an address hides what came before it.
+        let h = headers(&[("x-forwarded-for", "1.1.1.1, unknown")]);
+        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &h), ip("10.0.0.2"));
+        // Mapped IPv4 is IPv4.
+        assert_eq!(
+            proxies.client_ip(
+                ip("::ffff:10.0.0.2"),
+                &headers(&[("x-forwarded-for", "203.0.113.9")])
+            ),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_name_the_entry_that_does_not_parse() {
+        assert!(TrustedProxies::parse("").unwrap().0.is_empty());
+        let err = TrustedProxies::parse("10.0.0.0/8, nope").unwrap_err();
+        assert!(err.contains("\"nope\""), "{err}");
+    }
+}
