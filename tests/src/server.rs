@@ -98,7 +98,9 @@ async fn spawn_app_read(
     spawn_app_edge(env, pool, services, read, edge).await
 }
 
-async fn spawn_app_edge(
+/// Starts the API over `pool` with `services`, the read side `read` (for /metrics and
+/// read-your-writes) and `edge` in front, and bootstraps account "Acme".
+pub async fn spawn_app_edge(
     env: &TestEnv,
     pool: sqlx::PgPool,
     services: Services,

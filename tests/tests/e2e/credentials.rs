@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::support::{reply, Calls, Reply};
 
-const PASSWORD: &str = "ana-has-a-long-password";
+pub(crate) const PASSWORD: &str = "ana-has-a-long-password";
 
 struct Setup {
     env: TestEnv,
@@ -45,7 +45,7 @@ async fn setup() -> Setup {
 }
 
 /// A user with a unique address (the SMTP peer is shared by every test) and a password.
-async fn create_user(app: &TestApp, phone: Option<&str>) -> (Uuid, String) {
+pub(crate) async fn create_user(app: &TestApp, phone: Option<&str>) -> (Uuid, String) {
     let email = format!("ana-{}@acme.test", Uuid::now_v7().simple());
     let mut body = json!({"email": email, "first_name": "Ana", "password": PASSWORD});
     if let Some(phone) = phone {
@@ -56,7 +56,7 @@ async fn create_user(app: &TestApp, phone: Option<&str>) -> (Uuid, String) {
     (r.body["id"].as_str().unwrap().parse().unwrap(), email)
 }
 
-async fn set_policy(app: &TestApp, two_factor: &str, validity: Option<u16>) {
+pub(crate) async fn set_policy(app: &TestApp, two_factor: &str, validity: Option<u16>) {
     let r = app
         .call(
             Method::PUT,
@@ -70,7 +70,7 @@ async fn set_policy(app: &TestApp, two_factor: &str, validity: Option<u16>) {
     assert_eq!(r.status, 200, "{r:?}");
 }
 
-async fn post(app: &TestApp, path: &str, body: Value, device: Option<&str>) -> Reply {
+pub(crate) async fn post(app: &TestApp, path: &str, body: Value, device: Option<&str>) -> Reply {
     let mut req = app.http.post(format!("{}/v1{path}", app.base)).json(&body);
     if let Some(device) = device {
         req = req.header("x-device-token", device);
@@ -78,7 +78,12 @@ async fn post(app: &TestApp, path: &str, body: Value, device: Option<&str>) -> R
     reply(req.send().await.unwrap()).await
 }
 
-async fn login(app: &TestApp, email: &str, password: &str, device: Option<&str>) -> Reply {
+pub(crate) async fn login(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    device: Option<&str>,
+) -> Reply {
     post(
         app,
         "/login",
@@ -88,7 +93,12 @@ async fn login(app: &TestApp, email: &str, password: &str, device: Option<&str>)
     .await
 }
 
-async fn answer(app: &TestApp, challenge: &str, code: &str, device: Option<&str>) -> Reply {
+pub(crate) async fn answer(
+    app: &TestApp,
+    challenge: &str,
+    code: &str,
+    device: Option<&str>,
+) -> Reply {
     post(
         app,
         &format!("/login/challenges/{challenge}"),
@@ -99,7 +109,7 @@ async fn answer(app: &TestApp, challenge: &str, code: &str, device: Option<&str>
 }
 
 /// `method /v1{path}` with a session token.
-async fn as_session(
+pub(crate) async fn as_session(
     app: &TestApp,
     token: &str,
     method: Method,
@@ -116,20 +126,20 @@ async fn as_session(
     reply(req.send().await.unwrap()).await
 }
 
-fn session_token(r: &Reply) -> String {
+pub(crate) fn session_token(r: &Reply) -> String {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["status"], "ok", "{r:?}");
     r.body["session"]["token"].as_str().unwrap().to_string()
 }
 
-fn challenge(r: &Reply, channel: &str) -> String {
+pub(crate) fn challenge(r: &Reply, channel: &str) -> String {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["status"], "two_factor_required", "{r:?}");
     assert_eq!(r.body["channel"], channel, "{r:?}");
     r.body["challenge_id"].as_str().unwrap().to_string()
 }
 
-async fn event_types(env: &TestEnv, aggregate_type: &str, id: Uuid) -> Vec<String> {
+pub(crate) async fn event_types(env: &TestEnv, aggregate_type: &str, id: Uuid) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT event_type FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
           ORDER BY sequence",
@@ -142,7 +152,7 @@ async fn event_types(env: &TestEnv, aggregate_type: &str, id: Uuid) -> Vec<Strin
 }
 
 /// Waits until the user's history holds `event_type`.
-async fn wait_for_event(env: &TestEnv, user: Uuid, event_type: &str) {
+pub(crate) async fn wait_for_event(env: &TestEnv, user: Uuid, event_type: &str) {
     for _ in 0..300 {
         if event_types(env, "user", user)
             .await
@@ -157,7 +167,7 @@ async fn wait_for_event(env: &TestEnv, user: Uuid, event_type: &str) {
 }
 
 /// The code of the `n`-th mail to `email`.
-async fn mailed_code(peers: &Peers, email: &str, n: usize) -> String {
+pub(crate) async fn mailed_code(peers: &Peers, email: &str, n: usize) -> String {
     let mail = peers.nth_mail_to(email, n).await.unwrap();
     code_in(&mail.body, 6).unwrap_or_else(|| panic!("no code in {mail:?}"))
 }
@@ -384,7 +394,7 @@ async fn expired_code_and_the_sixth_wrong_code_are_refused() {
 }
 
 /// The unix time of the server's clock plus `steps` TOTP steps.
-fn at(clock: &ManualClock, steps: i64) -> i64 {
+pub(crate) fn at(clock: &ManualClock, steps: i64) -> i64 {
     clock.now().timestamp() + 30 * steps
 }
 
@@ -610,7 +620,7 @@ async fn an_admin_requires_two_factor_and_the_next_login_enrols() {
     s.env.cleanup().await.unwrap();
 }
 
-fn token_in_link(body: &str) -> String {
+pub(crate) fn token_in_link(body: &str) -> String {
     let start = body
         .find("https://id.acme.test/reset-password?token=")
         .unwrap_or_else(|| panic!("no link in {body}"));

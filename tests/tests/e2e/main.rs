@@ -10,6 +10,7 @@
 )]
 
 mod api;
+mod attacks;
 mod credentials;
 mod harness;
 mod login;
