@@ -117,11 +117,10 @@ pub async fn run(
         });
         let state = HttpState::new(app, Some(client.clone()), read).with_edge(serve.edge()?);
         tasks.spawn({
-            let edge = state.edge();
+            let (edge, rx) = (state.edge(), stop_rx.clone());
             async move {
-                chronid_adapters::http::edge::spawn_pruning(edge)
-                    .await
-                    .context("the rate limiters' pruning stopped")
+                chronid_adapters::http::edge::prune_until(edge, rx).await;
+                Ok(())
             }
         });
         let metrics = tokio::net::TcpListener::bind(serve.metrics_listen)

@@ -466,6 +466,11 @@ impl TimeZone {
         Self("UTC".to_string())
     }
 
+    /// Every name `parse` takes in its canonical spelling (for the API's document).
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -202,8 +202,14 @@ impl App {
             changes,
             roles: patch.roles,
         };
-        let (committed, _) = self.user_command(user_id, command, facts, guard).await?;
-        Ok(outcome(user_id, &committed))
+        match self.user_command(user_id, command, facts, guard).await {
+            Ok((committed, _)) => Ok(outcome(user_id, &committed)),
+            // Values the user already has: nothing to write, and nothing wrong.
+            Err(CommandError::Domain(UserError::NoChange)) => {
+                self.unchanged::<User>(user_id, user_id).await
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// An administrator disables, enables, locks or unlocks a user.

@@ -20,6 +20,27 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// A whole number, written as JSON writes it: `5` or `5.0` (JSON Schema counts both as an
+/// integer, and so do clients that only have floating-point numbers).
+fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(serde::de::Error::custom(format!(
+            "invalid value: {n}, expected a whole number"
+        ))),
+    }
+}
+
+fn optional_whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+    Option::<Whole>::deserialize(d).map(|o| o.map(|Whole(n)| n))
+}
+
 pub fn parse_roles(raw: &[String]) -> Result<Roles, ValidationError> {
     raw.iter()
         .map(|r| Role::parse(r))
@@ -84,17 +105,18 @@ fn opt_opt<T>(
 #[serde(deny_unknown_fields)]
 pub struct SecurityPolicyBody {
     /// 15..365, or null for never.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     pub max_inactivity_days: Option<i64>,
     /// 1..100.
+    #[serde(deserialize_with = "whole_number")]
     pub max_login_attempts: i64,
     /// 1..3650, or null for never.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     pub password_validity_days: Option<i64>,
     /// off | new_device | every_login
     pub two_factor: String,
     /// Beyond the product: minutes after which a policy lock lifts by itself (1..10080), or null.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     pub lock_minutes: Option<i64>,
     /// Beyond the product: `account` (default: failed logins lock the user) or
     /// `untrusted_devices` (failures from devices the user has not trusted lock only logins

@@ -257,15 +257,15 @@ pub async fn client_address(
     next.run(request).await
 }
 
-/// Keeps the limiters' memory bounded while the server runs.
-pub fn spawn_pruning(edge: Arc<Edge>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            edge.prune();
+/// Keeps the limiters' memory bounded while the server runs, until `stop` says true.
+pub async fn prune_until(edge: Arc<Edge>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return,
+            _ = tick.tick() => edge.prune(),
         }
-    })
+    }
 }
 
 impl HttpState {

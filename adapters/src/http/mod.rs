@@ -20,7 +20,6 @@ use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 
 use std::sync::Arc;
 
@@ -143,7 +142,7 @@ pub fn router(state: HttpState) -> Router {
         )
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
-        .route("/openapi.json", get(|| async { Json(openapi::ApiDoc::openapi()) }))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -446,3 +446,179 @@ pub async fn flood_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A new account holding a user with `email` (and the password); returns the account's API key
+/// and id and the user's id.
+async fn account_with(
+    env: &TestEnv,
+    server: &Server,
+    email: &str,
+) -> anyhow::Result<(String, String, String)> {
+    let admin = format!("admin-{}@bench.test", uuid::Uuid::now_v7().simple());
+    let mut cmd = Command::new(chronid_binary()?);
+    let out = cmd
+        .args([
+            "bootstrap",
+            "--account-name",
+            "Enumeration bench",
+            "--admin-email",
+            &admin,
+        ])
+        .env("CHRONID_DATABASE_URL", &env.database_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting chronid bootstrap")?;
+    let output = {
+        use std::io::Write;
+        let mut child = out;
+        child
+            .stdin
+            .take()
+            .context("bootstrap's stdin")?
+            .write_all(b"a-long-admin-password\n")?;
+        child.wait_with_output()?
+    };
+    if !output.status.success() {
+        bail!(
+            "chronid bootstrap: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let boot: Value = serde_json::from_slice(&output.stdout)?;
+    let (Some(key), Some(account)) = (boot["api_key"].as_str(), boot["account_id"].as_str()) else {
+        bail!("bootstrap printed {boot}");
+    };
+    let r = server
+        .http
+        .put(format!(
+            "{}/v1/accounts/{account}/security-policy",
+            server.base
+        ))
+        .bearer_auth(key)
+        .json(
+            &json!({"max_inactivity_days": null, "max_login_attempts": 100,
+            "password_validity_days": null, "two_factor": "off"}),
+        )
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("policy: {}", r.text().await?);
+    }
+    let r = server
+        .http
+        .post(format!("{}/v1/accounts/{account}/users", server.base))
+        .bearer_auth(key)
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await?;
+    if r.status().as_u16() != 201 {
+        bail!("creating a user: {}", r.text().await?);
+    }
+    let id = r.json::<Value>().await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    Ok((key.to_string(), account.to_string(), id))
+}
+
+/// Milliseconds of one login of `email` with `password`, which must be refused as invalid
+/// credentials (any other answer would be a different path).
+async fn refused_login_ms(server: &Server, email: &str, password: &str) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let r = server
+        .http
+        .post(format!("{}/v1/login", server.base))
+        .json(&json!({"login": email, "password": password}))
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    let _ = r.bytes().await?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if status != 401 {
+        bail!("a wrong password for {email} answered {status}, not 401");
+    }
+    Ok(ms)
+}
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples.get(i).copied().unwrap_or(0.0)
+}
+
+/// `enumeration`: how long a refused login takes for an unknown login, a login held in one
+/// account, and one held in three (checked against each), in alternating rounds at the default
+/// argon2 parameters; p50 and p95 of each beside the unknown login's.
+pub async fn enumeration_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
+    let params = Argon2Params {
+        memory_kib: 19_456,
+        iterations: 2,
+        parallelism: 1,
+    };
+    let server = Server::start(env, params, None).await?;
+    let one = format!("one-{}@bench.test", uuid::Uuid::now_v7().simple());
+    let three = format!("three-{}@bench.test", uuid::Uuid::now_v7().simple());
+    let mut accounts = vec![(one.clone(), account_with(env, &server, &one).await?.1)];
+    for _ in 0..3 {
+        accounts.push((three.clone(), account_with(env, &server, &three).await?.1));
+    }
+    let (rounds, per_round) = if quick { (4, 5) } else { (12, 10) };
+    let kinds = ["unknown", "one_account", "three_accounts"];
+    let mut samples: [Vec<f64>; 3] = Default::default();
+    // Warm the server (the dummy hash, caches, its estimate of a check's time).
+    for _ in 0..5 {
+        refused_login_ms(&server, "warm@bench.test", "wrong-password-0").await?;
+    }
+    for round in 0..rounds {
+        for (k, kind) in kinds.iter().enumerate() {
+            for i in 0..per_round {
+                let login = match *kind {
+                    "unknown" => format!("nobody-{round}-{i}@bench.test"),
+                    "one_account" => one.clone(),
+                    _ => three.clone(),
+                };
+                let ms = refused_login_ms(&server, &login, &format!("wrong-{round}-{i}")).await?;
+                samples[k].push(ms);
+            }
+        }
+        // A right password in each account resets the failure counts (unmeasured), so no user
+        // locks.
+        for (email, account) in &accounts {
+            let r = server
+                .http
+                .post(format!("{}/v1/login", server.base))
+                .json(&json!({"login": email, "password": PASSWORD, "account_id": account}))
+                .send()
+                .await?;
+            if r.status().as_u16() != 200 {
+                bail!("the right password for {email}: {}", r.text().await?);
+            }
+        }
+    }
+    let mut unknown = samples[0].clone();
+    let (u50, u95) = (
+        percentile(&mut unknown, 0.5),
+        percentile(&mut unknown, 0.95),
+    );
+    for (k, kind) in kinds.iter().enumerate().skip(1) {
+        let mut s = samples[k].clone();
+        let (p50, p95) = (percentile(&mut s, 0.5), percentile(&mut s, 0.95));
+        for (figure, value, reference, reference_value) in [
+            ("refused_login_p50_ms", p50, "unknown_login_p50_ms", u50),
+            ("refused_login_p95_ms", p95, "unknown_login_p95_ms", u95),
+        ] {
+            print(Figure {
+                scenario: "enumeration",
+                figure,
+                params: json!({"login": kind, "rounds": rounds, "per_round": per_round}),
+                value,
+                unit: "ms",
+                reference,
+                reference_value,
+            });
+        }
+    }
+    Ok(())
+}

@@ -145,11 +145,12 @@ async fn wait(
     .map_err(internal)?
     {
         Some(true) => Ok(()),
-        None => Err(bad(
+        // Well-formed, but it names nothing: like an id that does not exist.
+        None => Err(ApiError(Problem::new(
+            StatusCode::NOT_FOUND,
             "REQ-UNKNOWN-POSITION",
-            "min_position",
             "no event has this position",
-        )),
+        ))),
         Some(false) => {
             let mut p = Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -550,7 +551,9 @@ pub fn audit_csv_line(e: &AuditEntry) -> String {
     params(("account" = Uuid, Path), ("format" = String, Query), ("username" = Option<String>, Query),
         ("ip" = Option<String>, Query), ("q" = Option<String>, Query), ("range" = Option<String>, Query),
         ("tz" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
-    responses((status = 200, content_type = "text/csv"), (status = 400, body = Problem)),
+    responses((status = 200, content_type = "text/csv",
+            description = "CSV (format=csv) or JSON lines (format=jsonl, application/x-ndjson)"),
+        (status = 400, body = Problem)),
     security(("bearer" = [])))]
 pub async fn audit_export(
     State(state): State<HttpState>,
