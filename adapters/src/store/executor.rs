@@ -142,7 +142,7 @@ impl CommandExecutor {
         A::Command: Clone,
         G: Fn(&A) -> Result<(), GuardError>,
     {
-        self.decide_and_append(aggregate_id, command, facts, guard)
+        self.execute_returning(aggregate_id, command, facts, guard)
             .await
             .map(|(committed, _)| committed)
     }
@@ -151,22 +151,6 @@ impl CommandExecutor {
     /// with where they landed: for callers whose answer depends on what was decided (a wrong
     /// code is recorded, not refused).
     pub async fn execute_returning<A, G>(
-        &self,
-        aggregate_id: &str,
-        command: A::Command,
-        facts: &RequestFacts,
-        guard: G,
-    ) -> Result<(Committed, Vec<A::Event>), CommandError<A::Error>>
-    where
-        A: Aggregate<Services = Services> + AccountScoped + Clone + 'static,
-        A::Command: Clone,
-        G: Fn(&A) -> Result<(), GuardError>,
-    {
-        self.decide_and_append(aggregate_id, command, facts, guard)
-            .await
-    }
-
-    async fn decide_and_append<A, G>(
         &self,
         aggregate_id: &str,
         command: A::Command,

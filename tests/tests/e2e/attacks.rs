@@ -57,12 +57,17 @@ async fn setup_with(edge: Edge, views: bool) -> Setup {
     }
 }
 
+fn no_limits() -> Edge {
+    Edge::new(TrustedProxies::default(), RateLimits::unlimited())
+}
+
 async fn setup() -> Setup {
-    setup_with(
-        Edge::new(TrustedProxies::default(), RateLimits::unlimited()),
-        false,
-    )
-    .await
+    setup_with(no_limits(), false).await
+}
+
+/// With the projection workers, for tests that read the views or the audit log.
+async fn setup_with_views() -> Setup {
+    setup_with(no_limits(), true).await
 }
 
 async fn policy(app: &TestApp, body: Value) {
@@ -280,11 +285,7 @@ async fn an_expired_password_yields_no_change_token_before_the_second_factor() {
 /// Item 4: secrets checked from a session count and lock like logins, and are audited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_secrets_from_a_session_count_lock_and_are_audited() {
-    let s = setup_with(
-        Edge::new(TrustedProxies::default(), RateLimits::unlimited()),
-        true,
-    )
-    .await;
+    let s = setup_with_views().await;
     let (user, email) = create_user(&s.app, None).await;
     policy(&s.app, json!({"max_login_attempts": 3})).await;
     let t = session_token(&login(&s.app, &email, PASSWORD, None).await);
@@ -551,11 +552,7 @@ async fn an_answer_without_the_challenges_device_trusts_no_device() {
 /// only; the user on a trusted device still gets in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failures_from_untrusted_devices_lock_only_untrusted_devices() {
-    let s = setup_with(
-        Edge::new(TrustedProxies::default(), RateLimits::unlimited()),
-        true,
-    )
-    .await;
+    let s = setup_with_views().await;
     let (user, email) = create_user(&s.app, None).await;
     policy(
         &s.app,
