@@ -203,6 +203,14 @@ pub struct ServeConfig {
     /// headers name the client; none by default, so the client is the connecting address.
     #[arg(long, env = "CHRONID_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// The header the trusted proxies write: `x-forwarded-for` or `forwarded` (the other one is
+    /// ignored, since proxies pass it through as the client sent it).
+    #[arg(
+        long,
+        env = "CHRONID_FORWARDED_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarded_header: String,
     /// `POST /v1/login` requests per minute per client address.
     #[arg(long, env = "CHRONID_RATE_LOGIN_PER_MINUTE", default_value_t = 30)]
     pub rate_login_per_minute: u32,
@@ -249,9 +257,12 @@ impl ServeConfig {
 
     /// The API's edge: trusted proxies and per-address rate limits.
     pub fn edge(&self) -> anyhow::Result<chronid_adapters::http::edge::Edge> {
-        use chronid_adapters::http::edge::{Edge, RateLimits, TrustedProxies};
+        use chronid_adapters::http::edge::{Edge, ForwardedHeader, RateLimits, TrustedProxies};
+        let header = ForwardedHeader::parse(&self.forwarded_header)
+            .map_err(|e| anyhow::anyhow!("--forwarded-header / CHRONID_FORWARDED_HEADER: {e}"))?;
         let proxies = TrustedProxies::parse(&self.trusted_proxies)
-            .map_err(|e| anyhow::anyhow!("--trusted-proxies / CHRONID_TRUSTED_PROXIES: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("--trusted-proxies / CHRONID_TRUSTED_PROXIES: {e}"))?
+            .with_header(header);
         let limits = RateLimits {
             login_per_minute: self.rate_login_per_minute,
             challenge_per_minute: self.rate_challenge_per_minute,

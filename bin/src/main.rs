@@ -127,7 +127,7 @@ enum Command {
         #[command(flatten)]
         crypto: CryptoConfig,
         #[command(flatten)]
-        serve: ServeConfig,
+        serve: Box<ServeConfig>,
     },
 }
 
@@ -222,7 +222,7 @@ async fn main() -> anyhow::Result<()> {
             nats,
             crypto,
             serve,
-        } => serve::run(store, nats, crypto, serve).await,
+        } => serve::run(store, nats, crypto, *serve).await,
         Command::Replay {
             store,
             nats,

@@ -1467,7 +1467,7 @@ mod tests {
             user_case(UserEvent::TotpEnrolled { secret_sealed: secret("secret_sealed") }, own, "2FA | Enroll | success | Authenticator app enrollment started."),
             user_case(UserEvent::TotpConfirmed { step: 59_000_000 }, own, "2FA | Update | success | Two-factor authentication settings updated. Details: authenticator app enabled."),
             user_case(UserEvent::TotpCodeUsed { step: 59_000_001 }, system, "2FA | Verify | success | Authenticator app code accepted."),
-            user_case(UserEvent::TotpReset { secret_sealed: secret("secret_sealed") }, own, "2FA | Update | success | Two-factor authentication settings updated. Details: authenticator app reset."),
+            user_case(UserEvent::TotpReset { secret_sealed: secret("secret_sealed"), keeps_current: true }, own, "2FA | Update | success | Two-factor authentication settings updated. Details: authenticator app reset."),
             user_case(UserEvent::TotpDisabled { by_admin: true }, admin, "2FA | Update | success | Two-factor authentication settings updated. Details: authenticator app disabled by an administrator."),
             user_case(UserEvent::ExternalIdentityLinked { provider: IdentityProvider::Google, subject: "1234".to_string() }, own, "User | Link | success | External identity linked. Details: Google account 1234."),
             user_case(UserEvent::ExternalIdentityUnlinked { provider: IdentityProvider::Github, subject: "octo".to_string() }, own, "User | Unlink | success | External identity unlinked. Details: GitHub account octo."),

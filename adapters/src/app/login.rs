@@ -314,6 +314,19 @@ impl App {
         }
     }
 
+    /// A password login the user's state refuses. A locked or disabled user is answered like
+    /// a wrong password, whatever the password: otherwise a lock would stop logging in but not
+    /// guessing, since the right password would be told apart (and uncounted guesses go on).
+    fn refused_by_state(&self, refused: UserError) -> Refusal {
+        match refused {
+            UserError::Locked | UserError::Disabled => {
+                self.count_refusal(&refused);
+                Refusal::InvalidCredentials
+            }
+            other => Refusal::Other(AppError::from_domain(&other)),
+        }
+    }
+
     fn count_refusal(&self, refusal: &UserError) {
         let counter = match refusal {
             UserError::Locked => &self.sessions.metrics.refused_locked,
@@ -503,7 +516,13 @@ impl App {
                 self.count_refusal(&refused);
                 Ok(())
             }
-            Err(other) => Err(other.into()),
+            // Counted or not, the answer stays the wrong password's: an error here must not
+            // tell that the login exists. The failure is logged for the operator.
+            Err(other) => {
+                let error = AppError::from(other);
+                tracing::warn!(target: "security", %user_id, code = error.code, "a failed login could not be recorded");
+                Ok(())
+            }
         }
     }
 
@@ -517,6 +536,18 @@ impl App {
             return Err(Refusal::InvalidCredentials);
         };
         let account: Account = self.account(account_id).await?;
+        let facts = as_user(facts, user_id);
+        let services = self.exec.services();
+        let now = services.clock.now();
+        // Refused before anything is written: no device, no event for a user who may not log
+        // in from this device.
+        let presented = self
+            .presented_device(&user, request.device_token.as_deref())
+            .await?;
+        let trusted = presented.is_some_and(|(_, trusted)| trusted);
+        if let Err(refused) = user.may_log_in(now, trusted) {
+            return Err(self.refused_by_state(refused));
+        }
         if !account.login_options.password {
             return Err(AppError::new(
                 "AUTH-METHOD-NOT-ALLOWED",
@@ -525,25 +556,21 @@ impl App {
             )
             .into());
         }
-        let facts = as_user(facts, user_id);
-        let services = self.exec.services();
-        let now = services.clock.now();
         let policy = &account.policy;
-        // Refused before anything is written: no device, no event for a user who may not log
-        // in from this device.
-        let presented = self
-            .presented_device(&user, request.device_token.as_deref())
-            .await?;
-        let trusted = presented.is_some_and(|(_, trusted)| trusted);
-        if let Err(refused) = user.may_log_in(now, trusted) {
-            return Err(refused_login(self, refused).into());
+        let factor = second_factor(&user, policy.two_factor, trusted);
+        // A code that could not be sent anyway leaves no device behind.
+        if factor.is_some_and(|c| c != chronid_domain::values::TwoFactorChannel::Totp) {
+            if let Some(retry_after_secs) = user.codes_retry_after(now) {
+                let refused = UserError::TooManyCodes { retry_after_secs };
+                return Err(AppError::from_domain(&refused).into());
+            }
         }
         let (device_id, device_token) = match presented {
             Some((id, _)) => (id, request.device_token.clone().unwrap_or_default()),
             None => self.register_device(user_id, account_id, &facts).await?,
         };
         // The second factor comes before anything else, an expired password included.
-        if let Some(channel) = second_factor(&user, policy.two_factor, trusted) {
+        if let Some(channel) = factor {
             let issued = self
                 .issue_challenge(
                     &user,
@@ -557,11 +584,12 @@ impl App {
         }
         if user.password_expired(policy.password_validity_days, now) {
             return match self
-                .require_password_change(user_id, policy.password_validity_days, &facts)
+                .require_password_change(user_id, policy, trusted, &facts)
                 .await
             {
                 Ok(change_token) => Ok(LoginOutcome::PasswordChangeRequired { change_token }),
-                Err(CommandError::Domain(refused)) => Err(refused_login(self, refused).into()),
+                Err(CommandError::Domain(UserError::SecondFactorDue)) => Err(Refusal::Stale),
+                Err(CommandError::Domain(refused)) => Err(self.refused_by_state(refused)),
                 Err(other) => Err(other.into()),
             };
         }
@@ -589,7 +617,7 @@ impl App {
             )) => {
                 return Err(Refusal::Stale);
             }
-            Err(CommandError::Domain(refused)) => return Err(refused_login(self, refused).into()),
+            Err(CommandError::Domain(refused)) => return Err(self.refused_by_state(refused)),
             Err(other) => return Err(other.into()),
         };
         self.record_activity(session_id, user_id, now).await?;

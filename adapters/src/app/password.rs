@@ -12,7 +12,7 @@ use chronid_domain::user::{
     ChangePassword, Lockout, PasswordToken, ResetInitiator, SetPasswordWithToken, User,
     UserCommand, UserError, UserEvent,
 };
-use chronid_domain::values::{Password, StoredSecret};
+use chronid_domain::values::{Password, SecurityPolicy, StoredSecret};
 use chrono::Duration;
 use uuid::Uuid;
 
@@ -110,11 +110,13 @@ impl App {
         Ok(committed.position())
     }
 
-    /// A login found the password expired: a token to set a new one with.
+    /// A login found the password expired: a token to set a new one with (refused when the
+    /// user's current state asks a second factor first).
     pub(super) async fn require_password_change(
         &self,
         user_id: Uuid,
-        validity_days: Option<u16>,
+        policy: &SecurityPolicy,
+        device_trusted: bool,
         facts: &RequestFacts,
     ) -> Result<String, CommandError<UserError>> {
         let services = self.exec.services();
@@ -124,7 +126,9 @@ impl App {
             change_id,
             token_hash: StoredSecret(minted.secret_hash),
             expires_at: services.clock.now() + CHANGE_TOKEN_LIFETIME,
-            password_validity_days: validity_days,
+            password_validity_days: policy.password_validity_days,
+            device_trusted,
+            two_factor: policy.two_factor,
         };
         self.on_user_id(user_id, command, facts).await?;
         Ok(minted.token)

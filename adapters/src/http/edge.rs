@@ -4,7 +4,10 @@
 //! login, two-factor answers and forgot-password).
 //!
 //! Behind proxies, the client is the right-most address of the forwarding chain that is not a
-//! trusted proxy: everything to its left was written by the client and may be forged.
+//! trusted proxy: everything to its left was written by the client and may be forged. Only the
+//! one header the proxies write is read (`X-Forwarded-For` by default, or `Forwarded`): most
+//! proxies append to one and pass the other through as the client sent it. IPv6 clients are
+//! limited per /64, the block one subscriber holds.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -55,9 +58,34 @@ impl RateLimits {
     }
 }
 
-/// The networks whose requests may name the client in forwarding headers.
+/// Which forwarding header the trusted proxies write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, ...` (nginx, HAProxy, AWS ALB...).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(Self::XForwardedFor),
+            "forwarded" => Ok(Self::Forwarded),
+            other => Err(format!(
+                "{other:?} is neither x-forwarded-for nor forwarded"
+            )),
+        }
+    }
+}
+
+/// The networks whose requests may name the client in a forwarding header, and which header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    nets: Vec<IpNet>,
+    header: ForwardedHeader,
+}
 
 impl TrustedProxies {
     /// Parses a comma-separated list of CIDRs (`10.0.0.0/8, ::1/128`); a bare address is one
@@ -72,12 +100,21 @@ impl TrustedProxies {
                     .map_err(|_| format!("{s:?} is not a CIDR (such as 10.0.0.0/8) or an address"))
             })
             .collect::<Result<Vec<_>, _>>()
-            .map(Self)
+            .map(|nets| Self {
+                nets,
+                header: ForwardedHeader::default(),
+            })
+    }
+
+    /// The same proxies, writing `header`.
+    pub fn with_header(mut self, header: ForwardedHeader) -> Self {
+        self.header = header;
+        self
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
     }
 
     /// The client's address: the peer's, unless the peer is a trusted proxy, in which case the
@@ -88,7 +125,7 @@ impl TrustedProxies {
         if !self.trusts(peer) {
             return peer;
         }
-        let chain = forwarded_chain(headers);
+        let chain = forwarded_chain(headers, self.header);
         let mut client = peer;
         for ip in chain.into_iter().rev() {
             client = ip;
@@ -108,10 +145,10 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The addresses a request was forwarded for, oldest first: RFC 7239 `Forwarded: for=` when
-/// present, else `X-Forwarded-For`. Entries that are not addresses (`unknown`, obfuscated
-/// names) end the chain there: nothing left of them can be attributed.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
+/// The addresses a request was forwarded for, oldest first, from `header`. Entries that are not
+/// addresses (`unknown`, obfuscated names) end the chain there: nothing left of them can be
+/// attributed.
+fn forwarded_chain(headers: &HeaderMap, header: ForwardedHeader) -> Vec<IpAddr> {
     let values = |name: &str| -> Vec<String> {
         headers
             .get_all(name)
@@ -121,11 +158,9 @@ fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
             .map(|s| s.trim().to_string())
             .collect()
     };
-    let forwarded = values("forwarded");
-    let raw: Vec<String> = if forwarded.is_empty() {
-        values("x-forwarded-for")
-    } else {
-        forwarded
+    let raw: Vec<String> = match header {
+        ForwardedHeader::XForwardedFor => values("x-forwarded-for"),
+        ForwardedHeader::Forwarded => values("forwarded")
             .iter()
             .filter_map(|element| {
                 element.split(';').find_map(|pair| {
@@ -135,7 +170,7 @@ fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
                         .then(|| v.trim().trim_matches('"').to_string())
                 })
             })
-            .collect()
+            .collect(),
     };
     let mut chain = Vec::with_capacity(raw.len());
     for entry in raw {
@@ -157,6 +192,17 @@ fn parse_node(raw: &str) -> Option<IpAddr> {
     }
     let inner = raw.strip_prefix('[')?.split(']').next()?;
     inner.parse::<IpAddr>().ok().map(canonical)
+}
+
+/// What a client's allowance is kept under: its IPv4 address, or its IPv6 /64.
+fn rate_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
 }
 
 /// The client address of a request, put in its extensions by [`client_address`].
@@ -238,7 +284,7 @@ pub async fn client_address(
     if let Some(peer) = peer {
         let client = edge.proxies.client_ip(peer, request.headers());
         if let Some(limiter) = edge.limiter_for(request.method(), request.uri().path()) {
-            if let Err(not_until) = limiter.check_key(&client) {
+            if let Err(not_until) = limiter.check_key(&rate_key(client)) {
                 edge.refused.fetch_add(1, Ordering::Relaxed);
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let secs = wait.max(Duration::from_secs(1)).as_secs_f64().ceil() as u64;
@@ -314,13 +360,16 @@ mod tests {
             "forwarded",
             "for=1.1.1.1, for=\"[2001:db8::7]:443\";proto=https, for=10.9.9.9",
         )]);
-        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &h), ip("2001:db8::7"));
-        // `Forwarded` wins over `X-Forwarded-For`.
+        let rfc = proxies.clone().with_header(ForwardedHeader::Forwarded);
+        assert_eq!(rfc.client_ip(ip("10.0.0.2"), &h), ip("2001:db8::7"));
+        // Only the header the proxies write counts; the other is the client's.
         let h = headers(&[
             ("forwarded", "for=203.0.113.5"),
             ("x-forwarded-for", "203.0.113.6"),
         ]);
-        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &h), ip("203.0.113.5"));
+        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &h), ip("203.0.113.6"));
+        let rfc = proxies.clone().with_header(ForwardedHeader::Forwarded);
+        assert_eq!(rfc.client_ip(ip("10.0.0.2"), &h), ip("203.0.113.5"));
         // An entry that is not an address hides what came before it.
         let h = headers(&[("x-forwarded-for", "1.1.1.1, unknown")]);
         assert_eq!(proxies.client_ip(ip("10.0.0.2"), &h), ip("10.0.0.2"));
@@ -335,8 +384,23 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_clients_share_the_allowance_of_their_64() {
+        assert_eq!(
+            rate_key(ip("2001:db8:1:2:aaaa::1")),
+            rate_key(ip("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            rate_key(ip("2001:db8:1:2::1")),
+            rate_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(rate_key(ip("198.51.100.7")), ip("198.51.100.7"));
+    }
+
+    #[test]
     fn trusted_proxies_name_the_entry_that_does_not_parse() {
-        assert!(TrustedProxies::parse("").unwrap().0.is_empty());
+        assert!(TrustedProxies::parse("").unwrap().nets.is_empty());
+        assert!(ForwardedHeader::parse("Forwarded").is_ok());
+        assert!(ForwardedHeader::parse("x-real-ip").is_err());
         let err = TrustedProxies::parse("10.0.0.0/8, nope").unwrap_err();
         assert!(err.contains("\"nope\""), "{err}");
     }

@@ -258,8 +258,14 @@ impl User {
                 token_hash,
                 expires_at,
                 password_validity_days,
+                device_trusted,
+                two_factor,
             } => {
-                self.may_log_in(now, false)?;
+                self.may_log_in(now, device_trusted)?;
+                // The caller's decision may be stale: a second factor now due comes first.
+                if second_factor(self, two_factor, device_trusted).is_some() {
+                    return Err(UserError::SecondFactorDue);
+                }
                 if !self.password_expired(password_validity_days, now) {
                     return Err(UserError::PasswordNotExpired);
                 }
@@ -426,8 +432,14 @@ impl User {
                 };
                 sink.write(UserEvent::TotpCodeUsed { step }, self).await;
                 let secret_sealed = services.sealer.seal(&services.totp.new_secret())?;
-                sink.write(UserEvent::TotpReset { secret_sealed }, self)
-                    .await;
+                sink.write(
+                    UserEvent::TotpReset {
+                        secret_sealed,
+                        keeps_current: true,
+                    },
+                    self,
+                )
+                .await;
                 self.end_sessions(SessionEndReason::TotpReset, keep_session, sink)
                     .await;
             }

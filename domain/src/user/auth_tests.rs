@@ -196,7 +196,36 @@ fn require_change(days: Option<u16>) -> UserCommand {
         token_hash: token(2),
         expires_at: now() + Duration::minutes(15),
         password_validity_days: days,
+        device_trusted: false,
+        two_factor: TwoFactorMode::Off,
     }
+}
+
+#[tokio::test]
+async fn require_change_when_a_second_factor_is_due_is_refused() {
+    let UserCommand::RequirePasswordChange {
+        change_id,
+        token_hash,
+        expires_at,
+        password_validity_days,
+        device_trusted,
+        ..
+    } = require_change(Some(90))
+    else {
+        unreachable!()
+    };
+    Test::with(services())
+        .given(vec![registered_days_ago(91)])
+        .when_async(UserCommand::RequirePasswordChange {
+            change_id,
+            token_hash,
+            expires_at,
+            password_validity_days,
+            device_trusted,
+            two_factor: TwoFactorMode::NewDevice,
+        })
+        .await
+        .then_expect_error(UserError::SecondFactorDue);
 }
 
 #[tokio::test]
@@ -996,6 +1025,7 @@ fn a_reset_keeps_the_old_authenticator_until_the_new_one_is_confirmed() {
     user.apply(totp_confirmed(1));
     user.apply(UserEvent::TotpReset {
         secret_sealed: StoredSecret("sealed:new".into()),
+        keeps_current: true,
     });
     assert_eq!(
         user.totp.as_ref().map(|t| t.secret_sealed.0.as_str()),
@@ -1054,6 +1084,7 @@ async fn confirm_totp_refusals() {
         totp_confirmed(step()),
         UserEvent::TotpReset {
             secret_sealed: totp_secret(),
+            keeps_current: true,
         },
     ];
     let cases = [
@@ -1104,6 +1135,7 @@ async fn reset_totp_starts_a_replacement_and_ends_the_other_sessions() {
             UserEvent::TotpCodeUsed { step: step() },
             UserEvent::TotpReset {
                 secret_sealed: totp_secret(),
+                keeps_current: true,
             },
             UserEvent::SessionsEnded {
                 session_ids: vec![nth_id(3)],
@@ -1358,6 +1390,7 @@ fn version_1_payloads_read_in_the_current_shape() {
             "UserLocked",
             json!({"reason": "policy", "failed_attempts": 2, "until": null}),
         ),
+        ("TotpReset", json!({"secret_sealed": "sealed:new"})),
     ];
     for (event_type, data) in cases {
         let payload = json!({ event_type: data });
@@ -1388,6 +1421,7 @@ fn version_1_payloads_read_in_the_current_shape() {
             UserEvent::LoginFailed { scope, .. } | UserEvent::UserLocked { scope, .. } => {
                 assert_eq!(scope, LockScope::Account);
             }
+            UserEvent::TotpReset { keeps_current, .. } => assert!(!keeps_current),
             other => panic!("{other:?}"),
         }
     }
@@ -1411,4 +1445,46 @@ fn one_time_code_parsing() {
         format!("{:?}", OneTimeCode::parse("123456").unwrap()),
         "OneTimeCode([redacted])"
     );
+}
+
+#[test]
+fn a_version_1_reset_ended_the_old_authenticator() {
+    let mut user = User::default();
+    user.apply(registered());
+    user.apply(totp_enrolled());
+    user.apply(totp_confirmed(1));
+    user.apply(UserEvent::TotpReset {
+        secret_sealed: StoredSecret("sealed:new".into()),
+        keeps_current: false,
+    });
+    assert!(!user.totp_enabled());
+    assert!(user.totp_pending.is_some());
+}
+
+#[test]
+fn an_untrusted_devices_lock_lifting_keeps_the_users_own_count() {
+    let mut user = User::default();
+    user.apply(registered());
+    user.apply(UserEvent::PasswordChangeFailed { failed_attempts: 2 });
+    user.apply(UserEvent::UserLocked {
+        reason: LockReason::Policy,
+        failed_attempts: 3,
+        until: None,
+        scope: LockScope::UntrustedDevices,
+    });
+    user.apply(UserEvent::UserUnlocked {
+        reason: UnlockReason::Expired,
+    });
+    assert_eq!(user.failed_attempts, 2);
+    assert_eq!(user.untrusted_failed_attempts, 0);
+    user.apply(UserEvent::UserLocked {
+        reason: LockReason::Policy,
+        failed_attempts: 3,
+        until: None,
+        scope: LockScope::Account,
+    });
+    user.apply(UserEvent::UserUnlocked {
+        reason: UnlockReason::Admin,
+    });
+    assert_eq!(user.failed_attempts, 0);
 }

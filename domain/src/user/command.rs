@@ -141,6 +141,10 @@ pub enum UserCommand {
         /// The account's `password_validity_days`: the change is refused if the password is
         /// still valid under it.
         password_validity_days: Option<u16>,
+        /// Whether the login comes from a device the user trusted.
+        device_trusted: bool,
+        /// The account's two-factor mode: refused when a second factor is due first.
+        two_factor: TwoFactorMode,
     },
     /// A new password set with a reset link's token or a password-change token.
     SetPasswordWithToken(Box<SetPasswordWithToken>),

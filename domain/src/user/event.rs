@@ -388,8 +388,12 @@ pub enum UserEvent {
     TotpCodeUsed {
         step: u64,
     },
+    /// Version 2 adds `keeps_current`: the new secret waits for its first code while the
+    /// current authenticator keeps working. Version 1 (`keeps_current: false`) replaced it at
+    /// once, the new one unconfirmed.
     TotpReset {
         secret_sealed: StoredSecret,
+        keeps_current: bool,
     },
     TotpDisabled {
         by_admin: bool,
@@ -466,7 +470,8 @@ impl DomainEvent for UserEvent {
             | Self::PasswordResetRequested { .. }
             | Self::LoginFailed { .. }
             | Self::TwoFactorChallengeIssued { .. }
-            | Self::TwoFactorChallengeFailed { .. } => crate::EVENT_VERSION_2,
+            | Self::TwoFactorChallengeFailed { .. }
+            | Self::TotpReset { .. } => crate::EVENT_VERSION_2,
             _ => crate::EVENT_VERSION_1,
         }
         .to_string()
@@ -488,6 +493,9 @@ pub(super) fn upcast(event_type: &str, version: &str, mut payload: Value) -> Val
             .unwrap_or(Value::Null)
     };
     match event_type {
+        "TotpReset" => {
+            data.insert("keeps_current".into(), json!(false));
+        }
         "UserLocked" | "LoginFailed" => {
             data.insert("scope".into(), json!(LockScope::Account));
         }

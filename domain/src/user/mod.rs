@@ -553,9 +553,13 @@ impl Aggregate for User {
                 }
             }
             UserEvent::UserUnlocked { .. } => {
-                self.locked = None;
-                self.failed_attempts = 0;
+                // A lock of untrusted devices lifting restarts their count only: it must not
+                // wipe failures on the user's own counter (a session's wrong secrets).
+                let scope = self.locked.take().map(|l| l.scope);
                 self.untrusted_failed_attempts = 0;
+                if scope != Some(LockScope::UntrustedDevices) {
+                    self.failed_attempts = 0;
+                }
             }
             UserEvent::UserLanguageChanged { language } => self.language = Some(language),
             UserEvent::PasswordChanged {
@@ -719,7 +723,14 @@ impl Aggregate for User {
             }
             UserEvent::TwoFactorChannelChanged { channel } => self.two_factor_channel = channel,
             UserEvent::TotpEnrolled { secret_sealed } => self.totp_pending = Some(secret_sealed),
-            UserEvent::TotpReset { secret_sealed } => {
+            UserEvent::TotpReset {
+                secret_sealed,
+                keeps_current,
+            } => {
+                if !keeps_current {
+                    // A version 1 reset: the old authenticator ended there.
+                    self.totp = None;
+                }
                 self.totp_pending = Some(secret_sealed);
                 self.trust_epoch += 1;
             }

@@ -1297,6 +1297,7 @@ fn totp_reset_public_form_has_no_sealed_secret() {
     assert_public_form_hides(
         UserEvent::TotpReset {
             secret_sealed: StoredSecret("sealed:SECRET9".into()),
+            keeps_current: true,
         },
         &[("secret_sealed", "SECRET9")],
     );

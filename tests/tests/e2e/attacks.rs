@@ -187,7 +187,7 @@ async fn wrong_codes_across_challenges_lock_the_user_and_code_sends_are_limited(
     assert_eq!(types.iter().filter(|t| *t == "UserLocked").count(), 1);
     login(&s.app, &email, PASSWORD, None)
         .await
-        .assert_problem(403, "AUTH-USER-LOCKED");
+        .assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     assert!(!last_code.is_empty());
 
     // Sends: an administrator unlocks; five logins send five codes, the sixth is refused with
@@ -568,7 +568,7 @@ async fn failures_from_untrusted_devices_lock_only_untrusted_devices() {
     // From an untrusted device even the right password is refused.
     login(&s.app, &email, PASSWORD, None)
         .await
-        .assert_problem(403, "AUTH-USER-LOCKED");
+        .assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     // From the trusted device the user gets in.
     let r = login(&s.app, &email, PASSWORD, Some(&device)).await;
     session_token(&r);
@@ -599,7 +599,7 @@ async fn failures_from_untrusted_devices_lock_only_untrusted_devices() {
     }
     login(&s.app, &email, PASSWORD, Some(&device))
         .await
-        .assert_problem(403, "AUTH-USER-LOCKED");
+        .assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     s.env.cleanup().await.unwrap();
 }
 

@@ -742,7 +742,7 @@ async fn admin_reset_link_expires_after_an_hour_and_a_fresh_one_unlocks() {
     }
     login(&s.app, &email, PASSWORD, None)
         .await
-        .assert_problem(403, "AUTH-USER-LOCKED");
+        .assert_problem(401, "AUTH-INVALID-CREDENTIALS");
 
     let path = format!("/users/{user}/password-reset");
     let r = s.app.call(Method::POST, &path, None).await;

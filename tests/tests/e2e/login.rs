@@ -285,9 +285,16 @@ async fn parallel_wrong_passwords_lock_after_exactly_the_limit() {
         r.assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     }
 
-    // The right password now meets the lock, and says so (the password proved who is asking).
-    let r = login(&app, json!({"login": "jane", "password": PASSWORD})).await;
-    r.assert_problem(403, "AUTH-USER-LOCKED");
+    // The right password now meets the lock, and is answered exactly like a wrong one: a lock
+    // that told the right password apart would let guessing go on, uncounted.
+    let right = login(&app, json!({"login": "jane", "password": PASSWORD})).await;
+    right.assert_problem(401, "AUTH-INVALID-CREDENTIALS");
+    let wrong = login(
+        &app,
+        json!({"login": "jane", "password": "wrong-after-lock"}),
+    )
+    .await;
+    assert_eq!(right.body, wrong.body);
 
     let events = user_events(&env, jane).await;
     let lock_at = events
@@ -320,8 +327,8 @@ async fn parallel_wrong_passwords_lock_after_exactly_the_limit() {
             .auth_metrics()
             .refused_locked
             .load(std::sync::atomic::Ordering::Relaxed),
-        96,
-        "95 wrong passwords and the right one"
+        97,
+        "95 wrong passwords, then the right one and one more wrong one"
     );
 
     // An admin unlocks; the right password works and the count starts again.
@@ -437,10 +444,10 @@ async fn sessions_end_when_idle_or_old_and_refused_users_cannot_log_in() {
         .assert_problem(401, "AUTH-INVALID-SESSION");
     login(&app, body.clone())
         .await
-        .assert_problem(403, "AUTH-USER-LOCKED");
+        .assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     app.call(Method::POST, &format!("/users/{jane}/unlock"), None)
         .await;
-    // Disabled: refused as disabled; the attempt is counted in a metric, not written.
+    // Disabled: refused like a wrong password; the attempt is counted in a metric, not written.
     let r = app
         .call(Method::POST, &format!("/users/{jane}/disable"), None)
         .await;
@@ -448,7 +455,7 @@ async fn sessions_end_when_idle_or_old_and_refused_users_cannot_log_in() {
     let before = user_events(&env, jane).await.len();
     login(&app, body.clone())
         .await
-        .assert_problem(403, "AUTH-USER-DISABLED");
+        .assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     login(
         &app,
         json!({"login": "jane", "password": "not the password"}),
@@ -582,7 +589,7 @@ async fn the_sweeper_disables_only_users_inactive_past_the_limit() {
     assert_eq!(inner(last)["reason"], "inactivity");
     login(&app, json!({"login": "jane", "password": PASSWORD}))
         .await
-        .assert_problem(403, "AUTH-USER-DISABLED");
+        .assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     assert_eq!(
         user_events(&env, bob).await.last().unwrap().0,
         "LoginSucceeded"

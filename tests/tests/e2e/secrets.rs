@@ -100,6 +100,7 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
         },
         UserEvent::TotpReset {
             secret_sealed: s(7),
+            keeps_current: true,
         },
     ];
     let store = app.app.executor().store::<User>();
