@@ -66,9 +66,23 @@ ensure_nats() {
   wait_port $NATS_HOST $NATS_PORT NATS
 }
 
+# The database the tests connect to by default (CHRONID_TEST_DATABASE_URL, else
+# postgres://postgres@127.0.0.1:5432/test) to create their own: a fresh machine may lack it.
+ensure_test_database() {
+  local url=${CHRONID_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/test}
+  local db=${url##*/}
+  db=${db%%\?*}
+  local admin="${url%/*}/postgres"
+  if ! psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    log "creating database $db for the tests"
+    psql "$admin" -qc "CREATE DATABASE \"$db\""
+  fi
+}
+
 case "${1:-start}" in
   start)
     ensure_postgres
+    ensure_test_database
     ensure_nats
     log "PostgreSQL on $PG_HOST:$PG_PORT and NATS on $NATS_HOST:$NATS_PORT are up"
     ;;
