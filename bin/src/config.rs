@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use anyhow::{bail, Context};
+use crate::usage::usage;
 use base64::Engine;
 use chronid_adapters::crypto::Argon2Params;
 use chronid_adapters::nats::StreamConfig;
@@ -51,20 +51,22 @@ impl NatsConfig {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !name_ok {
-            bail!(
+            return Err(usage!(
                 "--stream / CHRONID_STREAM must be letters, digits, '_' or '-' (got {:?})",
                 self.stream
-            );
+            ));
         }
         let prefix_ok = !self.subject_prefix.is_empty()
             && !self.subject_prefix.contains(['*', '>', ' '])
             && !self.subject_prefix.starts_with('.')
             && !self.subject_prefix.ends_with('.');
         if !prefix_ok {
-            bail!("--subject-prefix / CHRONID_SUBJECT_PREFIX must be a plain subject such as chronid.events (got {:?})", self.subject_prefix);
+            return Err(usage!("--subject-prefix / CHRONID_SUBJECT_PREFIX must be a plain subject such as chronid.events (got {:?})", self.subject_prefix));
         }
         if !(1..=5).contains(&self.stream_replicas) {
-            bail!("--stream-replicas / CHRONID_STREAM_REPLICAS must be 1 to 5");
+            return Err(usage!(
+                "--stream-replicas / CHRONID_STREAM_REPLICAS must be 1 to 5"
+            ));
         }
         Ok(StreamConfig {
             stream: self.stream.clone(),
@@ -101,13 +103,19 @@ pub struct CryptoConfig {
 impl CryptoConfig {
     pub fn argon2(&self) -> anyhow::Result<Argon2Params> {
         if !(1024..=1_048_576).contains(&self.argon2_memory_kib) {
-            bail!("--argon2-memory-kib / CHRONID_ARGON2_MEMORY_KIB must be 1024 to 1048576");
+            return Err(usage!(
+                "--argon2-memory-kib / CHRONID_ARGON2_MEMORY_KIB must be 1024 to 1048576"
+            ));
         }
         if !(1..=20).contains(&self.argon2_iterations) {
-            bail!("--argon2-iterations / CHRONID_ARGON2_ITERATIONS must be 1 to 20");
+            return Err(usage!(
+                "--argon2-iterations / CHRONID_ARGON2_ITERATIONS must be 1 to 20"
+            ));
         }
         if !(1..=16).contains(&self.argon2_parallelism) {
-            bail!("--argon2-parallelism / CHRONID_ARGON2_PARALLELISM must be 1 to 16");
+            return Err(usage!(
+                "--argon2-parallelism / CHRONID_ARGON2_PARALLELISM must be 1 to 16"
+            ));
         }
         Ok(Argon2Params {
             memory_kib: self.argon2_memory_kib,
@@ -131,12 +139,12 @@ impl CryptoConfig {
         let raw = self
             .secret_key
             .as_deref()
-            .context("--secret-key / CHRONID_SECRET_KEY is required: base64 of 32 random bytes (e.g. `head -c32 /dev/urandom | base64`)")?;
+            .ok_or_else(|| usage!("--secret-key / CHRONID_SECRET_KEY is required: base64 of 32 random bytes (e.g. `head -c32 /dev/urandom | base64`)"))?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw.trim())
-            .context("--secret-key / CHRONID_SECRET_KEY is not valid base64")?;
+            .map_err(|_| usage!("--secret-key / CHRONID_SECRET_KEY is not valid base64"))?;
         bytes.try_into().map_err(|b: Vec<u8>| {
-            anyhow::anyhow!(
+            usage!(
                 "--secret-key / CHRONID_SECRET_KEY must decode to 32 bytes, not {}",
                 b.len()
             )
@@ -229,23 +237,25 @@ impl ServeConfig {
         use chronid_adapters::notifier::{HttpPhoneSender, NotifierConfig, SmtpMailer};
         use std::sync::Arc;
         let mailer = match &self.smtp_url {
-            Some(url) => Some(Arc::new(SmtpMailer::new(url, &self.smtp_from).map_err(|e| {
-                anyhow::anyhow!("--smtp-url / CHRONID_SMTP_URL or --smtp-from: {e}")
-            })?)
-                as Arc<dyn chronid_adapters::notifier::Mailer>),
+            Some(url) => Some(Arc::new(
+                SmtpMailer::new(url, &self.smtp_from)
+                    .map_err(|e| usage!("--smtp-url / CHRONID_SMTP_URL or --smtp-from: {e}"))?,
+            ) as Arc<dyn chronid_adapters::notifier::Mailer>),
             None => None,
         };
         let phone = match &self.sms_url {
             Some(url) => Some(Arc::new(
                 HttpPhoneSender::new(url, &self.sms_from)
-                    .map_err(|e| anyhow::anyhow!("--sms-url / CHRONID_SMS_URL: {e}"))?,
+                    .map_err(|e| usage!("--sms-url / CHRONID_SMS_URL: {e}"))?,
             )
                 as Arc<dyn chronid_adapters::notifier::PhoneSender>),
             None => None,
         };
         let public_url = self.public_url.trim_end_matches('/').to_string();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            bail!("--public-url / CHRONID_PUBLIC_URL must be an http:// or https:// URL");
+            return Err(usage!(
+                "--public-url / CHRONID_PUBLIC_URL must be an http:// or https:// URL"
+            ));
         }
         Ok(NotifierConfig {
             public_url,
@@ -259,9 +269,9 @@ impl ServeConfig {
     pub fn edge(&self) -> anyhow::Result<chronid_adapters::http::edge::Edge> {
         use chronid_adapters::http::edge::{Edge, ForwardedHeader, RateLimits, TrustedProxies};
         let header = ForwardedHeader::parse(&self.forwarded_header)
-            .map_err(|e| anyhow::anyhow!("--forwarded-header / CHRONID_FORWARDED_HEADER: {e}"))?;
+            .map_err(|e| usage!("--forwarded-header / CHRONID_FORWARDED_HEADER: {e}"))?;
         let proxies = TrustedProxies::parse(&self.trusted_proxies)
-            .map_err(|e| anyhow::anyhow!("--trusted-proxies / CHRONID_TRUSTED_PROXIES: {e}"))?
+            .map_err(|e| usage!("--trusted-proxies / CHRONID_TRUSTED_PROXIES: {e}"))?
             .with_header(header);
         let limits = RateLimits {
             login_per_minute: self.rate_login_per_minute,
@@ -283,7 +293,7 @@ impl ServeConfig {
             ),
         ] {
             if v == 0 {
-                bail!("{flag} must be at least 1");
+                return Err(usage!("{flag} must be at least 1"));
             }
         }
         Ok(Edge::new(proxies, limits))
@@ -292,17 +302,23 @@ impl ServeConfig {
     /// How long devices stay trusted.
     pub fn device_trust(&self) -> anyhow::Result<chrono::Duration> {
         if !(1..=365).contains(&self.device_trust_days) {
-            bail!("--device-trust-days / CHRONID_DEVICE_TRUST_DAYS must be 1 to 365");
+            return Err(usage!(
+                "--device-trust-days / CHRONID_DEVICE_TRUST_DAYS must be 1 to 365"
+            ));
         }
         Ok(chrono::Duration::days(i64::from(self.device_trust_days)))
     }
 
     pub fn session_policy(&self) -> anyhow::Result<chronid_adapters::app::SessionPolicy> {
         if !(1..=24 * 90).contains(&self.session_hours) {
-            bail!("--session-hours / CHRONID_SESSION_HOURS must be 1 to 2160");
+            return Err(usage!(
+                "--session-hours / CHRONID_SESSION_HOURS must be 1 to 2160"
+            ));
         }
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
-            bail!("--session-idle-minutes / CHRONID_SESSION_IDLE_MINUTES must be 1 to 1440");
+            return Err(usage!(
+                "--session-idle-minutes / CHRONID_SESSION_IDLE_MINUTES must be 1 to 1440"
+            ));
         }
         Ok(chronid_adapters::app::SessionPolicy {
             lifetime: chrono::Duration::hours(i64::from(self.session_hours)),

@@ -4,6 +4,7 @@
 mod config;
 mod read;
 mod serve;
+mod usage;
 mod wiring;
 
 use std::io::Read;
@@ -171,11 +172,34 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    match cli.command {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if usage::is_usage(&e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Migrate { store } => {
             let pool = wiring::connect_db(&store).await?;
             let applied = chronid_adapters::store::migrate(&pool)
@@ -191,20 +215,21 @@ async fn main() -> anyhow::Result<()> {
             admin_email,
             admin_username,
         } => {
-            let name = Name::parse("--account-name", &account_name).map_err(anyhow::Error::msg)?;
+            let name = Name::parse("--account-name", &account_name)
+                .map_err(|e| usage::usage!("--account-name: {}", e.message))?;
             let email = Email::parse(&admin_email)
-                .map_err(|e| anyhow::anyhow!("--admin-email: {}", e.message))?;
+                .map_err(|e| usage::usage!("--admin-email: {}", e.message))?;
             let username = admin_username
                 .as_deref()
                 .map(Username::parse)
                 .transpose()
-                .map_err(|e| anyhow::anyhow!("--admin-username: {}", e.message))?;
+                .map_err(|e| usage::usage!("--admin-username: {}", e.message))?;
             let mut raw = String::new();
             std::io::stdin()
                 .read_to_string(&mut raw)
                 .context("could not read the password from stdin")?;
             let password = Password::parse(raw.trim_end_matches(['\n', '\r']))
-                .map_err(|e| anyhow::anyhow!("password (stdin): {}", e.message))?;
+                .map_err(|e| usage::usage!("password (stdin): {}", e.message))?;
             let pool = wiring::connect_db(&store).await?;
             chronid_adapters::store::migrate(&pool)
                 .await

@@ -15,6 +15,7 @@ use futures::StreamExt;
 use uuid::Uuid;
 
 use crate::config::{NatsConfig, StoreConfig};
+use crate::usage::usage;
 use crate::wiring;
 
 /// A progress bar on stderr: done / total, events per second, time left.
@@ -84,20 +85,20 @@ pub async fn replay(
 ) -> anyhow::Result<()> {
     let projections: Vec<Projection> = match projection.as_str() {
         "all" => Projection::ALL.to_vec(),
-        name => vec![Projection::parse(name).with_context(|| {
-            format!("--projection: unknown projection '{name}'; expected users, audit or all")
+        name => vec![Projection::parse(name).ok_or_else(|| {
+            usage!("--projection: unknown projection '{name}'; expected users, audit or all")
         })?],
     };
     let source = match source.as_str() {
         "store" => Source::Store,
         "stream" => Source::Stream,
-        other => anyhow::bail!("--source: expected store or stream, got '{other}'"),
+        other => return Err(usage!("--source: expected store or stream, got '{other}'")),
     };
     let until = until
         .map(|raw| {
             DateTime::parse_from_rfc3339(&raw)
                 .map(|t| t.with_timezone(&Utc))
-                .with_context(|| format!("--until: '{raw}' is not an RFC 3339 time"))
+                .map_err(|_| usage!("--until: '{raw}' is not an RFC 3339 time"))
         })
         .transpose()?;
     let stream = nats.stream_config()?;
@@ -153,12 +154,12 @@ pub async fn audit(
     filters: Vec<(&'static str, Option<String>)>,
     format: String,
 ) -> anyhow::Result<()> {
-    let account = Uuid::parse_str(&account)
-        .with_context(|| format!("--account: '{account}' is not a UUID"))?;
+    let account =
+        Uuid::parse_str(&account).map_err(|_| usage!("--account: '{account}' is not a UUID"))?;
     let csv = match format.as_str() {
         "csv" => true,
         "jsonl" => false,
-        other => anyhow::bail!("--format: expected csv or jsonl, got '{other}'"),
+        other => return Err(usage!("--format: expected csv or jsonl, got '{other}'")),
     };
     let params: HashMap<String, String> = filters
         .into_iter()
@@ -167,7 +168,7 @@ pub async fn audit(
     let pool = wiring::connect_db(&store).await?;
     let filter = match query::resolve_audit_filter(&pool, account, &params, clock_now()).await {
         Ok(f) => f,
-        Err(FilterError::Invalid(p)) => anyhow::bail!("--{}: {}", p.field, p.message),
+        Err(FilterError::Invalid(p)) => return Err(usage!("--{}: {}", p.field, p.message)),
         Err(FilterError::Db(e)) => return Err(e).context("reading the account"),
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -194,14 +195,14 @@ pub async fn history_user(
     user: String,
     as_of: Option<String>,
 ) -> anyhow::Result<()> {
-    let account = Uuid::parse_str(&account)
-        .with_context(|| format!("--account: '{account}' is not a UUID"))?;
-    let user = Uuid::parse_str(&user).with_context(|| format!("ID: '{user}' is not a UUID"))?;
+    let account =
+        Uuid::parse_str(&account).map_err(|_| usage!("--account: '{account}' is not a UUID"))?;
+    let user = Uuid::parse_str(&user).map_err(|_| usage!("ID: '{user}' is not a UUID"))?;
     let as_of = as_of
         .map(|raw| {
             DateTime::parse_from_rfc3339(&raw)
                 .map(|t| t.with_timezone(&Utc))
-                .with_context(|| format!("--as-of: '{raw}' is not an RFC 3339 time"))
+                .map_err(|_| usage!("--as-of: '{raw}' is not an RFC 3339 time"))
         })
         .transpose()?;
     let pool = wiring::connect_db(&store).await?;

@@ -12,6 +12,7 @@ use chronid_adapters::relay::{Relay, RelayOptions};
 use tokio::sync::watch;
 
 use crate::config::{Component, CryptoConfig, NatsConfig, ServeConfig, StoreConfig};
+use crate::usage::usage;
 use crate::wiring;
 
 pub async fn run(
@@ -20,8 +21,19 @@ pub async fn run(
     crypto: CryptoConfig,
     serve: ServeConfig,
 ) -> anyhow::Result<()> {
+    // Every flag is checked before anything connects, so a wrong one fails at once, naming it.
     let stream = nats.stream_config()?;
     crypto.secret_key()?;
+    crypto.argon2()?;
+    let session_policy = serve.session_policy()?;
+    let device_trust = serve.device_trust()?;
+    let edge = serve.edge()?;
+    let notifier_config = serve.notifier()?;
+    if serve.components.is_empty() {
+        return Err(usage!(
+            "--components / CHRONID_COMPONENTS names nothing to run"
+        ));
+    }
     let pool = wiring::connect_db(&store).await?;
     chronid_adapters::store::migrate(&pool)
         .await
@@ -49,8 +61,8 @@ pub async fn run(
     let app = match needs_app {
         true => Some(
             wiring::app(pool.clone(), &crypto, true)?
-                .with_session_policy(serve.session_policy()?)
-                .with_device_trust(serve.device_trust()?),
+                .with_session_policy(session_policy)
+                .with_device_trust(device_trust),
         ),
         false => None,
     };
@@ -86,7 +98,7 @@ pub async fn run(
         tracing::info!("projection workers started");
     }
     if let (true, Some(app)) = (serve.components.contains(&Component::Notifier), &app) {
-        let config = serve.notifier()?;
+        let config = notifier_config;
         if config.mailer.is_none() {
             tracing::warn!("no --smtp-url / CHRONID_SMTP_URL: reset links and emailed codes will be recorded as failed deliveries");
         }
@@ -115,7 +127,7 @@ pub async fn run(
                 }
             }
         });
-        let state = HttpState::new(app, Some(client.clone()), read).with_edge(serve.edge()?);
+        let state = HttpState::new(app, Some(client.clone()), read).with_edge(edge);
         tasks.spawn({
             let (edge, rx) = (state.edge(), stop_rx.clone());
             async move {

@@ -1,0 +1,574 @@
+//! The `chronid` binary as a user runs it: processes with their environment, each test on its
+//! own database and stream (`chronid_tests::TestEnv`) and its own free ports. `serve` with each
+//! component set in its own process, stopped with SIGTERM; `migrate` and `bootstrap`; `audit`,
+//! `history user`, `projections status` and `replay` against what the API answers; and flags that
+//! cannot be taken, which exit with 2 naming the flag.
+// Tests read the clock and draw ids; determinism is the domain's rule.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+use std::process::{ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use chronid_tests::peers::Peers;
+use chronid_tests::TestEnv;
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+use tokio::process::{Child, Command};
+
+const SECRET_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+const ADMIN_PASSWORD: &str = "a-long-admin-password";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `chronid ARGS` with the test environment's database, stream and cheap hashing.
+fn chronid(env: &TestEnv, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chronid"));
+    cmd.args(args)
+        .env("CHRONID_DATABASE_URL", &env.database_url)
+        .env("CHRONID_NATS_URL", &env.nats_url)
+        .env("CHRONID_STREAM", &env.stream.stream)
+        .env("CHRONID_SUBJECT_PREFIX", &env.stream.subject_prefix)
+        .env("CHRONID_SECRET_KEY", SECRET_KEY)
+        .env("CHRONID_ARGON2_MEMORY_KIB", "1024")
+        .env("CHRONID_ARGON2_ITERATIONS", "1")
+        .env("CHRONID_LOG", "warn")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs `chronid ARGS` to completion, `stdin` written to it.
+async fn run(env: &TestEnv, args: &[&str], stdin: &str) -> Output {
+    let mut child = chronid(env, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("chronid {args:?} did not finish within 2 minutes"))
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// A `chronid serve` process.
+struct Serve {
+    child: Child,
+    api: Option<String>,
+    metrics: String,
+}
+
+impl Serve {
+    /// Starts `chronid serve` with `components` and `extra` variables; waits for the API to
+    /// answer when it is one of them.
+    async fn start(env: &TestEnv, components: &str, extra: &[(&str, String)]) -> Self {
+        let (api_port, metrics_port) = (free_port(), free_port());
+        let mut cmd = chronid(env, &["serve"]);
+        cmd.env("CHRONID_COMPONENTS", components)
+            .env("CHRONID_LISTEN", format!("127.0.0.1:{api_port}"))
+            .env(
+                "CHRONID_METRICS_LISTEN",
+                format!("127.0.0.1:{metrics_port}"),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let serve = Self {
+            child,
+            api: components
+                .contains("api")
+                .then(|| format!("http://127.0.0.1:{api_port}")),
+            metrics: format!("http://127.0.0.1:{metrics_port}"),
+        };
+        if let Some(api) = &serve.api {
+            let http = reqwest::Client::new();
+            wait_until(&format!("{components} answers /ready"), || async {
+                http.get(format!("{api}/ready"))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            })
+            .await;
+        }
+        serve
+    }
+
+    fn api(&self) -> &str {
+        self.api.as_deref().unwrap()
+    }
+
+    /// SIGTERM; the process must end by itself, cleanly, within 10 s.
+    async fn stop(mut self) -> ExitStatus {
+        let pid = self.child.id().unwrap().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("chronid serve did not stop within 10 s of SIGTERM")
+            .unwrap()
+    }
+}
+
+async fn wait_until<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}: not within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+struct Account {
+    id: String,
+    key: String,
+}
+
+async fn bootstrap(env: &TestEnv) -> Account {
+    let out = run(
+        env,
+        &[
+            "bootstrap",
+            "--account-name",
+            "Acme",
+            "--admin-email",
+            "admin@acme.test",
+        ],
+        &format!("{ADMIN_PASSWORD}\n"),
+    )
+    .await;
+    assert_ok(&out);
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for field in ["account_id", "user_id", "api_key"] {
+        assert!(printed[field].is_string(), "{printed}");
+    }
+    Account {
+        id: printed["account_id"].as_str().unwrap().to_string(),
+        key: printed["api_key"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn call(
+    base: &str,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(key);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flags_that_cannot_be_taken_exit_2_naming_the_flag() {
+    let env = TestEnv::new().await.unwrap();
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &[
+                "bootstrap",
+                "--account-name",
+                "Acme",
+                "--admin-email",
+                "not-an-email",
+            ],
+            "--admin-email",
+        ),
+        (
+            &[
+                "bootstrap",
+                "--account-name",
+                "",
+                "--admin-email",
+                "a@acme.test",
+            ],
+            "--account-name",
+        ),
+        (
+            &["serve", "--device-trust-days", "0"],
+            "--device-trust-days",
+        ),
+        (
+            &["serve", "--trusted-proxies", "10.0.0.0/8,nope"],
+            "--trusted-proxies",
+        ),
+        (&["serve", "--listen", "not-an-address"], "--listen"),
+        (&["audit", "--account", "not-a-uuid"], "--account"),
+        (&["replay", "--projection", "nope"], "--projection"),
+        (&["serve", "--no-such-flag"], "--no-such-flag"),
+    ];
+    for (args, flag) in cases {
+        let out = run(&env, args, "").await;
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag), "{args:?} should name {flag}: {err}");
+    }
+    // A password too short on stdin is a usage error too; nothing is created.
+    let out = run(
+        &env,
+        &[
+            "bootstrap",
+            "--account-name",
+            "Acme",
+            "--admin-email",
+            "a@acme.test",
+        ],
+        "short\n",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("password"));
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 0);
+    // A service that is not there is not a usage error: 1, naming what to start.
+    let mut cmd = chronid(&env, &["migrate"]);
+    cmd.env(
+        "CHRONID_DATABASE_URL",
+        format!("postgres://postgres@127.0.0.1:{}/none", free_port()),
+    );
+    let out = cmd.output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("scripts/services.sh start"));
+    env.cleanup().await.unwrap();
+}
+
+/// `migrate` is idempotent; `bootstrap` prints the account; then `serve` in four processes,
+/// one component each, does the work of one: the API writes, the relay publishes, the
+/// projection workers build the views the API reads, and the notifier sends the mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn serve_in_parts_does_the_work_of_one_process() {
+    let env = TestEnv::new().await.unwrap();
+    let peers = Peers::connect().await.unwrap();
+    let out = run(&env, &["migrate"], "").await;
+    assert_ok(&out);
+    assert!(
+        text(&out.stderr).contains("migrations applied: 0"),
+        "{}",
+        text(&out.stderr)
+    );
+    let acme = bootstrap(&env).await;
+
+    let api = Serve::start(&env, "api", &[]).await;
+    let email = format!("ana-{}@acme.test", uuid::Uuid::now_v7().simple());
+    let (status, created) = call(
+        api.api(),
+        &acme.key,
+        reqwest::Method::POST,
+        &format!("/v1/accounts/{}/users", acme.id),
+        Some(json!({"email": email, "password": "ana-has-a-long-password"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let user = created["id"].as_str().unwrap().to_string();
+    let position = created["position"].as_i64().unwrap();
+    // No relay runs: nothing is on the stream yet.
+    assert_eq!(env.stream_len().await.unwrap(), 0);
+
+    let relay = Serve::start(&env, "relay", &[]).await;
+    // (Reservations are internal and never published.)
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type <> 'reservation'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    wait_until("the relay publishes every stored event", || async {
+        env.stream_len().await.unwrap() as i64 >= stored
+    })
+    .await;
+
+    let projections = Serve::start(&env, "projections", &[]).await;
+    let (status, view) = call(
+        api.api(),
+        &acme.key,
+        reqwest::Method::GET,
+        &format!(
+            "/v1/accounts/{}/users/{user}?min_position={position}",
+            acme.id
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["email"], email.as_str());
+
+    let notifier = Serve::start(&env, "notifier", &[("CHRONID_SMTP_URL", peers.smtp_url())]).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/password/forgot", api.api()))
+        .json(&json!({"login": email}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let mail = peers.nth_mail_to(&email, 1).await.unwrap();
+    assert!(mail.body.contains("reset-password?token=chr_"), "{mail:?}");
+
+    // Metrics are served apart from the API.
+    let metrics = reqwest::get(format!("{}/metrics", api.metrics))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("chronid_login_refused_total"), "{metrics}");
+    let on_api = reqwest::get(format!("{}/metrics", api.api()))
+        .await
+        .unwrap();
+    assert_eq!(on_api.status().as_u16(), 404);
+
+    for part in [notifier, projections, relay, api] {
+        let status = part.stop().await;
+        assert!(status.success(), "{status:?}");
+    }
+    env.cleanup().await.unwrap();
+}
+
+/// The command line reads what the API reads: the audit log (filters, CSV, JSON lines), a user's
+/// history, the projections' status; and `replay` rebuilds the views to what they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn command_line_reads_agree_with_the_api_and_replay_rebuilds_the_same_views() {
+    let env = TestEnv::new().await.unwrap();
+    let acme = bootstrap(&env).await;
+    let serve = Serve::start(&env, "api,relay,projections", &[]).await;
+    let base = serve.api().to_string();
+    let account = format!("/v1/accounts/{}", acme.id);
+    let mut last = 0;
+    let mut users = Vec::new();
+    for name in ["jane", "joe"] {
+        let (status, created) = call(
+            &base,
+            &acme.key,
+            reqwest::Method::POST,
+            &format!("{account}/users"),
+            Some(
+                json!({"email": format!("{name}@acme.test"), "username": name,
+                "password": "a-long-user-password"}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        users.push(created["id"].as_str().unwrap().to_string());
+    }
+    let http = reqwest::Client::new();
+    for password in ["a-long-user-password", "not-the-password"] {
+        http.post(format!("{base}/v1/login"))
+            .json(&json!({"login": "jane", "password": password}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (status, locked) = call(
+        &base,
+        &acme.key,
+        reqwest::Method::POST,
+        &format!("{account}/users/{}/lock", users[1]),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{locked}");
+    last = last.max(locked["position"].as_i64().unwrap());
+    let (status, _) = call(
+        &base,
+        &acme.key,
+        reqwest::Method::GET,
+        &format!("{account}/audit?min_position={last}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // The audit log: every line the API exports, for each filter, in each format.
+    let export = |query: String| {
+        let (http, base, account, key) = (
+            http.clone(),
+            base.clone(),
+            account.clone(),
+            acme.key.clone(),
+        );
+        async move {
+            http.get(format!("{base}{account}/audit/export?{query}"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let filters: [(&[&str], &str); 5] = [
+        (&[], ""),
+        (&["--username", "jane"], "username=jane"),
+        (&["--q", "locked"], "q=locked"),
+        (&["--range", "today", "--tz", "UTC"], "range=today&tz=UTC"),
+        (&["--ip", "127.0.0.1"], "ip=127.0.0.1"),
+    ];
+    for (flags, query) in filters {
+        for format in ["jsonl", "csv"] {
+            let mut args = vec!["audit", "--account", acme.id.as_str(), "--format", format];
+            args.extend_from_slice(flags);
+            let out = run(&env, &args, "").await;
+            assert_ok(&out);
+            let api = export(format!("format={format}&{query}")).await;
+            assert_eq!(text(&out.stdout), api, "{args:?}");
+            // Every filter here matches something: the comparison is not of two empty logs.
+            let rows = api.lines().count() - usize::from(format == "csv");
+            assert!(rows >= 1, "{args:?}: {api}");
+        }
+    }
+    let all = export("format=jsonl".into()).await;
+    assert!(all.lines().any(|l| l.contains("User locked.")), "{all}");
+
+    // A user's history: the API's events, one JSON line each; with --as-of, the user then.
+    let out = run(
+        &env,
+        &["history", "user", "--account", &acme.id, &users[0]],
+        "",
+    )
+    .await;
+    assert_ok(&out);
+    let (_, api) = call(
+        &base,
+        &acme.key,
+        reqwest::Method::GET,
+        &format!("{account}/users/{}/history?limit=1000", users[0]),
+        None,
+    )
+    .await;
+    let cli: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(Value::Array(cli.clone()), api["events"]);
+    let as_of = cli[0]["occurred_at"].as_str().unwrap().to_string();
+    let out = run(
+        &env,
+        &[
+            "history",
+            "user",
+            "--account",
+            &acme.id,
+            &users[0],
+            "--as-of",
+            &as_of,
+        ],
+        "",
+    )
+    .await;
+    assert_ok(&out);
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.last().unwrap()["user_as_of"]["email"],
+        "jane@acme.test"
+    );
+
+    // The projections' status: both caught up to the last position, nothing parked.
+    let out = run(&env, &["projections", "status"], "").await;
+    assert_ok(&out);
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for p in status.as_array().unwrap() {
+        assert!(
+            p["checkpoint"]["position"].as_i64().unwrap() >= last,
+            "{status}"
+        );
+        assert_eq!(p["failed_events"], json!([]), "{status}");
+    }
+
+    // Replay from the store, then from the stream: the same views, the same audit log.
+    let view = |id: String| {
+        let (base, account, key) = (base.clone(), account.clone(), acme.key.clone());
+        async move {
+            call(
+                &base,
+                &key,
+                reqwest::Method::GET,
+                &format!("{account}/users/{id}"),
+                None,
+            )
+            .await
+            .1
+        }
+    };
+    let before = (
+        view(users[0].clone()).await,
+        view(users[1].clone()).await,
+        all.clone(),
+    );
+    for source in ["store", "stream"] {
+        let out = run(
+            &env,
+            &["replay", "--projection", "all", "--source", source],
+            "",
+        )
+        .await;
+        assert_ok(&out);
+        let after = (
+            view(users[0].clone()).await,
+            view(users[1].clone()).await,
+            export("format=jsonl".into()).await,
+        );
+        assert_eq!(after, before, "replay from the {source}");
+    }
+    // --until builds the views as they stood then beside the live ones.
+    let out = run(&env, &["replay", "--until", &as_of], "").await;
+    assert_ok(&out);
+    let then: i64 = sqlx::query_scalar("SELECT count(*) FROM view_users__until")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    let now: i64 = sqlx::query_scalar("SELECT count(*) FROM view_users")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert!(then < now, "until {as_of}: {then} users then, {now} now");
+
+    assert!(serve.stop().await.success());
+    env.cleanup().await.unwrap();
+}
