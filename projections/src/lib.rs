@@ -10,6 +10,8 @@ pub mod device_view;
 pub mod range;
 pub mod team_view;
 pub mod user_view;
+#[cfg(test)]
+mod view_tests;
 
 use chronid_domain::public::PublicEnvelope;
 
