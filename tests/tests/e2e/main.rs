@@ -11,6 +11,7 @@
 
 mod api;
 mod attacks;
+mod catalogue;
 mod credentials;
 mod harness;
 mod login;
