@@ -13,6 +13,7 @@ mod api;
 mod attacks;
 mod catalogue;
 mod credentials;
+mod flows;
 mod harness;
 mod login;
 mod relay;
