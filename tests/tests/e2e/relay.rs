@@ -265,7 +265,10 @@ async fn relay_killed_mid_batch_resumes_without_loss_or_duplicates() {
         seen = stream_len(js, name).await.unwrap();
     }
     first.handle.abort();
-    let _ = first.handle.await;
+    assert!(
+        first.handle.await.unwrap_err().is_cancelled(),
+        "the first relay ended by itself before it was killed"
+    );
     assert!(
         seen < total,
         "the first relay published all {total} events before it could be killed; raise the backlog"

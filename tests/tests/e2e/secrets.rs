@@ -163,8 +163,8 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
     })
     .await
     .unwrap();
-    let _ = stop.send(true);
-    let _ = task.await;
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
 
     let messages = read_raw_stream_messages(&env.js, &env.stream.stream)
         .await

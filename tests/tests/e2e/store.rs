@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 
 use chronid_adapters::store::batch::{Append, Appended, BatchError};
-use chronid_adapters::store::{migrate, AppendBatcher, CommandExecutor, PgEventStore};
+use chronid_adapters::store::{
+    migrate, AppendBatcher, CommandError, CommandExecutor, PgEventStore,
+};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{
-    Lockout, LoginMethod, RegisterUser, RegistrationSource, User, UserCommand,
+    Lockout, LoginMethod, RegisterUser, RegistrationSource, User, UserCommand, UserError,
 };
 use chronid_domain::values::{Email, Language, LockoutMode, Roles};
 use chronid_domain::Services;
@@ -68,7 +70,12 @@ async fn snapshots_equal_a_full_replay_at_every_step() {
                 },
             }
         };
-        let _ = exec.execute::<User>(&id, command, &facts).await;
+        // Some commands are refused on the state they meet (a failed login of a locked user,
+        // an unlock of an unlocked one); each outcome is one of these.
+        match exec.execute::<User>(&id, command, &facts).await {
+            Ok(_) | Err(CommandError::Domain(UserError::Locked | UserError::NotLocked)) => {}
+            Err(other) => panic!("command {i}: {other}"),
+        }
         let store: PgEventStore<User> = exec.store();
         let loaded = store.load(&id).await.unwrap();
         let replayed = replay(store.load_events(&id).await.unwrap());
@@ -230,7 +237,7 @@ async fn two_nodes_with_caches_never_decide_on_stale_state() {
         node.execute::<User>(&id, fail(), &facts).await.unwrap();
     }
     // And both at once.
-    let (a, b) = tokio::join!(
+    tokio::join!(
         async {
             for _ in 0..15 {
                 node_a.execute::<User>(&id, fail(), &facts).await.unwrap();
@@ -242,7 +249,6 @@ async fn two_nodes_with_caches_never_decide_on_stale_state() {
             }
         }
     );
-    let _ = (a, b);
     let store: PgEventStore<User> = node_a.store();
     let replayed = replay(store.load_events(&id).await.unwrap());
     assert_eq!(
@@ -294,10 +300,8 @@ async fn a_refusal_decided_on_a_stale_cache_is_decided_again_on_stored_state() {
         .execute::<User>(&id, disable(), &facts)
         .await
         .unwrap();
-    let (user, _) = node_b.load::<User>(&id).await.unwrap();
     let stored = node_b.store::<User>().load(&id).await.unwrap();
     assert!(stored.aggregate.disabled.is_some());
-    let _ = user;
     env.cleanup().await.unwrap();
 }
 
