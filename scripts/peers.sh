@@ -11,19 +11,37 @@ http_port=${CHRONID_TEST_PEERS_PORT:-2580}
 pidfile=${TMPDIR:-/tmp}/chronid-peers-$http_port.pid
 logfile=${TMPDIR:-/tmp}/chronid-peers-$http_port.log
 
+# Whether peers answer on the port, running this checkout's tests/peers/peers.py (exit 1: none
+# answers; exit 3: peers of another version answer).
 answers() {
-  python3 - "$http_port" <<'PY'
-import sys, urllib.request
+  python3 - "$http_port" tests/peers/peers.py <<'PY'
+import hashlib, json, sys, urllib.request
 try:
-    urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=1)
+    health = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=1))
 except Exception:
     sys.exit(1)
+want = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()
+sys.exit(0 if health.get("version") == want else 3)
 PY
+}
+
+stop_peers() {
+  if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+  pkill -f "tests/peers/peers.py --smtp-port $smtp_port" 2>/dev/null || true
 }
 
 case "${1:-start}" in
   start)
-    if answers; then exit 0; fi
+    set +e
+    answers
+    state=$?
+    set -e
+    if [ $state -eq 0 ]; then exit 0; fi
+    if [ $state -eq 3 ]; then
+      echo "peers: an older version is running; restarting it" >&2
+      stop_peers
+      for _ in $(seq 1 50); do answers >/dev/null 2>&1 || [ $? -eq 3 ] || break; sleep 0.1; done
+    fi
     if ! python3 -c 'import aiosmtpd, pyotp' 2>/dev/null; then
       echo "peers: installing aiosmtpd and pyotp with pip" >&2
       python3 -m pip install --quiet aiosmtpd pyotp
@@ -40,7 +58,7 @@ case "${1:-start}" in
     exit 1
     ;;
   stop)
-    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+    stop_peers
     ;;
   *)
     echo "usage: scripts/peers.sh start|stop" >&2

@@ -12,7 +12,9 @@ A provider request to the number +15550000000 is answered 500, for delivery-fail
 """
 
 import argparse
+import base64
 import email
+import hashlib
 import email.policy
 import json
 import threading
@@ -23,6 +25,9 @@ from urllib.parse import parse_qs, urlparse
 import pyotp
 from aiosmtpd.controller import Controller
 
+AUTH_TOKEN = "token"
+# The digest of this file: scripts/peers.sh restarts peers that run an older version of it.
+VERSION = hashlib.sha256(open(__file__, "rb").read()).hexdigest()
 FAILING_NUMBER = "+15550000000"
 
 lock = threading.Lock()
@@ -73,7 +78,7 @@ class Http(BaseHTTPRequestHandler):
             at = int(query["at"][0]) if "at" in query else int(time.time())
             return self.reply(200, {"code": totp.at(at)})
         if url.path == "/health":
-            return self.reply(200, {"ok": True})
+            return self.reply(200, {"ok": True, "version": VERSION})
         return self.reply(404, {"error": "not found"})
 
     def do_POST(self):
@@ -87,6 +92,20 @@ class Http(BaseHTTPRequestHandler):
             kind = "voice"
         if kind is None:
             return self.reply(404, {"error": "not found"})
+        # As Twilio does: HTTP basic authentication with the account SID of the path and its
+        # auth token (here, "token"), else 401 with code 20003.
+        sid = url.path.split("/Accounts/")[1].split("/")[0] if "/Accounts/" in url.path else None
+        auth = self.headers.get("Authorization", "")
+        user = None
+        if auth.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            except Exception:
+                user = None
+            if password != AUTH_TOKEN:
+                user = None
+        if sid is None or user != sid:
+            return self.reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
         if form.get("To") == FAILING_NUMBER:
             return self.reply(500, {"message": "simulated provider failure"})
         with lock:
@@ -97,7 +116,7 @@ class Http(BaseHTTPRequestHandler):
                     "from": form.get("From"),
                     "body": form.get("Body"),
                     "twiml": form.get("Twiml"),
-                    "authorization": self.headers.get("Authorization") is not None,
+                    "account": user,
                 }
             )
         return self.reply(201, {"sid": f"SM{len(texts):032d}", "status": "queued"})

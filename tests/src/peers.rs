@@ -48,8 +48,9 @@ pub struct Text {
     pub from: Option<String>,
     pub body: Option<String>,
     pub twiml: Option<String>,
-    /// Whether the request came with an Authorization header.
-    pub authorization: bool,
+    /// The account SID the request authenticated as (HTTP basic authentication checked against
+    /// the SID of its path and the auth token, as the real provider does).
+    pub account: Option<String>,
 }
 
 #[derive(Clone)]

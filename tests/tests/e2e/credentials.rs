@@ -297,8 +297,9 @@ async fn every_login_sends_codes_by_sms_and_voice_and_records_failed_deliveries(
     let text = s.peers.nth_text_to(&phone, 1).await.unwrap();
     assert_eq!(text.kind, "sms");
     assert_eq!(text.from.as_deref(), Some("+15550001111"));
-    assert!(
-        text.authorization,
+    assert_eq!(
+        text.account.as_deref(),
+        Some("ACtest"),
         "credentials in the URL go as basic auth"
     );
     let code = code_in(text.body.as_deref().unwrap(), 6).unwrap();
