@@ -162,7 +162,12 @@ async fn bad_input_gets_problem_json_and_appends_nothing() {
 #[tokio::test]
 async fn credentials_and_roles_are_enforced_and_refusals_append_nothing() {
     let env = TestEnv::new().await.unwrap();
-    let app = spawn_app(&env).await;
+    let clock = chronid_tests::server::ManualClock::starting_now();
+    let mut services = chronid_tests::server::test_services();
+    services.clock = clock.clone();
+    let app = chronid_tests::server::spawn_app_with(&env, env.pool.clone(), services)
+        .await
+        .unwrap();
     let body = json!({"email": "c@acme.test"});
 
     // No credentials.
@@ -278,8 +283,9 @@ async fn credentials_and_roles_are_enforced_and_refusals_append_nothing() {
     r.assert_problem(401, "AUTH-INVALID-CREDENTIALS");
     assert_eq!(event_count(&env).await, before);
 
-    // An expired key is refused too.
-    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    // A key works until its expiry, then is refused (the server's clock moved, not a sleep).
+    use chronid_domain::ports::Clock;
+    let soon = (clock.now() + chrono::Duration::minutes(1)).to_rfc3339();
     let r = app
         .call(
             Method::POST,
@@ -289,7 +295,16 @@ async fn credentials_and_roles_are_enforced_and_refusals_append_nothing() {
         .await;
     assert_eq!(r.status, 201, "{r:?}");
     let brief = r.body["key"].as_str().unwrap().to_string();
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let r = app
+        .call_as(
+            &brief,
+            Method::POST,
+            "/users",
+            Some(json!({"email": "brief@acme.test"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "before its expiry: {r:?}");
+    clock.advance(chrono::Duration::minutes(1));
     let r = app
         .call_as(
             &brief,
