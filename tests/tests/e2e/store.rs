@@ -365,30 +365,57 @@ async fn batched_appends_keep_per_event_outcomes() {
     assert_eq!(reported, positions);
 
     // One writer, held up by a lock on the table: its first statement waits, the other 39
-    // events queue and go together in its next one. The event with sequence 0 breaks the
-    // table's CHECK: PostgreSQL refuses that statement whole, and only that event may fail.
+    // events queue and go together in its next one. Rows of one statement share a
+    // transaction id: 40 events in at most 2 transactions proves they shared statements.
     let single = AppendBatcher::spawn(env.pool.clone(), 1).unwrap();
-    let mut blocker = env.pool.begin().await.unwrap();
-    sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..40 {
-        let b = single.clone();
-        let seq = if i == 25 { 0 } else { 1 };
-        tasks.push(tokio::spawn(async move {
-            (i, b.append(batched(&format!("solo-{i}"), seq)).await)
-        }));
-        if i == 0 {
-            // The first one is the writer's blocked statement; the rest queue behind it.
+    let appends_behind_a_lock = |prefix: &'static str, bad: Option<usize>| {
+        let single = single.clone();
+        let pool = env.pool.clone();
+        async move {
+            let mut blocker = pool.begin().await.unwrap();
+            sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE")
+                .execute(&mut *blocker)
+                .await
+                .unwrap();
+            let mut tasks = Vec::new();
+            for i in 0..40 {
+                let b = single.clone();
+                let seq = if Some(i) == bad { 0 } else { 1 };
+                tasks.push(tokio::spawn(async move {
+                    (i, b.append(batched(&format!("{prefix}-{i}"), seq)).await)
+                }));
+                if i == 0 {
+                    // The first one is the writer's blocked statement; the rest queue behind.
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            blocker.commit().await.unwrap();
+            let mut results = Vec::new();
+            for t in tasks {
+                results.push(t.await.unwrap());
+            }
+            results
         }
+    };
+    for (i, r) in appends_behind_a_lock("shared", None).await {
+        assert!(matches!(r, Ok(Appended::Stored { .. })), "{i}: {r:?}");
     }
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    blocker.commit().await.unwrap();
-    for t in tasks {
-        let (i, r) = t.await.unwrap();
+    let transactions: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT tx_id::text) FROM events
+          WHERE aggregate_type = 'batch_test' AND aggregate_id LIKE 'shared-%'",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert!(
+        transactions <= 2,
+        "40 queued events took {transactions} transactions: they did not share statements"
+    );
+
+    // The same, one event with sequence 0, which breaks the table's CHECK: PostgreSQL refuses
+    // that statement whole, and only that event may fail.
+    for (i, r) in appends_behind_a_lock("solo", Some(25)).await {
         if i == 25 {
             assert!(matches!(r, Err(BatchError::Rejected(_))), "{r:?}");
         } else {
