@@ -365,3 +365,139 @@ async fn forgot_password_by_username_and_within_one_account() {
     assert_eq!(requests, 2, "the other account's request found no one");
     s.env.cleanup().await.unwrap();
 }
+
+/// The notifier sends once: the same request met again on the stream (a redelivery, a replay)
+/// finds its delivery recorded and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_met_twice_on_the_stream_is_mailed_once() {
+    let s = setup(true).await;
+    let (user, email) = create_user(&s.app, None).await;
+    assert_eq!(
+        post(&s.app, "/password/forgot", json!({"login": email}), None)
+            .await
+            .status,
+        202
+    );
+    s.peers.nth_mail_to(&email, 1).await.unwrap();
+    wait_for_event(&s.env, user, "PasswordResetEmailSent").await;
+    let messages = chronid_tests::read_raw_stream_messages(&s.env.js, &s.env.stream.stream)
+        .await
+        .unwrap();
+    let request = messages
+        .iter()
+        .find(|m| m.subject.ends_with(".user.PasswordResetRequested"))
+        .unwrap();
+    // The same message again, under another message id (the duplicate window would drop it).
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", "the-same-request-again");
+    let ack = s
+        .env
+        .js
+        .publish_with_headers(
+            request.subject.clone(),
+            headers,
+            request.payload.clone().into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    // Wait until the notifier has taken and acknowledged it.
+    let stream = s.env.js.get_stream(&s.env.stream.stream).await.unwrap();
+    chronid_tests::wait_until(
+        "the notifier acknowledged the second copy",
+        std::time::Duration::from_secs(30),
+        || {
+            let stream = stream.clone();
+            async move {
+                let mut consumer: async_nats::jetstream::consumer::PullConsumer = stream
+                    .get_consumer("chronid-notifier")
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                let info = consumer.info().await?;
+                Ok(info.ack_floor.stream_sequence >= ack.sequence)
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.peers.mails_to(&email).await.unwrap().len(), 1);
+    let sent = event_types(&s.env, "user", user)
+        .await
+        .iter()
+        .filter(|t| *t == "PasswordResetEmailSent")
+        .count();
+    assert_eq!(sent, 1);
+    s.env.cleanup().await.unwrap();
+}
+
+/// The audit log's filters on entries commands wrote: `username` matches the acting user and
+/// the user acted upon, `ip` the client's address, `q` the description.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_filters_match_actor_and_target_on_real_entries() {
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = chronid_tests::server::spawn_full(&env, test_services())
+        .await
+        .unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "jane@acme.test", "username": "jane", "password": PASSWORD})),
+        )
+        .await;
+    let jane = r.body["id"].as_str().unwrap().to_string();
+    let joe = app.create_user("joe@acme.test").await;
+    // Jane fails to log in (she acts); the API key locks her (she is acted upon).
+    login(&app, "jane", "not-her-password", None)
+        .await
+        .assert_problem(401, "AUTH-INVALID-CREDENTIALS");
+    let r = app
+        .call(Method::POST, &format!("/users/{jane}/lock"), None)
+        .await;
+    let pos = r.body["position"].as_i64().unwrap();
+    let r = app
+        .call(Method::POST, &format!("/users/{joe}/lock"), None)
+        .await;
+    let last = r.body["position"].as_i64().unwrap().max(pos);
+    let audit = |query: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .call(
+                    Method::GET,
+                    &format!("/audit?{query}&min_position={last}&limit=1000"),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{r:?}");
+            r.body["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["description"].as_str().unwrap().to_string(), e.clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let janes = audit("username=jane".into()).await;
+    let texts: Vec<&str> = janes.iter().map(|(d, _)| d.as_str()).collect();
+    assert!(
+        texts.iter().any(|d| d.starts_with("User login failed")),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&"User locked."), "{texts:?}");
+    assert!(
+        janes
+            .iter()
+            .all(|(_, e)| e["aggregate_id"] == jane.as_str()),
+        "only entries about jane: {janes:?}"
+    );
+    // Joe's lock is not jane's.
+    let all_locks = audit("q=User%20locked".into()).await;
+    assert_eq!(all_locks.len(), 2, "{all_locks:?}");
+    assert_eq!(audit("username=jane&q=User%20locked".into()).await.len(), 1);
+    // The client's address is recorded and filtered on.
+    assert!(!audit("ip=127.0.0.1".into()).await.is_empty());
+    assert!(audit("ip=203.0.113.99".into()).await.is_empty());
+    env.cleanup().await.unwrap();
+}
