@@ -174,7 +174,10 @@ impl Workers {
         // The sender lives in the task so the receiver never sees it dropped.
         let relay = tokio::spawn(async move {
             let _stop = _stop;
-            let _ = relay.run(rx).await;
+            if let Err(e) = relay.run(rx).await {
+                // Said at once, rather than found later as a test's timeout.
+                eprintln!("the test relay stopped with an error: {e}");
+            }
         });
         let mut workers = Self {
             relay: Some(relay),
@@ -300,7 +303,10 @@ impl Delivering {
         let rx2 = rx.clone();
         let relay = tokio::spawn(async move {
             let _stop = stop;
-            let _ = relay.run(rx).await;
+            if let Err(e) = relay.run(rx).await {
+                // Said at once, rather than found later as a test's timeout.
+                eprintln!("the test relay stopped with an error: {e}");
+            }
         });
         let notifier = tokio::spawn(async move { notifier.run(rx2).await });
         Ok(Self {
