@@ -1488,3 +1488,102 @@ fn an_untrusted_devices_lock_lifting_keeps_the_users_own_count() {
     });
     assert_eq!(user.failed_attempts, 0);
 }
+
+// Found missing by mutation testing (cargo mutants on this file).
+
+#[test]
+fn pending_items_keep_only_the_newest_ten() {
+    let mut user = User::default();
+    user.apply(registered());
+    for n in 0..12u128 {
+        user.apply(UserEvent::PasswordChangeRequired {
+            change_id: uuid(1000 + n),
+            token_hash: token(n as u32),
+            expires_at: now() + Duration::minutes(15),
+        });
+    }
+    assert_eq!(user.change_tokens.len(), 10);
+    assert!(!user.change_tokens.contains_key(&uuid(1001)));
+    assert!(user.change_tokens.contains_key(&uuid(1002)));
+    assert!(user.change_tokens.contains_key(&uuid(1011)));
+}
+
+#[test]
+fn code_issue_times_keep_the_newest_five_in_order() {
+    let mut user = User::default();
+    user.apply(registered());
+    // Out of order, seven of them: the newest five stay, oldest first.
+    for minutes in [30, 10, 50, 20, 60, 40, 70] {
+        user.apply(email_challenge(
+            now() - Duration::minutes(100 - minutes) + CHALLENGE_LIFETIME,
+        ));
+    }
+    let kept: Vec<i64> = user
+        .codes_issued
+        .iter()
+        .map(|t| (now() - *t).num_minutes())
+        .collect();
+    assert_eq!(kept, vec![70, 60, 50, 40, 30]);
+}
+
+#[tokio::test]
+async fn issue_a_code_below_the_limit_within_the_window_is_allowed() {
+    let sent_at = |minutes_ago: i64| {
+        email_challenge(now() - Duration::minutes(minutes_ago) + CHALLENGE_LIFETIME)
+    };
+    let given: Vec<UserEvent> = std::iter::once(registered())
+        .chain([4, 3, 2, 1].map(sent_at))
+        .collect();
+    let result = Test::with(services())
+        .given(given)
+        .when_async(issue(TwoFactorChannel::Email))
+        .await
+        .inspect_result();
+    assert!(result.is_ok(), "{result:?}");
+}
+
+#[tokio::test]
+async fn confirm_a_replacement_with_a_code_later_than_the_old_ones_last() {
+    Test::with(services())
+        .given(vec![
+            registered(),
+            totp_enrolled(),
+            totp_confirmed(step() - 5),
+            UserEvent::TotpReset {
+                secret_sealed: totp_secret(),
+                keeps_current: true,
+            },
+        ])
+        .when_async(UserCommand::ConfirmTotp { code: code_now() })
+        .await
+        .then_expect_events(vec![totp_confirmed(step())]);
+}
+
+#[tokio::test]
+async fn turn_off_two_factor_drops_an_authenticator_being_set_up() {
+    Test::with(services())
+        .given(vec![registered(), totp_enrolled()])
+        .when_async(UserCommand::TurnOffTwoFactor)
+        .await
+        .then_expect_events(vec![UserEvent::TotpDisabled { by_admin: true }]);
+}
+
+#[tokio::test]
+async fn change_channel_back_to_an_enabled_authenticator() {
+    Test::with(services())
+        .given(vec![
+            registered(),
+            totp_enrolled(),
+            totp_confirmed(1),
+            UserEvent::TwoFactorChannelChanged {
+                channel: TwoFactorChannel::Email,
+            },
+        ])
+        .when_async(UserCommand::ChangeTwoFactorChannel {
+            channel: TwoFactorChannel::Totp,
+        })
+        .await
+        .then_expect_events(vec![UserEvent::TwoFactorChannelChanged {
+            channel: TwoFactorChannel::Totp,
+        }]);
+}
