@@ -9,9 +9,7 @@
 
 use chronid_domain::device::{Device, DeviceCommand, DeviceError, DeviceRevokeReason};
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::user::{
-    LockScope, PasswordChangeMethod, User, UserCommand, UserError, UserEvent,
-};
+use chronid_domain::user::{User, UserCommand, UserError, UserEvent};
 use chronid_domain::values::{Name, UserAgent};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -32,32 +30,11 @@ pub struct DeviceInfo {
     pub current: bool,
 }
 
-fn device_not_found() -> AppError {
-    AppError::from_domain(&DeviceError::NotFound)
-}
-
-/// Why the trust of the user's devices ends after `events`, if it does.
-fn trust_ended_by(events: &[UserEvent]) -> Option<DeviceRevokeReason> {
-    events.iter().find_map(|e| match e {
-        UserEvent::PasswordChanged {
-            method: PasswordChangeMethod::ResetLink,
-            ..
-        } => Some(DeviceRevokeReason::PasswordReset),
-        UserEvent::PasswordChanged { .. } => Some(DeviceRevokeReason::PasswordChanged),
-        UserEvent::TotpReset { .. } => Some(DeviceRevokeReason::TotpReset),
-        UserEvent::UserLocked {
-            scope: LockScope::Account,
-            ..
-        } => Some(DeviceRevokeReason::Locked),
-        UserEvent::UserDisabled { .. } => Some(DeviceRevokeReason::Disabled),
-        _ => None,
-    })
-}
-
 impl App {
     /// Runs a command on a User after `guard` accepted it, and ends the trust of the user's
-    /// devices when what it wrote calls for that. Every user command of the application goes
-    /// through here.
+    /// devices when what it wrote calls for that (`UserEvent::ends_device_trust`). Every user
+    /// command of the application goes through here except registration, which writes the
+    /// first event of a User and has no devices to end.
     pub(super) async fn user_command<G>(
         &self,
         user_id: Uuid,
@@ -72,7 +49,7 @@ impl App {
             .exec
             .execute_returning::<User, _>(&user_id.to_string(), command, facts, guard)
             .await?;
-        if let Some(reason) = trust_ended_by(&events) {
+        if let Some(reason) = events.iter().find_map(UserEvent::ends_device_trust) {
             if let Err(error) = self.revoke_trusted_devices(user_id, reason, facts).await {
                 // The user's trust epoch already moved on: the devices are not trusted anyway.
                 tracing::warn!(target: "security", %user_id, error = %error.message, "could not record the revocation of a user's devices");
@@ -157,29 +134,21 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         let (user_id, _) = Self::session_caller(who)?;
+        // Someone else's device is answered as no device at all.
         let owned = move |d: &Device| {
             if d.user_id == Some(user_id) {
                 Ok(())
             } else {
-                Err(GuardError {
-                    code: "DEV-NOT-FOUND",
-                    kind: chronid_domain::error::ErrorKind::NotFound,
-                    message: "no such device".into(),
-                })
+                Err(GuardError::from_domain(&DeviceError::NotFound))
             }
         };
         let revoke = DeviceCommand::Revoke {
             reason: DeviceRevokeReason::User,
         };
-        let committed = match self
+        let committed = self
             .exec
             .execute_guarded::<Device, _>(&device_id.to_string(), revoke, facts, owned)
-            .await
-        {
-            Ok(c) => c,
-            Err(CommandError::Domain(DeviceError::NotFound)) => return Err(device_not_found()),
-            Err(other) => return Err(other.into()),
-        };
+            .await?;
         Ok(Outcome {
             id: device_id,
             position: committed.position(),
@@ -195,10 +164,8 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_user_admin(account_id)?;
-        let (user, seq) = self.exec.load::<User>(&user_id.to_string()).await?;
-        if seq == 0 {
-            return Err(AppError::from_domain(&UserError::NotFound));
-        }
+        // A user never registered has no account, so the guard answers USR-NOT-FOUND.
+        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
         administrable_by(who, account_id)(&user)?;
         let position = self
             .revoke_trusted_devices(user_id, DeviceRevokeReason::Admin, facts)
@@ -227,9 +194,10 @@ impl App {
             && device.user_id.is_some()
             && device.user_id == user.id
             && device.revoked.is_none()
-            && device.token_hash.as_ref().is_some_and(|h| {
-                crate::crypto::constant_time_eq(h.0.as_bytes(), parsed.secret_hash.as_bytes())
-            });
+            && device
+                .token_hash
+                .as_ref()
+                .is_some_and(|h| h.matches_digest(&parsed.secret_hash));
         if !known {
             return Ok(None);
         }

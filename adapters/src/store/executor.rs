@@ -60,6 +60,17 @@ pub struct GuardError {
     pub message: String,
 }
 
+impl GuardError {
+    /// The refusal a domain error gives, with its code, kind and message.
+    pub fn from_domain<E: chronid_domain::error::DomainError>(err: &E) -> Self {
+        Self {
+            code: err.code(),
+            kind: err.kind(),
+            message: err.to_string(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct CommandExecutor {
     pool: PgPool,

@@ -41,12 +41,6 @@ pub struct Device {
 }
 
 impl Device {
-    /// Whether the device was trusted and not revoked (its trust may have run out since: see
-    /// [`Device::is_trusted`]).
-    pub fn was_trusted(&self) -> bool {
-        self.trusted_at.is_some() && self.revoked.is_none()
-    }
-
     /// Whether a login from this device may skip a `new_device` two-factor challenge at `now`:
     /// trusted less than `trust_for` ago, not revoked, and in the owner's current trust epoch
     /// (a password change, authenticator reset, lock or disable since ends the trust even if

@@ -211,7 +211,7 @@ fn revoked_device_is_no_longer_trusted() {
     assert!(device.is_trusted(now(), DAYS_30, 0));
     device.apply(revoked());
     assert!(!device.is_trusted(now(), DAYS_30, 0));
-    assert!(!device.was_trusted());
+    assert_eq!(device.revoked, Some(DeviceRevokeReason::User));
     assert_eq!(device.account_id(), Some(uuid(3)));
 }
 
@@ -245,7 +245,7 @@ fn trust_ends_after_its_days_and_with_a_new_user_epoch() {
     assert!(device.is_trusted(now() + DAYS_30 - Duration::seconds(1), DAYS_30, 0));
     assert!(!device.is_trusted(now() + DAYS_30, DAYS_30, 0));
     assert!(!device.is_trusted(now(), DAYS_30, 1));
-    assert!(device.was_trusted());
+    assert_eq!(device.revoked, None);
     assert_eq!(device.trusted_until(DAYS_30), Some(now() + DAYS_30));
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::device::DeviceRevokeReason;
 use crate::values::{
     Email, Language, PersonName, Phone, Roles, StoredSecret, TwoFactorChannel, Username,
 };
@@ -414,6 +415,28 @@ pub enum UserEvent {
         team_id: Uuid,
         via_sso: bool,
     },
+}
+
+impl UserEvent {
+    /// Whether this event ends the trust of every device of the user, and why. The User moves
+    /// its trust epoch on with such an event, and the application revokes the devices with the
+    /// reason returned.
+    pub fn ends_device_trust(&self) -> Option<DeviceRevokeReason> {
+        match self {
+            UserEvent::PasswordChanged {
+                method: PasswordChangeMethod::ResetLink,
+                ..
+            } => Some(DeviceRevokeReason::PasswordReset),
+            UserEvent::PasswordChanged { .. } => Some(DeviceRevokeReason::PasswordChanged),
+            UserEvent::TotpReset { .. } => Some(DeviceRevokeReason::TotpReset),
+            UserEvent::UserLocked {
+                scope: LockScope::Account,
+                ..
+            } => Some(DeviceRevokeReason::Locked),
+            UserEvent::UserDisabled { .. } => Some(DeviceRevokeReason::Disabled),
+            _ => None,
+        }
+    }
 }
 
 impl DomainEvent for UserEvent {

@@ -473,6 +473,11 @@ impl Aggregate for User {
     }
 
     fn apply(&mut self, event: Self::Event) {
+        if event.ends_device_trust().is_some() {
+            // Devices trusted before this event are not trusted after it, whether or not
+            // their revocation gets written.
+            self.trust_epoch += 1;
+        }
         match event {
             UserEvent::UserRegistered {
                 user_id,
@@ -532,7 +537,6 @@ impl Aggregate for User {
             UserEvent::UserInvitationAccepted => self.invited = false,
             UserEvent::UserDisabled { reason } => {
                 self.disabled = Some(reason);
-                self.trust_epoch += 1;
                 self.challenges.clear();
             }
             UserEvent::UserEnabled => self.disabled = None,
@@ -548,7 +552,6 @@ impl Aggregate for User {
                     scope,
                 });
                 if scope == LockScope::Account {
-                    self.trust_epoch += 1;
                     self.challenges.clear();
                 }
             }
@@ -575,7 +578,6 @@ impl Aggregate for User {
                 self.reset_requests.clear();
                 self.change_tokens.clear();
                 self.challenges.clear();
-                self.trust_epoch += 1;
             }
             UserEvent::PasswordResetRequested {
                 request_id,
@@ -732,7 +734,6 @@ impl Aggregate for User {
                     self.totp = None;
                 }
                 self.totp_pending = Some(secret_sealed);
-                self.trust_epoch += 1;
             }
             UserEvent::TotpConfirmed { step } => {
                 match (self.totp_pending.take(), &mut self.totp) {

@@ -776,6 +776,68 @@ fn a_lock_of_untrusted_devices_lets_a_trusted_device_in() {
     assert_eq!(user.trust_epoch, 0);
 }
 
+#[test]
+fn the_events_that_end_device_trust_say_why_and_move_the_epoch_on() {
+    use crate::device::DeviceRevokeReason as Why;
+    let changed = |method| UserEvent::PasswordChanged {
+        password_hash: hash(),
+        method,
+        changed_at: now(),
+        expires_at: None,
+    };
+    let cases = [
+        (
+            changed(PasswordChangeMethod::ResetLink),
+            Some(Why::PasswordReset),
+        ),
+        (
+            changed(PasswordChangeMethod::SelfService),
+            Some(Why::PasswordChanged),
+        ),
+        (
+            changed(PasswordChangeMethod::Admin),
+            Some(Why::PasswordChanged),
+        ),
+        (
+            changed(PasswordChangeMethod::Expired),
+            Some(Why::PasswordChanged),
+        ),
+        (
+            UserEvent::TotpReset {
+                secret_sealed: hash(),
+                keeps_current: true,
+            },
+            Some(Why::TotpReset),
+        ),
+        (policy_lock(5, None), Some(Why::Locked)),
+        (
+            UserEvent::UserDisabled {
+                reason: DisableReason::Inactivity,
+            },
+            Some(Why::Disabled),
+        ),
+        // A lock of untrusted devices keeps the trusted ones; a failure ends nothing.
+        (
+            UserEvent::UserLocked {
+                reason: LockReason::Policy,
+                failed_attempts: 3,
+                until: None,
+                scope: LockScope::UntrustedDevices,
+            },
+            None,
+        ),
+        (failed(1), None),
+        (UserEvent::UserEnabled, None),
+    ];
+    for (event, why) in cases {
+        assert_eq!(event.ends_device_trust(), why, "{event:?}");
+        let mut user = User::default();
+        user.apply(registered());
+        user.apply(event);
+        assert_eq!(user.trust_epoch, u32::from(why.is_some()), "{why:?}");
+    }
+}
+
 #[tokio::test]
 async fn record_failed_login_after_lock_expired_unlocks_then_counts_from_one() {
     Test::with(services())
