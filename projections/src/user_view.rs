@@ -238,9 +238,13 @@ pub fn apply(
             });
         }
         "UserUnlocked" => {
-            v.lock = None;
-            v.failed_attempts = 0;
+            // As in the aggregate: a lock of untrusted devices lifting restarts their count
+            // only, not the user's own.
+            let scope = v.lock.take().map(|l| l.scope);
             v.untrusted_failed_attempts = 0;
+            if scope.as_deref() != Some("untrusted_devices") {
+                v.failed_attempts = 0;
+            }
         }
         "UserLanguageChanged" => v.language = required_str(env, "language")?,
         "PasswordChanged" => {
@@ -279,6 +283,11 @@ pub fn apply(
         // as in the aggregate.
         "TotpEnrolled" if v.two_factor.totp != TotpState::Enabled => {
             v.two_factor.totp = TotpState::Pending;
+        }
+        // A version 1 reset (no `keeps_current`) ended the old authenticator at once.
+        "TotpReset" if !bool_of(d, "keeps_current").unwrap_or(false) => {
+            v.two_factor.totp = TotpState::Pending;
+            v.two_factor.totp_replacement_pending = false;
         }
         "TotpEnrolled" | "TotpReset" => v.two_factor.totp_replacement_pending = true,
         "TotpConfirmed" => {

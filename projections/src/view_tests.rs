@@ -18,6 +18,7 @@ use chronid_domain::values::{
     TwoFactorChannel, TwoFactorMode, UserAgent, Username,
 };
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use cqrs_es::DomainEvent;
 use uuid::Uuid;
 
 use crate::account_view::{self, AccountView};
@@ -55,18 +56,24 @@ impl Feed {
         }
     }
 
-    fn next(&mut self, event: &impl serde::Serialize) -> PublicEnvelope {
-        self.sequence += 1;
+    fn next<E: DomainEvent>(&mut self, event: &E) -> PublicEnvelope {
         let payload = serde_json::to_value(event).unwrap();
-        // Externally tagged: `{"Type": {...}}`, or `"Type"` for an event without fields.
-        let event_type = match &payload {
-            serde_json::Value::String(unit) => unit.clone(),
-            other => other.as_object().unwrap().keys().next().unwrap().clone(),
-        };
+        self.stored(&event.event_type(), &event.event_version(), payload)
+    }
+
+    /// The envelope of a payload as the store keeps it (externally tagged), whatever its
+    /// version.
+    fn stored(
+        &mut self,
+        event_type: &str,
+        version: &str,
+        payload: serde_json::Value,
+    ) -> PublicEnvelope {
+        self.sequence += 1;
         PublicEnvelope {
             id: Uuid::from_u128(0xE000 + self.sequence as u128),
-            event_type,
-            version: "1".into(),
+            event_type: event_type.into(),
+            version: version.into(),
             aggregate_type: self.aggregate_type.into(),
             aggregate_id: self.id,
             sequence: self.sequence,
@@ -336,9 +343,10 @@ fn every_event_that_shows_on_the_user_view_sets_its_fields() {
         },
         &mut view,
     );
+    // The lock of untrusted devices lifting restarts their count only.
     assert_eq!(
         (v.lock, v.failed_attempts, v.untrusted_failed_attempts),
-        (None, 0, 0)
+        (None, 4, 0)
     );
     let v = step(
         UserEvent::UserDisabled {
@@ -470,6 +478,64 @@ fn every_event_that_shows_on_the_user_view_sets_its_fields() {
     assert_eq!(v.updated_at, t0() + Duration::minutes(v.last_sequence));
     assert_eq!(v.last_position, 100 + v.last_sequence);
     assert_eq!(v.created_at, t0() + Duration::minutes(1));
+}
+
+#[test]
+fn an_account_lock_lifting_restarts_both_counters() {
+    let mut feed = Feed::new("user", USER);
+    let mut view = None;
+    apply_user(&mut view, &feed.next(&registered()));
+    for event in [
+        UserEvent::PasswordChangeFailed { failed_attempts: 2 },
+        UserEvent::UserLocked {
+            reason: LockReason::Policy,
+            failed_attempts: 2,
+            until: None,
+            scope: LockScope::Account,
+        },
+        UserEvent::UserUnlocked {
+            reason: UnlockReason::Admin,
+        },
+    ] {
+        apply_user(&mut view, &feed.next(&event));
+    }
+    let v = view.unwrap();
+    assert_eq!((v.lock, v.failed_attempts), (None, 0));
+}
+
+#[test]
+fn a_version_1_authenticator_reset_ended_the_old_one_at_once() {
+    let mut feed = Feed::new("user", USER);
+    let mut view = None;
+    apply_user(&mut view, &feed.next(&registered()));
+    apply_user(
+        &mut view,
+        &feed.next(&UserEvent::TotpEnrolled {
+            secret_sealed: secret("a"),
+        }),
+    );
+    apply_user(
+        &mut view,
+        &feed.next(&UserEvent::TotpConfirmed { step: 10 }),
+    );
+    // Stored before `keeps_current` existed, and published as stored.
+    let v1 = feed.stored(
+        "TotpReset",
+        "1",
+        serde_json::json!({"TotpReset": {"secret_sealed": "sealed-b"}}),
+    );
+    assert!(v1.data.get("keeps_current").is_none(), "{}", v1.data);
+    apply_user(&mut view, &v1);
+    let v = view.as_ref().unwrap();
+    assert_eq!(
+        (v.two_factor.totp, v.two_factor.totp_replacement_pending),
+        (TotpState::Pending, false)
+    );
+    apply_user(
+        &mut view,
+        &feed.next(&UserEvent::TotpConfirmed { step: 20 }),
+    );
+    assert_eq!(view.unwrap().two_factor.totp, TotpState::Enabled);
 }
 
 #[test]
