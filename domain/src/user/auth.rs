@@ -72,10 +72,8 @@ pub(super) fn prune<V>(map: &mut std::collections::BTreeMap<Uuid, V>) {
 pub(super) fn remember(times: &mut Vec<DateTime<Utc>>, at: DateTime<Utc>, keep: usize) {
     times.push(at);
     times.sort();
-    if times.len() > keep {
-        let excess = times.len() - keep;
-        times.drain(..excess);
-    }
+    let excess = times.len().saturating_sub(keep);
+    times.drain(..excess);
 }
 
 /// When another item may be sent, if `limit` were sent within `window` before `now` (`times`
