@@ -621,12 +621,21 @@ impl fmt::Debug for StoredSecret {
     }
 }
 
+/// Compares two byte strings in time that depends on their lengths only, not on where they
+/// first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 impl StoredSecret {
-    /// Compares two digests in time that depends on their lengths only, not on where they
-    /// first differ.
+    /// Compares two digests with [`constant_time_eq`].
     pub fn matches(&self, other: &StoredSecret) -> bool {
-        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        self.matches_digest(&other.0)
+    }
+
+    /// Compares with the digest of a presented secret, with [`constant_time_eq`].
+    pub fn matches_digest(&self, digest: &str) -> bool {
+        constant_time_eq(self.0.as_bytes(), digest.as_bytes())
     }
 }
 

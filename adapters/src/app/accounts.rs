@@ -97,7 +97,7 @@ impl App {
             Ok(committed) => Ok(outcome(account_id, &committed)),
             // Settings set to what they are: idempotent.
             Err(CommandError::Domain(AccountError::NoChange)) => {
-                self.unchanged::<Account>(account_id, account_id).await
+                self.unchanged::<Account>(account_id).await
             }
             Err(other) => Err(other.into()),
         }

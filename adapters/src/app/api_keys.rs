@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{outcome, App, AppError, Outcome};
-use crate::crypto::{constant_time_eq, ApiKeyToken, ParsedApiKey};
+use crate::crypto::{ApiKeyToken, ParsedApiKey};
 
 /// Who is calling, once authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +135,7 @@ impl App {
             }
         };
         let now = self.exec.services().clock.now();
-        if !constant_time_eq(state.key_hash.0.as_bytes(), parsed.secret_hash.as_bytes())
-            || !state.usable_at(now)
-        {
+        if !state.key_hash.matches_digest(&parsed.secret_hash) || !state.usable_at(now) {
             return Err(invalid_key());
         }
         Ok(Principal {

@@ -59,6 +59,11 @@ impl AppError {
         Self::new("AUTH-FORBIDDEN", ErrorKind::Forbidden, message)
     }
 
+    /// Other writers kept changing the object; the caller may try again.
+    pub fn conflict_retry(message: impl Into<String>) -> Self {
+        Self::new("CONFLICT-RETRY", ErrorKind::Conflict, message)
+    }
+
     pub fn from_domain<E: DomainError>(err: &E) -> Self {
         if err.kind() == ErrorKind::Internal {
             return Self::internal(err.to_string());
@@ -92,11 +97,9 @@ impl<E: DomainError> From<CommandError<E>> for AppError {
     fn from(err: CommandError<E>) -> Self {
         match err {
             CommandError::Domain(e) => Self::from_domain(&e),
-            CommandError::Conflict { .. } => Self::new(
-                "CONFLICT-RETRY",
-                ErrorKind::Conflict,
-                "too many concurrent changes to the same object; try again",
-            ),
+            CommandError::Conflict { .. } => {
+                Self::conflict_retry("too many concurrent changes to the same object; try again")
+            }
             CommandError::Guard(g) => g.into(),
             CommandError::Store(cause) => Self::internal(cause),
         }

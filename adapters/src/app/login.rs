@@ -33,9 +33,7 @@ use uuid::Uuid;
 
 use super::two_factor::ChallengeIssued;
 use super::{App, AppError, Principal};
-use crate::crypto::{
-    constant_time_eq, random_bytes, sha256_hex, DeviceToken, ParsedSessionToken, SessionToken,
-};
+use crate::crypto::{random_bytes, sha256_hex, DeviceToken, ParsedSessionToken, SessionToken};
 use crate::store::CommandError;
 
 /// How long sessions live.
@@ -305,9 +303,7 @@ impl App {
                 tokio::time::sleep_until(floor.into()).await;
                 Err(invalid_credentials())
             }
-            Err(Refusal::Stale) => Err(AppError::new(
-                "CONFLICT-RETRY",
-                ErrorKind::Conflict,
+            Err(Refusal::Stale) => Err(AppError::conflict_retry(
                 "the user changed while logging in; try again",
             )),
             Err(Refusal::Other(e)) => Err(e),
@@ -483,9 +479,8 @@ impl App {
                 let password = Password::presented(&random).map_err(AppError::from)?;
                 hasher.hash(&password).await.map_err(port)
             })
-            .await?
-            .clone();
-        self.check_password(password, &dummy).await?;
+            .await?;
+        self.check_password(password, dummy).await?;
         Ok(())
     }
 
@@ -708,10 +703,8 @@ impl App {
             .ok_or_else(invalid_session)?;
         // A session outlives a lock of untrusted devices only: one of the whole user ends it.
         let blocked = user.may_log_in(now, true).is_err();
-        if !constant_time_eq(
-            session.token_hash.0.as_bytes(),
-            parsed.secret_hash.as_bytes(),
-        ) || session.expires_at <= now
+        if !session.token_hash.matches_digest(&parsed.secret_hash)
+            || session.expires_at <= now
             || blocked
         {
             return Err(invalid_session());

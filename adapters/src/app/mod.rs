@@ -210,14 +210,14 @@ fn administrable_by(who: &Principal, account_id: Uuid) -> impl Fn(&User) -> Resu
 impl App {
     /// The outcome of a command that would set what is already set (a repeated `PUT`): nothing
     /// written, the aggregate's current position, so the caller can still read its own write.
-    async fn unchanged<A>(&self, id: Uuid, aggregate_id: Uuid) -> Result<Outcome, AppError>
+    async fn unchanged<A>(&self, id: Uuid) -> Result<Outcome, AppError>
     where
         A: cqrs_es::Aggregate + chronid_domain::AccountScoped,
     {
         let position = self
             .exec
             .store::<A>()
-            .position_of(&aggregate_id.to_string())
+            .position_of(&id.to_string())
             .await
             .map_err(AppError::internal)?;
         Ok(Outcome { id, position })

@@ -17,6 +17,7 @@ use chrono::Duration;
 use uuid::Uuid;
 
 use super::login::as_user;
+use super::two_factor::recorded_failure;
 
 use super::{administrable_by, App, AppError, Outcome, Principal};
 use crate::crypto::{ParsedUserToken, UserToken, UserTokenKind};
@@ -182,18 +183,12 @@ impl App {
             lockout: Lockout::of(&policy),
         }));
         let (_, events) = self.on_me_returning(who, command, facts).await?;
-        if events
-            .iter()
-            .any(|e| matches!(e, UserEvent::UserLocked { .. }))
-        {
-            return Err(AppError::from_domain(&UserError::Locked));
+        let failed = recorded_failure(&events, |e| {
+            matches!(e, UserEvent::PasswordChangeFailed { .. }).then_some(())
+        })?;
+        match failed {
+            Some(()) => Err(AppError::from_domain(&UserError::WrongPassword)),
+            None => Ok(()),
         }
-        if events
-            .iter()
-            .any(|e| matches!(e, UserEvent::PasswordChangeFailed { .. }))
-        {
-            return Err(AppError::from_domain(&UserError::WrongPassword));
-        }
-        Ok(())
     }
 }

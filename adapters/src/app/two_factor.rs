@@ -10,7 +10,7 @@
 //! count as failed attempts and lock like wrong passwords.
 
 use chronid_domain::device::{Device, DeviceCommand, DeviceError};
-use chronid_domain::error::ErrorKind;
+use chronid_domain::error::DomainError;
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{
     AnswerChallenge, ChallengePurpose, CodeFailure, Lockout, LoginMethod, NextStep, RecordLogin,
@@ -41,21 +41,34 @@ fn challenge_not_found() -> AppError {
     AppError::from_domain(&UserError::ChallengeNotFound)
 }
 
-/// The answer to a wrong code, read from what the User recorded.
+/// The answer to a wrong code, read from what the User recorded: the domain's refusal, with
+/// the tries left.
 fn code_refused(reason: CodeFailure, tries_left: u32) -> AppError {
-    match (reason, tries_left) {
-        (_, 0) => AppError::from_domain(&UserError::ChallengeExhausted),
-        (CodeFailure::Reused, left) => AppError::new(
-            "TOTP-CODE-REUSED",
-            ErrorKind::Unauthorized,
-            format!("this authenticator code was already used; wait for the next one ({left} tries left)"),
-        ),
-        (CodeFailure::Wrong, left) => AppError::new(
-            "AUTH-CODE-INVALID",
-            ErrorKind::Unauthorized,
-            format!("the code is not correct ({left} tries left)"),
-        ),
+    let refusal = match (reason, tries_left) {
+        (_, 0) => return AppError::from_domain(&UserError::ChallengeExhausted),
+        (CodeFailure::Reused, _) => UserError::TotpCodeReused,
+        (CodeFailure::Wrong, _) => UserError::CodeInvalid,
+    };
+    AppError::new(
+        refusal.code(),
+        refusal.kind(),
+        format!("{refusal} ({tries_left} tries left)"),
+    )
+}
+
+/// What a command that records its own refusals wrote: USR-LOCKED when it locked the user,
+/// else the failure `failure` picks out of the events, if any.
+pub(super) fn recorded_failure<T>(
+    events: &[UserEvent],
+    failure: impl Fn(&UserEvent) -> Option<T>,
+) -> Result<Option<T>, AppError> {
+    if events
+        .iter()
+        .any(|e| matches!(e, UserEvent::UserLocked { .. }))
+    {
+        return Err(AppError::from_domain(&UserError::Locked));
     }
+    Ok(events.iter().find_map(failure))
 }
 
 impl App {
@@ -197,19 +210,19 @@ impl App {
             Err(CommandError::Domain(refused)) => return Err(refused_login(self, refused)),
             Err(other) => return Err(other.into()),
         };
-        if events
-            .iter()
-            .any(|e| matches!(e, UserEvent::UserLocked { .. }))
-        {
-            self.unroute_challenge(challenge_id).await?;
-            return Err(AppError::from_domain(&UserError::Locked));
-        }
-        let failed = events.iter().find_map(|e| match e {
+        let failed = recorded_failure(&events, |e| match e {
             UserEvent::TwoFactorChallengeFailed {
                 reason, tries_left, ..
             } => Some((*reason, *tries_left)),
             _ => None,
         });
+        let failed = match failed {
+            Ok(failed) => failed,
+            Err(locked) => {
+                self.unroute_challenge(challenge_id).await?;
+                return Err(locked);
+            }
+        };
         if let Some((reason, tries_left)) = failed {
             // The route stays (pruned by the sweeper), so later answers hear "exhausted".
             return Err(code_refused(reason, tries_left));
@@ -409,16 +422,10 @@ impl App {
 
 /// The refusal of an authenticator code the User recorded as rejected (and counted), if it did.
 fn refused_totp_code(events: &[UserEvent]) -> Result<(), AppError> {
-    if events
-        .iter()
-        .any(|e| matches!(e, UserEvent::UserLocked { .. }))
-    {
-        return Err(AppError::from_domain(&UserError::Locked));
-    }
-    match events.iter().find_map(|e| match e {
+    match recorded_failure(events, |e| match e {
         UserEvent::TotpCodeRejected { reason, .. } => Some(*reason),
         _ => None,
-    }) {
+    })? {
         Some(CodeFailure::Wrong) => Err(AppError::from_domain(&UserError::TotpCodeInvalid)),
         Some(CodeFailure::Reused) => Err(AppError::from_domain(&UserError::TotpCodeReused)),
         None => Ok(()),

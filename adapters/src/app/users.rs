@@ -205,9 +205,7 @@ impl App {
         match self.user_command(user_id, command, facts, guard).await {
             Ok((committed, _)) => Ok(outcome(user_id, &committed)),
             // Values the user already has: nothing to write, and nothing wrong.
-            Err(CommandError::Domain(UserError::NoChange)) => {
-                self.unchanged::<User>(user_id, user_id).await
-            }
+            Err(CommandError::Domain(UserError::NoChange)) => self.unchanged::<User>(user_id).await,
             Err(other) => Err(other.into()),
         }
     }
@@ -269,7 +267,7 @@ impl App {
         {
             Ok((committed, _)) => Ok(outcome(user_id, &committed)),
             Err(CommandError::Domain(UserError::NoChange | UserError::AlreadyInTeam)) => {
-                self.unchanged::<User>(user_id, user_id).await
+                self.unchanged::<User>(user_id).await
             }
             Err(other) => Err(other.into()),
         }
@@ -329,9 +327,7 @@ impl App {
                 Ok(outcome(user_id, &c))
             }
             // The address the user already has: idempotent.
-            Err(CommandError::Domain(UserError::NoChange)) => {
-                self.unchanged::<User>(user_id, user_id).await
-            }
+            Err(CommandError::Domain(UserError::NoChange)) => self.unchanged::<User>(user_id).await,
             Err(e) => {
                 // Keep the new address if it is the user's own (or the outcome is uncertain).
                 let own = previous_key.as_ref() == Some(&new_key);

@@ -13,7 +13,7 @@ pub use sealer::AesGcmSealer;
 pub(crate) use system::random_bytes;
 pub use system::{OsRandom, SystemClock, UuidV7Ids};
 pub use token::{
-    constant_time_eq, sha256_hex, ApiKeyToken, DeviceToken, ParsedApiKey, ParsedDeviceToken,
-    ParsedSessionToken, ParsedUserToken, SessionToken, UserToken, UserTokenKind,
+    sha256_hex, ApiKeyToken, DeviceToken, ParsedApiKey, ParsedDeviceToken, ParsedSessionToken,
+    ParsedUserToken, SessionToken, UserToken, UserTokenKind,
 };
 pub use totp::{enrolment, RfcTotp, TotpEnrolment};

@@ -13,11 +13,6 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
-/// Compares two byte strings in time independent of where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Mints `<prefix><id>_<id>..._<secret>` (ids as 32 hex digits, the secret 256 random bits as 43
 /// base64url characters): the token, and the SHA-256 of its secret.
 fn mint(prefix: &str, ids: &[Uuid]) -> (String, String) {
@@ -201,6 +196,7 @@ impl ParsedUserToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chronid_domain::values::constant_time_eq;
 
     #[test]
     fn minted_key_parses_back_to_its_id_and_hash() {
