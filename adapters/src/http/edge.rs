@@ -220,6 +220,25 @@ pub struct Edge {
     refused: AtomicU64,
 }
 
+/// The allowances a `POST` may draw on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LimitedRoute {
+    Login,
+    Challenge,
+    Forgot,
+}
+
+/// The allowance of a `POST` to `path` (a request's path, or the OpenAPI template of one), if
+/// it is limited.
+pub(super) fn limited_route(path: &str) -> Option<LimitedRoute> {
+    match path {
+        "/v1/login" => Some(LimitedRoute::Login),
+        "/v1/password/forgot" | "/v1/password/reset" => Some(LimitedRoute::Forgot),
+        p if p.starts_with("/v1/login/challenges/") => Some(LimitedRoute::Challenge),
+        _ => None,
+    }
+}
+
 fn limiter(per_minute: u32) -> Limiter {
     let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
     RateLimiter::keyed(Quota::per_minute(n).allow_burst(n))
@@ -246,12 +265,11 @@ impl Edge {
         if method != axum::http::Method::POST {
             return None;
         }
-        match path {
-            "/v1/login" => Some(&self.login),
-            "/v1/password/forgot" | "/v1/password/reset" => Some(&self.forgot),
-            p if p.starts_with("/v1/login/challenges/") => Some(&self.challenge),
-            _ => None,
-        }
+        limited_route(path).map(|route| match route {
+            LimitedRoute::Login => &self.login,
+            LimitedRoute::Challenge => &self.challenge,
+            LimitedRoute::Forgot => &self.forgot,
+        })
     }
 
     /// Forgets addresses whose allowance is whole again, so memory does not grow with every

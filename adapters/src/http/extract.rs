@@ -2,10 +2,8 @@
 //! types), path ids, the bearer credential, and the request facts (IP, user agent, correlation id)
 //! every event records.
 
-use std::net::SocketAddr;
-
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use chronid_domain::metadata::RequestFacts;
@@ -147,13 +145,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Facts {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = match parts.extensions.get::<ClientIp>() {
-            Some(ClientIp(ip)) => Some(ip.to_string()),
-            None => parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        };
+        // Set by the edge whenever the connection's address is known.
+        let ip = parts
+            .extensions
+            .get::<ClientIp>()
+            .map(|ClientIp(ip)| ip.to_string());
         let text = |name: &str| {
             parts
                 .headers

@@ -29,12 +29,9 @@ fn problem(description: &str) -> RefOr<Response> {
     RefOr::T(response)
 }
 
-/// The routes with a per-address rate limit (see `edge`).
-fn rate_limited(path: &str) -> bool {
-    matches!(
-        path,
-        "/v1/login" | "/v1/login/challenges/{id}" | "/v1/password/forgot" | "/v1/password/reset"
-    )
+/// The routes with a per-address rate limit (the edge's own list).
+fn rate_limited(path: &str, method: &str) -> bool {
+    method == "post" && super::edge::limited_route(path).is_some()
 }
 
 fn complete(path: &str, method: &str, op: &mut Operation) {
@@ -69,7 +66,11 @@ fn complete(path: &str, method: &str, op: &mut Operation) {
         );
     }
     if has_body {
-        add("413", "REQ-BODY-TOO-LARGE: the body is over 64 KiB");
+        let too_large = format!(
+            "REQ-BODY-TOO-LARGE: the body is over {} KiB",
+            super::MAX_BODY_BYTES / 1024
+        );
+        add("413", &too_large);
         add(
             "415",
             "REQ-UNSUPPORTED-MEDIA-TYPE: the body must be sent as application/json",
@@ -98,7 +99,7 @@ fn complete(path: &str, method: &str, op: &mut Operation) {
             "CONFLICT-RETRY (other writers kept winning) and the operation's own conflicts",
         );
     }
-    if rate_limited(path) {
+    if rate_limited(path, method) {
         add(
             "429",
             "RATE-LIMITED: too many requests from this address; retry after Retry-After",
@@ -240,7 +241,12 @@ fn merge(into: &mut serde_json::Value, add: &serde_json::Value) {
 /// The document as served: the annotations' document, completed with the error answers, with the
 /// value constraints merged into the request bodies' schemas (done on the JSON, since utoipa's
 /// schema types cannot hold every keyword, such as `anyOf` beside `properties`).
-pub fn document() -> serde_json::Value {
+pub fn document() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(build);
+    &DOCUMENT
+}
+
+fn build() -> serde_json::Value {
     let mut json = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     let mut extra: Vec<(&str, serde_json::Value)> = constraints()
         .into_iter()
