@@ -220,14 +220,29 @@ pub struct ServeConfig {
     )]
     pub forwarded_header: String,
     /// `POST /v1/login` requests per minute per client address.
-    #[arg(long, env = "CHRONID_RATE_LOGIN_PER_MINUTE", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "CHRONID_RATE_LOGIN_PER_MINUTE",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub rate_login_per_minute: u32,
     /// `POST /v1/login/challenges/{id}` requests per minute per client address.
-    #[arg(long, env = "CHRONID_RATE_CHALLENGE_PER_MINUTE", default_value_t = 30)]
+    #[arg(
+        long,
+        env = "CHRONID_RATE_CHALLENGE_PER_MINUTE",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub rate_challenge_per_minute: u32,
     /// `POST /v1/password/forgot` and `/v1/password/reset` requests per minute per client
     /// address.
-    #[arg(long, env = "CHRONID_RATE_FORGOT_PER_MINUTE", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "CHRONID_RATE_FORGOT_PER_MINUTE",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub rate_forgot_per_minute: u32,
 }
 
@@ -278,24 +293,6 @@ impl ServeConfig {
             challenge_per_minute: self.rate_challenge_per_minute,
             forgot_per_minute: self.rate_forgot_per_minute,
         };
-        for (flag, v) in [
-            (
-                "--rate-login-per-minute / CHRONID_RATE_LOGIN_PER_MINUTE",
-                limits.login_per_minute,
-            ),
-            (
-                "--rate-challenge-per-minute / CHRONID_RATE_CHALLENGE_PER_MINUTE",
-                limits.challenge_per_minute,
-            ),
-            (
-                "--rate-forgot-per-minute / CHRONID_RATE_FORGOT_PER_MINUTE",
-                limits.forgot_per_minute,
-            ),
-        ] {
-            if v == 0 {
-                return Err(usage!("{flag} must be at least 1"));
-            }
-        }
         Ok(Edge::new(proxies, limits))
     }
 

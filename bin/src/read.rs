@@ -206,21 +206,21 @@ pub async fn history_user(
         })
         .transpose()?;
     let pool = wiring::connect_db(&store).await?;
-    let exists = query::user_history(
-        &pool,
-        account,
-        user,
-        query::HistoryPage {
+    let events = query::user_history(&pool, account, user, query::HistoryPage::all(as_of)).await?;
+    // Nothing up to `as_of`: an unknown user, or one registered later.
+    if events.is_empty() {
+        let first = query::HistoryPage {
             after_sequence: 0,
             limit: 1,
             until: None,
-        },
-    )
-    .await?;
-    if exists.is_empty() {
-        anyhow::bail!("no user {user} in account {account}");
+        };
+        if query::user_history(&pool, account, user, first)
+            .await?
+            .is_empty()
+        {
+            anyhow::bail!("no user {user} in account {account}");
+        }
     }
-    let events = query::user_history(&pool, account, user, query::HistoryPage::all(as_of)).await?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for e in &events {
         serde_json::to_writer(&mut out, e)?;

@@ -98,11 +98,10 @@ pub async fn run(
         tracing::info!("projection workers started");
     }
     if let (true, Some(app)) = (serve.components.contains(&Component::Notifier), &app) {
-        let config = notifier_config;
-        if config.mailer.is_none() {
+        if notifier_config.mailer.is_none() {
             tracing::warn!("no --smtp-url / CHRONID_SMTP_URL: reset links and emailed codes will be recorded as failed deliveries");
         }
-        let notifier = Notifier::new(app.clone(), js.clone(), stream.clone(), config);
+        let notifier = Notifier::new(app.clone(), js.clone(), stream.clone(), notifier_config);
         let rx = stop_rx.clone();
         tasks.spawn(async move {
             notifier.run(rx).await;
