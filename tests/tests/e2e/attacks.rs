@@ -70,16 +70,6 @@ async fn setup_with_views() -> Setup {
     setup_with(no_limits(), true).await
 }
 
-async fn policy(app: &TestApp, body: Value) {
-    let mut full = json!({"max_inactivity_days": null, "max_login_attempts": 5,
-        "password_validity_days": null, "two_factor": "off"});
-    for (k, v) in body.as_object().unwrap() {
-        full[k] = v.clone();
-    }
-    let r = app.call(Method::PUT, "/security-policy", Some(full)).await;
-    assert_eq!(r.status, 200, "{r:?}");
-}
-
 fn wrong(code: &str) -> &'static str {
     if code == "000000" {
         "111111"
@@ -112,7 +102,9 @@ async fn trusted_login_with(s: &Setup, email: &str, password: &str, n: usize) ->
 async fn a_pending_authenticator_does_not_replace_the_factor_the_user_has() {
     let s = setup().await;
     let (_, email) = create_user(&s.app, None).await;
-    policy(&s.app, json!({"two_factor": "every_login"})).await;
+    s.app
+        .set_security_policy(json!({"two_factor": "every_login"}))
+        .await;
     let (t, _) = trusted_login(&s, &email, 1).await;
     // The user starts setting up an authenticator and stops before confirming it.
     let r = as_session(&s.app, &t, Method::POST, "/me/totp", None).await;
@@ -151,7 +143,9 @@ async fn a_pending_authenticator_does_not_replace_the_factor_the_user_has() {
 async fn wrong_codes_across_challenges_lock_the_user_and_code_sends_are_limited() {
     let s = setup().await;
     let (user, email) = create_user(&s.app, None).await;
-    policy(&s.app, json!({"two_factor": "every_login"})).await;
+    s.app
+        .set_security_policy(json!({"two_factor": "every_login"}))
+        .await;
 
     // Three wrong codes on one challenge, two on a fresh one: five failed attempts, locked.
     let mut mails = 0;
@@ -218,7 +212,9 @@ async fn wrong_codes_across_challenges_lock_the_user_and_code_sends_are_limited(
 async fn the_code_limit_says_when_to_retry() {
     let s = setup().await;
     let (_, email) = create_user(&s.app, None).await;
-    policy(&s.app, json!({"two_factor": "every_login"})).await;
+    s.app
+        .set_security_policy(json!({"two_factor": "every_login"}))
+        .await;
     for _ in 0..5 {
         challenge(&login(&s.app, &email, PASSWORD, None).await, "email");
         s.clock.advance(Duration::minutes(1));
@@ -246,11 +242,9 @@ async fn the_code_limit_says_when_to_retry() {
 async fn an_expired_password_yields_no_change_token_before_the_second_factor() {
     let s = setup().await;
     let (user, email) = create_user(&s.app, None).await;
-    policy(
-        &s.app,
-        json!({"two_factor": "new_device", "password_validity_days": 1}),
-    )
-    .await;
+    s.app
+        .set_security_policy(json!({"two_factor": "new_device", "password_validity_days": 1}))
+        .await;
     s.clock.advance(Duration::days(2));
 
     // The password alone: a challenge, no change token, no PasswordChangeRequired.
@@ -287,7 +281,9 @@ async fn an_expired_password_yields_no_change_token_before_the_second_factor() {
 async fn wrong_secrets_from_a_session_count_lock_and_are_audited() {
     let s = setup_with_views().await;
     let (user, email) = create_user(&s.app, None).await;
-    policy(&s.app, json!({"max_login_attempts": 3})).await;
+    s.app
+        .set_security_policy(json!({"max_login_attempts": 3}))
+        .await;
     let t = session_token(&login(&s.app, &email, PASSWORD, None).await);
     let change = |current: &str| json!({"current_password": current, "new_password": "another passphrase 42"});
     for _ in 0..2 {
@@ -418,7 +414,9 @@ async fn device_events(env: &TestEnv, device_token: &str) -> Vec<(String, Value)
 async fn trusted_devices_expire_and_are_revoked() {
     let s = setup().await;
     let (user, email) = create_user(&s.app, None).await;
-    policy(&s.app, json!({"two_factor": "new_device"})).await;
+    s.app
+        .set_security_policy(json!({"two_factor": "new_device"}))
+        .await;
 
     // Trusted: listed, and the next login skips the code, until the trust's 30 days are over.
     let (t, device) = trusted_login(&s, &email, 1).await;
@@ -526,7 +524,9 @@ async fn trusted_devices_expire_and_are_revoked() {
 async fn an_answer_without_the_challenges_device_trusts_no_device() {
     let s = setup().await;
     let (_, email) = create_user(&s.app, None).await;
-    policy(&s.app, json!({"two_factor": "new_device"})).await;
+    s.app
+        .set_security_policy(json!({"two_factor": "new_device"}))
+        .await;
     let r = login(&s.app, &email, PASSWORD, None).await;
     let id = challenge(&r, "email");
     let issued_to = device_of(&r);
@@ -554,9 +554,7 @@ async fn an_answer_without_the_challenges_device_trusts_no_device() {
 async fn failures_from_untrusted_devices_lock_only_untrusted_devices() {
     let s = setup_with_views().await;
     let (user, email) = create_user(&s.app, None).await;
-    policy(
-        &s.app,
-        json!({"two_factor": "new_device", "max_login_attempts": 3, "lockout": "untrusted_devices"}),
+    s.app.set_security_policy(json!({"two_factor": "new_device", "max_login_attempts": 3, "lockout": "untrusted_devices"}),
     )
     .await;
     let (_, device) = trusted_login(&s, &email, 1).await;
@@ -586,11 +584,9 @@ async fn failures_from_untrusted_devices_lock_only_untrusted_devices() {
     assert_eq!(view.body["lock"]["scope"], "untrusted_devices", "{view:?}");
     assert_eq!(view.body["untrusted_failed_attempts"], 0, "{view:?}");
     // Under the product's default an attacker's failures lock the user everywhere.
-    policy(
-        &s.app,
-        json!({"two_factor": "new_device", "max_login_attempts": 3}),
-    )
-    .await;
+    s.app
+        .set_security_policy(json!({"two_factor": "new_device", "max_login_attempts": 3}))
+        .await;
     s.app
         .call(Method::POST, &format!("/users/{user}/unlock"), None)
         .await;

@@ -57,17 +57,9 @@ pub(crate) async fn create_user(app: &TestApp, phone: Option<&str>) -> (Uuid, St
 }
 
 pub(crate) async fn set_policy(app: &TestApp, two_factor: &str, validity: Option<u16>) {
-    let r = app
-        .call(
-            Method::PUT,
-            "/security-policy",
-            Some(
-                json!({"max_inactivity_days": null, "max_login_attempts": 10,
-                "password_validity_days": validity, "two_factor": two_factor}),
-            ),
-        )
+    app.set_security_policy(json!({"max_login_attempts": 10,
+        "password_validity_days": validity, "two_factor": two_factor}))
         .await;
-    assert_eq!(r.status, 200, "{r:?}");
 }
 
 pub(crate) async fn post(app: &TestApp, path: &str, body: Value, device: Option<&str>) -> Reply {
@@ -574,15 +566,7 @@ async fn authenticator_enrol_login_replay_reset_and_disable_against_pyotp() {
 async fn an_admin_requires_two_factor_and_the_next_login_enrols() {
     let s = setup().await;
     let (user, email) = create_user(&s.app, None).await;
-    let r = s
-        .app
-        .call(
-            Method::PUT,
-            &format!("/users/{user}/two-factor"),
-            Some(json!({"enabled": true})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
+    s.app.require_two_factor(user, true).await;
 
     // The password alone shows no enrolment: the emailed code comes first.
     let r = login(&s.app, &email, PASSWORD, None).await;
@@ -608,15 +592,7 @@ async fn an_admin_requires_two_factor_and_the_next_login_enrols() {
     )
     .await
     .assert_problem(403, "USR-TWO-FACTOR-REQUIRED");
-    let r = s
-        .app
-        .call(
-            Method::PUT,
-            &format!("/users/{user}/two-factor"),
-            Some(json!({"enabled": false})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
+    s.app.require_two_factor(user, false).await;
     session_token(&login(&s.app, &email, PASSWORD, None).await);
     s.env.cleanup().await.unwrap();
 }

@@ -47,21 +47,13 @@ async fn setup(delivering: bool) -> Setup {
     }
 }
 
-async fn policy(app: &TestApp, body: serde_json::Value) {
-    let mut full = json!({"max_inactivity_days": null, "max_login_attempts": 5,
-        "password_validity_days": null, "two_factor": "off"});
-    for (k, v) in body.as_object().unwrap() {
-        full[k] = v.clone();
-    }
-    let r = app.call(Method::PUT, "/security-policy", Some(full)).await;
-    assert_eq!(r.status, 200, "{r:?}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lock_with_minutes_runs_out_and_the_next_login_records_it() {
     let s = setup(false).await;
     let (user, email) = create_user(&s.app, None).await;
-    policy(&s.app, json!({"max_login_attempts": 2, "lock_minutes": 15})).await;
+    s.app
+        .set_security_policy(json!({"max_login_attempts": 2, "lock_minutes": 15}))
+        .await;
     for _ in 0..2 {
         login(&s.app, &email, "not-the-password", None)
             .await
@@ -225,15 +217,7 @@ async fn the_authenticators_refusals_and_a_phone_channel_without_a_phone() {
 async fn a_wrong_code_at_enrolment_during_login_uses_a_try_and_counts() {
     let s = setup(true).await;
     let (user, email) = create_user(&s.app, None).await;
-    let r = s
-        .app
-        .call(
-            Method::PUT,
-            &format!("/users/{user}/two-factor"),
-            Some(json!({"enabled": true})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
+    s.app.require_two_factor(user, true).await;
     let r = login(&s.app, &email, PASSWORD, None).await;
     let id = challenge(&r, "email");
     let device = r.body["device_token"].as_str().unwrap().to_string();
@@ -291,7 +275,9 @@ async fn a_view_that_does_not_catch_up_in_time_says_so() {
 async fn the_device_cookie_is_read_and_a_forged_device_token_is_a_new_device() {
     let s = setup(true).await;
     let (_, email) = create_user(&s.app, None).await;
-    policy(&s.app, json!({"two_factor": "new_device"})).await;
+    s.app
+        .set_security_policy(json!({"two_factor": "new_device"}))
+        .await;
     let r = login(&s.app, &email, PASSWORD, None).await;
     let id = challenge(&r, "email");
     let device = r.body["device_token"].as_str().unwrap().to_string();

@@ -49,6 +49,11 @@ pub trait Calls {
         body: Option<Value>,
     ) -> Reply;
     async fn create_user(&self, email: &str) -> Uuid;
+    /// Sets the account's security policy: `changes` over five login attempts, no inactivity
+    /// limit, no password expiry and two-factor off.
+    async fn set_security_policy(&self, changes: Value);
+    /// An administrator requires (or stops requiring) two-factor for `user`.
+    async fn require_two_factor(&self, user: Uuid, required: bool);
 }
 
 impl Calls for TestApp {
@@ -82,6 +87,29 @@ impl Calls for TestApp {
             .await;
         assert_eq!(r.status, 201, "{r:?}");
         r.body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    async fn set_security_policy(&self, changes: Value) {
+        let mut policy = serde_json::json!({"max_inactivity_days": null, "max_login_attempts": 5,
+            "password_validity_days": null, "two_factor": "off"});
+        for (k, v) in changes.as_object().unwrap() {
+            policy[k] = v.clone();
+        }
+        let r = self
+            .call(reqwest::Method::PUT, "/security-policy", Some(policy))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+
+    async fn require_two_factor(&self, user: Uuid, required: bool) {
+        let r = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/users/{user}/two-factor"),
+                Some(serde_json::json!({ "enabled": required })),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
     }
 }
 
