@@ -53,6 +53,9 @@ pub struct Principal {
     pub last_name: Option<String>,
     /// For an API key: its name.
     pub key_name: Option<String>,
+    /// For a device: the user it belongs to, so every event of the device is about them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Uuid>,
 }
 
 impl Principal {
@@ -81,7 +84,7 @@ impl Principal {
 /// the principal as known before the event. UserRegistered (id = aggregate_id: username, email,
 /// first/last name), UserProfileUpdated (first_name/last_name present in `changes`: a JSON null
 /// clears), UserEmailChanged, UserUsernameChanged, ApiKeyCreated / ApiKeyUpdated (id = data.key_id,
-/// key_name = data.name).
+/// key_name = data.name), DeviceRegistered (id = the device, owner = data.user_id).
 pub fn principal_change(
     env: &PublicEnvelope,
     current: Option<&Principal>,
@@ -95,9 +98,16 @@ pub fn principal_change(
                 email: str_of(data, "email"),
                 first_name: str_of(data, "first_name"),
                 last_name: str_of(data, "last_name"),
-                key_name: None,
+                ..Principal::default()
             };
             Some((env.aggregate_id, registered))
+        }
+        "DeviceRegistered" => {
+            let device = Principal {
+                owner: Some(uuid_of(data, "user_id")?),
+                ..Principal::default()
+            };
+            Some((env.aggregate_id, device))
         }
         "UserProfileUpdated" => {
             let changes = data.get("changes")?;
@@ -131,10 +141,13 @@ pub fn principal_change(
 }
 
 /// The ids whose principals `describe` will ask for (actor id, target user id...), so the storage
-/// layer can load them in one query before describing a batch.
+/// layer can load them in one query before describing a batch. For a device event that does not
+/// name its user this is the device; the storage layer then loads its owner
+/// ([`Principal::owner`]) too.
 pub fn principals_needed(env: &PublicEnvelope) -> Vec<Uuid> {
     let mut ids: Vec<Uuid> = Vec::with_capacity(3);
-    let candidates = [env.actor.id, target_of(env), revoked_key_of(env)];
+    let target = named_target(env).or_else(|| device_of(env));
+    let candidates = [env.actor.id, target, revoked_key_of(env)];
     for id in candidates.into_iter().flatten() {
         if !ids.contains(&id) {
             ids.push(id);
@@ -163,7 +176,7 @@ pub struct AuditRecord {
     pub actor_id: Option<Uuid>,
     /// The actor's display name (a user's username or email, an API key's "API key <name>", "system").
     pub username: Option<String>,
-    /// The user the event is about (user aggregate id; for device events data.user_id when present), if any.
+    /// The user the event is about (user aggregate id; for device events the device's owner), if any.
     pub target_id: Option<Uuid>,
     pub target_username: Option<String>,
     pub ip: Option<String>,
@@ -172,7 +185,7 @@ pub struct AuditRecord {
 
 /// The audit entry of one event. `lookup` answers for ids from `principals_needed` (None when unknown).
 pub fn describe(env: &PublicEnvelope, lookup: &dyn Fn(Uuid) -> Option<Principal>) -> AuditRecord {
-    let target_id = target_of(env);
+    let target_id = target_of(env, lookup);
     // The storage layer applies `principal_change` first, but be robust when it did not: events
     // that name their user (UserRegistered, UserEmailChanged...) carry enough to name it.
     let target = target_id.and_then(|id| {
@@ -228,13 +241,24 @@ pub fn describe(env: &PublicEnvelope, lookup: &dyn Fn(Uuid) -> Option<Principal>
 // ---------------------------------------------------------------------------------------------
 // Who: actors and targets.
 
-/// The user an event is about: the user of a user event, the owner of a registered device.
-fn target_of(env: &PublicEnvelope) -> Option<Uuid> {
+/// The user an event is about: the user of a user event, the owner of a device (named by its
+/// registration, known from it for its later events).
+fn target_of(env: &PublicEnvelope, lookup: &dyn Fn(Uuid) -> Option<Principal>) -> Option<Uuid> {
+    named_target(env).or_else(|| lookup(device_of(env)?)?.owner)
+}
+
+/// The user an event names itself: the user of a user event, the owner of a registered device.
+fn named_target(env: &PublicEnvelope) -> Option<Uuid> {
     match env.aggregate_type.as_str() {
         "user" => Some(env.aggregate_id),
         "device" => uuid_of(&env.data, "user_id"),
         _ => None,
     }
+}
+
+/// The device of a device event.
+fn device_of(env: &PublicEnvelope) -> Option<Uuid> {
+    (env.aggregate_type == "device").then_some(env.aggregate_id)
 }
 
 /// The API key a revocation names (the event carries only its id).
@@ -1212,7 +1236,7 @@ mod tests {
             email: Some("jane@example.com".to_string()),
             first_name: Some("Jane".to_string()),
             last_name: Some("Doe".to_string()),
-            key_name: None,
+            ..Principal::default()
         }
     }
 
@@ -1238,6 +1262,13 @@ mod tests {
                 NEW_KEY_ID,
                 Principal {
                     key_name: Some("Deploy".to_string()),
+                    ..Principal::default()
+                },
+            ),
+            (
+                DEVICE_ID,
+                Principal {
+                    owner: Some(USER_ID),
                     ..Principal::default()
                 },
             ),
@@ -1736,15 +1767,48 @@ mod tests {
     }
 
     #[test]
-    fn device_events_target_the_devices_user_when_they_name_it() {
+    fn every_device_event_is_about_the_devices_owner() {
         let registered = record_for("DeviceRegistered");
         assert_eq!(
             (registered.target_id, registered.target_username.as_deref()),
             (Some(USER_ID), Some("jane"))
         );
         assert_eq!(registered.username.as_deref(), Some("jane"));
-        let renamed = record_for("DeviceRenamed");
-        assert_eq!((renamed.target_id, renamed.target_username), (None, None));
+        // Its registration makes the device known, with its owner.
+        let case = cases()
+            .into_iter()
+            .find(|c| c.env.event_type == "DeviceRegistered")
+            .unwrap();
+        assert_eq!(
+            principal_change(&case.env, None),
+            Some((
+                DEVICE_ID,
+                Principal {
+                    owner: Some(USER_ID),
+                    ..Principal::default()
+                }
+            ))
+        );
+        // Later events name only the device: the owner comes from what is known of it, whoever
+        // acted (an administrator revoking it).
+        let mut revoked = cases()
+            .into_iter()
+            .find(|c| c.env.event_type == "DeviceRevoked")
+            .unwrap()
+            .env;
+        revoked.actor = Actor::user(ADMIN_ID);
+        let record = describe_known(&revoked);
+        assert_eq!(
+            (
+                record.target_id,
+                record.target_username.as_deref(),
+                record.username.as_deref()
+            ),
+            (Some(USER_ID), Some("jane"), Some("admin"))
+        );
+        // A device never seen is about no one.
+        let record = describe(&revoked, &|_| None);
+        assert_eq!((record.target_id, record.target_username), (None, None));
     }
 
     #[test]
@@ -2243,7 +2307,7 @@ mod tests {
             "LoginSucceeded",
             "ApiKeyRevoked",
             "TeamCreated",
-            "DeviceRegistered",
+            "DeviceRenamed",
         ] {
             let case = cases()
                 .into_iter()
@@ -2293,7 +2357,8 @@ mod tests {
         assert_eq!(needed("TeamCreated"), vec![KEY_ID]);
         assert_eq!(needed("ApiKeyRevoked"), vec![KEY_ID, NEW_KEY_ID]);
         assert_eq!(needed("DeviceRegistered"), vec![USER_ID]);
-        assert_eq!(needed("DeviceRenamed"), vec![USER_ID]);
+        // The device (then its owner, loaded by the storage layer) and the actor.
+        assert_eq!(needed("DeviceRenamed"), vec![USER_ID, DEVICE_ID]);
         assert_eq!(needed("SsoAccountAdded"), vec![ADMIN_ID]);
         let system = env(
             "account",

@@ -52,27 +52,49 @@ impl AuditState {
             })
             .filter(|id| !self.principals.contains_key(id))
             .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        if ids.is_empty() {
-            return Ok(());
+        // Then the owners of the devices just loaded, which their later events are about.
+        for _ in 0..2 {
+            ids.sort_unstable();
+            ids.dedup();
+            if ids.is_empty() {
+                break;
+            }
+            ids = self
+                .fetch(conn, tables, &ids)
+                .await?
+                .into_iter()
+                .filter_map(|p| p.owner)
+                .filter(|id| !self.principals.contains_key(id))
+                .collect();
         }
+        Ok(())
+    }
+
+    /// Loads the principals `ids` into the state (None for those not known); returns those found.
+    async fn fetch(
+        &mut self,
+        conn: &mut PgConnection,
+        tables: &Tables,
+        ids: &[Uuid],
+    ) -> Result<Vec<Principal>, sqlx::Error> {
         let found: Vec<(Uuid, i64, Value)> = sqlx::query_as(&format!(
             "SELECT principal_id, last_sequence, doc FROM {} WHERE principal_id = ANY($1)",
             tables.principals
         ))
-        .bind(&ids)
+        .bind(ids)
         .fetch_all(&mut *conn)
         .await?;
-        for id in &ids {
+        for id in ids {
             self.principals.insert(*id, None);
         }
+        let mut principals = Vec::with_capacity(found.len());
         for (id, seq, doc) in found {
             let p: Principal =
                 serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            principals.push(p.clone());
             self.principals.insert(id, Some((seq, p)));
         }
-        Ok(())
+        Ok(principals)
     }
 
     pub fn apply(
