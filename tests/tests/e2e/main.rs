@@ -15,6 +15,7 @@ mod catalogue;
 mod credentials;
 mod flows;
 mod harness;
+mod journey;
 mod login;
 mod relay;
 mod secrets;
