@@ -145,17 +145,19 @@ pub(crate) async fn event_types(env: &TestEnv, aggregate_type: &str, id: Uuid) -
 
 /// Waits until the user's history holds `event_type`.
 pub(crate) async fn wait_for_event(env: &TestEnv, user: Uuid, event_type: &str) {
+    wait_for_events(env, user, event_type, 1).await;
+}
+
+/// Waits until the user has `n` events of `event_type`.
+pub(crate) async fn wait_for_events(env: &TestEnv, user: Uuid, event_type: &str, n: usize) {
     for _ in 0..300 {
-        if event_types(env, "user", user)
-            .await
-            .iter()
-            .any(|t| t == event_type)
-        {
+        let types = event_types(env, "user", user).await;
+        if types.iter().filter(|t| *t == event_type).count() >= n {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("no {event_type} on user {user} within 30 s");
+    panic!("not {n} {event_type} on user {user} within 30 s");
 }
 
 /// The code of the `n`-th mail to `email`.
@@ -334,17 +336,37 @@ async fn every_login_sends_codes_by_sms_and_voice_and_records_failed_deliveries(
     assert_eq!(r.status, 204, "{r:?}");
     challenge(&login(&s.app, &bob_email, PASSWORD, None).await, "sms");
     wait_for_event(&s.env, bob, "TwoFactorCodeDeliveryFailed").await;
-    let (payload,): (Value,) = sqlx::query_as(
-        "SELECT payload FROM events WHERE aggregate_id = $1
-          AND event_type = 'TwoFactorCodeDeliveryFailed'",
+    // And a call the provider refuses.
+    let r = as_session(
+        &s.app,
+        &t,
+        Method::PUT,
+        "/me/two-factor-channel",
+        Some(json!({"channel": "voice"})),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{r:?}");
+    challenge(&login(&s.app, &bob_email, PASSWORD, None).await, "voice");
+    wait_for_events(&s.env, bob, "TwoFactorCodeDeliveryFailed", 2).await;
+    let failures: Vec<Value> = sqlx::query_scalar(
+        "SELECT payload -> 'TwoFactorCodeDeliveryFailed' FROM events WHERE aggregate_id = $1
+          AND event_type = 'TwoFactorCodeDeliveryFailed' ORDER BY sequence",
     )
     .bind(bob.to_string())
-    .fetch_one(&s.env.pool)
+    .fetch_all(&s.env.pool)
     .await
     .unwrap();
+    let seen: Vec<(&Value, &Value)> = failures
+        .iter()
+        .map(|f| (&f["channel"], &f["error"]))
+        .collect();
+    let answered_500 = json!("provider answered 500");
     assert_eq!(
-        payload["TwoFactorCodeDeliveryFailed"]["error"],
-        "provider answered 500"
+        seen,
+        vec![
+            (&json!("sms"), &answered_500),
+            (&json!("voice"), &answered_500)
+        ]
     );
     s.env.cleanup().await.unwrap();
 }
