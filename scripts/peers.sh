@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The end-to-end tests' peers (tests/peers/peers.py): an SMTP server, a stand-in SMS / voice
-# provider and a TOTP calculator (pyotp). `start` installs aiosmtpd and pyotp with pip when
-# missing and starts the peers when they do not answer; `stop` stops them.
-# Ports: CHRONID_TEST_SMTP_PORT (default 2525) and CHRONID_TEST_PEERS_PORT (default 2580).
+# provider and a TOTP calculator (pyotp). Each test starts its own peers on free ports; this
+# script makes sure they can run.
+#   install  installs python3's aiosmtpd and pyotp with pip when missing (scripts/test.sh runs it)
+#   start    also runs one shared set, for trying the server by hand with a mail sink, on
+#            CHRONID_TEST_SMTP_PORT (default 2525) and CHRONID_TEST_PEERS_PORT (default 2580)
+#   stop     stops that shared set
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +33,21 @@ stop_peers() {
   pkill -f "tests/peers/peers.py --smtp-port $smtp_port" 2>/dev/null || true
 }
 
+install() {
+  if ! command -v python3 >/dev/null; then
+    echo "peers: installing python3 with apt-get" >&2
+    apt-get install -y python3 python3-pip >/dev/null
+  fi
+  if ! python3 -c 'import aiosmtpd, pyotp' 2>/dev/null; then
+    echo "peers: installing aiosmtpd and pyotp with pip" >&2
+    python3 -m pip install --quiet aiosmtpd pyotp
+  fi
+}
+
 case "${1:-start}" in
+  install)
+    install
+    ;;
   start)
     set +e
     answers
@@ -42,10 +59,7 @@ case "${1:-start}" in
       stop_peers
       for _ in $(seq 1 50); do answers >/dev/null 2>&1 || [ $? -eq 3 ] || break; sleep 0.1; done
     fi
-    if ! python3 -c 'import aiosmtpd, pyotp' 2>/dev/null; then
-      echo "peers: installing aiosmtpd and pyotp with pip" >&2
-      python3 -m pip install --quiet aiosmtpd pyotp
-    fi
+    install
     nohup python3 tests/peers/peers.py --smtp-port "$smtp_port" --http-port "$http_port" \
       >"$logfile" 2>&1 &
     echo $! >"$pidfile"
@@ -61,7 +75,7 @@ case "${1:-start}" in
     stop_peers
     ;;
   *)
-    echo "usage: scripts/peers.sh start|stop" >&2
+    echo "usage: scripts/peers.sh install|start|stop" >&2
     exit 2
     ;;
 esac

@@ -283,7 +283,7 @@ async fn flags_that_cannot_be_taken_exit_2_naming_the_flag() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn serve_in_parts_does_the_work_of_one_process() {
     let env = TestEnv::new().await.unwrap();
-    let peers = Peers::connect().await.unwrap();
+    let peers = Peers::start().await.unwrap();
     let out = run(&env, &["migrate"], "").await;
     assert_ok(&out);
     assert!(

@@ -17,6 +17,8 @@ import email
 import hashlib
 import email.policy
 import json
+import os
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -122,15 +124,52 @@ class Http(BaseHTTPRequestHandler):
         return self.reply(201, {"sid": f"SM{len(texts):032d}", "status": "queued"})
 
 
+def free_port():
+    """A port the system has just handed out (for the SMTP server, which aiosmtpd binds itself)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_smtp(port):
+    """Starts the SMTP server on `port`, or on a free port when it is 0 (retrying if another
+    process takes the port first)."""
+    for _ in range(20):
+        chosen = port or free_port()
+        smtp = Controller(Keep(), hostname="127.0.0.1", port=chosen)
+        try:
+            smtp.start()
+            return smtp, chosen
+        except Exception:
+            if port:
+                raise
+    raise RuntimeError("no free port for the SMTP server")
+
+
+def exit_with(parent):
+    """Ends this process once `parent` has gone (the test process that started it)."""
+    while True:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        if os.getppid() != parent:
+            os._exit(0)
+        time.sleep(0.5)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--smtp-port", type=int, default=2525)
-    parser.add_argument("--http-port", type=int, default=2580)
+    parser.add_argument("--smtp-port", type=int, default=2525, help="0: a free port")
+    parser.add_argument("--http-port", type=int, default=2580, help="0: a free port")
+    parser.add_argument("--parent-pid", type=int, help="exit when this process has gone")
     args = parser.parse_args()
-    smtp = Controller(Keep(), hostname="127.0.0.1", port=args.smtp_port)
-    smtp.start()
+    smtp, smtp_port = start_smtp(args.smtp_port)
     server = ThreadingHTTPServer(("127.0.0.1", args.http_port), Http)
-    print(f"peers: smtp 127.0.0.1:{args.smtp_port}, http 127.0.0.1:{args.http_port}", flush=True)
+    if args.parent_pid:
+        threading.Thread(target=exit_with, args=(args.parent_pid,), daemon=True).start()
+    # The first line of output says where the peers listen.
+    print(json.dumps({"smtp_port": smtp_port, "http_port": server.server_port}), flush=True)
     try:
         server.serve_forever()
     finally:

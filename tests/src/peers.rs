@@ -1,9 +1,11 @@
-//! The end-to-end tests' real peers (`tests/peers/peers.py`, started by `scripts/peers.sh`, which
-//! `scripts/test.sh` runs): an SMTP server (aiosmtpd), a stand-in Twilio-style SMS / voice
-//! provider, and pyotp for authenticator codes computed independently of the server.
+//! The end-to-end tests' real peers (`tests/peers/peers.py`): an SMTP server (aiosmtpd), a
+//! stand-in Twilio-style SMS / voice provider, and pyotp for authenticator codes computed
+//! independently of the server.
 //!
-//! Ports: `CHRONID_TEST_SMTP_PORT` (2525) and `CHRONID_TEST_PEERS_PORT` (2580). When the peers
-//! do not answer, [`Peers::connect`] fails and says how to start them; nothing is skipped.
+//! Each test starts its own peers ([`Peers::start`]) on ports the system hands out, so no two
+//! tests share a mailbox or a port; they stop when the test drops them (or its process ends).
+//! When Python or its packages are missing, `start` fails and says how to install them
+//! (`scripts/peers.sh install`, which `scripts/test.sh` runs); nothing is skipped.
 
 use std::time::Duration;
 
@@ -53,26 +55,75 @@ pub struct Text {
     pub account: Option<String>,
 }
 
+/// The peers' process, killed when the last handle on it goes, with its output kept open.
+struct Process {
+    child: std::sync::Mutex<tokio::process::Child>,
+    _stdout: tokio::io::BufReader<tokio::process::ChildStdout>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(child) = self.child.get_mut() {
+            let _ = child.start_kill();
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Peers {
     http: reqwest::Client,
     base: String,
     smtp_port: u16,
+    _process: std::sync::Arc<Process>,
 }
 
-fn port(var: &str, default: u16) -> u16 {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+#[derive(Deserialize)]
+struct Listening {
+    smtp_port: u16,
+    http_port: u16,
 }
 
 impl Peers {
-    pub async fn connect() -> anyhow::Result<Self> {
+    /// Starts a fresh set of peers on free ports, and waits until they answer.
+    pub async fn start() -> anyhow::Result<Self> {
+        use tokio::io::AsyncBufReadExt as _;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/peers.py");
+        let how = "install them with `scripts/peers.sh install` (scripts/test.sh does)";
+        // Errors go to a file, read back if the peers do not start (a pipe nobody reads could
+        // fill up and stall them).
+        let errors = tempfile::NamedTempFile::new()?;
+        let mut child = tokio::process::Command::new("python3")
+            .arg(script)
+            .args(["--smtp-port", "0", "--http-port", "0", "--parent-pid"])
+            .arg(std::process::id().to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(errors.reopen()?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot run python3 for the test peers: {how}"))?;
+        let mut stdout =
+            tokio::io::BufReader::new(child.stdout.take().context("the peers' output")?);
+        let mut first = String::new();
+        let read = stdout.read_line(&mut first);
+        let ports: Option<Listening> =
+            match tokio::time::timeout(Duration::from_secs(20), read).await {
+                Ok(Ok(_)) => serde_json::from_str(&first).ok(),
+                _ => None,
+            };
+        let Some(ports) = ports else {
+            let _ = child.start_kill();
+            let said = std::fs::read_to_string(errors.path()).unwrap_or_default();
+            bail!("the test peers (SMTP server, SMS provider, pyotp) did not start: {how}\n{said}");
+        };
         let peers = Self {
             http: reqwest::Client::new(),
-            base: format!("http://127.0.0.1:{}", port("CHRONID_TEST_PEERS_PORT", 2580)),
-            smtp_port: port("CHRONID_TEST_SMTP_PORT", 2525),
+            base: format!("http://127.0.0.1:{}", ports.http_port),
+            smtp_port: ports.smtp_port,
+            _process: std::sync::Arc::new(Process {
+                child: std::sync::Mutex::new(child),
+                _stdout: stdout,
+            }),
         };
         let answer = peers
             .http
@@ -81,10 +132,7 @@ impl Peers {
             .send()
             .await;
         if !answer.is_ok_and(|r| r.status().is_success()) {
-            bail!(
-                "the test peers (SMTP server, SMS provider, pyotp) do not answer at {}: start them with `scripts/peers.sh start` (scripts/test.sh does)",
-                peers.base
-            );
+            bail!("the test peers started but do not answer at {}", peers.base);
         }
         Ok(peers)
     }

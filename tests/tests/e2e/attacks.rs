@@ -35,7 +35,7 @@ struct Setup {
 /// moves, behind `edge`.
 async fn setup_with(edge: Edge, views: bool) -> Setup {
     let env = TestEnv::new().await.unwrap();
-    let peers = Peers::connect().await.unwrap();
+    let peers = Peers::start().await.unwrap();
     let clock = ManualClock::starting_now();
     let mut services = test_services();
     services.clock = clock.clone();

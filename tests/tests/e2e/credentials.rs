@@ -27,7 +27,7 @@ struct Setup {
 
 async fn setup() -> Setup {
     let env = TestEnv::new().await.unwrap();
-    let peers = Peers::connect().await.unwrap();
+    let peers = Peers::start().await.unwrap();
     let clock = ManualClock::starting_now();
     let mut services = test_services();
     services.clock = clock.clone();
