@@ -126,9 +126,11 @@ fn assert_exactly_once_in_order(messages: &[(HeaderMap, PublicEnvelope)], expect
         })
         .collect();
     let mut last: HashMap<(String, Uuid), i64> = HashMap::new();
+    let mut compared = 0;
     for (_, e) in messages {
         let key = (e.aggregate_type.clone(), e.aggregate_id);
         if let Some(prev) = last.insert(key, e.sequence) {
+            compared += 1;
             assert!(
                 e.sequence > prev,
                 "{}:{} sequence {} published after {prev}; stream order: {order:?}, commit order: {expected:?}",
@@ -138,6 +140,7 @@ fn assert_exactly_once_in_order(messages: &[(HeaderMap, PublicEnvelope)], expect
             );
         }
     }
+    assert!(compared > 0, "no aggregate had two messages: nothing was compared");
     assert_eq!(
         ids, expected,
         "stream order differs from commit order; stream: {order:?}"
