@@ -794,3 +794,144 @@ fn the_team_view_follows_its_own_team_only() {
         }
     );
 }
+
+// What the mutation run found unchecked in the views: the status words the store keeps, old
+// rows, the search text, verifications of an address the user no longer has, an invitation
+// accepted, a new authenticator while one works, and a device registered twice.
+
+#[test]
+fn user_status_words_read_back() {
+    for (status, word) in [
+        (UserStatus::Invited, "invited"),
+        (UserStatus::Active, "active"),
+        (UserStatus::Disabled, "disabled"),
+        (UserStatus::Locked, "locked"),
+    ] {
+        assert_eq!(status.as_str(), word);
+        assert_eq!(UserStatus::parse(word), Some(status));
+    }
+    assert_eq!(UserStatus::parse("deleted"), None);
+}
+
+#[test]
+fn a_lock_stored_before_scopes_reads_as_a_lock_of_the_account() {
+    let lock: LockView = serde_json::from_value(serde_json::json!(
+        {"reason": "policy", "failed_attempts": 3, "until": null}
+    ))
+    .unwrap();
+    assert_eq!(lock.scope, "account");
+}
+
+#[test]
+fn the_search_text_holds_every_searchable_field_in_lower_case() {
+    let mut feed = Feed::new("user", USER);
+    let mut view = None;
+    apply_user(&mut view, &feed.next(&registered()));
+    apply_user(
+        &mut view,
+        &feed.next(&UserEvent::UserProfileUpdated {
+            changes: ProfileChanges {
+                first_name: None,
+                last_name: Some(Some(PersonName::parse("last_name", "Doe").unwrap())),
+                phone: Some(Some(Phone::parse("+14155550100").unwrap())),
+                language: None,
+            },
+        }),
+    );
+    let v = view.unwrap();
+    let username = v.username.clone().unwrap();
+    assert_eq!(
+        v.search_text(),
+        format!(
+            "jane@acme.test {} jane doe +14155550100",
+            username.to_lowercase()
+        )
+    );
+}
+
+#[test]
+fn a_verification_counts_only_for_the_address_the_user_has_now() {
+    let mut feed = Feed::new("user", USER);
+    let mut view = None;
+    apply_user(&mut view, &feed.next(&registered()));
+    let phone = |raw: &str| Phone::parse(raw).unwrap();
+    let set_phone = |raw: &str| UserEvent::UserProfileUpdated {
+        changes: ProfileChanges {
+            first_name: None,
+            last_name: None,
+            phone: Some(Some(phone(raw))),
+            language: None,
+        },
+    };
+    let mut step = |event: UserEvent| {
+        apply_user(&mut view, &feed.next(&event));
+        view.clone().unwrap()
+    };
+    step(set_phone("+14155550100"));
+    let v = step(UserEvent::UserPhoneVerified {
+        phone: phone("+14155550199"),
+    });
+    assert!(!v.phone_verified, "another number was verified");
+    let v = step(UserEvent::UserPhoneVerified {
+        phone: phone("+14155550100"),
+    });
+    assert!(v.phone_verified);
+    // A change of names keeps it verified; a new number does not.
+    let v = step(UserEvent::UserProfileUpdated {
+        changes: ProfileChanges {
+            first_name: Some(Some(PersonName::parse("first_name", "Janet").unwrap())),
+            last_name: None,
+            phone: None,
+            language: None,
+        },
+    });
+    assert!(v.phone_verified);
+    let v = step(set_phone("+14155550111"));
+    assert!(!v.phone_verified);
+
+    let v = step(UserEvent::UserEmailVerified {
+        email: Email::parse("old@acme.test").unwrap(),
+    });
+    assert!(!v.email_verified, "another address was verified");
+    let v = step(UserEvent::UserEmailVerified {
+        email: Email::parse("jane@acme.test").unwrap(),
+    });
+    assert!(v.email_verified);
+}
+
+#[test]
+fn an_accepted_invitation_and_a_second_authenticator_show() {
+    let mut feed = Feed::new("user", USER);
+    let mut view = None;
+    apply_user(&mut view, &feed.next(&registered()));
+    assert!(view.as_ref().unwrap().invited);
+    apply_user(&mut view, &feed.next(&UserEvent::UserInvitationAccepted));
+    assert!(!view.as_ref().unwrap().invited);
+    for event in [
+        UserEvent::TotpEnrolled {
+            secret_sealed: secret("a"),
+        },
+        UserEvent::TotpConfirmed { step: 1 },
+        // Set up again while the first one works: it keeps working.
+        UserEvent::TotpEnrolled {
+            secret_sealed: secret("b"),
+        },
+    ] {
+        apply_user(&mut view, &feed.next(&event));
+    }
+    let v = view.unwrap();
+    assert_eq!(
+        (v.two_factor.totp, v.two_factor.totp_replacement_pending),
+        (TotpState::Enabled, true)
+    );
+}
+
+#[test]
+fn a_device_registered_twice_is_refused() {
+    let mut feed = Feed::new("device", DEVICE);
+    let mut view: Option<DeviceView> = None;
+    device_view::apply(&mut view, &feed.next(&device_registered())).unwrap();
+    let again = feed.next(&device_registered());
+    assert!(device_view::apply(&mut view, &again).is_err());
+    assert_eq!(view.unwrap().last_sequence, 1);
+}
