@@ -52,20 +52,22 @@ impl AuditState {
             })
             .filter(|id| !self.principals.contains_key(id))
             .collect();
-        // Then the owners of the devices just loaded, which their later events are about.
-        for _ in 0..2 {
-            ids.sort_unstable();
-            ids.dedup();
-            if ids.is_empty() {
-                break;
-            }
-            ids = self
-                .fetch(conn, tables, &ids)
-                .await?
-                .into_iter()
-                .filter_map(|p| p.owner)
-                .filter(|id| !self.principals.contains_key(id))
-                .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let found = self.fetch(conn, tables, &ids).await?;
+        // Then the owners of the devices just loaded, whom their events are about.
+        let mut owners: Vec<Uuid> = found
+            .into_iter()
+            .filter_map(|p| p.owner)
+            .filter(|id| !self.principals.contains_key(id))
+            .collect();
+        owners.sort_unstable();
+        owners.dedup();
+        if !owners.is_empty() {
+            self.fetch(conn, tables, &owners).await?;
         }
         Ok(())
     }
