@@ -28,6 +28,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "devices",
         include_str!("../../migrations/0006_devices.sql"),
     ),
+    (
+        7,
+        "audit_device_owners",
+        include_str!("../../migrations/0007_audit_device_owners.sql"),
+    ),
 ];
 
 /// Arbitrary constant: the advisory lock that serialises migrations.

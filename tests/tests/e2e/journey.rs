@@ -291,8 +291,6 @@ async fn a_users_way_through_login_codes_authenticator_and_reset_is_audited_and_
         .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
         .collect();
     assert_eq!(lines, expected);
-    // Who and from where: the user's own requests carry their name and address, the mail
-    // the notifier sent carries the system; every entry is about this user.
     // Who and from where: the notifier's deliveries are the system's, everything else came
     // from the user's own requests, with their name and address; every entry is about them.
     for e in &entries {
@@ -387,5 +385,82 @@ async fn a_users_way_through_login_codes_authenticator_and_reset_is_audited_and_
     );
     let r = as_session(&s.app, &t, Method::GET, "/me/devices", None).await;
     assert_eq!(r.body["devices"], json!([]), "{r:?}");
+    s.env.cleanup().await.unwrap();
+}
+
+/// Migration 0007 gives a log written before devices had owners in the audit projection what a
+/// live worker now writes: the device principals, and the owner as the target of the device
+/// entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_device_owner_migration_completes_an_older_log() {
+    let s = setup().await;
+    s.app
+        .set_security_policy(json!({"two_factor": "new_device"}))
+        .await;
+    let (user, email) = create_user(&s.app, None).await;
+    let r = login(&s.app, &email, PASSWORD, None).await;
+    let id = challenge(&r, "email");
+    let device = r.body["device_token"].as_str().unwrap().to_string();
+    let code = mailed_code(&s.peers, &email, 1).await;
+    session_token(&answer(&s.app, &id, &code, Some(&device)).await);
+    let r = s
+        .app
+        .call(Method::DELETE, &format!("/users/{user}/devices"), None)
+        .await;
+    ok(&r, 200);
+    let end = last_position(&s.env).await;
+    ok(
+        &s.app
+            .call(Method::GET, &format!("/audit?min_position={end}"), None)
+            .await,
+        200,
+    );
+    let device_entries = || async {
+        sqlx::query_as::<_, (String, Option<uuid::Uuid>, Option<String>)>(
+            "SELECT event_type, target_id, target_username FROM audit_log
+              WHERE aggregate_type = 'device' ORDER BY position",
+        )
+        .fetch_all(&s.env.pool)
+        .await
+        .unwrap()
+    };
+    let live = device_entries().await;
+    let types: Vec<&str> = live.iter().map(|(t, _, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        ["DeviceRegistered", "DeviceTrusted", "DeviceRevoked"],
+        "{live:?}"
+    );
+    assert!(
+        live.iter()
+            .all(|(_, id, name)| *id == Some(user) && name.as_deref() == Some(email.as_str())),
+        "{live:?}"
+    );
+
+    // The log as an older chronid left it: no device principals, device entries without a
+    // target but the registration's.
+    sqlx::raw_sql(
+        "DELETE FROM audit_principals WHERE doc ? 'owner';
+         UPDATE audit_log SET target_id = NULL, target_username = NULL
+          WHERE aggregate_type = 'device' AND event_type <> 'DeviceRegistered';",
+    )
+    .execute(&s.env.pool)
+    .await
+    .unwrap();
+    assert_ne!(device_entries().await, live);
+    sqlx::raw_sql(include_str!(
+        "../../../adapters/migrations/0007_audit_device_owners.sql"
+    ))
+    .execute(&s.env.pool)
+    .await
+    .unwrap();
+    assert_eq!(device_entries().await, live);
+    let owners: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_principals WHERE doc ->> 'owner' = $1")
+            .bind(user.to_string())
+            .fetch_one(&s.env.pool)
+            .await
+            .unwrap();
+    assert_eq!(owners, 1);
     s.env.cleanup().await.unwrap();
 }
