@@ -124,38 +124,36 @@ class Http(BaseHTTPRequestHandler):
         return self.reply(201, {"sid": f"SM{len(texts):032d}", "status": "queued"})
 
 
-def free_port():
-    """A port the system has just handed out (for the SMTP server, which aiosmtpd binds itself)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+class BoundController(Controller):
+    """An SMTP server on a socket already bound (to a port the system chose), so no other
+    process can take the port between choosing and listening."""
+
+    def __init__(self, handler, sock):
+        self.sock = sock
+        super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1])
+
+    def _create_server(self):
+        return self.loop.create_server(self._factory_invoker, sock=self.sock)
 
 
 def start_smtp(port):
-    """Starts the SMTP server on `port`, or on a free port when it is 0 (retrying if another
-    process takes the port first)."""
-    for _ in range(20):
-        chosen = port or free_port()
-        smtp = Controller(Keep(), hostname="127.0.0.1", port=chosen)
-        try:
-            smtp.start()
-            return smtp, chosen
-        except Exception:
-            if port:
-                raise
-    raise RuntimeError("no free port for the SMTP server")
+    """Starts the SMTP server on `port`, or on a port the system hands out when it is 0."""
+    if port:
+        smtp = Controller(Keep(), hostname="127.0.0.1", port=port)
+    else:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        smtp = BoundController(Keep(), sock)
+    smtp.start()
+    return smtp, smtp.port
 
 
 def exit_with(parent):
-    """Ends this process once `parent` has gone (the test process that started it)."""
-    while True:
-        try:
-            os.kill(parent, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        if os.getppid() != parent:
-            os._exit(0)
+    """Ends this process once `parent` (the test process that started it) has gone: this
+    process is then handed to another parent."""
+    while os.getppid() == parent:
         time.sleep(0.5)
+    os._exit(0)
 
 
 def main():

@@ -106,15 +106,38 @@ impl Peers {
             tokio::io::BufReader::new(child.stdout.take().context("the peers' output")?);
         let mut first = String::new();
         let read = stdout.read_line(&mut first);
-        let ports: Option<Listening> =
-            match tokio::time::timeout(Duration::from_secs(20), read).await {
-                Ok(Ok(_)) => serde_json::from_str(&first).ok(),
-                _ => None,
-            };
-        let Some(ports) = ports else {
-            let _ = child.start_kill();
-            let said = std::fs::read_to_string(errors.path()).unwrap_or_default();
-            bail!("the test peers (SMTP server, SMS provider, pyotp) did not start: {how}\n{said}");
+        let read = tokio::time::timeout(Duration::from_secs(20), read).await;
+        let said = || std::fs::read_to_string(errors.path()).unwrap_or_default();
+        let ports: Listening = match read {
+            Ok(Ok(_)) => match serde_json::from_str(&first) {
+                Ok(ports) => ports,
+                Err(_) if first.is_empty() => {
+                    let status = child.wait().await?;
+                    bail!(
+                        "the test peers (SMTP server, SMS provider, pyotp) exited ({status}) before \
+                         listening; if python3's aiosmtpd or pyotp is missing, {how}\n{}",
+                        said()
+                    );
+                }
+                Err(_) => {
+                    let _ = child.start_kill();
+                    bail!(
+                        "the test peers said {first:?} instead of their ports\n{}",
+                        said()
+                    );
+                }
+            },
+            Ok(Err(e)) => {
+                let _ = child.start_kill();
+                bail!("cannot read the test peers' output: {e}\n{}", said());
+            }
+            Err(_) => {
+                let _ = child.start_kill();
+                bail!(
+                    "the test peers did not say their ports within 20 s\n{}",
+                    said()
+                );
+            }
         };
         let peers = Self {
             http: reqwest::Client::new(),
@@ -132,7 +155,11 @@ impl Peers {
             .send()
             .await;
         if !answer.is_ok_and(|r| r.status().is_success()) {
-            bail!("the test peers started but do not answer at {}", peers.base);
+            bail!(
+                "the test peers started but do not answer at {}\n{}",
+                peers.base,
+                said()
+            );
         }
         Ok(peers)
     }
