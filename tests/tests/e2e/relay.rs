@@ -140,7 +140,10 @@ fn assert_exactly_once_in_order(messages: &[(HeaderMap, PublicEnvelope)], expect
             );
         }
     }
-    assert!(compared > 0, "no aggregate had two messages: nothing was compared");
+    assert!(
+        compared > 0,
+        "no aggregate had two messages: nothing was compared"
+    );
     assert_eq!(
         ids, expected,
         "stream order differs from commit order; stream: {order:?}"
