@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 
 use crate::usage::usage;
 use base64::Engine;
-use chronid_adapters::crypto::Argon2Params;
-use chronid_adapters::nats::StreamConfig;
+use chronid_crypto::Argon2Params;
+use chronid_stream::StreamConfig;
 use clap::Args;
 
 #[derive(Debug, Clone, Args)]
@@ -248,22 +248,21 @@ pub struct ServeConfig {
 
 impl ServeConfig {
     /// The notifier's senders and link base, from the flags.
-    pub fn notifier(&self) -> anyhow::Result<chronid_adapters::notifier::NotifierConfig> {
-        use chronid_adapters::notifier::{HttpPhoneSender, NotifierConfig, SmtpMailer};
+    pub fn notifier(&self) -> anyhow::Result<chronid_notify::NotifierConfig> {
+        use chronid_notify::{HttpPhoneSender, NotifierConfig, SmtpMailer};
         use std::sync::Arc;
         let mailer = match &self.smtp_url {
             Some(url) => Some(Arc::new(
                 SmtpMailer::new(url, &self.smtp_from)
                     .map_err(|e| usage!("--smtp-url / CHRONID_SMTP_URL or --smtp-from: {e}"))?,
-            ) as Arc<dyn chronid_adapters::notifier::Mailer>),
+            ) as Arc<dyn chronid_notify::Mailer>),
             None => None,
         };
         let phone = match &self.sms_url {
             Some(url) => Some(Arc::new(
                 HttpPhoneSender::new(url, &self.sms_from)
                     .map_err(|e| usage!("--sms-url / CHRONID_SMS_URL: {e}"))?,
-            )
-                as Arc<dyn chronid_adapters::notifier::PhoneSender>),
+            ) as Arc<dyn chronid_notify::PhoneSender>),
             None => None,
         };
         let public_url = self.public_url.trim_end_matches('/').to_string();
@@ -281,8 +280,8 @@ impl ServeConfig {
     }
 
     /// The API's edge: trusted proxies and per-address rate limits.
-    pub fn edge(&self) -> anyhow::Result<chronid_adapters::http::edge::Edge> {
-        use chronid_adapters::http::edge::{Edge, ForwardedHeader, RateLimits, TrustedProxies};
+    pub fn edge(&self) -> anyhow::Result<chronid_http::edge::Edge> {
+        use chronid_http::edge::{Edge, ForwardedHeader, RateLimits, TrustedProxies};
         let header = ForwardedHeader::parse(&self.forwarded_header)
             .map_err(|e| usage!("--forwarded-header / CHRONID_FORWARDED_HEADER: {e}"))?;
         let proxies = TrustedProxies::parse(&self.trusted_proxies)
@@ -306,7 +305,7 @@ impl ServeConfig {
         Ok(chrono::Duration::days(i64::from(self.device_trust_days)))
     }
 
-    pub fn session_policy(&self) -> anyhow::Result<chronid_adapters::app::SessionPolicy> {
+    pub fn session_policy(&self) -> anyhow::Result<chronid_app::SessionPolicy> {
         if !(1..=24 * 90).contains(&self.session_hours) {
             return Err(usage!(
                 "--session-hours / CHRONID_SESSION_HOURS must be 1 to 2160"
@@ -317,7 +316,7 @@ impl ServeConfig {
                 "--session-idle-minutes / CHRONID_SESSION_IDLE_MINUTES must be 1 to 1440"
             ));
         }
-        Ok(chronid_adapters::app::SessionPolicy {
+        Ok(chronid_app::SessionPolicy {
             lifetime: chrono::Duration::hours(i64::from(self.session_hours)),
             idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
         })

@@ -202,7 +202,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Migrate { store } => {
             let pool = wiring::connect_db(&store).await?;
-            let applied = chronid_adapters::store::migrate(&pool)
+            let applied = chronid_store::migrate(&pool)
                 .await
                 .context("migration failed")?;
             eprintln!("migrations applied: {applied}");
@@ -231,7 +231,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let password = Password::parse(raw.trim_end_matches(['\n', '\r']))
                 .map_err(|e| usage::usage!("password (stdin): {}", e.message))?;
             let pool = wiring::connect_db(&store).await?;
-            chronid_adapters::store::migrate(&pool)
+            chronid_store::migrate(&pool)
                 .await
                 .context("migration failed")?;
             let app = wiring::app(pool, &crypto, false)?;

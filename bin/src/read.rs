@@ -5,11 +5,11 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context;
-use chronid_adapters::http::{audit_csv_line, AUDIT_CSV_HEADER};
-use chronid_adapters::nats::NatsOptions;
-use chronid_adapters::projection::query::{self, FilterError};
-use chronid_adapters::projection::replay::{self, Progress, Source};
-use chronid_adapters::projection::Projection;
+use chronid_stream::NatsOptions;
+use chronid_views::export::{audit_csv_line, AUDIT_CSV_HEADER};
+use chronid_views::query::{self, FilterError};
+use chronid_views::replay::{self, Progress, Source};
+use chronid_views::Projection;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use uuid::Uuid;
@@ -103,7 +103,7 @@ pub async fn replay(
         .transpose()?;
     let stream = nats.stream_config()?;
     let pool = wiring::connect_db(&store).await?;
-    chronid_adapters::store::migrate(&pool)
+    chronid_store::migrate(&pool)
         .await
         .context("migration failed")?;
     let js = match source {
@@ -252,41 +252,22 @@ pub async fn projections_status(store: StoreConfig, nats: NatsConfig) -> anyhow:
     };
     let mut report = Vec::new();
     for p in Projection::ALL {
-        let checkpoint: Option<(i64, i64, i64, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT stream_seq, global_seq, applied, updated_at FROM projection_checkpoints WHERE projection = $1",
-        )
-        .bind(p.name())
-        .fetch_optional(&pool)
-        .await?;
-        let parked: Vec<(
-            i64,
-            String,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            String,
-            DateTime<Utc>,
-        )> = sqlx::query_as(
-            "SELECT id, source, stream_seq, event_type, aggregate_id, position, error, parked_at
-                   FROM projection_failed_events WHERE projection = $1 ORDER BY id",
-        )
-        .bind(p.name())
-        .fetch_all(&pool)
-        .await?;
+        let status = query::projection_status(&pool, p).await?;
         let pending = match &js {
-            Some(js) => chronid_adapters::projection::consumer_state(js, &stream, p).await,
+            Some(js) => chronid_views::consumer_state(js, &stream, p).await,
             None => None,
         };
         report.push(serde_json::json!({
             "projection": p.name(),
-            "checkpoint": checkpoint.map(|(s, g, a, u)| serde_json::json!({
-                "stream_seq": s, "position": g, "applied": a, "updated_at": u,
+            "checkpoint": status.checkpoint.map(|c| serde_json::json!({
+                "stream_seq": c.stream_seq, "position": c.global_seq, "applied": c.applied,
+                "updated_at": c.updated_at,
             })),
             "consumer": pending,
-            "failed_events": parked.iter().map(|(id, source, seq, t, agg, pos, err, at)| serde_json::json!({
-                "id": id, "source": source, "stream_seq": seq, "event_type": t, "aggregate_id": agg,
-                "position": pos, "error": err, "parked_at": at,
+            "failed_events": status.failed.iter().map(|f| serde_json::json!({
+                "id": f.id, "source": f.source, "stream_seq": f.stream_seq,
+                "event_type": f.event_type, "aggregate_id": f.aggregate_id,
+                "position": f.position, "error": f.error, "parked_at": f.parked_at,
             })).collect::<Vec<_>>(),
         }));
     }

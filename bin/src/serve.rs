@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use chronid_adapters::http::{metrics_router, router, HttpState, ReadSide};
-use chronid_adapters::nats::{ensure_stream, NatsOptions};
-use chronid_adapters::notifier::Notifier;
-use chronid_adapters::projection::{Projection, ProjectionOptions, ProjectionWorker};
-use chronid_adapters::relay::{Relay, RelayOptions};
+use chronid_http::{metrics_router, router, HttpState, ReadSide};
+use chronid_notify::Notifier;
+use chronid_stream::relay::{Relay, RelayOptions};
+use chronid_stream::{ensure_stream, NatsOptions};
+use chronid_views::{Projection, ProjectionOptions, ProjectionWorker};
 use tokio::sync::watch;
 
 use crate::config::{Component, CryptoConfig, NatsConfig, ServeConfig, StoreConfig};
@@ -35,7 +35,7 @@ pub async fn run(
         ));
     }
     let pool = wiring::connect_db(&store).await?;
-    chronid_adapters::store::migrate(&pool)
+    chronid_store::migrate(&pool)
         .await
         .context("migration failed")?;
     let nats_options = NatsOptions::default();
@@ -130,7 +130,7 @@ pub async fn run(
         tasks.spawn({
             let (edge, rx) = (state.edge(), stop_rx.clone());
             async move {
-                chronid_adapters::http::edge::prune_until(edge, rx).await;
+                chronid_http::edge::prune_until(edge, rx).await;
                 Ok(())
             }
         });

@@ -1,25 +1,18 @@
 //! Builds the adapters from configuration.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use chronid_adapters::app::App;
-use chronid_adapters::crypto::{
-    AesGcmSealer, Argon2Hasher, OsRandom, RfcTotp, SystemClock, UuidV7Ids,
-};
-use chronid_adapters::store::CommandExecutor;
+use chronid_app::App;
+use chronid_crypto::{AesGcmSealer, Argon2Hasher, OsRandom, RfcTotp, SystemClock, UuidV7Ids};
 use chronid_domain::Services;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::PgPool;
+use chronid_store::CommandExecutor;
+use chronid_store::PgPool;
 
 use crate::config::{CryptoConfig, StoreConfig};
 
 pub async fn connect_db(store: &StoreConfig) -> anyhow::Result<PgPool> {
-    PgPoolOptions::new()
-        .max_connections(store.db_max_connections.max(2))
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(&store.database_url)
+    chronid_store::connect(&store.database_url, store.db_max_connections.max(2))
         .await
         .with_context(|| {
             format!(

@@ -23,8 +23,8 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _};
 use async_nats::jetstream;
 use async_nats::HeaderMap;
-use chronid_adapters::nats::{ensure_stream, NatsOptions, StreamConfig};
 use chronid_domain::public::PublicEnvelope;
+use chronid_stream::{ensure_stream, NatsOptions, StreamConfig};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
@@ -76,7 +76,7 @@ impl TestEnv {
             .connect(&database_url)
             .await
             .with_context(|| format!("connecting to {db_name}"))?;
-        chronid_adapters::store::migrate(&pool)
+        chronid_store::migrate(&pool)
             .await
             .context("migrating the test database")?;
 

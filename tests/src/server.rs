@@ -4,19 +4,17 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use chronid_adapters::app::App;
-use chronid_adapters::crypto::{
+use chronid_app::App;
+use chronid_crypto::{
     AesGcmSealer, Argon2Hasher, Argon2Params, OsRandom, RfcTotp, SystemClock, UuidV7Ids,
 };
-use chronid_adapters::http::edge::{Edge, RateLimits, TrustedProxies};
-use chronid_adapters::http::{metrics_router, router, HttpState, ReadSide};
-use chronid_adapters::projection::{
-    Projection, ProjectionOptions, ProjectionStats, ProjectionWorker,
-};
-use chronid_adapters::relay::{Relay, RelayOptions};
-use chronid_adapters::store::CommandExecutor;
 use chronid_domain::values::{Email, Name, Password};
 use chronid_domain::Services;
+use chronid_http::edge::{Edge, RateLimits, TrustedProxies};
+use chronid_http::{metrics_router, router, HttpState, ReadSide};
+use chronid_store::CommandExecutor;
+use chronid_stream::relay::{Relay, RelayOptions};
+use chronid_views::{Projection, ProjectionOptions, ProjectionStats, ProjectionWorker};
 
 use crate::TestEnv;
 use uuid::Uuid;
@@ -159,7 +157,7 @@ pub struct Workers {
     pub stats: Vec<(Projection, Arc<ProjectionStats>)>,
     env_pool: sqlx::PgPool,
     js: async_nats::jetstream::Context,
-    stream: chronid_adapters::nats::StreamConfig,
+    stream: chronid_stream::StreamConfig,
 }
 
 impl Workers {
@@ -279,7 +277,7 @@ pub struct Delivering {
 
 impl Delivering {
     pub fn start(env: &TestEnv, app: &App, peers: &crate::peers::Peers) -> anyhow::Result<Self> {
-        use chronid_adapters::notifier::{HttpPhoneSender, Notifier, NotifierConfig, SmtpMailer};
+        use chronid_notify::{HttpPhoneSender, Notifier, NotifierConfig, SmtpMailer};
         let relay = Relay::new(
             env.pool.clone(),
             env.js.clone(),

@@ -12,13 +12,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use chronid_adapters::app::App;
-use chronid_adapters::crypto::{Argon2Hasher, Argon2Params};
-use chronid_adapters::store::CommandExecutor;
+use chronid_app::App;
+use chronid_crypto::{Argon2Hasher, Argon2Params};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::ports::PasswordHasher;
 use chronid_domain::user::{ProfileChanges, User, UserCommand};
 use chronid_domain::values::{Email, Language, Name, Password};
+use chronid_store::CommandExecutor;
 use chronid_tests::server::test_services;
 use chronid_tests::TestEnv;
 use serde_json::{json, Value};

@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chronid_adapters::app::ProfilePatch;
-use chronid_adapters::projection::replay::{self, Progress, Source};
-use chronid_adapters::projection::{Projection, ProjectionStats};
+use chronid_app::ProfilePatch;
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::values::PersonName;
 use chronid_tests::server::{spawn_full, test_services};
 use chronid_tests::{wait_until, TestEnv};
+use chronid_views::replay::{self, Progress, Source};
+use chronid_views::{Projection, ProjectionStats};
 use futures::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
@@ -235,11 +235,11 @@ pub async fn replay_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     let total = (users * per_user) as u64;
     insert_user_events(env, users, per_user).await?;
     // Publish them, for the reference (and to check the stream source too).
-    let workers_less = chronid_adapters::relay::Relay::new(
+    let workers_less = chronid_stream::relay::Relay::new(
         env.pool.clone(),
         env.js.clone(),
         env.stream.clone(),
-        chronid_adapters::relay::RelayOptions::default(),
+        chronid_stream::relay::RelayOptions::default(),
     );
     let (stop, rx) = tokio::sync::watch::channel(false);
     let relay = tokio::spawn(workers_less.run(rx));
@@ -321,7 +321,7 @@ type QueryOf = Box<dyn Fn(u64) -> String>;
 pub async fn audit_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     let total: i64 = if quick { 1_000_000 } else { 10_000_000 };
     let mut services = test_services();
-    services.clock = Arc::new(chronid_adapters::crypto::SystemClock);
+    services.clock = Arc::new(chronid_crypto::SystemClock);
     let app = chronid_tests::server::spawn_app_with(env, env.pool.clone(), services).await?;
     let account = app.account_id;
     // Bulk load without the secondary indexes, then build them as the migration defines them.

@@ -34,10 +34,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use bytes::Bytes;
-use chronid_adapters::nats::{ensure_stream, StreamConfig};
-use chronid_adapters::relay::{Relay, RelayOptions};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{User, UserEvent};
+use chronid_stream::relay::{Relay, RelayOptions};
+use chronid_stream::{ensure_stream, StreamConfig};
 use chronid_tests::server::{spawn_app, spawn_app_with, test_services, TestApp};
 use chronid_tests::{insert_rounds, read_raw_stream_messages, TestEnv};
 use clap::{Parser, ValueEnum};

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use chronid_adapters::http::edge::{Edge, RateLimits, TrustedProxies};
-use chronid_adapters::http::ReadSide;
+use chronid_http::edge::{Edge, RateLimits, TrustedProxies};
+use chronid_http::ReadSide;
 use chronid_tests::peers::Peers;
 use chronid_tests::server::{
     spawn_app_edge, test_services, Delivering, ManualClock, TestApp, Workers,

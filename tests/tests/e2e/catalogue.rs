@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use chronid_adapters::store::PgEventStore;
 use chronid_domain::account::{Account, AccountEvent};
 use chronid_domain::device::{Device, DeviceEvent, DeviceRevokeReason};
 use chronid_domain::metadata::RequestFacts;
@@ -20,6 +19,7 @@ use chronid_domain::values::{
     TimeZone, TwoFactorChannel, TwoFactorMode, UserAgent, Username,
 };
 use chronid_domain::AccountScoped;
+use chronid_store::PgEventStore;
 use chronid_tests::server::TestApp;
 use chrono::{Duration, Utc};
 use cqrs_es::{Aggregate, DomainEvent};

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chronid_adapters::notifier::{Notifier, NotifierConfig};
+use chronid_notify::{Notifier, NotifierConfig};
 use chronid_tests::peers::Peers;
 use chronid_tests::server::{spawn_app_with, test_services, Delivering, ManualClock, TestApp};
 use chronid_tests::TestEnv;
@@ -119,11 +119,11 @@ async fn without_a_mail_server_a_reset_email_is_recorded_as_failed() {
     let s = setup(false).await;
     let (user, email) = create_user(&s.app, None).await;
     // A notifier with no mailer configured (no CHRONID_SMTP_URL), behind a relay.
-    let relay = chronid_adapters::relay::Relay::new(
+    let relay = chronid_stream::relay::Relay::new(
         s.env.pool.clone(),
         s.env.js.clone(),
         s.env.stream.clone(),
-        chronid_adapters::relay::RelayOptions::default(),
+        chronid_stream::relay::RelayOptions::default(),
     );
     let notifier = Notifier::new(
         s.app.app.clone(),

@@ -35,9 +35,9 @@ async fn setup() -> Setup {
     let mut services = test_services();
     services.clock = clock.clone();
     let workers = Workers::start(&env);
-    let edge = chronid_adapters::http::edge::Edge::new(
+    let edge = chronid_http::edge::Edge::new(
         Default::default(),
-        chronid_adapters::http::edge::RateLimits::unlimited(),
+        chronid_http::edge::RateLimits::unlimited(),
     );
     let app = spawn_app_edge(&env, env.pool.clone(), services, workers.read_side(), edge)
         .await
@@ -449,7 +449,7 @@ async fn the_device_owner_migration_completes_an_older_log() {
     .unwrap();
     assert_ne!(device_entries().await, live);
     sqlx::raw_sql(include_str!(
-        "../../../adapters/migrations/0007_audit_device_owners.sql"
+        "../../../adapters/store/migrations/0007_audit_device_owners.sql"
     ))
     .execute(&s.env.pool)
     .await

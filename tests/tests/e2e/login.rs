@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chronid_adapters::crypto::{Argon2Hasher, Argon2Params};
+use chronid_crypto::{Argon2Hasher, Argon2Params};
 use chronid_domain::values::{Email, Name, Password};
 use chronid_tests::server::{spawn_app_with, test_services, ManualClock, TestApp};
 use chronid_tests::TestEnv;

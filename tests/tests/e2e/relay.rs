@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use async_nats::HeaderMap;
-use chronid_adapters::nats::{ensure_stream, StreamConfig, HEADER_POSITION, HEADER_TX_ID};
-use chronid_adapters::relay::{Relay, RelayError, RelayOptions, RelayStats};
 use chronid_domain::metadata::{Actor, ActorKind};
 use chronid_domain::public::PublicEnvelope;
+use chronid_stream::relay::{Relay, RelayError, RelayOptions, RelayStats};
+use chronid_stream::{ensure_stream, StreamConfig, HEADER_POSITION, HEADER_TX_ID};
 use chronid_tests::{
     insert_event, insert_rounds, nats_connect, new_uuid, read_all_stream_messages,
     read_raw_stream_messages, stream_len, test_nats_options, wait_until, NatsServer, TestEnv,

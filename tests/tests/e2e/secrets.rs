@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use chronid_adapters::relay::{Relay, RelayOptions};
 use chronid_domain::device::{Device, DeviceCommand};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{
     ChallengePurpose, LoginMethod, PasswordChangeMethod, ResetInitiator, User, UserEvent,
 };
 use chronid_domain::values::{StoredSecret, TwoFactorChannel};
+use chronid_stream::relay::{Relay, RelayOptions};
 use chronid_tests::{read_raw_stream_messages, wait_until, TestEnv};
 use chrono::Utc;
 use cqrs_es::Aggregate;

@@ -4,16 +4,14 @@
 
 use std::collections::HashMap;
 
-use chronid_adapters::store::batch::{Append, Appended, BatchError};
-use chronid_adapters::store::{
-    migrate, AppendBatcher, CommandError, CommandExecutor, PgEventStore,
-};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{
     Lockout, LoginMethod, RegisterUser, RegistrationSource, User, UserCommand, UserError,
 };
 use chronid_domain::values::{Email, Language, LockoutMode, Roles};
 use chronid_domain::Services;
+use chronid_store::batch::{Append, Appended, BatchError};
+use chronid_store::{migrate, AppendBatcher, CommandError, CommandExecutor, PgEventStore};
 use chronid_tests::TestEnv;
 use cqrs_es::{Aggregate, CqrsFramework, EventStore};
 use uuid::Uuid;

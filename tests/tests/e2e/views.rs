@@ -7,17 +7,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chronid_adapters::app::{NewUser, ProfilePatch, StatusChange};
-use chronid_adapters::projection::audit::insert_records;
-use chronid_adapters::projection::query::{user_history, HistoryPage};
-use chronid_adapters::projection::replay::{self, Progress, Source};
-use chronid_adapters::projection::tables::Tables;
-use chronid_adapters::projection::{apply_batch, Cursor, Incoming, Projection};
+use chronid_app::{NewUser, ProfilePatch, StatusChange};
 use chronid_domain::metadata::{ActorKind, RequestFacts};
 use chronid_domain::values::{Email, Name, PersonName, Role, Roles};
 use chronid_projections::audit::{AuditRecord, Outcome};
 use chronid_tests::server::{spawn_full, test_services, TestApp};
 use chronid_tests::{wait_until, TestEnv};
+use chronid_views::audit::insert_records;
+use chronid_views::query::{user_history, HistoryPage};
+use chronid_views::replay::{self, Progress, Source};
+use chronid_views::tables::Tables;
+use chronid_views::{apply_batch, Cursor, Incoming, Projection};
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -79,7 +79,7 @@ impl chronid_domain::ports::Clock for FixedClock {
     }
 }
 
-fn facts(who: &chronid_adapters::app::Principal, ip: &str) -> RequestFacts {
+fn facts(who: &chronid_app::Principal, ip: &str) -> RequestFacts {
     RequestFacts {
         actor: who.actor,
         ip: Some(ip.to_string()),
@@ -985,7 +985,7 @@ async fn the_description_migration_indexes_an_existing_log() {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["entries"].as_array().unwrap().len(), 0);
     sqlx::raw_sql(include_str!(
-        "../../../adapters/migrations/0005_audit_texts.sql"
+        "../../../adapters/store/migrations/0005_audit_texts.sql"
     ))
     .execute(&env.pool)
     .await

@@ -1,0 +1,160 @@
+//! Account use cases: creating an account (and bootstrapping the first one with its admin and API
+//! key), the security policy, login options and customization.
+
+use chronid_domain::account::{Account, AccountCommand, AccountError};
+use chronid_domain::metadata::RequestFacts;
+use chronid_domain::user::RegistrationSource;
+use chronid_domain::values::{
+    ColorScheme, Email, Hostname, Language, LoginOptions, Logo, Name, Password, Role, Roles,
+    SecurityPolicy, TimeZone, Username,
+};
+use uuid::Uuid;
+
+use super::api_keys::Principal;
+use super::users::NewUser;
+use super::{outcome, App, AppError, Outcome};
+use chronid_store::CommandError;
+
+/// What `chronid bootstrap` prints.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Bootstrapped {
+    pub account_id: Uuid,
+    pub user_id: Uuid,
+    pub api_key: String,
+}
+
+impl App {
+    pub async fn create_account(
+        &self,
+        name: Name,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        let account_id = self.exec.services().ids.new_id();
+        let committed = self
+            .exec
+            .execute::<chronid_domain::account::Account>(
+                &account_id.to_string(),
+                AccountCommand::Create { account_id, name },
+                facts,
+            )
+            .await?;
+        Ok(outcome(account_id, &committed))
+    }
+
+    /// Creates an account, its first user (AccountAdmin and AccountManager) and an API key with
+    /// both roles.
+    pub async fn bootstrap(
+        &self,
+        account_name: Name,
+        admin_email: Email,
+        admin_username: Option<Username>,
+        password: Password,
+    ) -> Result<Bootstrapped, AppError> {
+        let facts = RequestFacts::system();
+        let account = self.create_account(account_name, &facts).await?;
+        let all_roles = Roles::new([Role::AccountAdmin, Role::AccountManager]);
+        let user = self
+            .register_user_unchecked(
+                account.id,
+                NewUser {
+                    email: admin_email,
+                    username: admin_username,
+                    first_name: None,
+                    last_name: None,
+                    phone: None,
+                    language: None,
+                    roles: all_roles.clone(),
+                    password: Some(password),
+                },
+                RegistrationSource::Bootstrap,
+                &facts,
+            )
+            .await?;
+        let name = Name::parse("name", "bootstrap")?;
+        let key = self
+            .mint_api_key(account.id, name, all_roles, None, &facts)
+            .await?;
+        Ok(Bootstrapped {
+            account_id: account.id,
+            user_id: user.id,
+            api_key: key.token,
+        })
+    }
+
+    async fn on_account(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        command: AccountCommand,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        who.require_account_manager(account_id)?;
+        match self
+            .exec
+            .execute::<Account>(&account_id.to_string(), command, facts)
+            .await
+        {
+            Ok(committed) => Ok(outcome(account_id, &committed)),
+            // Settings set to what they are: idempotent.
+            Err(CommandError::Domain(AccountError::NoChange)) => {
+                self.unchanged::<Account>(account_id).await
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    pub async fn update_security_policy(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        policy: SecurityPolicy,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        self.on_account(
+            who,
+            account_id,
+            AccountCommand::UpdateSecurityPolicy { policy },
+            facts,
+        )
+        .await
+    }
+
+    pub async fn update_login_options(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        options: LoginOptions,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        self.on_account(
+            who,
+            account_id,
+            AccountCommand::UpdateLoginOptions { options },
+            facts,
+        )
+        .await
+    }
+
+    /// Applies the customizations given, all in one command (all or nothing).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn customize(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        language: Option<Language>,
+        color_scheme: Option<ColorScheme>,
+        hostname: Option<Option<Hostname>>,
+        logo: Option<Option<Logo>>,
+        time_zone: Option<TimeZone>,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        let command = AccountCommand::Customize {
+            language,
+            color_scheme,
+            hostname,
+            logo,
+            time_zone,
+        };
+        self.on_account(who, account_id, command, facts).await
+    }
+}

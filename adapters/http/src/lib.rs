@@ -1,0 +1,186 @@
+//! The HTTP API (axum): JSON under `/v1`, problem+json errors with stable codes, bearer API keys,
+//! an OpenAPI document at `/openapi.json`, `/health` and `/ready`. One tracing span per request
+//! carries its id, method, path, and once authenticated the actor.
+
+mod body;
+pub mod edge;
+mod extract;
+mod openapi;
+mod problem;
+mod routes;
+
+pub use body::{Created, CreatedApiKey, Position};
+pub use problem::Problem;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, patch, post, put};
+use axum::{Json, Router};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use std::sync::Arc;
+
+use chronid_app::App;
+use chronid_stream::relay::RelayStats;
+use chronid_views::{Projection, ProjectionStats};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: App,
+    /// For `/ready`; `None` means NATS is not configured, so not ready.
+    pub nats: Option<async_nats::Client>,
+    /// The workers running in this process, for /metrics and read-your-writes wake-ups.
+    pub read: ReadSide,
+    /// Client addresses and per-address rate limits.
+    pub edge: Arc<edge::Edge>,
+}
+
+impl HttpState {
+    /// A state with the default edge (no trusted proxies, the default rate limits).
+    pub fn new(app: App, nats: Option<async_nats::Client>, read: ReadSide) -> Self {
+        Self {
+            app,
+            nats,
+            read,
+            edge: Arc::default(),
+        }
+    }
+
+    pub fn with_edge(mut self, edge: edge::Edge) -> Self {
+        self.edge = Arc::new(edge);
+        self
+    }
+}
+
+/// Largest request body the JSON API reads; beyond, `413 REQ-BODY-TOO-LARGE`.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The relay and projection workers of this process (none on an API-only node).
+#[derive(Clone, Default)]
+pub struct ReadSide {
+    pub relay: Option<Arc<RelayStats>>,
+    pub projections: Vec<(Projection, Arc<ProjectionStats>)>,
+}
+
+impl ReadSide {
+    pub fn stats(&self, projection: Projection) -> Option<Arc<ProjectionStats>> {
+        self.projections
+            .iter()
+            .find(|(p, _)| *p == projection)
+            .map(|(_, s)| Arc::clone(s))
+    }
+}
+
+/// The whole API.
+pub fn router(state: HttpState) -> Router {
+    use routes::{accounts, api_keys, credentials, devices, health, login, teams, users, views};
+    let request_id = HeaderName::from_static("x-request-id");
+    let account = "/v1/accounts/{account}";
+    Router::new()
+        .route(&format!("{account}/security-policy"), put(accounts::put_security_policy))
+        .route(&format!("{account}/login-options"), put(accounts::put_login_options))
+        .route(&format!("{account}/customization"), put(accounts::put_customization))
+        .route(&format!("{account}/users"), post(users::create_user).get(views::list_users))
+        .route(&format!("{account}/users/{{id}}"), patch(users::patch_user).get(views::get_user))
+        .route(&format!("{account}/users/{{id}}/history"), get(views::history))
+        .route(&format!("{account}/users/{{id}}/email"), put(users::put_email))
+        .route(&format!("{account}/users/{{id}}/disable"), post(users::disable_user))
+        .route(&format!("{account}/users/{{id}}/enable"), post(users::enable_user))
+        .route(&format!("{account}/users/{{id}}/lock"), post(users::lock_user))
+        .route(&format!("{account}/users/{{id}}/unlock"), post(users::unlock_user))
+        .route(&format!("{account}/users/{{id}}/two-factor"), put(users::put_two_factor))
+        .route(&format!("{account}/teams"), post(teams::create_team).get(views::list_teams))
+        .route(
+            &format!("{account}/teams/{{team}}"),
+            patch(teams::rename_team).delete(teams::delete_team).get(views::get_team),
+        )
+        .route(&format!("{account}/audit"), get(views::audit))
+        .route(&format!("{account}/audit/export"), get(views::audit_export))
+        .route(
+            &format!("{account}/teams/{{team}}/members/{{user}}"),
+            put(teams::add_member).delete(teams::remove_member),
+        )
+        .route(&format!("{account}/api-keys"), post(api_keys::create_api_key))
+        .route(
+            &format!("{account}/api-keys/{{key}}"),
+            patch(api_keys::patch_api_key).delete(api_keys::revoke_api_key),
+        )
+        .route("/v1/login", post(login::login))
+        .route("/v1/login/challenges/{id}", post(login::answer_challenge))
+        .route("/v1/password/forgot", post(credentials::forgot))
+        .route("/v1/password/reset", post(credentials::reset))
+        .route("/v1/me/password", post(credentials::change_my_password))
+        .route(
+            "/v1/me/totp",
+            post(credentials::enrol_totp).delete(credentials::disable_totp),
+        )
+        .route("/v1/me/totp/confirm", post(credentials::confirm_totp))
+        .route("/v1/me/totp/reset", post(credentials::reset_totp))
+        .route("/v1/me/two-factor-channel", put(credentials::put_channel))
+        .route(
+            &format!("{account}/users/{{id}}/password-reset"),
+            post(credentials::admin_reset),
+        )
+        .route("/v1/me/devices", get(devices::my_devices))
+        .route(
+            "/v1/me/devices/{id}",
+            axum::routing::delete(devices::revoke_my_device),
+        )
+        .route(
+            &format!("{account}/users/{{id}}/devices"),
+            axum::routing::delete(devices::revoke_user_devices),
+        )
+        .route("/v1/logout", post(login::logout))
+        .route("/v1/me/sessions", get(login::my_sessions))
+        .route(
+            "/v1/me/sessions/{id}",
+            axum::routing::delete(login::revoke_my_session),
+        )
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.edge(),
+            edge::client_address,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), actor = tracing::field::Empty)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Prometheus metrics of this process, served apart from the API (`CHRONID_METRICS_LISTEN`), so
+/// they are not open to whoever reaches the API.
+pub fn metrics_router(state: HttpState) -> Router {
+    Router::new()
+        .route("/metrics", get(routes::views::metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> impl IntoResponse {
+    Problem::new(StatusCode::NOT_FOUND, "REQ-NOT-FOUND", "no such route")
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "REQ-METHOD-NOT-ALLOWED",
+        "this route does not take that method",
+    )
+}

@@ -1,0 +1,54 @@
+//! Liveness and readiness.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use crate::body::Health;
+use crate::HttpState;
+
+/// The process is up.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        postgres: None,
+        nats: None,
+    })
+}
+
+/// Ready only when PostgreSQL and NATS both answer.
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Health>) {
+    let pg_ok = state
+        .app
+        .executor()
+        .database_answers(Duration::from_secs(2))
+        .await;
+    let nats_ok = match &state.nats {
+        Some(client) => {
+            client.connection_state() == async_nats::connection::State::Connected
+                && tokio::time::timeout(Duration::from_secs(2), client.flush())
+                    .await
+                    .is_ok_and(|r| r.is_ok())
+        }
+        None => false,
+    };
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" }.to_string();
+    let status = if pg_ok && nats_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Health {
+            status: word(pg_ok && nats_ok),
+            postgres: Some(word(pg_ok)),
+            nats: Some(word(nats_ok)),
+        }),
+    )
+}

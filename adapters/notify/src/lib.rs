@@ -1,0 +1,438 @@
+//! The notifier: fed by the stream, it delivers what commands decided to send — password reset
+//! links and two-factor codes — and records the outcome on the User with a further command
+//! (`PasswordResetEmailSent` / `...Failed`, `TwoFactorCodeDelivered` / `...DeliveryFailed`).
+//!
+//! A durable JetStream pull consumer takes only the two event types that ask for a delivery. The
+//! published envelope carries no secret, so the notifier reads the stored event (which holds the
+//! token or code sealed) from the store by aggregate id and sequence, and opens it with the
+//! sealing key. Several nodes share the consumer, each message going to one of them. A delivery
+//! already recorded on the User is not repeated, and one whose link or code has expired or been
+//! used is dropped, so a redelivered or replayed message does no harm.
+
+mod delivery;
+
+pub use delivery::{HttpPhoneSender, Mailer, PhoneSender, SmtpMailer};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, AckKind};
+use chronid_domain::account::Account;
+use chronid_domain::metadata::RequestFacts;
+use chronid_domain::user::{User, UserCommand, UserError, UserEvent};
+use chronid_domain::values::{StoredSecret, TwoFactorChannel};
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use chronid_app::App;
+use chronid_store::CommandError;
+use chronid_stream::StreamConfig;
+
+const LOG_TARGET: &str = "chronid::notifier";
+/// The durable consumer every node's notifier shares.
+const DURABLE: &str = "chronid-notifier";
+/// Tries of one delivery before its failure is recorded.
+const TRIES: u32 = 3;
+
+/// Where links in emails point and what sends.
+#[derive(Clone)]
+pub struct NotifierConfig {
+    /// Base of links in emails (`CHRONID_PUBLIC_URL`), without a trailing slash.
+    pub public_url: String,
+    pub mailer: Option<Arc<dyn Mailer>>,
+    pub phone: Option<Arc<dyn PhoneSender>>,
+    /// Pause between tries of one delivery.
+    pub retry_delay: Duration,
+}
+
+pub struct Notifier {
+    app: App,
+    js: jetstream::Context,
+    stream: StreamConfig,
+    config: NotifierConfig,
+}
+
+/// What one message asks to deliver.
+enum Delivery {
+    ResetLink {
+        request_id: Uuid,
+        token_sealed: StoredSecret,
+    },
+    Code {
+        challenge_id: Uuid,
+        channel: TwoFactorChannel,
+        code_sealed: StoredSecret,
+    },
+}
+
+/// Why a message was not handled; it is redelivered later.
+#[derive(Debug)]
+struct Transient(String);
+
+impl Notifier {
+    pub fn new(
+        app: App,
+        js: jetstream::Context,
+        stream: StreamConfig,
+        config: NotifierConfig,
+    ) -> Self {
+        Self {
+            app,
+            js,
+            stream,
+            config,
+        }
+    }
+
+    /// Runs until `shutdown` turns true, restarting the consumer after failures.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.consume(&mut shutdown).await {
+                Ok(()) => return,
+                Err(error) => {
+                    tracing::warn!(target: LOG_TARGET, %error, "notifier consumer stopped; restarting");
+                    tokio::select! {
+                        _ = shutdown.changed() => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    async fn consume(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), String> {
+        let stream = self
+            .js
+            .get_stream(&self.stream.stream)
+            .await
+            .map_err(|e| e.to_string())?;
+        let prefix = &self.stream.subject_prefix;
+        let consumer: consumer::PullConsumer = stream
+            .get_or_create_consumer(
+                DURABLE,
+                consumer::pull::Config {
+                    durable_name: Some(DURABLE.to_string()),
+                    description: Some("chronid notifier: reset links and 2FA codes".into()),
+                    ack_policy: consumer::AckPolicy::Explicit,
+                    ack_wait: Duration::from_secs(120),
+                    filter_subjects: vec![
+                        format!("{prefix}.*.user.PasswordResetRequested"),
+                        format!("{prefix}.*.user.TwoFactorChallengeIssued"),
+                    ],
+                    max_ack_pending: 1_000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut messages = consumer
+            .stream()
+            .heartbeat(Duration::from_secs(5))
+            .expires(Duration::from_secs(30))
+            .messages()
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(target: LOG_TARGET, "notifier consuming");
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = shutdown.changed() => return Ok(()),
+                next = messages.next() => next,
+            };
+            let msg = match next {
+                None => return Err("the message stream ended".into()),
+                Some(Err(e)) => {
+                    tracing::warn!(target: LOG_TARGET, error = %e, "reading the stream");
+                    continue;
+                }
+                Some(Ok(msg)) => msg,
+            };
+            match self.handle(&msg.payload).await {
+                Ok(()) => {
+                    if let Err(e) = msg.ack().await {
+                        tracing::warn!(target: LOG_TARGET, error = %e, "ack failed");
+                    }
+                }
+                Err(Transient(error)) => {
+                    tracing::warn!(target: LOG_TARGET, %error, "delivery postponed");
+                    let _ = msg
+                        .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// One published event: deliver what it asks for, unless done or moot.
+    async fn handle(&self, payload: &[u8]) -> Result<(), Transient> {
+        let envelope: Value = match serde_json::from_slice(payload) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(target: LOG_TARGET, error = %e, "not an event envelope; skipped");
+                return Ok(());
+            }
+        };
+        let (Some(user_id), Some(sequence)) = (
+            envelope["aggregate_id"]
+                .as_str()
+                .and_then(|s| s.parse::<Uuid>().ok()),
+            envelope["sequence"].as_i64(),
+        ) else {
+            tracing::warn!(target: LOG_TARGET, "event envelope without aggregate id or sequence; skipped");
+            return Ok(());
+        };
+        let stored = self
+            .app
+            .executor()
+            .store::<User>()
+            .load_event(&user_id.to_string(), sequence)
+            .await;
+        let stored = match stored {
+            Ok(Some(event)) => Ok(event),
+            Ok(None) => {
+                tracing::warn!(target: LOG_TARGET, %user_id, sequence, "published event not in the store; skipped");
+                return Ok(());
+            }
+            Err(cqrs_es::AggregateError::DeserializationError(e)) => Err(e),
+            Err(e) => return Err(Transient(format!("reading the stored event: {e}"))),
+        };
+        let delivery = match stored {
+            Ok(UserEvent::PasswordResetRequested {
+                request_id,
+                token_sealed: Some(token_sealed),
+                ..
+            }) => Delivery::ResetLink {
+                request_id,
+                token_sealed,
+            },
+            Ok(UserEvent::TwoFactorChallengeIssued {
+                challenge_id,
+                channel,
+                code_sealed: Some(code_sealed),
+                ..
+            }) => Delivery::Code {
+                challenge_id,
+                channel,
+                code_sealed,
+            },
+            // A TOTP challenge (nothing to send) or an older reset request without a sealed token.
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(target: LOG_TARGET, error = %e, "unreadable stored event; skipped");
+                return Ok(());
+            }
+        };
+        self.deliver(user_id, delivery).await
+    }
+
+    async fn deliver(&self, user_id: Uuid, delivery: Delivery) -> Result<(), Transient> {
+        let exec = self.app.executor();
+        let (user, _) = exec
+            .load::<User>(&user_id.to_string())
+            .await
+            .map_err(|e| Transient(e.to_string()))?;
+        let now = exec.services().clock.now();
+        let sealer = exec.services().sealer.clone();
+        let open = |sealed: &StoredSecret| -> Result<String, String> {
+            sealer
+                .open(sealed)
+                .map_err(|e| e.to_string())
+                .and_then(|b| String::from_utf8(b).map_err(|_| "sealed value is not text".into()))
+        };
+        let (result, command) = match delivery {
+            Delivery::ResetLink {
+                request_id,
+                token_sealed,
+            } => {
+                let Some(pending) = user.reset_requests.get(&request_id) else {
+                    return Ok(()); // used, superseded or pruned
+                };
+                if pending.delivery_recorded || pending.expires_at <= now {
+                    return Ok(());
+                }
+                let result = match (open(&token_sealed), &user.email) {
+                    (Ok(token), Some(email)) => {
+                        let account = self.account_name(user.account_id).await;
+                        let (subject, body) =
+                            reset_email(&self.config.public_url, &account, &token);
+                        self.with_tries(|| self.send_mail(email.as_str(), &subject, &body))
+                            .await
+                    }
+                    (Err(e), _) => Err(format!("cannot open the token: {e}")),
+                    (_, None) => Err("the user has no email address".into()),
+                };
+                (
+                    result.clone(),
+                    UserCommand::RecordResetEmail {
+                        request_id,
+                        error: result.err(),
+                    },
+                )
+            }
+            Delivery::Code {
+                challenge_id,
+                channel,
+                code_sealed,
+            } => {
+                let Some(challenge) = user.challenges.get(&challenge_id) else {
+                    return Ok(()); // passed or pruned
+                };
+                if challenge.delivery_recorded || challenge.expires_at <= now {
+                    return Ok(());
+                }
+                let result = match open(&code_sealed) {
+                    Ok(code) => self.send_code(&user, channel, &code).await,
+                    Err(e) => Err(format!("cannot open the code: {e}")),
+                };
+                (
+                    result.clone(),
+                    UserCommand::RecordCodeDelivery {
+                        challenge_id,
+                        error: result.err(),
+                    },
+                )
+            }
+        };
+        if let Err(error) = &result {
+            tracing::warn!(target: LOG_TARGET, %user_id, %error, "delivery failed");
+        }
+        match exec
+            .execute::<User>(&user_id.to_string(), command, &RequestFacts::system())
+            .await
+        {
+            Ok(_) | Err(CommandError::Domain(UserError::DeliveryAlreadyRecorded)) => Ok(()),
+            Err(CommandError::Domain(other)) => {
+                tracing::warn!(target: LOG_TARGET, %user_id, error = %other, "delivery outcome not recorded");
+                Ok(())
+            }
+            Err(other) => Err(Transient(format!("recording the outcome: {other}"))),
+        }
+    }
+
+    async fn account_name(&self, account_id: Option<Uuid>) -> String {
+        let Some(id) = account_id else {
+            return String::new();
+        };
+        match self.app.executor().load::<Account>(&id.to_string()).await {
+            Ok((account, _)) => account
+                .name
+                .map(|n| n.as_str().to_string())
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn send_mail(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+        match &self.config.mailer {
+            Some(mailer) => mailer.send(to, subject, body).await,
+            None => Err("email delivery is not configured (CHRONID_SMTP_URL)".into()),
+        }
+    }
+
+    async fn send_code(
+        &self,
+        user: &User,
+        channel: TwoFactorChannel,
+        code: &str,
+    ) -> Result<(), String> {
+        let phone = user.phone.as_ref().map(|p| p.as_str().to_string());
+        match channel {
+            TwoFactorChannel::Email => {
+                let Some(email) = &user.email else {
+                    return Err("the user has no email address".into());
+                };
+                let (subject, body) = code_email(code);
+                self.with_tries(|| self.send_mail(email.as_str(), &subject, &body))
+                    .await
+            }
+            TwoFactorChannel::Sms | TwoFactorChannel::Voice => {
+                let (Some(sender), Some(phone)) = (&self.config.phone, phone) else {
+                    return Err(if self.config.phone.is_none() {
+                        "SMS and voice delivery are not configured (CHRONID_SMS_URL)".into()
+                    } else {
+                        "the user has no phone number".into()
+                    });
+                };
+                if channel == TwoFactorChannel::Sms {
+                    let body = code_sms(code);
+                    self.with_tries(|| sender.sms(&phone, &body)).await
+                } else {
+                    let twiml = code_twiml(code);
+                    self.with_tries(|| sender.call(&phone, &twiml)).await
+                }
+            }
+            TwoFactorChannel::Totp => Ok(()),
+        }
+    }
+
+    async fn with_tries<F, Fut>(&self, mut send: F) -> Result<(), String>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), String>>,
+    {
+        let mut last = String::new();
+        for attempt in 1..=TRIES {
+            match send().await {
+                Ok(()) => return Ok(()),
+                Err(e) => last = e,
+            }
+            if attempt < TRIES {
+                tokio::time::sleep(self.config.retry_delay * attempt).await;
+            }
+        }
+        Err(last)
+    }
+}
+
+/// The reset email. The link carries the token; it is valid one hour and once.
+pub fn reset_email(public_url: &str, account: &str, token: &str) -> (String, String) {
+    let link = format!(
+        "{}/reset-password?token={token}",
+        public_url.trim_end_matches('/')
+    );
+    let place = if account.is_empty() {
+        String::new()
+    } else {
+        format!(" in {account}")
+    };
+    (
+        "Reset your password".to_string(),
+        format!(
+            "Someone asked to reset the password of your account{place}.\n\n\
+             To choose a new password, open this link within one hour:\n\n{link}\n\n\
+             The link works once. If you did not ask for this, ignore this email: your password \
+             stays as it is.\n"
+        ),
+    )
+}
+
+pub fn code_email(code: &str) -> (String, String) {
+    (
+        format!("Your verification code: {code}"),
+        format!(
+            "Your verification code is {code}.\n\nIt is valid for 10 minutes. If you did not \
+             try to log in, someone knows your password: change it.\n"
+        ),
+    )
+}
+
+pub fn code_sms(code: &str) -> String {
+    format!("Your verification code is {code}. It is valid for 10 minutes.")
+}
+
+/// The code read out twice, digit by digit.
+pub fn code_twiml(code: &str) -> String {
+    let digits: Vec<String> = code.chars().map(|c| c.to_string()).collect();
+    let spoken = digits.join(", ");
+    format!(
+        "<Response><Say>Your verification code is {spoken}.</Say><Pause length=\"1\"/>\
+         <Say>Again: {spoken}.</Say></Response>"
+    )
+}

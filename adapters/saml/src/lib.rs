@@ -1,0 +1,10 @@
+//! The SAML room: chronid as a SAML 2.0 service provider. Empty until single sign-on lands (issue
+//! "SAML 2.0 single sign-on").
+//!
+//! What will live here: SP metadata for an `SsoConfig` (entity ID `{public}/login/saml/{slug}/`,
+//! the random assertion consumer URL), importing an IdP's metadata, building the AuthnRequest for
+//! the HTTP-Redirect binding, and checking the HTTP-POST Response fail-closed with samael and
+//! xmlsec: a signature by a configured certificate (RSA-SHA256 or stronger), issuer, audience,
+//! Destination, Recipient, InResponseTo, time bounds and replay. It turns a checked assertion into
+//! a plain value (NameID, attributes, groups) that `chronid-app` acts on; it holds no use case and
+//! no SQL, and the HTML around the flow lives in `chronid-web`.

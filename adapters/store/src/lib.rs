@@ -1,0 +1,32 @@
+//! The PostgreSQL event store: migrations, chronid's snapshotting store behind cqrs-es's
+//! `EventStore` trait, and the command executor that retries conflicts.
+
+pub mod batch;
+mod cache;
+mod devices;
+mod event_store;
+mod executor;
+pub mod leader;
+pub mod login_state;
+mod migrate;
+pub mod rows;
+mod wakeup;
+
+pub use batch::AppendBatcher;
+pub use devices::trusted_devices_of;
+pub use event_store::{CommittedEvent, LoadedAggregate, PgEventStore, DEFAULT_SNAPSHOT_EVERY};
+pub use executor::{CommandError, CommandExecutor, Committed, GuardError};
+pub use migrate::migrate;
+pub use rows::{Cursor, RESERVATION_AGGREGATE_TYPE};
+pub use wakeup::{CommitNotifier, EVENTS_CHANNEL};
+
+pub use sqlx::PgPool;
+
+/// A pool of connections to the database at `url`. Waits at most 5 s for a connection.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect(url)
+        .await
+}

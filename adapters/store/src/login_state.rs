@@ -1,0 +1,190 @@
+//! The two small tables beside the events that logins need and no event holds:
+//!
+//! * `login_challenges` routes a challenge id (all a client presents when it answers a code) to
+//!   its user and the language the login asked for. A row is written once the challenge is
+//!   issued, so a refused login leaves none behind; rows older than a day are pruned.
+//! * `session_activity` keeps when each open session was last used, for the idle timeout. The
+//!   session itself (opened, expires, revoked) is on the User; only its last use, which changes
+//!   with every request, lives here.
+//!
+//! Also here: the lookup of the logins claimed by users (the reservations' events), which finds a
+//! login's candidate users across accounts.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// The rows of `login_challenges`.
+#[derive(Clone)]
+pub struct LoginChallenges {
+    pool: PgPool,
+}
+
+/// Where a challenge leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeRoute {
+    pub user_id: Uuid,
+    pub language: Option<String>,
+}
+
+impl LoginChallenges {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn route(
+        &self,
+        challenge_id: Uuid,
+        to: &ChallengeRoute,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO login_challenges (challenge_id, user_id, language, created_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(challenge_id)
+        .bind(to.user_id)
+        .bind(to.language.as_deref())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn unroute(&self, challenge_id: Uuid) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM login_challenges WHERE challenge_id = $1")
+            .bind(challenge_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn find(&self, challenge_id: Uuid) -> Result<Option<ChallengeRoute>, sqlx::Error> {
+        let row: Option<(Uuid, Option<String>)> = sqlx::query_as(
+            "SELECT user_id, language FROM login_challenges WHERE challenge_id = $1",
+        )
+        .bind(challenge_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(user_id, language)| ChallengeRoute { user_id, language }))
+    }
+
+    /// Drops the routes created before `before`.
+    pub async fn prune(&self, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM login_challenges WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// The rows of `session_activity`.
+#[derive(Clone)]
+pub struct SessionActivity {
+    pool: PgPool,
+}
+
+impl SessionActivity {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Records a use of the session (its first, or a later one).
+    pub async fn record(
+        &self,
+        session_id: Uuid,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO session_activity (session_id, user_id, last_seen_at) VALUES ($1, $2, $3)
+             ON CONFLICT (session_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at",
+        )
+        .bind(session_id)
+        .bind(user_id)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a use at `at` if the session was last used after `idle_since`; false when it was
+    /// idle too long or has no row.
+    pub async fn touch(
+        &self,
+        session_id: Uuid,
+        at: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        let alive: Option<i32> = sqlx::query_scalar(
+            "UPDATE session_activity SET last_seen_at = $2
+              WHERE session_id = $1 AND last_seen_at > $3 RETURNING 1",
+        )
+        .bind(session_id)
+        .bind(at)
+        .bind(idle_since)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(alive.is_some())
+    }
+
+    /// When each of the user's sessions was last used.
+    pub async fn of_user(&self, user_id: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, sqlx::Error> {
+        sqlx::query_as("SELECT session_id, last_seen_at FROM session_activity WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Drops the user's rows of sessions not in `open`; returns the sessions dropped.
+    pub async fn keep_only(&self, user_id: Uuid, open: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+        sqlx::query_scalar(
+            "DELETE FROM session_activity WHERE user_id = $1 AND NOT (session_id = ANY($2))
+             RETURNING session_id",
+        )
+        .bind(user_id)
+        .bind(open)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    pub async fn forget(&self, session_id: Uuid) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM session_activity WHERE session_id = $1")
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Drops the rows of sessions last used before `before`.
+    pub async fn prune(&self, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM session_activity WHERE last_seen_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// The reservation ids (`email:<account>:<value>`, `username:<account>:<value>`) claimed in any
+/// account for one of `values` (normalised emails or usernames), at most `limit`, in id order.
+/// Written with the expression and predicate of the partial index `events_reserved_login`
+/// (migration 0003), literals included, so the planner uses it.
+pub async fn claimed_logins(
+    pool: &PgPool,
+    values: &[String],
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT aggregate_id FROM events
+          WHERE aggregate_type = 'reservation' AND event_type = 'ReservationClaimed'
+            AND substr(aggregate_id, strpos(aggregate_id, ':') + 38) = ANY($1)
+            AND (aggregate_id LIKE 'email:%' OR aggregate_id LIKE 'username:%')
+          ORDER BY aggregate_id LIMIT $2",
+    )
+    .bind(values)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
