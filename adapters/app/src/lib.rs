@@ -11,17 +11,16 @@ mod inactivity;
 mod login;
 mod password;
 mod teams;
-mod two_factor;
 mod users;
 
 pub use api_keys::{ApiKeyCache, Principal};
 pub use devices::DeviceInfo;
 pub use error::AppError;
+pub use login::challenges::ChallengeIssued;
 use login::Sessions;
 pub use login::{
     AccountChoice, AuthMetrics, LoginOutcome, LoginRequest, NewSession, SessionInfo, SessionPolicy,
 };
-pub use two_factor::ChallengeIssued;
 pub use users::{NewUser, ProfilePatch, StatusChange};
 
 use chronid_domain::account::Account;

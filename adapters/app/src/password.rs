@@ -17,7 +17,7 @@ use chrono::Duration;
 use uuid::Uuid;
 
 use super::login::as_user;
-use super::two_factor::recorded_failure;
+use super::login::challenges::recorded_failure;
 
 use super::{administrable_by, App, AppError, Outcome, Principal};
 use chronid_crypto::{ParsedUserToken, UserToken, UserTokenKind};

@@ -8,14 +8,17 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use chronid_domain::public::PublicEnvelope;
+use chronid_store::rows::{count_below_horizon, envelope, parse_xid8, rows_after};
+use chronid_stream::{StreamConfig, HEADER_TX_ID};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use sqlx::{Connection, PgConnection, PgPool};
 
-use super::tables::{retired_name, Tables};
-use super::{Counts, Cursor, Projection, State};
-use chronid_store::rows::{count_below_horizon, envelope, parse_xid8, rows_after};
-use chronid_stream::{StreamConfig, HEADER_TX_ID};
+use crate::tables::Tables;
+use crate::{Counts, Cursor, Projection, State};
+
+mod swap;
+use swap::*;
 
 const PAGE: i64 = 5000;
 /// Audit entries are written whenever this many wait.
@@ -332,194 +335,4 @@ async fn spawn_writer(
         Ok(())
     });
     Ok((tx, writer))
-}
-
-/// Creates `fresh` empty, shaped like `original`, with only its primary key (the other indexes
-/// are built once the rows are in, which is several times faster than maintaining them).
-async fn prepare_table(
-    conn: &mut PgConnection,
-    original: &str,
-    fresh: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("DROP TABLE IF EXISTS {fresh}"))
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(&format!(
-        "CREATE TABLE {fresh} (LIKE {original} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
-    ))
-    .execute(&mut *conn)
-    .await?;
-    let keys: Vec<(String, String)> = sqlx::query_as(
-        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
-          WHERE conrelid = $1::regclass AND contype IN ('p', 'u')",
-    )
-    .bind(original)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (name, def) in keys {
-        sqlx::query(&format!(
-            "ALTER TABLE {fresh} ADD CONSTRAINT {} {def}",
-            rebuilt_name(&name, fresh)
-        ))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Builds on `fresh` the secondary indexes `original` has.
-async fn finish_table(
-    conn: &mut PgConnection,
-    original: &str,
-    fresh: &str,
-) -> Result<(), sqlx::Error> {
-    for (name, def) in secondary_indexes(conn, original).await? {
-        let def = def
-            .replacen(
-                &format!("INDEX {name} ON "),
-                &format!("INDEX {} ON ", rebuilt_name(&name, fresh)),
-                1,
-            )
-            .replacen(&format!(".{original} "), &format!(".{fresh} "), 1);
-        sqlx::query(&def).execute(&mut *conn).await?;
-    }
-    sqlx::query(&format!("ANALYZE {fresh}"))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// The indexes of a table that do not back a constraint: (name, definition).
-async fn secondary_indexes(
-    conn: &mut PgConnection,
-    table: &str,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT i.indexname::text, i.indexdef FROM pg_indexes i
-          WHERE i.tablename = $1 AND i.schemaname = current_schema()
-            AND NOT EXISTS (SELECT 1 FROM pg_constraint c
-                             WHERE c.conrelid = $1::regclass AND c.conname = i.indexname)",
-    )
-    .bind(table)
-    .fetch_all(conn)
-    .await
-}
-
-/// The name of a fresh table's copy of a constraint or index (names are unique per schema).
-fn rebuilt_name(name: &str, fresh: &str) -> String {
-    if fresh.ends_with(super::tables::UNTIL_SUFFIX) {
-        format!("{name}__ut")
-    } else {
-        format!("{name}{INDEX_SUFFIX}")
-    }
-}
-
-async fn record_failures(conn: &mut PgConnection, failures: &[Failure]) -> Result<(), sqlx::Error> {
-    for (p, env, error) in failures {
-        sqlx::query(
-            "INSERT INTO projection_failed_events (projection, source, event_type, aggregate_type,
-                    aggregate_id, sequence, position, error, attempts, envelope)
-             VALUES ($1, 'replay', $2, $3, $4, $5, $6, $7, 1, $8)",
-        )
-        .bind(p.name())
-        .bind(&env.event_type)
-        .bind(&env.aggregate_type)
-        .bind(env.aggregate_id.to_string())
-        .bind(env.sequence)
-        .bind(env.position)
-        .bind(error)
-        .bind(serde_json::to_value(env).ok())
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// In one transaction: stops the live worker (table locks), applies to the fresh tables what it
-/// applied after `rebuilt` (the rebuild's last cursor), and swaps the tables. Returns how many
-/// events were caught up.
-async fn swap(
-    conn: &mut PgConnection,
-    projection: Projection,
-    rebuilt: Cursor,
-    fresh: &Tables,
-    live: &Tables,
-) -> Result<u64, ReplayError> {
-    let mut tx = conn.begin().await?;
-    let live_tables = live.of(projection);
-    // Table locks first, then the checkpoint row: the worker takes them in that order too
-    // (rows, then checkpoint), so the two never deadlock.
-    sqlx::query(&format!(
-        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
-        live_tables.join(", ")
-    ))
-    .execute(&mut *tx)
-    .await?;
-    let checkpoint: Option<(String, i64)> = sqlx::query_as(
-        "SELECT tx_id::text, global_seq FROM projection_checkpoints WHERE projection = $1 FOR UPDATE",
-    )
-    .bind(projection.name())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let mut caught_up = 0;
-    if let Some((tx_text, global_seq)) = checkpoint {
-        let upto = Cursor {
-            tx_id: parse_xid8(&tx_text).unwrap_or(0),
-            global_seq,
-        };
-        let mut after = rebuilt;
-        while after < upto {
-            let (page, last) = read_page(&mut *tx, after, Some(upto)).await?;
-            if page.is_empty() {
-                break;
-            }
-            let mut state = State::live(projection);
-            state.load(&mut tx, fresh, &page).await?;
-            let mut counts = Counts::default();
-            for env in &page {
-                // A failure here was parked by the live worker already.
-                let _ = state.apply(env, &mut counts);
-            }
-            state.save(&mut tx, fresh).await?;
-            caught_up += page.len() as u64;
-            after = last;
-        }
-    }
-    for (fresh_name, live_name) in fresh.of(projection).into_iter().zip(live_tables) {
-        let retired = retired_name(live_name);
-        let indexes = secondary_indexes(&mut tx, fresh_name).await?;
-        let keys: Vec<String> = sqlx::query_scalar(
-            "SELECT conname::text FROM pg_constraint WHERE conrelid = $1::regclass AND contype IN ('p', 'u')",
-        )
-        .bind(fresh_name)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(&format!("ALTER TABLE {live_name} RENAME TO {retired}"))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(&format!("ALTER TABLE {fresh_name} RENAME TO {live_name}"))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(&format!("DROP TABLE {retired}"))
-            .execute(&mut *tx)
-            .await?;
-        for name in keys {
-            if let Some(original) = name.strip_suffix(INDEX_SUFFIX) {
-                sqlx::query(&format!(
-                    "ALTER TABLE {live_name} RENAME CONSTRAINT {name} TO {original}"
-                ))
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        for (name, _) in indexes {
-            if let Some(original) = name.strip_suffix(INDEX_SUFFIX) {
-                sqlx::query(&format!("ALTER INDEX {name} RENAME TO {original}"))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(caught_up)
 }

@@ -18,24 +18,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use chronid_domain::account::Account;
-use chronid_domain::device::{Device, DeviceCommand};
+use challenges::ChallengeIssued;
 use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::{Actor, RequestFacts};
-use chronid_domain::reservation::{email_key, username_key, Reservation};
-use chronid_domain::user::{
-    second_factor, Lockout, LoginMethod, RecordLogin, User, UserCommand, UserError,
-};
-use chronid_domain::values::{Email, Language, Password, StoredSecret, UserAgent, Username};
+use chronid_domain::user::{Lockout, LoginMethod, User, UserCommand, UserError};
+use chronid_domain::values::{Language, Password, StoredSecret};
+use chronid_store::CommandError;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::two_factor::ChallengeIssued;
-use super::{App, AppError, Principal};
-use chronid_crypto::{random_bytes, sha256_hex, DeviceToken, ParsedSessionToken, SessionToken};
-use chronid_store::login_state::claimed_logins;
-use chronid_store::CommandError;
+use crate::{App, AppError, Principal};
+
+pub(crate) mod candidates;
+pub(crate) mod challenges;
+pub(crate) mod devices;
+pub(crate) mod sessions;
 
 /// How long sessions live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +126,7 @@ impl Sessions {
     }
 
     /// The lock under which a login of `user_id` records its outcome.
-    pub(super) async fn serialize(&self, user_id: Uuid) -> tokio::sync::MutexGuard<'_, ()> {
+    pub(crate) async fn serialize(&self, user_id: Uuid) -> tokio::sync::MutexGuard<'_, ()> {
         let stripe = (user_id.as_u128() % LOGIN_STRIPES as u128) as usize;
         self.stripes[stripe].lock().await
     }
@@ -207,7 +205,7 @@ pub enum LoginOutcome {
 
 /// The answer to a login the user may not complete (locked, disabled): counted in a metric,
 /// not written; other refusals pass through.
-pub(super) fn refused_login(app: &App, refusal: UserError) -> AppError {
+pub(crate) fn refused_login(app: &App, refusal: UserError) -> AppError {
     app.count_refusal(&refusal);
     AppError::from_domain(&refusal)
 }
@@ -250,7 +248,7 @@ fn no_session() -> AppError {
 }
 
 /// The request's facts with the user as the actor (a login acts as the user it names).
-pub(super) fn as_user(facts: &RequestFacts, user_id: Uuid) -> RequestFacts {
+pub(crate) fn as_user(facts: &RequestFacts, user_id: Uuid) -> RequestFacts {
     RequestFacts {
         actor: Actor::user(user_id),
         ..facts.clone()
@@ -262,7 +260,7 @@ fn port(e: chronid_domain::ports::PortError) -> AppError {
 }
 
 /// Why a password login did not open a session.
-enum Refusal {
+pub(crate) enum Refusal {
     /// The password changed, or the user's state asks for a second factor, since the decision:
     /// decide again.
     Stale,
@@ -406,75 +404,6 @@ impl App {
         self.open_session(user, request, facts).await
     }
 
-    /// The users holding `login` as email or username, in `account_id` or in any account.
-    pub(super) async fn login_candidates(
-        &self,
-        login: &str,
-        account_id: Option<Uuid>,
-    ) -> Result<Vec<User>, AppError> {
-        let email = Email::parse(login).ok();
-        let username = Username::parse(login).ok();
-        let keys: Vec<String> = match account_id {
-            Some(account) => email
-                .iter()
-                .map(|e| email_key(account, e))
-                .chain(username.iter().map(|u| username_key(account, u)))
-                .collect(),
-            None => {
-                let values: Vec<String> = email
-                    .iter()
-                    .map(Email::key)
-                    .chain(username.iter().map(Username::key))
-                    .collect();
-                if values.is_empty() {
-                    return Ok(Vec::new());
-                }
-                claimed_logins(self.exec.pool(), &values, 2 * MAX_CANDIDATES as i64)
-                    .await
-                    .map_err(AppError::internal)?
-            }
-        };
-        let mut users: Vec<User> = Vec::new();
-        for key in keys {
-            let held = self
-                .exec
-                .store::<Reservation>()
-                .load(&key)
-                .await
-                .map_err(AppError::internal)?
-                .aggregate;
-            let Some(owner) = held.owner else { continue };
-            if users.iter().any(|u| u.id == Some(owner)) {
-                continue;
-            }
-            let (user, seq) = self.exec.load::<User>(&owner.to_string()).await?;
-            if seq > 0 {
-                users.push(user);
-            }
-            if users.len() == MAX_CANDIDATES {
-                break;
-            }
-        }
-        Ok(users)
-    }
-
-    /// Checks `password` against a hash of a random password made once with the configured
-    /// parameters: the work of a real check, for a login that names no one with a password.
-    async fn verify_dummy(&self, password: &Password) -> Result<(), AppError> {
-        let hasher = &self.exec.services().hasher;
-        let dummy = self
-            .sessions
-            .dummy_hash
-            .get_or_try_init(|| async {
-                let random = sha256_hex(&random_bytes::<32>());
-                let password = Password::presented(&random).map_err(AppError::from)?;
-                hasher.hash(&password).await.map_err(port)
-            })
-            .await?;
-        self.check_password(password, dummy).await?;
-        Ok(())
-    }
-
     /// Counts a wrong password on the user, under the account's policy, from the device the
     /// client presented; a user who may not log in from it anyway is counted in a metric only.
     async fn record_failed_login(
@@ -510,300 +439,5 @@ impl App {
                 Ok(())
             }
         }
-    }
-
-    async fn open_session(
-        &self,
-        user: User,
-        request: &LoginRequest,
-        facts: &RequestFacts,
-    ) -> Result<LoginOutcome, Refusal> {
-        let (Some(user_id), Some(account_id)) = (user.id, user.account_id) else {
-            return Err(Refusal::InvalidCredentials);
-        };
-        let account: Account = self.account(account_id).await?;
-        let facts = as_user(facts, user_id);
-        let services = self.exec.services();
-        let now = services.clock.now();
-        // Refused before anything is written: no device, no event for a user who may not log
-        // in from this device.
-        let presented = self
-            .presented_device(&user, request.device_token.as_deref())
-            .await?;
-        let trusted = presented.is_some_and(|(_, trusted)| trusted);
-        if let Err(refused) = user.may_log_in(now, trusted) {
-            return Err(self.refused_by_state(refused));
-        }
-        if !account.login_options.password {
-            return Err(AppError::new(
-                "AUTH-METHOD-NOT-ALLOWED",
-                ErrorKind::Forbidden,
-                "this account does not allow password login; use its other login options",
-            )
-            .into());
-        }
-        let policy = &account.policy;
-        let factor = second_factor(&user, policy.two_factor, trusted);
-        // A code that could not be sent anyway leaves no device behind.
-        if factor.is_some_and(|c| c != chronid_domain::values::TwoFactorChannel::Totp) {
-            if let Some(retry_after_secs) = user.codes_retry_after(now) {
-                let refused = UserError::TooManyCodes { retry_after_secs };
-                return Err(AppError::from_domain(&refused).into());
-            }
-        }
-        let (device_id, device_token) = match presented {
-            Some((id, _)) => (id, request.device_token.clone().unwrap_or_default()),
-            None => self.register_device(user_id, account_id, &facts).await?,
-        };
-        // The second factor comes before anything else, an expired password included.
-        if let Some(channel) = factor {
-            let issued = self
-                .issue_challenge(
-                    &user,
-                    channel,
-                    (device_id, device_token, trusted),
-                    request.language.as_ref(),
-                    &facts,
-                )
-                .await?;
-            return Ok(LoginOutcome::TwoFactorRequired(Box::new(issued)));
-        }
-        if user.password_expired(policy.password_validity_days, now) {
-            return match self
-                .require_password_change(user_id, policy, trusted, &facts)
-                .await
-            {
-                Ok(change_token) => Ok(LoginOutcome::PasswordChangeRequired { change_token }),
-                Err(CommandError::Domain(UserError::SecondFactorDue)) => Err(Refusal::Stale),
-                Err(CommandError::Domain(refused)) => Err(self.refused_by_state(refused)),
-                Err(other) => Err(other.into()),
-            };
-        }
-        let session_id = services.ids.new_id();
-        let minted = SessionToken::mint(user_id, session_id);
-        let expires_at = now + self.sessions.policy.lifetime;
-        let command = UserCommand::RecordLogin(Box::new(RecordLogin {
-            method: LoginMethod::Password,
-            session_id,
-            session_token_hash: StoredSecret(minted.secret_hash),
-            session_expires_at: expires_at,
-            device_id: Some(device_id),
-            language: request.language.clone(),
-            verified_hash: user.password_hash.clone(),
-            device_trusted: trusted,
-            two_factor: policy.two_factor,
-        }));
-        let turn = self.sessions.serialize(user_id).await;
-        let executed = self.on_user_id(user_id, command, &facts).await;
-        drop(turn);
-        let committed = match executed {
-            Ok((committed, _)) => committed,
-            Err(CommandError::Domain(
-                UserError::CredentialChanged | UserError::SecondFactorDue,
-            )) => {
-                return Err(Refusal::Stale);
-            }
-            Err(CommandError::Domain(refused)) => return Err(self.refused_by_state(refused)),
-            Err(other) => return Err(other.into()),
-        };
-        self.record_activity(session_id, user_id, now).await?;
-        Ok(LoginOutcome::Session(Box::new(NewSession {
-            token: minted.token,
-            session_id,
-            user_id,
-            account_id,
-            expires_at,
-            device_token: Some(device_token),
-            position: committed.position(),
-        })))
-    }
-
-    /// A new session's first use, for the idle timeout.
-    pub(super) async fn record_activity(
-        &self,
-        session_id: Uuid,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), AppError> {
-        self.activity
-            .record(session_id, user_id, now)
-            .await
-            .map_err(AppError::internal)?;
-        self.sessions.touched_at(session_id, now);
-        Ok(())
-    }
-
-    /// Drops the activity rows of the user's sessions that are no longer open.
-    pub(super) async fn forget_user_activity(&self, user_id: Uuid) -> Result<(), AppError> {
-        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
-        let open: Vec<Uuid> = user.sessions.keys().copied().collect();
-        let gone = self
-            .activity
-            .keep_only(user_id, &open)
-            .await
-            .map_err(AppError::internal)?;
-        for id in gone {
-            self.sessions.forget(id);
-        }
-        Ok(())
-    }
-
-    /// A device the user's client has not presented (or presented a token that is not the
-    /// user's): registered, with the token the client is to keep.
-    pub(super) async fn register_device(
-        &self,
-        user_id: Uuid,
-        account_id: Uuid,
-        facts: &RequestFacts,
-    ) -> Result<(Uuid, String), AppError> {
-        let device_id = self.exec.services().ids.new_id();
-        let minted = DeviceToken::mint(device_id);
-        let command = DeviceCommand::Register {
-            device_id,
-            user_id,
-            account_id,
-            token_hash: StoredSecret(minted.secret_hash),
-            label: None,
-            user_agent: facts.user_agent.as_deref().and_then(UserAgent::new),
-        };
-        self.exec
-            .execute::<Device>(&device_id.to_string(), command, facts)
-            .await?;
-        Ok((device_id, minted.token))
-    }
-
-    /// Authenticates a bearer session token.
-    pub async fn authenticate_session(&self, token: &str) -> Result<Principal, AppError> {
-        let parsed = ParsedSessionToken::parse(token).ok_or_else(invalid_session)?;
-        let (user, seq) = self.exec.load::<User>(&parsed.user_id.to_string()).await?;
-        let now = self.exec.services().clock.now();
-        let session = user
-            .sessions
-            .get(&parsed.session_id)
-            .filter(|_| seq > 0)
-            .ok_or_else(invalid_session)?;
-        // A session outlives a lock of untrusted devices only: one of the whole user ends it.
-        let blocked = user.may_log_in(now, true).is_err();
-        if !session.token_hash.matches_digest(&parsed.secret_hash)
-            || session.expires_at <= now
-            || blocked
-        {
-            return Err(invalid_session());
-        }
-        let account_id = user.account_id.ok_or_else(invalid_session)?;
-        self.touch_session(parsed.session_id, now).await?;
-        Ok(Principal {
-            account_id,
-            roles: user.roles.clone(),
-            actor: Actor::user(parsed.user_id),
-            session_id: Some(parsed.session_id),
-        })
-    }
-
-    /// Records the session's use, refusing it when it has been idle too long.
-    async fn touch_session(&self, session_id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
-        if self.sessions.recently_touched(session_id, now) {
-            return Ok(());
-        }
-        let alive = self
-            .activity
-            .touch(session_id, now, now - self.sessions.policy.idle)
-            .await
-            .map_err(AppError::internal)?;
-        if !alive {
-            self.sessions.forget(session_id);
-            return Err(invalid_session());
-        }
-        self.sessions.touched_at(session_id, now);
-        Ok(())
-    }
-
-    pub(super) fn session_caller(who: &Principal) -> Result<(Uuid, Uuid), AppError> {
-        match (who.actor.id, who.session_id) {
-            (Some(user_id), Some(session_id)) => Ok((user_id, session_id)),
-            _ => Err(no_session()),
-        }
-    }
-
-    /// Runs `command` on the caller's User (a session's); returns the user id.
-    pub(super) async fn on_me(
-        &self,
-        who: &Principal,
-        command: UserCommand,
-        facts: &RequestFacts,
-    ) -> Result<Uuid, AppError> {
-        self.on_me_returning(who, command, facts)
-            .await
-            .map(|(user_id, _)| user_id)
-    }
-
-    /// [`App::on_me`], with the events the command wrote.
-    pub(super) async fn on_me_returning(
-        &self,
-        who: &Principal,
-        command: UserCommand,
-        facts: &RequestFacts,
-    ) -> Result<(Uuid, Vec<chronid_domain::user::UserEvent>), AppError> {
-        let (user_id, _) = Self::session_caller(who)?;
-        let (_, events) = self.on_user_id(user_id, command, facts).await?;
-        Ok((user_id, events))
-    }
-
-    /// Ends the caller's session.
-    pub async fn logout(&self, who: &Principal, facts: &RequestFacts) -> Result<(), AppError> {
-        let (_, session_id) = Self::session_caller(who)?;
-        self.on_me(who, UserCommand::Logout { session_id }, facts)
-            .await?;
-        self.forget_activity(session_id).await
-    }
-
-    /// The caller's open sessions, newest first.
-    pub async fn my_sessions(&self, who: &Principal) -> Result<Vec<SessionInfo>, AppError> {
-        let (user_id, current) = Self::session_caller(who)?;
-        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
-        let now = self.exec.services().clock.now();
-        let seen = self
-            .activity
-            .of_user(user_id)
-            .await
-            .map_err(AppError::internal)?;
-        let seen: HashMap<Uuid, DateTime<Utc>> = seen.into_iter().collect();
-        let idle_since = now - self.sessions.policy.idle;
-        let mut sessions: Vec<SessionInfo> = user
-            .sessions
-            .iter()
-            .filter(|(id, s)| s.expires_at > now && seen.get(id).is_some_and(|t| *t > idle_since))
-            .map(|(id, s)| SessionInfo {
-                id: *id,
-                opened_at: s.opened_at,
-                expires_at: s.expires_at,
-                last_seen_at: seen.get(id).copied(),
-                method: s.method,
-                device_id: s.device_id,
-                current: *id == current,
-            })
-            .collect();
-        sessions.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then(b.id.cmp(&a.id)));
-        Ok(sessions)
-    }
-
-    /// Revokes one of the caller's sessions.
-    pub async fn revoke_my_session(
-        &self,
-        who: &Principal,
-        session_id: Uuid,
-        facts: &RequestFacts,
-    ) -> Result<(), AppError> {
-        self.on_me(who, UserCommand::RevokeSession { session_id }, facts)
-            .await?;
-        self.forget_activity(session_id).await
-    }
-
-    async fn forget_activity(&self, session_id: Uuid) -> Result<(), AppError> {
-        self.sessions.forget(session_id);
-        self.activity
-            .forget(session_id)
-            .await
-            .map_err(AppError::internal)
     }
 }

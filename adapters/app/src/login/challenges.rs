@@ -9,6 +9,7 @@
 //! session; passing the last step trusts the device the challenge was issued to. Wrong codes
 //! count as failed attempts and lock like wrong passwords.
 
+use chronid_crypto::{enrolment, SessionToken, TotpEnrolment, UserToken, UserTokenKind};
 use chronid_domain::device::{Device, DeviceCommand, DeviceError};
 use chronid_domain::error::DomainError;
 use chronid_domain::metadata::RequestFacts;
@@ -17,14 +18,13 @@ use chronid_domain::user::{
     User, UserCommand, UserError, UserEvent,
 };
 use chronid_domain::values::{Language, OneTimeCode, StoredSecret, TwoFactorChannel};
-use uuid::Uuid;
-
-use super::login::{as_user, refused_login, LoginOutcome, NewSession};
-use super::password::CHANGE_TOKEN_LIFETIME;
-use super::{App, AppError, Principal};
-use chronid_crypto::{enrolment, SessionToken, TotpEnrolment, UserToken, UserTokenKind};
 use chronid_store::login_state::ChallengeRoute;
 use chronid_store::CommandError;
+use uuid::Uuid;
+
+use super::{as_user, refused_login, LoginOutcome, NewSession};
+use crate::password::CHANGE_TOKEN_LIFETIME;
+use crate::{App, AppError, Principal};
 
 /// A challenge the client must answer.
 #[derive(Debug, Clone)]
@@ -38,13 +38,13 @@ pub struct ChallengeIssued {
     pub enrolment: Option<TotpEnrolment>,
 }
 
-fn challenge_not_found() -> AppError {
+pub(crate) fn challenge_not_found() -> AppError {
     AppError::from_domain(&UserError::ChallengeNotFound)
 }
 
 /// The answer to a wrong code, read from what the User recorded: the domain's refusal, with
 /// the tries left.
-fn code_refused(reason: CodeFailure, tries_left: u32) -> AppError {
+pub(crate) fn code_refused(reason: CodeFailure, tries_left: u32) -> AppError {
     let refusal = match (reason, tries_left) {
         (_, 0) => return AppError::from_domain(&UserError::ChallengeExhausted),
         (CodeFailure::Reused, _) => UserError::TotpCodeReused,
@@ -59,7 +59,7 @@ fn code_refused(reason: CodeFailure, tries_left: u32) -> AppError {
 
 /// What a command that records its own refusals wrote: USR-LOCKED when it locked the user,
 /// else the failure `failure` picks out of the events, if any.
-pub(super) fn recorded_failure<T>(
+pub(crate) fn recorded_failure<T>(
     events: &[UserEvent],
     failure: impl Fn(&UserEvent) -> Option<T>,
 ) -> Result<Option<T>, AppError> {
@@ -75,7 +75,7 @@ pub(super) fn recorded_failure<T>(
 impl App {
     /// Issues the challenge of a login whose password was right, from the device given as
     /// (id, token, trusted).
-    pub(super) async fn issue_challenge(
+    pub(crate) async fn issue_challenge(
         &self,
         user: &User,
         channel: TwoFactorChannel,
@@ -414,7 +414,7 @@ impl App {
 }
 
 /// The refusal of an authenticator code the User recorded as rejected (and counted), if it did.
-fn refused_totp_code(events: &[UserEvent]) -> Result<(), AppError> {
+pub(crate) fn refused_totp_code(events: &[UserEvent]) -> Result<(), AppError> {
     match recorded_failure(events, |e| match e {
         UserEvent::TotpCodeRejected { reason, .. } => Some(*reason),
         _ => None,

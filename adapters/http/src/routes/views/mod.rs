@@ -1,0 +1,166 @@
+//! Queries of the read side: users, teams, the audit log (with exports) and a user's history.
+//! Every list pages with an opaque cursor sealed by the server (a tampered cursor is refused)
+//! and bound to the filters it was issued for. `min_position` waits, bounded, until the view has
+//! applied the command that returned that position.
+
+// Errors are problem documents on the cold path of a request; boxing them buys nothing here.
+#![allow(clippy::result_large_err)]
+
+/// An audit cursor: the last key and the resolved bounds of the filter.
+type AuditCursor = (AuditKey, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+/// A projection's checkpoint row for /metrics: name, position, parked events.
+type CheckpointRow = (Projection, Option<i64>, i64);
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::Query;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::problem::{ApiError, Problem};
+use crate::HttpState;
+use chronid_views::query::{self, AuditKey};
+use chronid_views::Projection;
+
+mod audit;
+mod cursor;
+mod metrics;
+mod teams;
+mod users;
+pub use audit::*;
+use cursor::*;
+pub use metrics::*;
+pub use teams::*;
+pub use users::*;
+
+/// How long `min_position` waits at most.
+const MAX_WAIT: Duration = Duration::from_secs(5);
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 1000;
+
+type Params = Query<HashMap<String, String>>;
+
+fn bad(code: &str, field: &str, detail: impl Into<String>) -> ApiError {
+    let mut p = Problem::new(StatusCode::BAD_REQUEST, code, detail);
+    p.field = Some(field.to_string());
+    ApiError(p)
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "read side query failed");
+    ApiError(Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        "the query failed",
+    ))
+}
+
+/// Refuses parameters the endpoint does not know.
+fn only(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    match params.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(bad(
+            "REQ-UNKNOWN-PARAMETER",
+            k,
+            format!(
+                "unknown query parameter '{k}'; expected one of: {}",
+                known.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn limit(params: &HashMap<String, String>) -> Result<i64, ApiError> {
+    match params.get("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(bad(
+                "REQ-INVALID-LIMIT",
+                "limit",
+                format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+            )),
+        },
+    }
+}
+
+fn time(
+    params: &HashMap<String, String>,
+    name: &'static str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    query::time_param(params, name).map_err(filter_error)
+}
+
+fn filter_error(e: query::FilterError) -> ApiError {
+    match e {
+        query::FilterError::Invalid(p) => bad(p.code, p.field, p.message),
+        query::FilterError::Db(e) => internal(e),
+    }
+}
+
+fn uuid_param(params: &HashMap<String, String>, name: &str) -> Result<Option<Uuid>, ApiError> {
+    params
+        .get(name)
+        .map(|raw| {
+            Uuid::parse_str(raw).map_err(|_| {
+                bad(
+                    "REQ-INVALID-PARAMETER",
+                    name,
+                    format!("{name} must be a UUID"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Waits for `min_position` if given.
+async fn wait(
+    state: &HttpState,
+    params: &HashMap<String, String>,
+    projection: Projection,
+) -> Result<(), ApiError> {
+    let Some(raw) = params.get("min_position") else {
+        return Ok(());
+    };
+    let position: i64 = raw.parse().ok().filter(|p| *p >= 1).ok_or_else(|| {
+        bad(
+            "REQ-INVALID-POSITION",
+            "min_position",
+            "min_position must be a position returned by a command (a positive integer)",
+        )
+    })?;
+    let stats = state.read.stats(projection);
+    match query::wait_for(
+        state.app.executor().pool(),
+        stats.as_deref(),
+        projection,
+        position,
+        MAX_WAIT,
+    )
+    .await
+    .map_err(internal)?
+    {
+        Some(true) => Ok(()),
+        // Well-formed, but it names nothing: like an id that does not exist.
+        None => Err(ApiError(Problem::new(
+            StatusCode::NOT_FOUND,
+            "REQ-UNKNOWN-POSITION",
+            "no event has this position",
+        ))),
+        Some(false) => {
+            let mut p = Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "VIEW-NOT-CAUGHT-UP",
+                format!(
+                    "the {} view has not reached position {position} within {} s; retry",
+                    projection.name(),
+                    MAX_WAIT.as_secs()
+                ),
+            );
+            p.field = Some("min_position".into());
+            Err(ApiError(p))
+        }
+    }
+}
