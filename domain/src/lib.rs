@@ -6,6 +6,7 @@
 pub mod account;
 pub mod device;
 pub mod error;
+mod event_types;
 pub mod metadata;
 pub mod ports;
 pub mod public;

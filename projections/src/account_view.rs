@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use chronid_domain::account::AccountEventType;
 use chronid_domain::public::PublicEnvelope;
+use AccountEventType as E;
 
 use crate::data::str_of;
 use crate::user_view::required_str;
@@ -34,8 +36,11 @@ pub fn apply(
     }
     let d = &env.data;
     let Some(v) = view else {
-        if env.event_type != "AccountCreated" {
-            return Err(ProjectionError::missing_start(env, "AccountCreated"));
+        if env.event_type != E::AccountCreated.name() {
+            return Err(ProjectionError::missing_start(
+                env,
+                E::AccountCreated.name(),
+            ));
         }
         *view = Some(AccountView {
             id: env.aggregate_id,
@@ -53,12 +58,28 @@ pub fn apply(
     if env.sequence <= v.last_sequence {
         return Ok(Applied::Stale);
     }
-    match env.event_type.as_str() {
-        "AccountRenamed" => v.name = required_str(env, "name")?,
-        "AccountTimeZoneChanged" => v.time_zone = required_str(env, "time_zone")?,
-        "AccountLanguageChanged" => v.language = str_of(d, "language"),
-        "TwoFactorModeChanged" => v.two_factor_mode = required_str(env, "mode")?,
-        _ => {}
+    // A type this version does not know (a newer producer) leaves no trace but its position.
+    if let Some(kind) = AccountEventType::parse(&env.event_type) {
+        match kind {
+            E::AccountRenamed => v.name = required_str(env, "name")?,
+            E::AccountTimeZoneChanged => v.time_zone = required_str(env, "time_zone")?,
+            E::AccountLanguageChanged => v.language = str_of(d, "language"),
+            E::TwoFactorModeChanged => v.two_factor_mode = required_str(env, "mode")?,
+            // Kept by the account's own aggregate, the team view and the audit log.
+            E::AccountCreated
+            | E::SecurityPolicyUpdated
+            | E::LoginOptionsUpdated
+            | E::ColorSchemeSet
+            | E::HostnameSet
+            | E::LogoUpdated
+            | E::TeamCreated
+            | E::TeamRenamed
+            | E::TeamDeleted
+            | E::TeamsDetachedFromSso
+            | E::ApiKeyCreated
+            | E::ApiKeyUpdated
+            | E::ApiKeyRevoked => {}
+        }
     }
     v.updated_at = env.occurred_at;
     v.last_sequence = env.sequence;

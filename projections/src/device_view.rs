@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use chronid_domain::device::DeviceEventType;
 use chronid_domain::public::PublicEnvelope;
+use DeviceEventType as E;
 
 use crate::data::{change_of, str_of, time_of};
 use crate::user_view::{required_uuid, TrustedDevice};
@@ -49,8 +51,11 @@ pub fn apply(
     }
     let d = &env.data;
     let Some(v) = view else {
-        if env.event_type != "DeviceRegistered" {
-            return Err(ProjectionError::missing_start(env, "DeviceRegistered"));
+        if env.event_type != E::DeviceRegistered.name() {
+            return Err(ProjectionError::missing_start(
+                env,
+                E::DeviceRegistered.name(),
+            ));
         }
         *view = Some(DeviceView {
             id: env.aggregate_id,
@@ -69,12 +74,15 @@ pub fn apply(
     if env.sequence <= v.last_sequence {
         return Ok(Applied::Stale);
     }
-    match env.event_type.as_str() {
-        "DeviceRegistered" => return Err(ProjectionError::bad(env, "registered twice")),
-        "DeviceTrusted" => v.trusted_at = time_of(d, "trusted_at").or(Some(env.occurred_at)),
-        "DeviceRenamed" => change_of(d, "label").apply_to(&mut v.label),
-        "DeviceRevoked" => v.revoked = true,
-        _ => {}
+    // A type this version does not know (a newer producer) leaves no trace but its position.
+    match DeviceEventType::parse(&env.event_type) {
+        Some(E::DeviceRegistered) => return Err(ProjectionError::bad(env, "registered twice")),
+        Some(E::DeviceTrusted) => {
+            v.trusted_at = time_of(d, "trusted_at").or(Some(env.occurred_at));
+        }
+        Some(E::DeviceRenamed) => change_of(d, "label").apply_to(&mut v.label),
+        Some(E::DeviceRevoked) => v.revoked = true,
+        None => {}
     }
     v.last_sequence = env.sequence;
     v.last_position = env.position;

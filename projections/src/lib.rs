@@ -7,6 +7,7 @@ pub mod account_view;
 pub mod audit;
 pub mod data;
 pub mod device_view;
+pub mod published;
 pub mod range;
 pub mod team_view;
 pub mod user_view;

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use chronid_domain::account::AccountEventType;
 use chronid_domain::public::PublicEnvelope;
+use AccountEventType as E;
 
 use crate::data::{bool_of, uuids_of};
 use crate::user_view::{required_str, required_uuid};
@@ -32,12 +34,29 @@ pub fn teams_touched(env: &PublicEnvelope) -> Vec<Uuid> {
     if env.aggregate_type != "account" {
         return Vec::new();
     }
-    match env.event_type.as_str() {
-        "TeamCreated" | "TeamRenamed" | "TeamDeleted" => crate::data::uuid_of(&env.data, "team_id")
-            .into_iter()
-            .collect(),
-        "TeamsDetachedFromSso" => uuids_of(&env.data, "team_ids"),
-        _ => Vec::new(),
+    let Some(kind) = AccountEventType::parse(&env.event_type) else {
+        return Vec::new();
+    };
+    match kind {
+        E::TeamCreated | E::TeamRenamed | E::TeamDeleted => {
+            crate::data::uuid_of(&env.data, "team_id")
+                .into_iter()
+                .collect()
+        }
+        E::TeamsDetachedFromSso => uuids_of(&env.data, "team_ids"),
+        E::AccountCreated
+        | E::AccountRenamed
+        | E::SecurityPolicyUpdated
+        | E::TwoFactorModeChanged
+        | E::LoginOptionsUpdated
+        | E::AccountLanguageChanged
+        | E::AccountTimeZoneChanged
+        | E::ColorSchemeSet
+        | E::HostnameSet
+        | E::LogoUpdated
+        | E::ApiKeyCreated
+        | E::ApiKeyUpdated
+        | E::ApiKeyRevoked => Vec::new(),
     }
 }
 
@@ -55,8 +74,12 @@ pub fn apply(
             return Ok(Applied::Stale);
         }
     }
-    match (env.event_type.as_str(), view.as_mut()) {
-        ("TeamCreated", None) => {
+    // Only the four team events touch a team (`teams_touched`).
+    let Some(kind) = AccountEventType::parse(&env.event_type) else {
+        return Ok(Applied::Ignored);
+    };
+    match (kind, view.as_mut()) {
+        (E::TeamCreated, None) => {
             *view = Some(TeamView {
                 id: required_uuid(env, "team_id")?,
                 account_id: env.account_id,
@@ -70,11 +93,12 @@ pub fn apply(
             });
             return Ok(Applied::Changed);
         }
-        ("TeamCreated", Some(_)) => return Err(ProjectionError::bad(env, "team created twice")),
-        (_, None) => return Err(ProjectionError::missing_start(env, "TeamCreated")),
-        ("TeamRenamed", Some(v)) => v.name = required_str(env, "name")?,
-        ("TeamDeleted", Some(v)) => v.deleted = true,
-        ("TeamsDetachedFromSso", Some(v)) => v.sso_managed = false,
+        (E::TeamCreated, Some(_)) => return Err(ProjectionError::bad(env, "team created twice")),
+        (_, None) => return Err(ProjectionError::missing_start(env, E::TeamCreated.name())),
+        (E::TeamRenamed, Some(v)) => v.name = required_str(env, "name")?,
+        (E::TeamDeleted, Some(v)) => v.deleted = true,
+        (E::TeamsDetachedFromSso, Some(v)) => v.sso_managed = false,
+        // Not team events: `teams_touched` is empty for them, so they never get here.
         (_, Some(_)) => return Ok(Applied::Ignored),
     }
     if let Some(v) = view {

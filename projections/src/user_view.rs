@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use chronid_domain::public::PublicEnvelope;
+use chronid_domain::user::UserEventType;
+use UserEventType as E;
 
 use crate::data::{bool_of, change_of, str_of, strings_of, time_of, u32_of, uuid_of};
 use crate::{Applied, ProjectionError};
@@ -192,8 +194,11 @@ pub fn apply(
     }
     let d = &env.data;
     let Some(v) = view else {
-        if env.event_type != "UserRegistered" {
-            return Err(ProjectionError::missing_start(env, "UserRegistered"));
+        if env.event_type != E::UserRegistered.name() {
+            return Err(ProjectionError::missing_start(
+                env,
+                E::UserRegistered.name(),
+            ));
         }
         *view = Some(registered(env)?);
         return Ok(Applied::Changed);
@@ -201,9 +206,13 @@ pub fn apply(
     if env.sequence <= v.last_sequence {
         return Ok(Applied::Stale);
     }
-    match env.event_type.as_str() {
-        "UserRegistered" => return Err(ProjectionError::bad(env, "registered twice")),
-        "UserProfileUpdated" => {
+    let Some(kind) = UserEventType::parse(&env.event_type) else {
+        // A type this version does not know (a newer producer): no trace on the view.
+        return Ok(advance(v, env));
+    };
+    match kind {
+        E::UserRegistered => return Err(ProjectionError::bad(env, "registered twice")),
+        E::UserProfileUpdated => {
             let changes = d.get("changes").cloned().unwrap_or_default();
             change_of(&changes, "first_name").apply_to(&mut v.first_name);
             change_of(&changes, "last_name").apply_to(&mut v.last_name);
@@ -216,20 +225,20 @@ pub fn apply(
                 v.language = lang;
             }
         }
-        "UserRolesChanged" => v.roles = strings_of(d, "roles"),
-        "UserEmailChanged" => {
+        E::UserRolesChanged => v.roles = strings_of(d, "roles"),
+        E::UserEmailChanged => {
             v.email = required_str(env, "email")?;
             v.email_verified = false;
         }
-        "UserUsernameChanged" => v.username = str_of(d, "username"),
-        "UserPhoneVerified" if str_of(d, "phone") == v.phone => v.phone_verified = true,
-        "UserEmailVerified" if str_of(d, "email").as_deref() == Some(v.email.as_str()) => {
+        E::UserUsernameChanged => v.username = str_of(d, "username"),
+        E::UserPhoneVerified if str_of(d, "phone") == v.phone => v.phone_verified = true,
+        E::UserEmailVerified if str_of(d, "email").as_deref() == Some(v.email.as_str()) => {
             v.email_verified = true;
         }
-        "UserInvitationAccepted" => v.invited = false,
-        "UserDisabled" => v.disabled_reason = Some(required_str(env, "reason")?),
-        "UserEnabled" => v.disabled_reason = None,
-        "UserLocked" => {
+        E::UserInvitationAccepted => v.invited = false,
+        E::UserDisabled => v.disabled_reason = Some(required_str(env, "reason")?),
+        E::UserEnabled => v.disabled_reason = None,
+        E::UserLocked => {
             v.lock = Some(LockView {
                 reason: required_str(env, "reason")?,
                 failed_attempts: u32_of(d, "failed_attempts").unwrap_or(v.failed_attempts),
@@ -237,7 +246,7 @@ pub fn apply(
                 scope: str_of(d, "scope").unwrap_or_else(account_scope),
             });
         }
-        "UserUnlocked" => {
+        E::UserUnlocked => {
             // As in the aggregate: a lock of untrusted devices lifting restarts their count
             // only, not the user's own.
             let scope = v.lock.take().map(|l| l.scope);
@@ -246,8 +255,8 @@ pub fn apply(
                 v.failed_attempts = 0;
             }
         }
-        "UserLanguageChanged" => v.language = required_str(env, "language")?,
-        "PasswordChanged" => {
+        E::UserLanguageChanged => v.language = required_str(env, "language")?,
+        E::PasswordChanged => {
             v.password = PasswordView {
                 set: true,
                 changed_at: time_of(d, "changed_at").or(Some(env.occurred_at)),
@@ -255,7 +264,7 @@ pub fn apply(
             };
             v.invited = false;
         }
-        "LoginSucceeded" => {
+        E::LoginSucceeded => {
             v.last_login_at = time_of(d, "at").or(Some(env.occurred_at));
             v.last_login_ip = env.ip.clone();
             v.failed_attempts = 0;
@@ -263,10 +272,10 @@ pub fn apply(
             v.invited = false;
         }
         // Version 1 also recorded refused logins of locked or disabled users (no count change).
-        "LoginFailed"
-        | "TwoFactorChallengeFailed"
-        | "PasswordChangeFailed"
-        | "TotpCodeRejected" => {
+        E::LoginFailed
+        | E::TwoFactorChallengeFailed
+        | E::PasswordChangeFailed
+        | E::TotpCodeRejected => {
             if let Some(n) = u32_of(d, "failed_attempts") {
                 if str_of(d, "scope").as_deref() == Some("untrusted_devices") {
                     v.untrusted_failed_attempts = n;
@@ -275,34 +284,34 @@ pub fn apply(
                 }
             }
         }
-        "TwoFactorRequirementChanged" => {
+        E::TwoFactorRequirementChanged => {
             v.two_factor.required = bool_of(d, "required").unwrap_or(false);
         }
-        "TwoFactorChannelChanged" => v.two_factor.channel = required_str(env, "channel")?,
+        E::TwoFactorChannelChanged => v.two_factor.channel = required_str(env, "channel")?,
         // A new secret waits for its first code; a replacement leaves the current one working,
         // as in the aggregate.
-        "TotpEnrolled" if v.two_factor.totp != TotpState::Enabled => {
+        E::TotpEnrolled if v.two_factor.totp != TotpState::Enabled => {
             v.two_factor.totp = TotpState::Pending;
         }
         // A version 1 reset (no `keeps_current`) ended the old authenticator at once.
-        "TotpReset" if !bool_of(d, "keeps_current").unwrap_or(false) => {
+        E::TotpReset if !bool_of(d, "keeps_current").unwrap_or(false) => {
             v.two_factor.totp = TotpState::Pending;
             v.two_factor.totp_replacement_pending = false;
         }
-        "TotpEnrolled" | "TotpReset" => v.two_factor.totp_replacement_pending = true,
-        "TotpConfirmed" => {
+        E::TotpEnrolled | E::TotpReset => v.two_factor.totp_replacement_pending = true,
+        E::TotpConfirmed => {
             v.two_factor.totp = TotpState::Enabled;
             v.two_factor.totp_replacement_pending = false;
             v.two_factor.channel = "totp".to_string();
         }
-        "TotpDisabled" => {
+        E::TotpDisabled => {
             v.two_factor.totp = TotpState::None;
             v.two_factor.totp_replacement_pending = false;
             if v.two_factor.channel == "totp" {
                 v.two_factor.channel = DEFAULT_CHANNEL.to_string();
             }
         }
-        "ExternalIdentityLinked" => {
+        E::ExternalIdentityLinked => {
             let identity = external_identity(env)?;
             if !v.external_identities.contains(&identity) {
                 v.external_identities.push(identity);
@@ -310,30 +319,50 @@ pub fn apply(
             }
             v.invited = false;
         }
-        "ExternalIdentityUnlinked" => {
+        E::ExternalIdentityUnlinked => {
             let identity = external_identity(env)?;
             v.external_identities.retain(|i| *i != identity);
         }
-        "UserAddedToTeam" => {
+        E::UserAddedToTeam => {
             let team = required_uuid(env, "team_id")?;
             if !v.teams.contains(&team) {
                 v.teams.push(team);
                 v.teams.sort();
             }
         }
-        "UserRemovedFromTeam" => {
+        E::UserRemovedFromTeam => {
             let team = required_uuid(env, "team_id")?;
             v.teams.retain(|t| *t != team);
         }
         // Events with no trace on the current view (the audit log and history keep them):
         // password reset requests and mails, challenges, codes, sessions, logouts.
-        _ => {}
+        // Events with no trace on the current view (the audit log and history keep them):
+        // password reset requests and mails, challenges, codes, sessions, logouts.
+        E::UserPhoneVerified
+        | E::UserEmailVerified
+        | E::PasswordResetRequested
+        | E::PasswordResetEmailSent
+        | E::PasswordResetEmailFailed
+        | E::PasswordResetCompleted
+        | E::PasswordChangeRequired
+        | E::UserLoggedOut
+        | E::SessionsEnded
+        | E::TwoFactorChallengeIssued
+        | E::TwoFactorCodeDelivered
+        | E::TwoFactorCodeDeliveryFailed
+        | E::TwoFactorChallengePassed
+        | E::TotpCodeUsed => {}
     }
+    Ok(advance(v, env))
+}
+
+/// The view after an event at `env`'s position: status recomputed, position advanced.
+fn advance(v: &mut UserView, env: &PublicEnvelope) -> Applied {
     v.refresh_status();
     v.updated_at = env.occurred_at;
     v.last_sequence = env.sequence;
     v.last_position = env.position;
-    Ok(Applied::Changed)
+    Applied::Changed
 }
 
 fn registered(env: &PublicEnvelope) -> Result<UserView, ProjectionError> {

@@ -87,28 +87,32 @@ pub enum AccountEvent {
     },
 }
 
+crate::event_types::event_types! {
+    /// The type of each [`AccountEvent`].
+    AccountEventType for AccountEvent {
+        AccountCreated,
+        AccountRenamed,
+        SecurityPolicyUpdated,
+        TwoFactorModeChanged,
+        LoginOptionsUpdated,
+        AccountLanguageChanged,
+        AccountTimeZoneChanged,
+        ColorSchemeSet,
+        HostnameSet,
+        LogoUpdated,
+        TeamCreated,
+        TeamRenamed,
+        TeamDeleted,
+        TeamsDetachedFromSso,
+        ApiKeyCreated,
+        ApiKeyUpdated,
+        ApiKeyRevoked,
+    }
+}
+
 impl DomainEvent for AccountEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::AccountCreated { .. } => "AccountCreated",
-            Self::AccountRenamed { .. } => "AccountRenamed",
-            Self::SecurityPolicyUpdated { .. } => "SecurityPolicyUpdated",
-            Self::TwoFactorModeChanged { .. } => "TwoFactorModeChanged",
-            Self::LoginOptionsUpdated { .. } => "LoginOptionsUpdated",
-            Self::AccountLanguageChanged { .. } => "AccountLanguageChanged",
-            Self::AccountTimeZoneChanged { .. } => "AccountTimeZoneChanged",
-            Self::ColorSchemeSet { .. } => "ColorSchemeSet",
-            Self::HostnameSet { .. } => "HostnameSet",
-            Self::LogoUpdated { .. } => "LogoUpdated",
-            Self::TeamCreated { .. } => "TeamCreated",
-            Self::TeamRenamed { .. } => "TeamRenamed",
-            Self::TeamDeleted { .. } => "TeamDeleted",
-            Self::TeamsDetachedFromSso { .. } => "TeamsDetachedFromSso",
-            Self::ApiKeyCreated { .. } => "ApiKeyCreated",
-            Self::ApiKeyUpdated { .. } => "ApiKeyUpdated",
-            Self::ApiKeyRevoked { .. } => "ApiKeyRevoked",
-        }
-        .to_string()
+        self.kind().name().to_string()
     }
 
     fn event_version(&self) -> String {

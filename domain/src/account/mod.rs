@@ -9,7 +9,7 @@ mod tests;
 
 pub use command::AccountCommand;
 pub use error::AccountError;
-pub use event::AccountEvent;
+pub use event::{AccountEvent, AccountEventType};
 
 use std::collections::BTreeMap;
 

@@ -57,15 +57,19 @@ pub enum DeviceEvent {
     },
 }
 
+crate::event_types::event_types! {
+    /// The type of each [`DeviceEvent`].
+    DeviceEventType for DeviceEvent {
+        DeviceRegistered,
+        DeviceTrusted,
+        DeviceRenamed,
+        DeviceRevoked,
+    }
+}
+
 impl DomainEvent for DeviceEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::DeviceRegistered { .. } => "DeviceRegistered",
-            Self::DeviceTrusted { .. } => "DeviceTrusted",
-            Self::DeviceRenamed { .. } => "DeviceRenamed",
-            Self::DeviceRevoked { .. } => "DeviceRevoked",
-        }
-        .to_string()
+        self.kind().name().to_string()
     }
 
     fn event_version(&self) -> String {

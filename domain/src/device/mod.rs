@@ -13,7 +13,7 @@ mod tests;
 
 pub use command::DeviceCommand;
 pub use error::DeviceError;
-pub use event::{DeviceEvent, DeviceRevokeReason};
+pub use event::{DeviceEvent, DeviceEventType, DeviceRevokeReason};
 
 use chrono::{DateTime, Duration, Utc};
 use cqrs_es::event_sink::EventSink;

@@ -67,16 +67,20 @@ pub enum SsoConfigEvent {
     },
 }
 
+crate::event_types::event_types! {
+    /// The type of each [`SsoConfigEvent`].
+    SsoConfigEventType for SsoConfigEvent {
+        SsoConfigCreated,
+        SsoConfigUpdated,
+        SsoAccountAdded,
+        SsoAccountRemoved,
+        SsoConfigDeleted,
+    }
+}
+
 impl DomainEvent for SsoConfigEvent {
     fn event_type(&self) -> String {
-        match self {
-            Self::SsoConfigCreated { .. } => "SsoConfigCreated",
-            Self::SsoConfigUpdated { .. } => "SsoConfigUpdated",
-            Self::SsoAccountAdded { .. } => "SsoAccountAdded",
-            Self::SsoAccountRemoved { .. } => "SsoAccountRemoved",
-            Self::SsoConfigDeleted { .. } => "SsoConfigDeleted",
-        }
-        .to_string()
+        self.kind().name().to_string()
     }
 
     fn event_version(&self) -> String {

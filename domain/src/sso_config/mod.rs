@@ -19,7 +19,7 @@ mod tests;
 
 pub use command::SsoConfigCommand;
 pub use error::SsoConfigError;
-pub use event::{NameIdSource, SsoConfigEvent, SsoSettings};
+pub use event::{NameIdSource, SsoConfigEvent, SsoConfigEventType, SsoSettings};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
