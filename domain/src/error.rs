@@ -51,9 +51,31 @@ pub enum ErrorKind {
 pub trait DomainError: std::error::Error {
     /// A stable code such as `USR-LOCKED`; never changes once published.
     fn code(&self) -> &'static str;
+    /// Every code `code` can return (for the catalogue of codes the API can answer).
+    fn codes() -> &'static [&'static str]
+    where
+        Self: Sized;
     fn kind(&self) -> ErrorKind;
     /// For `TooManyRequests`: seconds until a retry may succeed.
     fn retry_after_secs(&self) -> Option<u64> {
         None
     }
 }
+
+/// Writes `DomainError::code` and `DomainError::codes` from one list of `pattern => "CODE"`
+/// arms, so the catalogue of codes cannot miss one.
+macro_rules! error_codes {
+    ($($pat:pat $(if $guard:expr)? => $code:literal),+ $(,)?) => {
+        fn code(&self) -> &'static str {
+            match self {
+                $($pat $(if $guard)? => $code),+
+            }
+        }
+
+        fn codes() -> &'static [&'static str] {
+            &[$($code),+]
+        }
+    };
+}
+
+pub(crate) use error_codes;

@@ -8,13 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chronid_domain::account::{Account, AccountCommand, ApiKeyState};
-use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::{Actor, RequestFacts};
 use chronid_domain::values::{Name, Roles, StoredSecret};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{outcome, App, AppError, Outcome};
+use super::{outcome, App, AppCode, AppError, Outcome};
 use chronid_crypto::{ApiKeyToken, ParsedApiKey};
 
 /// Who is calling, once authenticated.
@@ -93,11 +92,7 @@ impl ApiKeyCache {
 }
 
 fn invalid_key() -> AppError {
-    AppError::new(
-        "AUTH-INVALID-CREDENTIALS",
-        ErrorKind::Unauthorized,
-        "the API key is not valid",
-    )
+    AppError::new(AppCode::InvalidCredentials, "the API key is not valid")
 }
 
 /// A freshly created key: the token is shown once.

@@ -7,6 +7,75 @@ use chronid_domain::ValidationError;
 
 use chronid_store::{CommandError, GuardError};
 
+/// The codes the use cases raise themselves. The aggregates raise theirs ([`DomainError::code`]);
+/// the HTTP edge has its own for requests it refuses before any use case runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppCode {
+    /// A failure the caller cannot fix; the cause is logged, never shown.
+    Internal,
+    /// A value in the request is not acceptable (the error names the field).
+    Validation,
+    /// Other writers kept changing the object; try again.
+    ConflictRetry,
+    /// The caller may not do this.
+    Forbidden,
+    /// The login, the password or the API key is not correct.
+    InvalidCredentials,
+    /// The session token is not valid or its session has ended.
+    InvalidSession,
+    /// A user's session is needed, not an API key.
+    SessionRequired,
+    /// The account does not allow this way of logging in.
+    MethodNotAllowed,
+    /// Another user of the account has this email.
+    EmailTaken,
+    /// Another user of the account has this username.
+    UsernameTaken,
+}
+
+impl AppCode {
+    pub const ALL: [AppCode; 10] = [
+        Self::Internal,
+        Self::Validation,
+        Self::ConflictRetry,
+        Self::Forbidden,
+        Self::InvalidCredentials,
+        Self::InvalidSession,
+        Self::SessionRequired,
+        Self::MethodNotAllowed,
+        Self::EmailTaken,
+        Self::UsernameTaken,
+    ];
+
+    /// The code on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Internal => "INTERNAL",
+            Self::Validation => "VALIDATION",
+            Self::ConflictRetry => "CONFLICT-RETRY",
+            Self::Forbidden => "AUTH-FORBIDDEN",
+            Self::InvalidCredentials => "AUTH-INVALID-CREDENTIALS",
+            Self::InvalidSession => "AUTH-INVALID-SESSION",
+            Self::SessionRequired => "AUTH-SESSION-REQUIRED",
+            Self::MethodNotAllowed => "AUTH-METHOD-NOT-ALLOWED",
+            Self::EmailTaken => "USR-EMAIL-TAKEN",
+            Self::UsernameTaken => "USR-USERNAME-TAKEN",
+        }
+    }
+
+    pub fn kind(self) -> ErrorKind {
+        match self {
+            Self::Internal => ErrorKind::Internal,
+            Self::Validation => ErrorKind::Invalid,
+            Self::ConflictRetry | Self::EmailTaken | Self::UsernameTaken => ErrorKind::Conflict,
+            Self::Forbidden | Self::SessionRequired | Self::MethodNotAllowed => {
+                ErrorKind::Forbidden
+            }
+            Self::InvalidCredentials | Self::InvalidSession => ErrorKind::Unauthorized,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct AppError {
@@ -23,7 +92,12 @@ pub struct AppError {
 }
 
 impl AppError {
-    pub fn new(code: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// An error the use cases raise, with a message safe to show.
+    pub fn new(code: AppCode, message: impl Into<String>) -> Self {
+        Self::with_code(code.as_str(), code.kind(), message)
+    }
+
+    fn with_code(code: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             code,
             kind,
@@ -42,7 +116,7 @@ impl AppError {
 
     pub fn internal(cause: impl ToString) -> Self {
         Self {
-            code: "INTERNAL",
+            code: AppCode::Internal.as_str(),
             kind: ErrorKind::Internal,
             message: "an internal error occurred; it has been logged".into(),
             field: None,
@@ -51,33 +125,39 @@ impl AppError {
         }
     }
 
-    pub fn not_found(code: &'static str, what: &str) -> Self {
-        Self::new(code, ErrorKind::NotFound, format!("no such {what}"))
+    /// The aggregate's not-found refusal, worded "no such {what}".
+    pub fn not_found<E: DomainError>(err: &E, what: &str) -> Self {
+        Self::with_code(err.code(), err.kind(), format!("no such {what}"))
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new("AUTH-FORBIDDEN", ErrorKind::Forbidden, message)
+        Self::new(AppCode::Forbidden, message)
     }
 
     /// Other writers kept changing the object; the caller may try again.
     pub fn conflict_retry(message: impl Into<String>) -> Self {
-        Self::new("CONFLICT-RETRY", ErrorKind::Conflict, message)
+        Self::new(AppCode::ConflictRetry, message)
+    }
+
+    /// An aggregate's refusal with a message of the use case's (tries left, for one).
+    pub fn from_domain_with<E: DomainError>(err: &E, message: impl Into<String>) -> Self {
+        let mut e = Self::with_code(err.code(), err.kind(), message);
+        e.retry_after = err.retry_after_secs();
+        e
     }
 
     pub fn from_domain<E: DomainError>(err: &E) -> Self {
         if err.kind() == ErrorKind::Internal {
             return Self::internal(err.to_string());
         }
-        let mut e = Self::new(err.code(), err.kind(), err.to_string());
-        e.retry_after = err.retry_after_secs();
-        e
+        Self::from_domain_with(err, err.to_string())
     }
 }
 
 impl From<ValidationError> for AppError {
     fn from(err: ValidationError) -> Self {
         Self {
-            code: "VALIDATION",
+            code: AppCode::Validation.as_str(),
             kind: ErrorKind::Invalid,
             message: err.to_string(),
             field: Some(err.field),
@@ -89,7 +169,7 @@ impl From<ValidationError> for AppError {
 
 impl From<GuardError> for AppError {
     fn from(g: GuardError) -> Self {
-        Self::new(g.code, g.kind, g.message)
+        Self::with_code(g.code, g.kind, g.message)
     }
 }
 

@@ -15,7 +15,7 @@ mod users;
 
 pub use api_keys::{ApiKeyCache, Principal};
 pub use devices::DeviceInfo;
-pub use error::AppError;
+pub use error::{AppCode, AppError};
 pub use login::challenges::ChallengeIssued;
 use login::Sessions;
 pub use login::{
@@ -23,12 +23,13 @@ pub use login::{
 };
 pub use users::{NewUser, ProfilePatch, StatusChange};
 
-use chronid_domain::account::Account;
+use chronid_domain::account::{Account, AccountError};
 use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::reservation::{Reservation, ReservationCommand, ReservationError};
-use chronid_domain::user::User;
+use chronid_domain::user::{User, UserError};
 use chronid_domain::AccountScoped;
+use chronid_domain::DomainError;
 use uuid::Uuid;
 
 use chronid_store::login_state::{LoginChallenges, SessionActivity};
@@ -99,7 +100,7 @@ impl App {
     async fn account(&self, account_id: Uuid) -> Result<Account, AppError> {
         let (account, seq) = self.exec.load::<Account>(&account_id.to_string()).await?;
         if seq == 0 {
-            return Err(AppError::not_found("ACC-NOT-FOUND", "account"));
+            return Err(AppError::not_found(&AccountError::NotFound, "account"));
         }
         Ok(account)
     }
@@ -113,10 +114,10 @@ impl App {
         owner: Uuid,
         account_id: Option<Uuid>,
         facts: &RequestFacts,
-        taken_code: &'static str,
+        taken: AppCode,
         taken_message: &str,
     ) -> Result<(), AppError> {
-        let taken = || AppError::new(taken_code, ErrorKind::Conflict, taken_message);
+        let taken = || AppError::new(taken, taken_message);
         let claim = ReservationCommand::Claim { owner, account_id };
         match self.exec.execute::<Reservation>(key, claim, facts).await {
             Ok(_) => return Ok(()),
@@ -198,13 +199,13 @@ fn in_account<A: AccountScoped>(
 /// user holding AccountManager is changed only by an AccountManager (else an AccountAdmin could
 /// lock managers out or redirect their email).
 fn administrable_by(who: &Principal, account_id: Uuid) -> impl Fn(&User) -> Result<(), GuardError> {
-    let same_account = in_account::<User>(account_id, "USR-NOT-FOUND", "user");
+    let same_account = in_account::<User>(account_id, UserError::NotFound.code(), "user");
     let caller_is_manager = who.roles.can_manage_account();
     move |user: &User| {
         same_account(user)?;
         if user.roles.can_manage_account() && !caller_is_manager {
             return Err(GuardError {
-                code: "AUTH-FORBIDDEN",
+                code: AppCode::Forbidden.as_str(),
                 kind: ErrorKind::Forbidden,
                 message: "only an AccountManager may change an AccountManager".into(),
             });

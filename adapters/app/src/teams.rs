@@ -2,7 +2,7 @@
 //! the team from the Account (exists? managed by SSO group sync?) and carries that to the User,
 //! which refuses manual changes to SSO-managed teams.
 
-use chronid_domain::account::{Account, AccountCommand};
+use chronid_domain::account::{Account, AccountCommand, AccountError};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::UserCommand;
 use chronid_domain::values::Name;
@@ -89,7 +89,7 @@ impl App {
         let team = account
             .teams
             .get(&team_id)
-            .ok_or_else(|| AppError::not_found("ACC-TEAM-NOT-FOUND", "team"))?;
+            .ok_or_else(|| AppError::not_found(&AccountError::TeamNotFound, "team"))?;
         if add {
             // A `PUT`: adding a member already in the team is idempotent.
             let command = UserCommand::AddToTeam {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::api_keys::Principal;
 use std::sync::Mutex;
 
-use super::{administrable_by, outcome, App, AppError, Outcome};
+use super::{administrable_by, outcome, App, AppCode, AppError, Outcome};
 use chronid_domain::error::ErrorKind;
 use chronid_store::{CommandError, GuardError};
 
@@ -82,7 +82,7 @@ impl App {
             user_id,
             Some(account_id),
             facts,
-            "USR-EMAIL-TAKEN",
+            AppCode::EmailTaken,
             "a user with this email already exists in the account",
         )
         .await?;
@@ -94,7 +94,7 @@ impl App {
                     user_id,
                     Some(account_id),
                     facts,
-                    "USR-USERNAME-TAKEN",
+                    AppCode::UsernameTaken,
                     "a user with this username already exists in the account",
                 )
                 .await
@@ -185,7 +185,7 @@ impl App {
                 requested_manager.is_some_and(|m| m != user.roles.can_manage_account());
             if touches_manager && !caller_is_manager {
                 return Err(GuardError {
-                    code: "AUTH-FORBIDDEN",
+                    code: AppCode::Forbidden.as_str(),
                     kind: ErrorKind::Forbidden,
                     message: "only an AccountManager may grant or take AccountManager".into(),
                 });
@@ -295,7 +295,7 @@ impl App {
             user_id,
             Some(account_id),
             facts,
-            "USR-EMAIL-TAKEN",
+            AppCode::EmailTaken,
             "a user with this email already exists in the account",
         )
         .await?;

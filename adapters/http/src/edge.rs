@@ -16,14 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
 
-use super::problem::Problem;
+use super::problem::{HttpCode, Problem};
 use super::HttpState;
 
 /// Requests per minute per client address, for each limited group of routes.
@@ -307,9 +307,8 @@ pub async fn client_address(
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let secs = wait.max(Duration::from_secs(1)).as_secs_f64().ceil() as u64;
                 tracing::info!(target: "security", %client, path = request.uri().path(), "rate limited");
-                return Problem::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "RATE-LIMITED",
+                return Problem::http(
+                    HttpCode::RateLimited,
                     format!("too many requests from this address; try again in {secs} seconds"),
                 )
                 .retry_after(secs)

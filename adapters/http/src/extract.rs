@@ -10,7 +10,7 @@ use chronid_domain::metadata::RequestFacts;
 use serde::de::DeserializeOwned;
 
 use super::edge::ClientIp;
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, HttpCode, Problem};
 use super::HttpState;
 use chronid_app::Principal;
 
@@ -34,9 +34,8 @@ where
 
 fn json_problem(rejection: &JsonRejection) -> Problem {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "REQ-BODY-TOO-LARGE",
+        return Problem::http(
+            HttpCode::ReqBodyTooLarge,
             format!(
                 "the body is larger than {} KiB",
                 super::MAX_BODY_BYTES / 1024
@@ -44,24 +43,16 @@ fn json_problem(rejection: &JsonRejection) -> Problem {
         );
     }
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "REQ-UNSUPPORTED-MEDIA-TYPE",
+        JsonRejection::MissingJsonContentType(_) => Problem::http(
+            HttpCode::ReqUnsupportedMediaType,
             "the body must be JSON with Content-Type: application/json",
         ),
-        JsonRejection::JsonSyntaxError(e) => Problem::new(
-            StatusCode::BAD_REQUEST,
-            "REQ-MALFORMED-JSON",
+        JsonRejection::JsonSyntaxError(e) => Problem::http(
+            HttpCode::ReqMalformedJson,
             format!("the body is not valid JSON: {}", e.body_text()),
         ),
-        JsonRejection::JsonDataError(e) => {
-            Problem::new(StatusCode::BAD_REQUEST, "REQ-INVALID-BODY", e.body_text())
-        }
-        other => Problem::new(
-            StatusCode::BAD_REQUEST,
-            "REQ-INVALID-BODY",
-            other.body_text(),
-        ),
+        JsonRejection::JsonDataError(e) => Problem::http(HttpCode::ReqInvalidBody, e.body_text()),
+        other => Problem::http(HttpCode::ReqInvalidBody, other.body_text()),
     }
 }
 
@@ -84,9 +75,8 @@ where
 }
 
 fn path_problem(rejection: &PathRejection) -> Problem {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "REQ-INVALID-PATH",
+    Problem::http(
+        HttpCode::ReqInvalidPath,
         format!("a path parameter is not valid: {}", rejection.body_text()),
     )
 }
@@ -106,9 +96,8 @@ impl FromRequestParts<HttpState> for Caller {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| {
-                ApiError(Problem::new(
-                    StatusCode::UNAUTHORIZED,
-                    "AUTH-MISSING",
+                ApiError(Problem::http(
+                    HttpCode::AuthMissing,
                     "send an API key or a session token as Authorization: Bearer <token>",
                 ))
             })?;
@@ -117,9 +106,8 @@ impl FromRequestParts<HttpState> for Caller {
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .ok_or_else(|| {
-                ApiError(Problem::new(
-                    StatusCode::UNAUTHORIZED,
-                    "AUTH-MISSING",
+                ApiError(Problem::http(
+                    HttpCode::AuthMissing,
                     "the Authorization header must use the Bearer scheme",
                 ))
             })?;

@@ -3,6 +3,7 @@
 //! carries its id, method, path, and once authenticated the actor.
 
 mod body;
+pub mod codes;
 pub mod edge;
 mod extract;
 mod openapi;
@@ -10,10 +11,10 @@ mod problem;
 mod routes;
 
 pub use body::{Created, CreatedApiKey, Position};
-pub use problem::Problem;
+pub use problem::{HttpCode, Problem};
 
 use axum::extract::Request;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
@@ -174,13 +175,12 @@ pub fn metrics_router(state: HttpState) -> Router {
 }
 
 async fn not_found() -> impl IntoResponse {
-    Problem::new(StatusCode::NOT_FOUND, "REQ-NOT-FOUND", "no such route")
+    Problem::http(HttpCode::ReqNotFound, "no such route")
 }
 
 async fn method_not_allowed() -> impl IntoResponse {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "REQ-METHOD-NOT-ALLOWED",
+    Problem::http(
+        HttpCode::ReqMethodNotAllowed,
         "this route does not take that method",
     )
 }

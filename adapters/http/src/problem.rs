@@ -10,6 +10,127 @@ use utoipa::ToSchema;
 
 use chronid_app::AppError;
 
+/// The codes the HTTP edge answers itself, for requests refused before (or around) a use case.
+/// The use cases' codes are `chronid_app::AppCode` and the aggregates'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpCode {
+    /// No route has this path.
+    ReqNotFound,
+    /// The route does not take this method.
+    ReqMethodNotAllowed,
+    /// The body is over the size limit.
+    ReqBodyTooLarge,
+    /// The body is not sent as JSON.
+    ReqUnsupportedMediaType,
+    /// The body is not valid JSON.
+    ReqMalformedJson,
+    /// The body has an unknown field or a value of the wrong type.
+    ReqInvalidBody,
+    /// A path parameter is not valid.
+    ReqInvalidPath,
+    /// No bearer token was sent.
+    AuthMissing,
+    /// Too many unauthenticated requests from this address.
+    RateLimited,
+    /// A query parameter has a value it cannot take.
+    ReqInvalidParameter,
+    /// A query parameter the route does not know.
+    ReqUnknownParameter,
+    /// `limit` is not a whole number in range.
+    ReqInvalidLimit,
+    /// `min_position` is not a positive integer.
+    ReqInvalidPosition,
+    /// No event has the `min_position` given.
+    ReqUnknownPosition,
+    /// The view did not reach `min_position` in time.
+    ViewNotCaughtUp,
+    /// The cursor is not one this server issued for these filters.
+    ReqInvalidCursor,
+    /// A time parameter is not RFC 3339.
+    ReqInvalidTime,
+    /// `tz` is not an IANA time zone.
+    AuditInvalidTimeZone,
+    /// `range` is not a named range.
+    AuditUnknownRange,
+    /// `from` is after `to`, or a range is given with them.
+    AuditInvalidRange,
+}
+
+impl HttpCode {
+    pub const ALL: [HttpCode; 20] = [
+        Self::ReqNotFound,
+        Self::ReqMethodNotAllowed,
+        Self::ReqBodyTooLarge,
+        Self::ReqUnsupportedMediaType,
+        Self::ReqMalformedJson,
+        Self::ReqInvalidBody,
+        Self::ReqInvalidPath,
+        Self::AuthMissing,
+        Self::RateLimited,
+        Self::ReqInvalidParameter,
+        Self::ReqUnknownParameter,
+        Self::ReqInvalidLimit,
+        Self::ReqInvalidPosition,
+        Self::ReqUnknownPosition,
+        Self::ViewNotCaughtUp,
+        Self::ReqInvalidCursor,
+        Self::ReqInvalidTime,
+        Self::AuditInvalidTimeZone,
+        Self::AuditUnknownRange,
+        Self::AuditInvalidRange,
+    ];
+
+    /// The code on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReqNotFound => "REQ-NOT-FOUND",
+            Self::ReqMethodNotAllowed => "REQ-METHOD-NOT-ALLOWED",
+            Self::ReqBodyTooLarge => "REQ-BODY-TOO-LARGE",
+            Self::ReqUnsupportedMediaType => "REQ-UNSUPPORTED-MEDIA-TYPE",
+            Self::ReqMalformedJson => "REQ-MALFORMED-JSON",
+            Self::ReqInvalidBody => "REQ-INVALID-BODY",
+            Self::ReqInvalidPath => "REQ-INVALID-PATH",
+            Self::AuthMissing => "AUTH-MISSING",
+            Self::RateLimited => "RATE-LIMITED",
+            Self::ReqInvalidParameter => "REQ-INVALID-PARAMETER",
+            Self::ReqUnknownParameter => "REQ-UNKNOWN-PARAMETER",
+            Self::ReqInvalidLimit => "REQ-INVALID-LIMIT",
+            Self::ReqInvalidPosition => "REQ-INVALID-POSITION",
+            Self::ReqUnknownPosition => "REQ-UNKNOWN-POSITION",
+            Self::ViewNotCaughtUp => "VIEW-NOT-CAUGHT-UP",
+            Self::ReqInvalidCursor => "REQ-INVALID-CURSOR",
+            Self::ReqInvalidTime => "REQ-INVALID-TIME",
+            Self::AuditInvalidTimeZone => "AUDIT-INVALID-TIME-ZONE",
+            Self::AuditUnknownRange => "AUDIT-UNKNOWN-RANGE",
+            Self::AuditInvalidRange => "AUDIT-INVALID-RANGE",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::ReqNotFound | Self::ReqUnknownPosition => StatusCode::NOT_FOUND,
+            Self::ReqMethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::ReqBodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ReqUnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::ReqMalformedJson
+            | Self::ReqInvalidBody
+            | Self::ReqInvalidPath
+            | Self::ReqInvalidParameter
+            | Self::ReqUnknownParameter
+            | Self::ReqInvalidLimit
+            | Self::ReqInvalidPosition
+            | Self::ReqInvalidCursor
+            | Self::ReqInvalidTime
+            | Self::AuditInvalidTimeZone
+            | Self::AuditUnknownRange
+            | Self::AuditInvalidRange => StatusCode::BAD_REQUEST,
+            Self::AuthMissing => StatusCode::UNAUTHORIZED,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::ViewNotCaughtUp => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
 /// An error response.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
@@ -41,6 +162,11 @@ impl Problem {
             field: None,
             retry_after: None,
         }
+    }
+
+    /// A refusal of the edge's own: the code's status and code.
+    pub fn http(code: HttpCode, detail: impl Into<String>) -> Self {
+        Self::new(code.status(), code.as_str(), detail)
     }
 
     pub fn retry_after(mut self, secs: u64) -> Self {

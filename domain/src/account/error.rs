@@ -29,20 +29,18 @@ pub enum AccountError {
 }
 
 impl DomainError for AccountError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::AlreadyExists => "ACC-EXISTS",
-            Self::NotFound => "ACC-NOT-FOUND",
-            Self::NoChange => "ACC-NO-CHANGE",
-            Self::TeamNotFound => "ACC-TEAM-NOT-FOUND",
-            Self::TeamNameTaken => "ACC-TEAM-NAME-TAKEN",
-            Self::TeamExists => "ACC-TEAM-EXISTS",
-            Self::TeamManagedBySso => "ACC-TEAM-SSO-MANAGED",
-            Self::ApiKeyNotFound => "ACC-API-KEY-NOT-FOUND",
-            Self::ApiKeyExists => "ACC-API-KEY-EXISTS",
-            Self::ApiKeyRevoked => "ACC-API-KEY-REVOKED",
-            Self::ExpiryInPast => "ACC-API-KEY-EXPIRY-IN-PAST",
-        }
+    crate::error::error_codes! {
+        Self::AlreadyExists => "ACC-EXISTS",
+        Self::NotFound => "ACC-NOT-FOUND",
+        Self::NoChange => "ACC-NO-CHANGE",
+        Self::TeamNotFound => "ACC-TEAM-NOT-FOUND",
+        Self::TeamNameTaken => "ACC-TEAM-NAME-TAKEN",
+        Self::TeamExists => "ACC-TEAM-EXISTS",
+        Self::TeamManagedBySso => "ACC-TEAM-SSO-MANAGED",
+        Self::ApiKeyNotFound => "ACC-API-KEY-NOT-FOUND",
+        Self::ApiKeyExists => "ACC-API-KEY-EXISTS",
+        Self::ApiKeyRevoked => "ACC-API-KEY-REVOKED",
+        Self::ExpiryInPast => "ACC-API-KEY-EXPIRY-IN-PAST",
     }
 
     fn kind(&self) -> ErrorKind {

@@ -17,14 +17,12 @@ pub enum DeviceError {
 }
 
 impl DomainError for DeviceError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::AlreadyRegistered => "DEV-EXISTS",
-            Self::NotFound => "DEV-NOT-FOUND",
-            Self::Revoked => "DEV-REVOKED",
-            Self::AlreadyTrusted => "DEV-ALREADY-TRUSTED",
-            Self::NoChange => "DEV-NO-CHANGE",
-        }
+    crate::error::error_codes! {
+        Self::AlreadyRegistered => "DEV-EXISTS",
+        Self::NotFound => "DEV-NOT-FOUND",
+        Self::Revoked => "DEV-REVOKED",
+        Self::AlreadyTrusted => "DEV-ALREADY-TRUSTED",
+        Self::NoChange => "DEV-NO-CHANGE",
     }
 
     fn kind(&self) -> ErrorKind {

@@ -11,11 +11,9 @@ pub enum ReservationError {
 }
 
 impl DomainError for ReservationError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Taken => "RSV-TAKEN",
-            Self::NotOwner => "RSV-NOT-OWNER",
-        }
+    crate::error::error_codes! {
+        Self::Taken => "RSV-TAKEN",
+        Self::NotOwner => "RSV-NOT-OWNER",
     }
 
     fn kind(&self) -> ErrorKind {

@@ -21,16 +21,14 @@ pub enum SsoConfigError {
 }
 
 impl DomainError for SsoConfigError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::AlreadyExists => "SSO-EXISTS",
-            Self::NotFound => "SSO-NOT-FOUND",
-            Self::Deleted => "SSO-DELETED",
-            Self::NoChange => "SSO-NO-CHANGE",
-            Self::AccountAlreadyServed => "SSO-ACCOUNT-ALREADY-SERVED",
-            Self::AccountNotServed => "SSO-ACCOUNT-NOT-SERVED",
-            Self::CannotRemoveOwner => "SSO-CANNOT-REMOVE-OWNER",
-        }
+    crate::error::error_codes! {
+        Self::AlreadyExists => "SSO-EXISTS",
+        Self::NotFound => "SSO-NOT-FOUND",
+        Self::Deleted => "SSO-DELETED",
+        Self::NoChange => "SSO-NO-CHANGE",
+        Self::AccountAlreadyServed => "SSO-ACCOUNT-ALREADY-SERVED",
+        Self::AccountNotServed => "SSO-ACCOUNT-NOT-SERVED",
+        Self::CannotRemoveOwner => "SSO-CANNOT-REMOVE-OWNER",
     }
 
     fn kind(&self) -> ErrorKind {

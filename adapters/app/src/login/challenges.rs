@@ -11,7 +11,6 @@
 
 use chronid_crypto::{enrolment, SessionToken, TotpEnrolment, UserToken, UserTokenKind};
 use chronid_domain::device::{Device, DeviceCommand, DeviceError};
-use chronid_domain::error::DomainError;
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{
     AnswerChallenge, ChallengePurpose, CodeFailure, Lockout, LoginMethod, NextStep, RecordLogin,
@@ -50,11 +49,7 @@ pub(crate) fn code_refused(reason: CodeFailure, tries_left: u32) -> AppError {
         (CodeFailure::Reused, _) => UserError::TotpCodeReused,
         (CodeFailure::Wrong, _) => UserError::CodeInvalid,
     };
-    AppError::new(
-        refusal.code(),
-        refusal.kind(),
-        format!("{refusal} ({tries_left} tries left)"),
-    )
+    AppError::from_domain_with(&refusal, format!("{refusal} ({tries_left} tries left)"))
 }
 
 /// What a command that records its own refusals wrote: USR-LOCKED when it locked the user,

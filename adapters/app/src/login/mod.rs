@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use challenges::ChallengeIssued;
-use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::{Actor, RequestFacts};
 use chronid_domain::user::{Lockout, LoginMethod, User, UserCommand, UserError};
 use chronid_domain::values::{Language, Password, StoredSecret};
@@ -28,7 +27,7 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use crate::{App, AppError, Principal};
+use crate::{App, AppCode, AppError, Principal};
 
 pub(crate) mod candidates;
 pub(crate) mod challenges;
@@ -225,24 +224,21 @@ pub struct SessionInfo {
 
 fn invalid_credentials() -> AppError {
     AppError::new(
-        "AUTH-INVALID-CREDENTIALS",
-        ErrorKind::Unauthorized,
+        AppCode::InvalidCredentials,
         "the login or the password is not correct",
     )
 }
 
 fn invalid_session() -> AppError {
     AppError::new(
-        "AUTH-INVALID-SESSION",
-        ErrorKind::Unauthorized,
+        AppCode::InvalidSession,
         "the session is not valid or has ended; log in again",
     )
 }
 
 fn no_session() -> AppError {
     AppError::new(
-        "AUTH-SESSION-REQUIRED",
-        ErrorKind::Forbidden,
+        AppCode::SessionRequired,
         "this needs a user's session, not an API key",
     )
 }

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use chronid_crypto::{ParsedSessionToken, SessionToken};
 use chronid_domain::account::Account;
-use chronid_domain::error::ErrorKind;
 use chronid_domain::metadata::{Actor, RequestFacts};
 use chronid_domain::user::{second_factor, LoginMethod, RecordLogin, User, UserCommand, UserError};
 use chronid_domain::values::StoredSecret;
@@ -41,8 +40,7 @@ impl App {
         }
         if !account.login_options.password {
             return Err(AppError::new(
-                "AUTH-METHOD-NOT-ALLOWED",
-                ErrorKind::Forbidden,
+                AppCode::MethodNotAllowed,
                 "this account does not allow password login; use its other login options",
             )
             .into());

@@ -20,10 +20,25 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// A query parameter that is not acceptable: a stable code, the parameter, and why.
+/// What is wrong with a filter's parameter (the HTTP edge gives each its code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A time that is not RFC 3339.
+    Time,
+    /// Not an IANA time zone.
+    TimeZone,
+    /// Not one of the named ranges.
+    UnknownRange,
+    /// `from` after `to`, or a named range with `from` / `to`.
+    Range,
+    /// Any other value the parameter cannot take.
+    Value,
+}
+
+/// A query parameter that is not acceptable: what is wrong, the parameter, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidParam {
-    pub code: &'static str,
+    pub fault: Fault,
     pub field: &'static str,
     pub message: String,
 }
@@ -37,12 +52,12 @@ pub enum FilterError {
 }
 
 pub(crate) fn invalid(
-    code: &'static str,
+    fault: Fault,
     field: &'static str,
     message: impl Into<String>,
 ) -> FilterError {
     FilterError::Invalid(InvalidParam {
-        code,
+        fault,
         field,
         message: message.into(),
     })
@@ -60,7 +75,7 @@ pub fn time_param(
                 .map(|t| t.with_timezone(&Utc))
                 .map_err(|_| {
                     invalid(
-                        "REQ-INVALID-TIME",
+                        Fault::Time,
                         name,
                         format!("{name} must be an RFC 3339 time, e.g. 2026-11-22T10:00:00Z"),
                     )
@@ -84,7 +99,7 @@ pub async fn resolve_audit_filter(
     let mut to = time("to")?;
     let bad_tz = |tz: &str| {
         invalid(
-            "AUDIT-INVALID-TIME-ZONE",
+            Fault::TimeZone,
             "tz",
             format!("unknown time zone '{tz}'; use an IANA name such as Europe/Zagreb"),
         )
@@ -95,7 +110,7 @@ pub async fn resolve_audit_filter(
     if let Some(name) = params.get("range") {
         let range = NamedRange::parse(name).ok_or_else(|| {
             invalid(
-                "AUDIT-UNKNOWN-RANGE",
+                Fault::UnknownRange,
                 "range",
                 format!(
                     "unknown range '{name}'; expected one of: {}",
@@ -105,7 +120,7 @@ pub async fn resolve_audit_filter(
         })?;
         if from.is_some() || to.is_some() {
             return Err(invalid(
-                "AUDIT-INVALID-RANGE",
+                Fault::Range,
                 "range",
                 "give either range or from/to, not both",
             ));
@@ -121,13 +136,13 @@ pub async fn resolve_audit_filter(
     }
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
-            return Err(invalid("AUDIT-INVALID-RANGE", "from", "from is after to"));
+            return Err(invalid(Fault::Range, "from", "from is after to"));
         }
     }
     let text = |name: &'static str, max: usize| -> Result<Option<String>, FilterError> {
         match params.get(name) {
             Some(v) if v.is_empty() || v.chars().count() > max => Err(invalid(
-                "REQ-INVALID-PARAMETER",
+                Fault::Value,
                 name,
                 format!("{name} must be 1 to {max} characters"),
             )),

@@ -134,7 +134,7 @@ pub async fn audit_export(
         Some("jsonl") => false,
         _ => {
             return Err(bad(
-                "REQ-INVALID-PARAMETER",
+                HttpCode::ReqInvalidParameter,
                 "format",
                 "format must be csv or jsonl",
             ))

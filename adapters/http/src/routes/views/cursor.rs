@@ -64,7 +64,7 @@ pub(super) fn open_cursor<K: for<'de> Deserialize<'de>>(
     };
     let invalid = || {
         bad(
-            "REQ-INVALID-CURSOR",
+            HttpCode::ReqInvalidCursor,
             "cursor",
             "the cursor is not one this server issued for these filters",
         )

@@ -19,8 +19,10 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, HttpCode, Problem};
 use crate::HttpState;
+use chronid_app::AppCode;
+use chronid_views::query::Fault;
 use chronid_views::query::{self, AuditKey};
 use chronid_views::Projection;
 
@@ -42,8 +44,8 @@ const MAX_LIMIT: i64 = 1000;
 
 type Params = Query<HashMap<String, String>>;
 
-fn bad(code: &str, field: &str, detail: impl Into<String>) -> ApiError {
-    let mut p = Problem::new(StatusCode::BAD_REQUEST, code, detail);
+fn bad(code: HttpCode, field: &str, detail: impl Into<String>) -> ApiError {
+    let mut p = Problem::http(code, detail);
     p.field = Some(field.to_string());
     ApiError(p)
 }
@@ -52,7 +54,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "read side query failed");
     ApiError(Problem::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "INTERNAL",
+        AppCode::Internal.as_str(),
         "the query failed",
     ))
 }
@@ -61,7 +63,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 fn only(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
     match params.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(bad(
-            "REQ-UNKNOWN-PARAMETER",
+            HttpCode::ReqUnknownParameter,
             k,
             format!(
                 "unknown query parameter '{k}'; expected one of: {}",
@@ -78,7 +80,7 @@ fn limit(params: &HashMap<String, String>) -> Result<i64, ApiError> {
         Some(raw) => match raw.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
             _ => Err(bad(
-                "REQ-INVALID-LIMIT",
+                HttpCode::ReqInvalidLimit,
                 "limit",
                 format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
             )),
@@ -95,7 +97,16 @@ fn time(
 
 fn filter_error(e: query::FilterError) -> ApiError {
     match e {
-        query::FilterError::Invalid(p) => bad(p.code, p.field, p.message),
+        query::FilterError::Invalid(p) => {
+            let code = match p.fault {
+                Fault::Time => HttpCode::ReqInvalidTime,
+                Fault::TimeZone => HttpCode::AuditInvalidTimeZone,
+                Fault::UnknownRange => HttpCode::AuditUnknownRange,
+                Fault::Range => HttpCode::AuditInvalidRange,
+                Fault::Value => HttpCode::ReqInvalidParameter,
+            };
+            bad(code, p.field, p.message)
+        }
         query::FilterError::Db(e) => internal(e),
     }
 }
@@ -106,7 +117,7 @@ fn uuid_param(params: &HashMap<String, String>, name: &str) -> Result<Option<Uui
         .map(|raw| {
             Uuid::parse_str(raw).map_err(|_| {
                 bad(
-                    "REQ-INVALID-PARAMETER",
+                    HttpCode::ReqInvalidParameter,
                     name,
                     format!("{name} must be a UUID"),
                 )
@@ -126,7 +137,7 @@ async fn wait(
     };
     let position: i64 = raw.parse().ok().filter(|p| *p >= 1).ok_or_else(|| {
         bad(
-            "REQ-INVALID-POSITION",
+            HttpCode::ReqInvalidPosition,
             "min_position",
             "min_position must be a position returned by a command (a positive integer)",
         )
@@ -144,15 +155,13 @@ async fn wait(
     {
         Some(true) => Ok(()),
         // Well-formed, but it names nothing: like an id that does not exist.
-        None => Err(ApiError(Problem::new(
-            StatusCode::NOT_FOUND,
-            "REQ-UNKNOWN-POSITION",
+        None => Err(ApiError(Problem::http(
+            HttpCode::ReqUnknownPosition,
             "no event has this position",
         ))),
         Some(false) => {
-            let mut p = Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "VIEW-NOT-CAUGHT-UP",
+            let mut p = Problem::http(
+                HttpCode::ViewNotCaughtUp,
                 format!(
                     "the {} view has not reached position {position} within {} s; retry",
                     projection.name(),

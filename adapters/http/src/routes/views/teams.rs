@@ -11,6 +11,8 @@ use super::*;
 use crate::extract::{ApiPath, Caller};
 use crate::problem::{ApiError, Problem};
 use crate::HttpState;
+use chronid_domain::account::AccountError;
+use chronid_domain::DomainError;
 
 /// The account's teams with their members.
 #[utoipa::path(get, path = "/v1/accounts/{account}/teams", tag = "views",
@@ -53,7 +55,7 @@ pub async fn get_team(
         .ok_or_else(|| {
             ApiError(Problem::new(
                 StatusCode::NOT_FOUND,
-                "TEAM-NOT-FOUND",
+                AccountError::TeamNotFound.code(),
                 "no such team",
             ))
         })

@@ -15,6 +15,8 @@ use super::*;
 use crate::extract::{ApiPath, Caller};
 use crate::problem::{ApiError, Problem};
 use crate::HttpState;
+use chronid_domain::user::UserError;
+use chronid_domain::DomainError;
 
 /// A page of users.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -45,7 +47,7 @@ pub async fn get_user(
         .ok_or_else(|| {
             ApiError(Problem::new(
                 StatusCode::NOT_FOUND,
-                "USR-NOT-FOUND",
+                UserError::NotFound.code(),
                 "no such user",
             ))
         })
@@ -82,7 +84,7 @@ pub async fn list_users(
             .map(|s| s.as_str().to_string())
             .ok_or_else(|| {
                 bad(
-                    "REQ-INVALID-PARAMETER",
+                    HttpCode::ReqInvalidParameter,
                     "status",
                     "status must be invited, active, disabled or locked",
                 )
@@ -94,7 +96,7 @@ pub async fn list_users(
         .map(|r| match r.as_str() {
             "AccountAdmin" | "AccountManager" => Ok(r.clone()),
             _ => Err(bad(
-                "REQ-INVALID-PARAMETER",
+                HttpCode::ReqInvalidParameter,
                 "role",
                 "role must be AccountAdmin or AccountManager",
             )),
@@ -198,7 +200,7 @@ pub async fn history(
         if exists.is_empty() {
             return Err(ApiError(Problem::new(
                 StatusCode::NOT_FOUND,
-                "USR-NOT-FOUND",
+                UserError::NotFound.code(),
                 "no such user",
             )));
         }
