@@ -18,60 +18,38 @@ use crate::config::{NatsConfig, StoreConfig};
 use crate::usage::usage;
 use crate::wiring;
 
-/// A progress bar on stderr: done / total, events per second, time left.
-struct Bar {
-    started: std::time::Instant,
-    last: std::sync::Mutex<std::time::Instant>,
-}
+/// A progress bar on stderr (hidden when stderr is not a terminal): done / total, events per
+/// second, time left.
+struct Bar(indicatif::ProgressBar);
 
 impl Bar {
     fn new() -> Self {
-        let now = std::time::Instant::now();
-        Self {
-            started: now,
-            last: std::sync::Mutex::new(now - Duration::from_secs(1)),
-        }
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::stderr_with_hz(5),
+        );
+        let style = indicatif::ProgressStyle::with_template(
+            "[{bar:30}] {percent:>3}% {pos}/{len} events  {per_sec}  ETA {eta}",
+        )
+        .map(|s| s.progress_chars("#> "))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        Self(bar)
     }
 }
 
 impl Progress for Bar {
     fn update(&self, done: u64, total: u64) {
-        let Ok(mut last) = self.last.lock() else {
-            return;
-        };
-        if last.elapsed() < Duration::from_millis(200) && done < total {
-            return;
-        }
-        *last = std::time::Instant::now();
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        let rate = done as f64 / secs;
-        let share = if total == 0 {
-            1.0
-        } else {
-            done as f64 / total as f64
-        };
-        let width = 30;
-        let filled = ((share * width as f64) as usize).min(width);
-        let eta = if rate > 0.0 {
-            (total.saturating_sub(done)) as f64 / rate
-        } else {
-            0.0
-        };
-        eprint!(
-            "\r[{}{}] {:>5.1}% {done}/{total} events  {rate:>9.0} ev/s  ETA {eta:>5.0} s ",
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            share * 100.0
-        );
-        let _ = std::io::stderr().flush();
+        self.0.set_length(total);
+        self.0.set_position(done);
     }
 
     fn finish(&self, done: u64, elapsed: Duration) {
+        self.0.finish_and_clear();
         let rate = done as f64 / elapsed.as_secs_f64().max(1e-3);
         eprintln!(
-            "\r{done} events in {:.1} s ({rate:.0} ev/s){}",
-            elapsed.as_secs_f64(),
-            " ".repeat(40)
+            "{done} events in {:.1} s ({rate:.0} ev/s)",
+            elapsed.as_secs_f64()
         );
     }
 }

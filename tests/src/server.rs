@@ -138,7 +138,7 @@ pub async fn spawn_app_edge(
         http: reqwest::Client::new(),
         app,
         account_id: boot.account_id,
-        api_key: boot.api_key,
+        api_key: secrecy::ExposeSecret::expose_secret(&boot.api_key).to_string(),
         server,
     })
 }

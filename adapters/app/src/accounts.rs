@@ -8,6 +8,7 @@ use chronid_domain::values::{
     ColorScheme, Email, Hostname, Language, LoginOptions, Logo, Name, Password, Role, Roles,
     SecurityPolicy, TimeZone, Username,
 };
+use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::api_keys::Principal;
@@ -20,10 +21,13 @@ use chronid_store::CommandError;
 pub struct Bootstrapped {
     pub account_id: Uuid,
     pub user_id: Uuid,
-    pub api_key: String,
+    /// Printed once by `chronid bootstrap`.
+    #[serde(serialize_with = "shown_once")]
+    pub api_key: SecretString,
 }
 
 impl App {
+    #[tracing::instrument(name = "create_account", skip_all, fields(actor = ?facts.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn create_account(
         &self,
         name: Name,
@@ -43,6 +47,7 @@ impl App {
 
     /// Creates an account, its first user (AccountAdmin and AccountManager) and an API key with
     /// both roles.
+    #[tracing::instrument(name = "bootstrap", skip_all)]
     pub async fn bootstrap(
         &self,
         account_name: Name,
@@ -103,6 +108,7 @@ impl App {
         }
     }
 
+    #[tracing::instrument(name = "update_security_policy", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn update_security_policy(
         &self,
         who: &Principal,
@@ -119,6 +125,7 @@ impl App {
         .await
     }
 
+    #[tracing::instrument(name = "update_login_options", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn update_login_options(
         &self,
         who: &Principal,
@@ -137,6 +144,7 @@ impl App {
 
     /// Applies the customizations given, all in one command (all or nothing).
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(name = "customize", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn customize(
         &self,
         who: &Principal,
@@ -157,4 +165,9 @@ impl App {
         };
         self.on_account(who, account_id, command, facts).await
     }
+}
+
+/// Writes a secret that is shown to its holder once (the bootstrap key on stdout).
+fn shown_once<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose_secret())
 }

@@ -11,6 +11,7 @@ use chronid_domain::account::{Account, AccountCommand, ApiKeyState};
 use chronid_domain::metadata::{Actor, RequestFacts};
 use chronid_domain::values::{Name, Roles, StoredSecret};
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{outcome, App, AppCode, AppError, Outcome};
@@ -99,12 +100,13 @@ fn invalid_key() -> AppError {
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
     pub id: Uuid,
-    pub token: String,
+    pub token: SecretString,
     pub position: Option<i64>,
 }
 
 impl App {
     /// Authenticates a bearer API key.
+    #[tracing::instrument(name = "authenticate_api_key", skip_all)]
     pub async fn authenticate_api_key(&self, token: &str) -> Result<Principal, AppError> {
         let parsed = ParsedApiKey::parse(token).ok_or_else(invalid_key)?;
         let cache_key = (parsed.account_id, parsed.key_id);
@@ -173,6 +175,7 @@ impl App {
         })
     }
 
+    #[tracing::instrument(name = "create_api_key", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn create_api_key(
         &self,
         who: &Principal,
@@ -187,6 +190,7 @@ impl App {
             .await
     }
 
+    #[tracing::instrument(name = "update_api_key", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn update_api_key(
         &self,
         who: &Principal,
@@ -213,6 +217,7 @@ impl App {
         Ok(outcome(key_id, &committed))
     }
 
+    #[tracing::instrument(name = "revoke_api_key", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn revoke_api_key(
         &self,
         who: &Principal,

@@ -99,6 +99,7 @@ impl App {
     }
 
     /// The caller's trusted devices, the longest trusted first.
+    #[tracing::instrument(name = "my_devices", skip_all, fields(account = %who.account_id, actor = ?who.actor))]
     pub async fn my_devices(&self, who: &Principal) -> Result<Vec<DeviceInfo>, AppError> {
         let (user_id, session_id) = Self::session_caller(who)?;
         let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
@@ -127,6 +128,7 @@ impl App {
     }
 
     /// The caller revokes one of their devices.
+    #[tracing::instrument(name = "revoke_my_device", skip_all, fields(account = %who.account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn revoke_my_device(
         &self,
         who: &Principal,
@@ -156,6 +158,7 @@ impl App {
     }
 
     /// An administrator revokes every trusted device of a user.
+    #[tracing::instrument(name = "revoke_user_devices", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn revoke_user_devices(
         &self,
         who: &Principal,

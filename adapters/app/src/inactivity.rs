@@ -17,6 +17,7 @@ const BATCH: i64 = 1000;
 impl App {
     /// One sweep over every account with an inactivity limit; returns how many users it disabled
     /// (0 when another node is sweeping).
+    #[tracing::instrument(name = "sweep_inactive", skip_all)]
     pub async fn sweep_inactive(&self) -> Result<usize, AppError> {
         let Some(lock) = Candidate::new(LockKey::SWEEP)
             .try_lead(self.exec.pool())

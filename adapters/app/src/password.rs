@@ -14,6 +14,7 @@ use chronid_domain::user::{
 };
 use chronid_domain::values::{Password, SecurityPolicy, StoredSecret};
 use chrono::Duration;
+use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::login::as_user;
@@ -61,6 +62,7 @@ impl App {
     }
 
     /// An administrator sends a user the reset link.
+    #[tracing::instrument(name = "admin_password_reset", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn admin_password_reset(
         &self,
         who: &Principal,
@@ -98,7 +100,7 @@ impl App {
         let minted = UserToken::mint(UserTokenKind::Reset, user_id, request_id);
         let token_sealed = services
             .sealer
-            .seal(minted.token.as_bytes())
+            .seal(minted.token.expose_secret().as_bytes())
             .map_err(AppError::internal)?;
         let command = UserCommand::RequestPasswordReset {
             request_id,
@@ -119,7 +121,7 @@ impl App {
         policy: &SecurityPolicy,
         device_trusted: bool,
         facts: &RequestFacts,
-    ) -> Result<String, CommandError<UserError>> {
+    ) -> Result<SecretString, CommandError<UserError>> {
         let services = self.exec.services();
         let change_id = services.ids.new_id();
         let minted = UserToken::mint(UserTokenKind::Change, user_id, change_id);
@@ -137,6 +139,7 @@ impl App {
 
     /// Sets a new password with a reset link's token or a password-change token; the user's
     /// sessions end.
+    #[tracing::instrument(name = "reset_password", skip_all, fields(actor = ?facts.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn reset_password(
         &self,
         token: &str,
@@ -166,6 +169,7 @@ impl App {
     }
 
     /// The caller changes their own password; their other sessions end.
+    #[tracing::instrument(name = "change_my_password", skip_all, fields(account = %who.account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn change_my_password(
         &self,
         who: &Principal,

@@ -12,6 +12,7 @@ use super::api_keys::Principal;
 use super::{outcome, App, AppError, Outcome};
 
 impl App {
+    #[tracing::instrument(name = "create_team", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn create_team(
         &self,
         who: &Principal,
@@ -36,6 +37,7 @@ impl App {
         Ok(outcome(team_id, &committed))
     }
 
+    #[tracing::instrument(name = "rename_team", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn rename_team(
         &self,
         who: &Principal,
@@ -48,6 +50,7 @@ impl App {
         self.on_team(who, account_id, team_id, command, facts).await
     }
 
+    #[tracing::instrument(name = "delete_team", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn delete_team(
         &self,
         who: &Principal,
@@ -109,6 +112,7 @@ impl App {
         self.on_user(who, account_id, user_id, command, facts).await
     }
 
+    #[tracing::instrument(name = "add_team_member", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn add_team_member(
         &self,
         who: &Principal,
@@ -121,6 +125,7 @@ impl App {
             .await
     }
 
+    #[tracing::instrument(name = "remove_team_member", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn remove_team_member(
         &self,
         who: &Principal,

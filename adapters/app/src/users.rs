@@ -50,6 +50,7 @@ pub struct ProfilePatch {
 }
 
 impl App {
+    #[tracing::instrument(name = "register_user", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn register_user(
         &self,
         who: &Principal,
@@ -167,6 +168,7 @@ impl App {
     }
 
     /// Changes profile fields and roles in one command: all given changes or none.
+    #[tracing::instrument(name = "update_user", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn update_user(
         &self,
         who: &Principal,
@@ -211,6 +213,7 @@ impl App {
     }
 
     /// An administrator disables, enables, locks or unlocks a user.
+    #[tracing::instrument(name = "change_user_status", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn change_user_status(
         &self,
         who: &Principal,
@@ -231,6 +234,7 @@ impl App {
         self.on_user(who, account_id, user_id, command, facts).await
     }
 
+    #[tracing::instrument(name = "require_two_factor", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn require_two_factor(
         &self,
         who: &Principal,
@@ -274,6 +278,7 @@ impl App {
     }
 
     /// Changes a user's email: reserve the new address, change it, release the old one.
+    #[tracing::instrument(name = "change_email", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn change_email(
         &self,
         who: &Principal,

@@ -4,6 +4,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -46,14 +47,18 @@ fn parse<const N: usize>(token: &str, prefix: &str) -> Option<([Uuid; N], String
 /// A freshly minted API key, `chronid_<account id>_<key id>_<secret>`: the full token is shown
 /// once, the hash stored.
 pub struct ApiKeyToken {
-    pub token: String,
+    /// Shown once to its holder; never logged.
+    pub token: SecretString,
     pub secret_hash: String,
 }
 
 impl ApiKeyToken {
     pub fn mint(account_id: Uuid, key_id: Uuid) -> Self {
         let (token, secret_hash) = mint("chronid_", &[account_id, key_id]);
-        Self { token, secret_hash }
+        Self {
+            token: SecretString::from(token),
+            secret_hash,
+        }
     }
 }
 
@@ -78,14 +83,18 @@ impl ParsedApiKey {
 /// A session token reads `chs_<user id>_<session id>_<secret>`, built like an API key: the ids
 /// find the session on the User, the 256-bit secret proves it, only its SHA-256 is stored.
 pub struct SessionToken {
-    pub token: String,
+    /// Shown once to its holder; never logged.
+    pub token: SecretString,
     pub secret_hash: String,
 }
 
 impl SessionToken {
     pub fn mint(user_id: Uuid, session_id: Uuid) -> Self {
         let (token, secret_hash) = mint("chs_", &[user_id, session_id]);
-        Self { token, secret_hash }
+        Self {
+            token: SecretString::from(token),
+            secret_hash,
+        }
     }
 }
 
@@ -111,14 +120,18 @@ impl ParsedSessionToken {
 /// `X-Device-Token`) so a later login from the same device is recognised; only its SHA-256 is
 /// stored, on the Device.
 pub struct DeviceToken {
-    pub token: String,
+    /// Shown once to its holder; never logged.
+    pub token: SecretString,
     pub secret_hash: String,
 }
 
 impl DeviceToken {
     pub fn mint(device_id: Uuid) -> Self {
         let (token, secret_hash) = mint("chd_", &[device_id]);
-        Self { token, secret_hash }
+        Self {
+            token: SecretString::from(token),
+            secret_hash,
+        }
     }
 }
 
@@ -159,14 +172,18 @@ impl UserTokenKind {
 /// A one-off token naming a user and one pending item of theirs (reset request, password
 /// change): `<prefix><user id>_<item id>_<secret>`, shown once; only the secret's SHA-256 is kept.
 pub struct UserToken {
-    pub token: String,
+    /// Shown once to its holder; never logged.
+    pub token: SecretString,
     pub secret_hash: String,
 }
 
 impl UserToken {
     pub fn mint(kind: UserTokenKind, user_id: Uuid, item_id: Uuid) -> Self {
         let (token, secret_hash) = mint(kind.prefix(), &[user_id, item_id]);
-        Self { token, secret_hash }
+        Self {
+            token: SecretString::from(token),
+            secret_hash,
+        }
     }
 }
 
@@ -197,12 +214,13 @@ impl ParsedUserToken {
 mod tests {
     use super::*;
     use chronid_domain::values::constant_time_eq;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn minted_key_parses_back_to_its_id_and_hash() {
         let (account, id) = (Uuid::from_u128(7), Uuid::from_u128(42));
         let minted = ApiKeyToken::mint(account, id);
-        let parsed = ParsedApiKey::parse(&minted.token).unwrap();
+        let parsed = ParsedApiKey::parse(minted.token.expose_secret()).unwrap();
         assert_eq!(parsed.account_id, account);
         assert_eq!(parsed.key_id, id);
         assert!(constant_time_eq(
@@ -216,23 +234,23 @@ mod tests {
     fn minted_session_token_parses_back_and_a_changed_one_does_not_match() {
         let (user, session) = (Uuid::from_u128(3), Uuid::from_u128(4));
         let minted = SessionToken::mint(user, session);
-        let parsed = ParsedSessionToken::parse(&minted.token).unwrap();
+        let parsed = ParsedSessionToken::parse(minted.token.expose_secret()).unwrap();
         assert_eq!((parsed.user_id, parsed.session_id), (user, session));
         assert_eq!(parsed.secret_hash, minted.secret_hash);
-        let mut other = minted.token.clone();
+        let mut other = minted.token.expose_secret().to_string();
         let last = other.pop().unwrap();
         other.push(if last == 'A' { 'B' } else { 'A' });
         let changed = ParsedSessionToken::parse(&other).unwrap();
         assert_ne!(changed.secret_hash, minted.secret_hash);
         assert!(ParsedSessionToken::parse("chs_short").is_none());
-        assert!(ParsedApiKey::parse(&minted.token).is_none());
+        assert!(ParsedApiKey::parse(minted.token.expose_secret()).is_none());
     }
 
     #[test]
     fn minted_device_token_parses_back() {
         let id = Uuid::from_u128(9);
         let minted = DeviceToken::mint(id);
-        let parsed = ParsedDeviceToken::parse(&minted.token).unwrap();
+        let parsed = ParsedDeviceToken::parse(minted.token.expose_secret()).unwrap();
         assert_eq!(parsed.device_id, id);
         assert_eq!(parsed.secret_hash, minted.secret_hash);
         assert!(ParsedDeviceToken::parse("chd_nothing").is_none());
@@ -243,7 +261,7 @@ mod tests {
         let (user, item) = (Uuid::from_u128(7), Uuid::from_u128(8));
         for kind in [UserTokenKind::Reset, UserTokenKind::Change] {
             let minted = UserToken::mint(kind, user, item);
-            let parsed = ParsedUserToken::parse(&minted.token).unwrap();
+            let parsed = ParsedUserToken::parse(minted.token.expose_secret()).unwrap();
             assert_eq!(parsed.kind, kind);
             assert_eq!((parsed.user_id, parsed.item_id), (user, item));
             assert_eq!(parsed.secret_hash, minted.secret_hash);

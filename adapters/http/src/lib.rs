@@ -6,6 +6,7 @@ mod body;
 pub mod codes;
 pub mod edge;
 mod extract;
+mod metrics;
 mod openapi;
 mod problem;
 mod routes;
@@ -37,6 +38,8 @@ pub struct HttpState {
     pub read: ReadSide,
     /// Client addresses and per-address rate limits.
     pub edge: Arc<edge::Edge>,
+    /// This process's Prometheus recorder.
+    metrics: metrics::Metrics,
 }
 
 impl HttpState {
@@ -47,6 +50,7 @@ impl HttpState {
             nats,
             read,
             edge: Arc::default(),
+            metrics: metrics::Metrics::default(),
         }
     }
 
@@ -169,7 +173,7 @@ pub fn router(state: HttpState) -> Router {
 /// they are not open to whoever reaches the API.
 pub fn metrics_router(state: HttpState) -> Router {
     Router::new()
-        .route("/metrics", get(routes::views::metrics))
+        .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
         .with_state(state)
 }

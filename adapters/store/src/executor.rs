@@ -8,9 +8,9 @@ use std::time::Duration;
 use chronid_domain::error::ErrorKind;
 
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::{AccountScoped, Services};
+use chronid_domain::{AccountScoped, SecurityRelevant, Services};
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, AggregateError};
+use cqrs_es::{Aggregate, AggregateError, DomainEvent};
 use sqlx::PgPool;
 
 use super::batch::{self, AppendBatcher};
@@ -50,6 +50,10 @@ pub enum CommandError<E: std::error::Error> {
     #[error("store failure: {0}")]
     Store(String),
 }
+
+/// What a command returns: what was committed and the events, or why not.
+pub type Executed<A> =
+    Result<(Committed, Vec<<A as Aggregate>::Event>), CommandError<<A as Aggregate>::Error>>;
 
 /// A refusal by a guard: a stable code, a kind and a message safe to show.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -157,6 +161,7 @@ impl CommandExecutor {
     where
         A: Aggregate<Services = Services> + AccountScoped + Clone + 'static,
         A::Command: Clone,
+        A::Event: SecurityRelevant,
         G: Fn(&A) -> Result<(), GuardError>,
     {
         self.execute_returning(aggregate_id, command, facts, guard)
@@ -167,16 +172,24 @@ impl CommandExecutor {
     /// Executes `command` after `guard` accepted the aggregate, returning the events it wrote
     /// with where they landed: for callers whose answer depends on what was decided (a wrong
     /// code is recorded, not refused).
+    #[tracing::instrument(name = "command", skip_all, fields(
+        aggregate = A::TYPE,
+        id = aggregate_id,
+        account = tracing::field::Empty,
+        actor = ?facts.actor,
+        request_id = facts.correlation_id.as_deref(),
+    ))]
     pub async fn execute_returning<A, G>(
         &self,
         aggregate_id: &str,
         command: A::Command,
         facts: &RequestFacts,
         guard: G,
-    ) -> Result<(Committed, Vec<A::Event>), CommandError<A::Error>>
+    ) -> Executed<A>
     where
         A: Aggregate<Services = Services> + AccountScoped + Clone + 'static,
         A::Command: Clone,
+        A::Event: SecurityRelevant,
         G: Fn(&A) -> Result<(), GuardError>,
     {
         let store = self.store::<A>();
@@ -198,6 +211,9 @@ impl CommandExecutor {
                     loaded
                 }
             };
+            if let Some(account) = context.aggregate.account_id() {
+                tracing::Span::current().record("account", tracing::field::display(account));
+            }
             let sink = EventSink::<A>::default();
             // `context` is a copy: a refusal leaves the cached state as it was.
             let decided = match guard(&context.aggregate) {
@@ -221,6 +237,7 @@ impl CommandExecutor {
             let metadata = facts.to_metadata(self.services.clock.now());
             match store.append(&events, &context, &metadata).await {
                 Ok(committed) => {
+                    log_security_outcomes::<A>(aggregate_id, &context.aggregate, &events, facts);
                     self.remember_after_commit(context, events.len());
                     self.notifier.committed();
                     return Ok((Committed { events: committed }, events));
@@ -264,6 +281,7 @@ impl CommandExecutor {
     where
         A: Aggregate<Services = Services> + AccountScoped + Clone + 'static,
         A::Command: Clone,
+        A::Event: SecurityRelevant,
     {
         self.execute_guarded(aggregate_id, command, facts, |_: &A| Ok(()))
             .await
@@ -274,5 +292,32 @@ fn store_error<E: std::error::Error>(err: AggregateError<E>) -> CommandError<E> 
     match err {
         AggregateError::UserError(e) => CommandError::Domain(e),
         other => CommandError::Store(other.to_string()),
+    }
+}
+
+/// Logs each committed security outcome on the `security` target: what happened, to which
+/// aggregate of which account, by whom and from where; never a payload.
+fn log_security_outcomes<A>(
+    aggregate_id: &str,
+    aggregate: &A,
+    events: &[A::Event],
+    facts: &RequestFacts,
+) where
+    A: Aggregate + AccountScoped,
+    A::Event: SecurityRelevant,
+{
+    for event in events.iter().filter(|e| e.is_security_outcome()) {
+        tracing::info!(
+            target: "security",
+            event = %event.event_type(),
+            aggregate = A::TYPE,
+            id = aggregate_id,
+            account = aggregate.account_id().map(tracing::field::display),
+            actor_kind = facts.actor.kind.as_str(),
+            actor_id = facts.actor.id.map(tracing::field::display),
+            ip = facts.ip.as_deref(),
+            request_id = facts.correlation_id.as_deref(),
+            "security event committed"
+        );
     }
 }

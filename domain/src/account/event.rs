@@ -110,6 +110,30 @@ crate::event_types::event_types! {
     }
 }
 
+impl crate::SecurityRelevant for AccountEvent {
+    fn is_security_outcome(&self) -> bool {
+        match self.kind() {
+            AccountEventType::SecurityPolicyUpdated
+            | AccountEventType::TwoFactorModeChanged
+            | AccountEventType::LoginOptionsUpdated
+            | AccountEventType::HostnameSet
+            | AccountEventType::ApiKeyCreated
+            | AccountEventType::ApiKeyUpdated
+            | AccountEventType::ApiKeyRevoked => true,
+            AccountEventType::AccountCreated
+            | AccountEventType::AccountRenamed
+            | AccountEventType::AccountLanguageChanged
+            | AccountEventType::AccountTimeZoneChanged
+            | AccountEventType::ColorSchemeSet
+            | AccountEventType::LogoUpdated
+            | AccountEventType::TeamCreated
+            | AccountEventType::TeamRenamed
+            | AccountEventType::TeamDeleted
+            | AccountEventType::TeamsDetachedFromSso => false,
+        }
+    }
+}
+
 impl DomainEvent for AccountEvent {
     fn event_type(&self) -> String {
         self.kind().name().to_string()

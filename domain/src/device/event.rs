@@ -67,6 +67,15 @@ crate::event_types::event_types! {
     }
 }
 
+impl crate::SecurityRelevant for DeviceEvent {
+    fn is_security_outcome(&self) -> bool {
+        match self.kind() {
+            DeviceEventType::DeviceTrusted | DeviceEventType::DeviceRevoked => true,
+            DeviceEventType::DeviceRegistered | DeviceEventType::DeviceRenamed => false,
+        }
+    }
+}
+
 impl DomainEvent for DeviceEvent {
     fn event_type(&self) -> String {
         self.kind().name().to_string()

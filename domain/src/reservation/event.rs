@@ -17,6 +17,13 @@ pub enum ReservationEvent {
     },
 }
 
+impl crate::SecurityRelevant for ReservationEvent {
+    /// Reservations are internal bookkeeping; the user events they guard are logged instead.
+    fn is_security_outcome(&self) -> bool {
+        false
+    }
+}
+
 impl DomainEvent for ReservationEvent {
     fn event_type(&self) -> String {
         match self {

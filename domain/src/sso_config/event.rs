@@ -78,6 +78,18 @@ crate::event_types::event_types! {
     }
 }
 
+impl crate::SecurityRelevant for SsoConfigEvent {
+    fn is_security_outcome(&self) -> bool {
+        match self.kind() {
+            SsoConfigEventType::SsoConfigCreated
+            | SsoConfigEventType::SsoConfigUpdated
+            | SsoConfigEventType::SsoAccountAdded
+            | SsoConfigEventType::SsoAccountRemoved
+            | SsoConfigEventType::SsoConfigDeleted => true,
+        }
+    }
+}
+
 impl DomainEvent for SsoConfigEvent {
     fn event_type(&self) -> String {
         self.kind().name().to_string()

@@ -345,6 +345,54 @@ crate::event_types::event_types! {
     }
 }
 
+impl crate::SecurityRelevant for UserEvent {
+    fn is_security_outcome(&self) -> bool {
+        match self.kind() {
+            UserEventType::UserRolesChanged
+            | UserEventType::UserEmailChanged
+            | UserEventType::UserDisabled
+            | UserEventType::UserEnabled
+            | UserEventType::UserLocked
+            | UserEventType::UserUnlocked
+            | UserEventType::PasswordChanged
+            | UserEventType::PasswordResetRequested
+            | UserEventType::PasswordResetCompleted
+            | UserEventType::LoginFailed
+            | UserEventType::PasswordChangeRequired
+            | UserEventType::SessionsEnded
+            | UserEventType::TwoFactorRequirementChanged
+            | UserEventType::TwoFactorChannelChanged
+            | UserEventType::TwoFactorCodeDeliveryFailed
+            | UserEventType::TwoFactorChallengeFailed
+            | UserEventType::PasswordChangeFailed
+            | UserEventType::TotpCodeRejected
+            | UserEventType::TotpEnrolled
+            | UserEventType::TotpConfirmed
+            | UserEventType::TotpReset
+            | UserEventType::TotpDisabled
+            | UserEventType::ExternalIdentityLinked
+            | UserEventType::ExternalIdentityUnlinked => true,
+            UserEventType::UserRegistered
+            | UserEventType::UserProfileUpdated
+            | UserEventType::UserUsernameChanged
+            | UserEventType::UserPhoneVerified
+            | UserEventType::UserEmailVerified
+            | UserEventType::UserInvitationAccepted
+            | UserEventType::UserLanguageChanged
+            | UserEventType::PasswordResetEmailSent
+            | UserEventType::PasswordResetEmailFailed
+            | UserEventType::LoginSucceeded
+            | UserEventType::UserLoggedOut
+            | UserEventType::TwoFactorChallengeIssued
+            | UserEventType::TwoFactorCodeDelivered
+            | UserEventType::TwoFactorChallengePassed
+            | UserEventType::TotpCodeUsed
+            | UserEventType::UserAddedToTeam
+            | UserEventType::UserRemovedFromTeam => false,
+        }
+    }
+}
+
 impl DomainEvent for UserEvent {
     fn event_type(&self) -> String {
         self.kind().name().to_string()

@@ -3,13 +3,14 @@
 
 use std::fmt;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::ValidationError;
 
 /// A plaintext password on its way to the hasher. Never serialized, never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
+#[derive(Clone)]
+pub struct Password(SecretString);
 
 impl Password {
     pub const MIN_LEN: usize = 10;
@@ -27,7 +28,7 @@ impl Password {
                 ),
             ));
         }
-        Ok(Self(raw.to_string()))
+        Ok(Self(SecretString::from(raw)))
     }
 
     /// A password as typed at login: checked only against the stored hash, so any length up to
@@ -40,13 +41,21 @@ impl Password {
                 format!("must be 1 to {} characters long", Self::MAX_LEN),
             ));
         }
-        Ok(Self(raw.to_string()))
+        Ok(Self(SecretString::from(raw)))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
+
+impl PartialEq for Password {
+    fn eq(&self, other: &Self) -> bool {
+        constant_time_eq(self.expose().as_bytes(), other.expose().as_bytes())
+    }
+}
+
+impl Eq for Password {}
 
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -86,8 +95,8 @@ impl StoredSecret {
 
 /// A one-time code as typed: six digits (spaces and dashes between them are ignored). Never
 /// logged: its `Debug` form is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct OneTimeCode(String);
+#[derive(Clone)]
+pub struct OneTimeCode(SecretString);
 
 impl OneTimeCode {
     pub const DIGITS: usize = 6;
@@ -100,18 +109,26 @@ impl OneTimeCode {
                 format!("must be {} digits", Self::DIGITS),
             ));
         }
-        Ok(Self(digits))
+        Ok(Self(SecretString::from(digits)))
     }
 
     /// The code for a number below 10^6, zero-padded.
     pub fn from_number(n: u32) -> Self {
-        Self(format!("{:06}", n % 1_000_000))
+        Self(SecretString::from(format!("{:06}", n % 1_000_000)))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
+
+impl PartialEq for OneTimeCode {
+    fn eq(&self, other: &Self) -> bool {
+        constant_time_eq(self.expose().as_bytes(), other.expose().as_bytes())
+    }
+}
+
+impl Eq for OneTimeCode {}
 
 impl fmt::Debug for OneTimeCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -188,7 +188,7 @@ async fn users(env: &TestEnv, server: &Server, n: usize) -> anyhow::Result<Vec<S
                 "{}/v1/accounts/{}/users",
                 server.base, boot.account_id
             ))
-            .bearer_auth(&boot.api_key)
+            .bearer_auth(secrecy::ExposeSecret::expose_secret(&boot.api_key))
             .json(&json!({"email": email, "password": PASSWORD}))
             .send()
             .await?;

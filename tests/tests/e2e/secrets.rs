@@ -208,3 +208,72 @@ async fn no_published_message_contains_a_secret_or_its_hash() {
     drop(app);
     env.cleanup().await.unwrap();
 }
+
+/// Security outcomes are logged on the `security` target when committed: a failed login names
+/// the event, the user, the account and the address, and the line holds no password.
+#[tokio::test(flavor = "current_thread")]
+async fn a_failed_login_is_logged_on_the_security_target_without_the_password() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+    impl Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = Lines::default();
+    let sink = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("security=info"))
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    // A current-thread runtime: every task of the test logs through this subscriber.
+    let _guard = tracing_subscriber::util::SubscriberInitExt::set_default(subscriber);
+
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "watched@acme.test", "password": "the-right-password-1"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let user_id = r.body["id"].as_str().unwrap().to_string();
+    let wrong = "a-wrong-password-that-must-not-be-logged";
+    let r = app
+        .http
+        .post(format!("{}/v1/login", app.base))
+        .json(&json!({"login": "watched@acme.test", "password": wrong}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let failed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("security") && l.contains("event=LoginFailed"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{text}");
+    let line = failed[0];
+    assert!(line.contains(&user_id), "{line}");
+    assert!(
+        line.contains(&format!("account={}", app.account_id)),
+        "{line}"
+    );
+    assert!(line.contains("ip=\"127.0.0.1\""), "{line}");
+    assert!(!text.contains(wrong), "{text}");
+    assert!(!text.contains("the-right-password-1"), "{text}");
+    // The registration is not a security outcome; nothing else was logged on the target.
+    assert!(!text.contains("event=UserRegistered"), "{text}");
+    env.cleanup().await.unwrap();
+}

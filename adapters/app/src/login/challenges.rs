@@ -19,6 +19,7 @@ use chronid_domain::user::{
 use chronid_domain::values::{Language, OneTimeCode, StoredSecret, TwoFactorChannel};
 use chronid_store::login_state::ChallengeRoute;
 use chronid_store::CommandError;
+use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{as_user, refused_login, LoginOutcome, NewSession};
@@ -31,7 +32,7 @@ pub struct ChallengeIssued {
     pub challenge_id: Uuid,
     pub channel: TwoFactorChannel,
     /// The device token the client should keep (trusted once the login is complete).
-    pub device_token: String,
+    pub device_token: SecretString,
     /// When the authenticator an administrator required is being set up: what to scan before
     /// answering.
     pub enrolment: Option<TotpEnrolment>,
@@ -74,7 +75,7 @@ impl App {
         &self,
         user: &User,
         channel: TwoFactorChannel,
-        device: (Uuid, String, bool),
+        device: (Uuid, SecretString, bool),
         language: Option<&Language>,
         facts: &RequestFacts,
     ) -> Result<ChallengeIssued, AppError> {
@@ -130,6 +131,7 @@ impl App {
 
     /// Answers a login's challenge with a code; the client presents the device token it was
     /// given at login. The right code leads to the login's next step.
+    #[tracing::instrument(name = "answer_challenge", skip_all, fields(actor = ?facts.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn answer_challenge(
         &self,
         challenge_id: Uuid,
@@ -218,7 +220,7 @@ impl App {
         // The client keeps the device token it proved, else gets one for a new device (which
         // this answer does not trust).
         let device_token = match (proven, device_token) {
-            (Some(_), Some(token)) => token,
+            (Some(_), Some(token)) => SecretString::from(token),
             _ => self.register_device(user_id, account_id, &facts).await?.1,
         };
         self.unroute_challenge(challenge_id).await?;
@@ -324,6 +326,7 @@ impl App {
     }
 
     /// Starts (or restarts) enrolment of the caller's authenticator app.
+    #[tracing::instrument(name = "enrol_my_totp", skip_all, fields(account = %who.account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn enrol_my_totp(
         &self,
         who: &Principal,
@@ -333,6 +336,7 @@ impl App {
         self.enrolment_of(user_id).await
     }
 
+    #[tracing::instrument(name = "confirm_my_totp", skip_all, fields(account = %who.account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn confirm_my_totp(
         &self,
         who: &Principal,
@@ -353,6 +357,7 @@ impl App {
     /// is to be confirmed with `confirm_my_totp`; until then the old one still works. The
     /// user's other sessions end and their devices are no longer trusted. A wrong code counts
     /// as a failed attempt.
+    #[tracing::instrument(name = "reset_my_totp", skip_all, fields(account = %who.account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn reset_my_totp(
         &self,
         who: &Principal,
@@ -372,6 +377,7 @@ impl App {
 
     /// Turns the caller's authenticator off (a current code is needed; a wrong one counts as a
     /// failed attempt).
+    #[tracing::instrument(name = "disable_my_totp", skip_all, fields(account = %who.account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn disable_my_totp(
         &self,
         who: &Principal,
@@ -386,6 +392,7 @@ impl App {
         refused_totp_code(&events)
     }
 
+    #[tracing::instrument(name = "change_my_two_factor_channel", skip_all, fields(account = %who.account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn change_my_two_factor_channel(
         &self,
         who: &Principal,

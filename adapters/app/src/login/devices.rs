@@ -5,6 +5,7 @@ use chronid_crypto::DeviceToken;
 use chronid_domain::device::{Device, DeviceCommand};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::values::{StoredSecret, UserAgent};
+use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{App, AppError};
@@ -17,7 +18,7 @@ impl App {
         user_id: Uuid,
         account_id: Uuid,
         facts: &RequestFacts,
-    ) -> Result<(Uuid, String), AppError> {
+    ) -> Result<(Uuid, SecretString), AppError> {
         let device_id = self.exec.services().ids.new_id();
         let minted = DeviceToken::mint(device_id);
         let command = DeviceCommand::Register {

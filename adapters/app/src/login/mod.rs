@@ -24,6 +24,7 @@ use chronid_domain::user::{Lockout, LoginMethod, User, UserCommand, UserError};
 use chronid_domain::values::{Language, Password, StoredSecret};
 use chronid_store::CommandError;
 use chrono::{DateTime, Duration, Utc};
+use secrecy::SecretString;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -171,14 +172,14 @@ pub struct LoginRequest {
 /// A session just opened: the token is shown once.
 #[derive(Debug, Clone)]
 pub struct NewSession {
-    pub token: String,
+    pub token: SecretString,
     pub session_id: Uuid,
     pub user_id: Uuid,
     pub account_id: Uuid,
     pub expires_at: DateTime<Utc>,
     /// The device token the client should keep (a new one when the device was not recognised;
     /// after a challenge, the one the client presented, if any).
-    pub device_token: Option<String>,
+    pub device_token: Option<SecretString>,
     pub position: Option<i64>,
 }
 
@@ -198,7 +199,7 @@ pub enum LoginOutcome {
     TwoFactorRequired(Box<ChallengeIssued>),
     /// The password has expired: set a new one with this token, then log in again.
     PasswordChangeRequired {
-        change_token: String,
+        change_token: SecretString,
     },
 }
 
@@ -279,6 +280,7 @@ impl<E: chronid_domain::DomainError> From<CommandError<E>> for Refusal {
 
 impl App {
     /// Logs in with a password.
+    #[tracing::instrument(name = "login", skip_all, fields(actor = ?facts.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn login(
         &self,
         request: &LoginRequest,

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::*;
 use super::{App, AppError, Principal};
+use secrecy::SecretString;
 
 impl App {
     pub(crate) async fn open_session(
@@ -55,7 +56,10 @@ impl App {
             }
         }
         let (device_id, device_token) = match presented {
-            Some((id, _)) => (id, request.device_token.clone().unwrap_or_default()),
+            Some((id, _)) => (
+                id,
+                SecretString::from(request.device_token.clone().unwrap_or_default()),
+            ),
             None => self.register_device(user_id, account_id, &facts).await?,
         };
         // The second factor comes before anything else, an expired password included.
@@ -152,6 +156,7 @@ impl App {
     }
 
     /// Authenticates a bearer session token.
+    #[tracing::instrument(name = "authenticate_session", skip_all)]
     pub async fn authenticate_session(&self, token: &str) -> Result<Principal, AppError> {
         let parsed = ParsedSessionToken::parse(token).ok_or_else(invalid_session)?;
         let (user, seq) = self.exec.load::<User>(&parsed.user_id.to_string()).await?;
@@ -233,6 +238,7 @@ impl App {
     }
 
     /// Ends the caller's session.
+    #[tracing::instrument(name = "logout", skip_all, fields(account = %who.account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn logout(&self, who: &Principal, facts: &RequestFacts) -> Result<(), AppError> {
         let (_, session_id) = Self::session_caller(who)?;
         self.on_me(who, UserCommand::Logout { session_id }, facts)
@@ -241,6 +247,7 @@ impl App {
     }
 
     /// The caller's open sessions, newest first.
+    #[tracing::instrument(name = "my_sessions", skip_all, fields(account = %who.account_id, actor = ?who.actor))]
     pub async fn my_sessions(&self, who: &Principal) -> Result<Vec<SessionInfo>, AppError> {
         let (user_id, current) = Self::session_caller(who)?;
         let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
@@ -271,6 +278,7 @@ impl App {
     }
 
     /// Revokes one of the caller's sessions.
+    #[tracing::instrument(name = "revoke_my_session", skip_all, fields(account = %who.account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn revoke_my_session(
         &self,
         who: &Principal,

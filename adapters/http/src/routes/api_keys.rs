@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chronid_domain::values::{Name, Role, Roles};
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use crate::body::{parse_roles, CreateApiKeyBody, CreatedApiKey, PatchApiKeyBody, Position};
@@ -43,7 +44,7 @@ pub async fn create_api_key(
         StatusCode::CREATED,
         Json(CreatedApiKey {
             id: key.id,
-            key: key.token,
+            key: key.token.expose_secret().to_string(),
             position: key.position,
         }),
     ))

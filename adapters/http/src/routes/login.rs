@@ -7,6 +7,7 @@ use axum::Json;
 use chronid_domain::user::LoginMethod;
 use chronid_domain::values::{Language, OneTimeCode, Password, TwoFactorChannel};
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -128,14 +129,18 @@ fn private_reply(reply: LoginReply, device_token: Option<&str>) -> Response {
 }
 
 fn session_reply(s: NewSession) -> Response {
-    let device_token = s.device_token.clone();
+    // The reply is where the tokens are shown, once.
+    let device_token = s
+        .device_token
+        .as_ref()
+        .map(|t| t.expose_secret().to_string());
     private_reply(
         LoginReply::Ok {
             session: SessionBody {
-                token: s.token,
+                token: s.token.expose_secret().to_string(),
                 expires_at: s.expires_at,
             },
-            device_token: s.device_token.unwrap_or_default(),
+            device_token: device_token.clone().unwrap_or_default(),
             user_id: s.user_id,
             account_id: s.account_id,
             position: s.position,
@@ -202,18 +207,19 @@ fn login_reply(outcome: LoginOutcome) -> Response {
         ),
         LoginOutcome::Session(s) => session_reply(*s),
         LoginOutcome::TwoFactorRequired(c) => {
-            let device_token = c.device_token.clone();
+            let device_token = c.device_token.expose_secret().to_string();
             private_reply(
                 LoginReply::TwoFactorRequired {
                     challenge_id: c.challenge_id,
                     channel: channel_name(c.channel),
-                    device_token: c.device_token,
+                    device_token: device_token.clone(),
                     enrolment: c.enrolment.map(TotpEnrolmentBody::from),
                 },
                 Some(&device_token),
             )
         }
         LoginOutcome::PasswordChangeRequired { change_token } => {
+            let change_token = change_token.expose_secret().to_string();
             private_reply(LoginReply::PasswordChangeRequired { change_token }, None)
         }
     }

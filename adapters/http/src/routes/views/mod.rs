@@ -8,8 +8,6 @@
 
 /// An audit cursor: the last key and the resolved bounds of the filter.
 type AuditCursor = (AuditKey, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-/// A projection's checkpoint row for /metrics: name, position, parked events.
-type CheckpointRow = (Projection, Option<i64>, i64);
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -28,12 +26,10 @@ use chronid_views::Projection;
 
 mod audit;
 mod cursor;
-mod metrics;
 mod teams;
 mod users;
 pub use audit::*;
 use cursor::*;
-pub use metrics::*;
 pub use teams::*;
 pub use users::*;
 
@@ -50,7 +46,7 @@ fn bad(code: HttpCode, field: &str, detail: impl Into<String>) -> ApiError {
     ApiError(p)
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "read side query failed");
     ApiError(Problem::new(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,0 +1,151 @@
+//! `/metrics` in the Prometheus text format, written by the `metrics` crate's Prometheus exporter.
+//! The counters live where the work happens (the relay's and the workers' stats, the login and
+//! edge counters); each scrape copies them into this process's recorder and renders it.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use chronid_views::query;
+use metrics::{counter, describe_counter, describe_gauge, gauge};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
+
+use crate::problem::ApiError;
+use crate::HttpState;
+
+/// This process's Prometheus recorder (one per server, not a global one: tests run several
+/// servers in one process).
+#[derive(Clone)]
+pub struct Metrics(Arc<PrometheusRecorder>);
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self(Arc::new(PrometheusBuilder::new().build_recorder()))
+    }
+}
+
+impl Metrics {
+    /// Records with `record` into this recorder, then renders every metric it holds.
+    fn render(&self, record: impl FnOnce()) -> String {
+        metrics::with_local_recorder(self.0.as_ref(), record);
+        self.0.handle().render()
+    }
+}
+
+/// Prometheus metrics: the relay and projection workers of this process, and every
+/// projection's checkpoint and parked events from the database.
+pub async fn metrics(State(state): State<HttpState>) -> Result<Response, ApiError> {
+    let checkpoints = query::checkpoint_positions(state.app.executor().pool())
+        .await
+        .map_err(crate::routes::views::internal)?;
+    let text = state.metrics.render(|| {
+        let auth = state.app.auth_metrics();
+        describe_counter!(
+            "chronid_login_refused_total",
+            "Logins refused without a write because the user may not log in (locked or disabled)."
+        );
+        counter!("chronid_login_refused_total", "reason" => "locked")
+            .absolute(auth.refused_locked.load(Ordering::Relaxed));
+        counter!("chronid_login_refused_total", "reason" => "disabled")
+            .absolute(auth.refused_disabled.load(Ordering::Relaxed));
+        describe_counter!(
+            "chronid_rate_limited_total",
+            "Unauthenticated requests refused for their address's rate (429 RATE-LIMITED)."
+        );
+        counter!("chronid_rate_limited_total").absolute(state.edge.refused());
+
+        if let Some(relay) = &state.read.relay {
+            describe_gauge!(
+                "chronid_relay_active",
+                "1 when this process's relay holds the lock."
+            );
+            gauge!("chronid_relay_active").set(f64::from(u8::from(relay.is_active())));
+            describe_counter!(
+                "chronid_relay_published_total",
+                "Events published to JetStream."
+            );
+            counter!("chronid_relay_published_total").absolute(relay.published());
+            describe_counter!(
+                "chronid_relay_duplicates_total",
+                "Publishes JetStream reported as duplicates."
+            );
+            counter!("chronid_relay_duplicates_total").absolute(relay.duplicates());
+            describe_counter!(
+                "chronid_relay_errors_total",
+                "Relay steps that failed and were retried."
+            );
+            counter!("chronid_relay_errors_total").absolute(relay.errors());
+            describe_gauge!(
+                "chronid_relay_position",
+                "Position of the last event published."
+            );
+            gauge!("chronid_relay_position").set(relay.last_position() as f64);
+        }
+
+        describe_gauge!(
+            "chronid_projection_active",
+            "1 when this process's worker holds the projection lock."
+        );
+        describe_counter!(
+            "chronid_projection_applied_total",
+            "Events that changed a view."
+        );
+        describe_counter!(
+            "chronid_projection_stale_total",
+            "Redelivered events a view had already applied."
+        );
+        describe_counter!(
+            "chronid_projection_batches_total",
+            "Transactions committed."
+        );
+        describe_counter!(
+            "chronid_projection_retries_total",
+            "Retries of events that failed."
+        );
+        describe_counter!(
+            "chronid_projection_parked_total",
+            "Events parked by this process."
+        );
+        describe_counter!(
+            "chronid_projection_errors_total",
+            "Worker errors (stream, database, lock)."
+        );
+        for (projection, s) in &state.read.projections {
+            let name = projection.name();
+            gauge!("chronid_projection_active", "projection" => name)
+                .set(f64::from(u8::from(s.is_active())));
+            counter!("chronid_projection_applied_total", "projection" => name)
+                .absolute(s.applied());
+            counter!("chronid_projection_stale_total", "projection" => name).absolute(s.stale());
+            counter!("chronid_projection_batches_total", "projection" => name)
+                .absolute(s.batches());
+            counter!("chronid_projection_retries_total", "projection" => name)
+                .absolute(s.retries());
+            counter!("chronid_projection_parked_total", "projection" => name).absolute(s.parked());
+            counter!("chronid_projection_errors_total", "projection" => name).absolute(s.errors());
+        }
+
+        describe_gauge!(
+            "chronid_projection_failed_events",
+            "Events parked in projection_failed_events."
+        );
+        describe_gauge!(
+            "chronid_projection_checkpoint_position",
+            "Position of the last event the projection applied."
+        );
+        for (projection, position, failed) in &checkpoints {
+            let name = projection.name();
+            gauge!("chronid_projection_failed_events", "projection" => name).set(*failed as f64);
+            gauge!("chronid_projection_checkpoint_position", "projection" => name)
+                .set(position.unwrap_or(0) as f64);
+        }
+    });
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(response)
+}
