@@ -87,9 +87,21 @@ impl TestEnv {
             subject_prefix: format!("chronid_t_{id}.events"),
             ..StreamConfig::default()
         };
-        ensure_stream(&js, &stream)
-            .await
-            .context("creating the test stream")?;
+        // nats-server 2.9 now and then answers a stream creation with "error creating store
+        // for stream" (10049) while many test streams come and go at once; the same request
+        // a moment later succeeds. Three tries, then the error.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match ensure_stream(&js, &stream).await {
+                Ok(_) => break,
+                Err(error) if tries < 3 => {
+                    eprintln!("test stream creation failed ({error}); trying again");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(error) => return Err(error).context("creating the test stream"),
+            }
+        }
         Ok(Self {
             pool,
             db_name,
