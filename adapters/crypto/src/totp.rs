@@ -7,6 +7,7 @@ use base64::Engine;
 use chronid_domain::ports::TotpAlgorithm;
 use chrono::{DateTime, Utc};
 use qrcodegen::{QrCode, QrCodeEcc};
+use secrecy::SecretString;
 use totp_rs::{Builder, Totp};
 
 use super::system::random_bytes;
@@ -52,13 +53,14 @@ impl TotpAlgorithm for RfcTotp {
 }
 
 /// What the user's authenticator app needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TotpEnrolment {
-    /// The secret in base32, for typing in by hand.
-    pub secret: String,
-    pub otpauth_uri: String,
+    /// The secret in base32, for typing in by hand. All three fields carry the secret: they
+    /// are shown to the user once, never logged.
+    pub secret: SecretString,
+    pub otpauth_uri: SecretString,
     /// The URI as a QR code, PNG, base64.
-    pub qr_png_base64: String,
+    pub qr_png_base64: SecretString,
 }
 
 /// The enrolment of `secret` for `account_name` (the user's email) at `issuer` (the account's
@@ -70,9 +72,9 @@ pub fn enrolment(secret: &[u8], issuer: &str, account_name: &str) -> Result<Totp
     let otpauth_uri = totp.to_url().map_err(|e| e.to_string())?;
     let png = qr_png(&otpauth_uri)?;
     Ok(TotpEnrolment {
-        secret: totp.secret().to_base32(),
-        otpauth_uri,
-        qr_png_base64: STANDARD.encode(png),
+        secret: SecretString::from(totp.secret().to_base32()),
+        otpauth_uri: SecretString::from(otpauth_uri),
+        qr_png_base64: SecretString::from(STANDARD.encode(png)),
     })
 }
 
@@ -106,6 +108,7 @@ fn qr_png(text: &str) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use secrecy::ExposeSecret;
 
     /// RFC 6238 appendix B: the SHA-1 secret "12345678901234567890" gives 94287082 (8 digits)
     /// at T = 59 s, so the 6-digit code is 287082.
@@ -127,14 +130,16 @@ mod tests {
     #[test]
     fn enrolment_gives_uri_and_a_png() {
         let e = enrolment(b"12345678901234567890", "Acme: Inc", "ana@acme.test").unwrap();
-        assert_eq!(e.secret, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(e.secret.expose_secret(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
         assert!(e
             .otpauth_uri
+            .expose_secret()
             .starts_with("otpauth://totp/Acme%20%20Inc:ana%40acme.test?"));
         assert!(e
             .otpauth_uri
+            .expose_secret()
             .contains("secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"));
-        let png = STANDARD.decode(&e.qr_png_base64).unwrap();
+        let png = STANDARD.decode(e.qr_png_base64.expose_secret()).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     }
 }

@@ -32,6 +32,24 @@ impl LockKey {
     pub const SWEEP: LockKey = LockKey::Fixed(0x6368_726f_6e69_6402);
     /// The lock that serialises migrations.
     pub const MIGRATION: LockKey = LockKey::Fixed(0x6368_726f_6e69_6401);
+
+    /// The key as SQL over one text parameter, and that parameter.
+    fn sql(&self) -> (&'static str, String) {
+        match self {
+            Self::Named(name) => ("hashtextextended($1, 0)", name.clone()),
+            Self::Fixed(key) => ("$1::text::bigint", key.to_string()),
+        }
+    }
+}
+
+/// Runs `function(key)` (`pg_try_advisory_lock`, `pg_advisory_lock`, `pg_advisory_unlock`) on
+/// `conn`; the functions that answer return whether they took or released the lock.
+async fn call(conn: &mut PgConnection, function: &str, key: &LockKey) -> Result<bool, sqlx::Error> {
+    let (expr, value) = key.sql();
+    sqlx::query_scalar(&format!("SELECT {function}({expr})"))
+        .bind(value)
+        .fetch_one(conn)
+        .await
 }
 
 /// A held lock and the connection that holds it.
@@ -59,20 +77,7 @@ impl Candidate {
             Some(c) => c,
             None => pool.acquire().await?.detach(),
         };
-        let got: bool = match &self.key {
-            LockKey::Named(name) => {
-                sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-                    .bind(name)
-                    .fetch_one(&mut conn)
-                    .await?
-            }
-            LockKey::Fixed(key) => {
-                sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(key)
-                    .fetch_one(&mut conn)
-                    .await?
-            }
-        };
+        let got = call(&mut conn, "pg_try_advisory_lock", &self.key).await?;
         if got {
             Ok(Some(Leader {
                 conn,
@@ -89,20 +94,12 @@ impl Leader {
     /// Waits until the lock is free, then holds it.
     pub async fn wait_for(pool: &PgPool, key: LockKey) -> Result<Leader, sqlx::Error> {
         let mut conn = pool.acquire().await?.detach();
-        match &key {
-            LockKey::Named(name) => {
-                sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))")
-                    .bind(name)
-                    .execute(&mut conn)
-                    .await?
-            }
-            LockKey::Fixed(k) => {
-                sqlx::query("SELECT pg_advisory_lock($1)")
-                    .bind(k)
-                    .execute(&mut conn)
-                    .await?
-            }
-        };
+        // pg_advisory_lock returns void: it answers once it holds the lock.
+        let (expr, value) = key.sql();
+        sqlx::query(&format!("SELECT pg_advisory_lock({expr})"))
+            .bind(value)
+            .execute(&mut conn)
+            .await?;
         Ok(Leader { conn, key })
     }
 
@@ -122,21 +119,7 @@ impl Leader {
 
     /// Releases the lock and closes its connection (closing alone would release it too).
     pub async fn release(mut self) {
-        let unlocked = match &self.key {
-            LockKey::Named(name) => {
-                sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
-                    .bind(name)
-                    .execute(&mut self.conn)
-                    .await
-            }
-            LockKey::Fixed(key) => {
-                sqlx::query("SELECT pg_advisory_unlock($1)")
-                    .bind(key)
-                    .execute(&mut self.conn)
-                    .await
-            }
-        };
-        if let Err(error) = unlocked {
+        if let Err(error) = call(&mut self.conn, "pg_advisory_unlock", &self.key).await {
             tracing::debug!(%error, "advisory unlock failed; closing the connection releases it");
         }
         if let Err(error) = self.conn.close().await {

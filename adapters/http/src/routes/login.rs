@@ -94,9 +94,10 @@ pub struct TotpEnrolmentBody {
 impl From<chronid_crypto::TotpEnrolment> for TotpEnrolmentBody {
     fn from(e: chronid_crypto::TotpEnrolment) -> Self {
         Self {
-            secret: e.secret,
-            otpauth_uri: e.otpauth_uri,
-            qr_png_base64: e.qr_png_base64,
+            // Shown once, to the user enrolling.
+            secret: e.secret.expose_secret().to_string(),
+            otpauth_uri: e.otpauth_uri.expose_secret().to_string(),
+            qr_png_base64: e.qr_png_base64.expose_secret().to_string(),
         }
     }
 }
