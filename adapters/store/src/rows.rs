@@ -90,6 +90,7 @@ pub struct RowMetadata {
 }
 
 /// The public envelope of a row; the error names the faulty field, never its value.
+#[inline]
 pub fn envelope(row: EventRow) -> Result<PublicEnvelope, String> {
     let m = row.metadata.0;
     let uuid = |key: &str, raw: Option<&str>| -> Result<Uuid, String> {
@@ -134,6 +135,7 @@ pub fn envelope(row: EventRow) -> Result<PublicEnvelope, String> {
     })
 }
 
+#[inline]
 pub fn parse_xid8(raw: &str) -> Option<u64> {
     raw.trim().parse().ok()
 }
