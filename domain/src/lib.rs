@@ -28,8 +28,8 @@ pub const EVENT_VERSION_1: &str = "1";
 /// The second shape of an event type (see each event's `event_version`).
 pub const EVENT_VERSION_2: &str = "2";
 
-/// Which events are security outcomes (failed logins and codes, locks, credential, second-factor,
-/// role, policy, API key and SSO changes): the executor logs each one it commits on the
+/// Which events are security outcomes (logins and second factors passed or failed, locks,
+/// credential, second-factor, role, policy, API key and SSO changes): the executor logs each one it commits on the
 /// `security` tracing target (type, aggregate, account, actor, address; never a payload).
 pub trait SecurityRelevant {
     fn is_security_outcome(&self) -> bool;

@@ -174,7 +174,7 @@ impl CommandExecutor {
     /// code is recorded, not refused).
     #[tracing::instrument(name = "command", skip_all, fields(
         aggregate = A::TYPE,
-        id = aggregate_id,
+        id = tracing::field::Empty,
         account = tracing::field::Empty,
         actor = ?facts.actor,
         request_id = facts.correlation_id.as_deref(),
@@ -192,6 +192,10 @@ impl CommandExecutor {
         A::Event: SecurityRelevant,
         G: Fn(&A) -> Result<(), GuardError>,
     {
+        // A reservation's id is the value it reserves (`email:<account>:<address>`): not logged.
+        if A::TYPE != crate::RESERVATION_AGGREGATE_TYPE {
+            tracing::Span::current().record("id", aggregate_id);
+        }
         let store = self.store::<A>();
         // A cached state is only proven current by a successful append. A refusal or a no-op
         // decided on it is not checked by the store, so it is decided again on stored state.

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool};
 
+/// How long a release waits for the unlock before it just closes the connection.
+const UNLOCK_WAIT: Duration = Duration::from_secs(2);
+
 /// Which lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockKey {
@@ -119,7 +122,10 @@ impl Leader {
 
     /// Releases the lock and closes its connection (closing alone would release it too).
     pub async fn release(mut self) {
-        if let Err(error) = call(&mut self.conn, "pg_advisory_unlock", &self.key).await {
+        // Bounded: a database that stopped answering must not hold up a shutdown; closing the
+        // connection releases the lock anyway.
+        let unlock = call(&mut self.conn, "pg_advisory_unlock", &self.key);
+        if let Ok(Err(error)) = tokio::time::timeout(UNLOCK_WAIT, unlock).await {
             tracing::debug!(%error, "advisory unlock failed; closing the connection releases it");
         }
         if let Err(error) = self.conn.close().await {

@@ -13,8 +13,22 @@ use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256, Sha512};
 
-/// The name of the cookie holding the browser id.
-pub const BROWSER_COOKIE: &str = "chronid_browser";
+/// The name of the cookie holding the browser id over https: the `__Host-` prefix makes the
+/// browser refuse it unless it was set by this very host, `Secure`, with `Path=/` and no
+/// `Domain`, so a sibling subdomain cannot plant a browser id of its choosing.
+pub const BROWSER_COOKIE: &str = "__Host-chronid_browser";
+/// The same over plain http (a developer's machine), where `__Host-` cookies cannot be set.
+pub const BROWSER_COOKIE_HTTP: &str = "chronid_browser";
+
+/// The browser-id cookie's name under `policy`. The pages issue a new browser id at every login,
+/// so an id planted before it does not outlive it.
+pub fn browser_cookie(policy: crate::cookies::CookiePolicy) -> &'static str {
+    if policy.secure {
+        BROWSER_COOKIE
+    } else {
+        BROWSER_COOKIE_HTTP
+    }
+}
 /// The name of the form field holding the token.
 pub const FORM_FIELD: &str = "csrf";
 
@@ -121,6 +135,17 @@ mod tests {
         assert!(!two.verify(&a, &one.token(&a)));
         // Two nodes with the same secret agree.
         assert!(Csrf::from_secret(b"one secret").verify(&a, &one.token(&a)));
+    }
+
+    #[test]
+    fn over_https_the_browser_cookie_is_host_only() {
+        let https = crate::cookies::CookiePolicy::for_public_url("https://id.acme.test");
+        let name = browser_cookie(https);
+        assert!(name.starts_with("__Host-"));
+        let set = https.set(name, &browser(1), None);
+        assert!(set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"));
+        let http = crate::cookies::CookiePolicy::for_public_url("http://127.0.0.1:8080");
+        assert_eq!(browser_cookie(http), BROWSER_COOKIE_HTTP);
     }
 
     #[test]

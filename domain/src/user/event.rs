@@ -371,7 +371,9 @@ impl crate::SecurityRelevant for UserEvent {
             | UserEventType::TotpReset
             | UserEventType::TotpDisabled
             | UserEventType::ExternalIdentityLinked
-            | UserEventType::ExternalIdentityUnlinked => true,
+            | UserEventType::ExternalIdentityUnlinked
+            | UserEventType::LoginSucceeded
+            | UserEventType::TwoFactorChallengePassed => true,
             UserEventType::UserRegistered
             | UserEventType::UserProfileUpdated
             | UserEventType::UserUsernameChanged
@@ -381,11 +383,9 @@ impl crate::SecurityRelevant for UserEvent {
             | UserEventType::UserLanguageChanged
             | UserEventType::PasswordResetEmailSent
             | UserEventType::PasswordResetEmailFailed
-            | UserEventType::LoginSucceeded
             | UserEventType::UserLoggedOut
             | UserEventType::TwoFactorChallengeIssued
             | UserEventType::TwoFactorCodeDelivered
-            | UserEventType::TwoFactorChallengePassed
             | UserEventType::TotpCodeUsed
             | UserEventType::UserAddedToTeam
             | UserEventType::UserRemovedFromTeam => false,
