@@ -22,8 +22,78 @@ pub struct Metrics(Arc<PrometheusRecorder>);
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self(Arc::new(PrometheusBuilder::new().build_recorder()))
+        let recorder = PrometheusBuilder::new().build_recorder();
+        metrics::with_local_recorder(&recorder, describe);
+        Self(Arc::new(recorder))
     }
+}
+
+/// The help text of every metric, given once to a new recorder.
+fn describe() {
+    describe_counter!(
+        "chronid_login_refused_total",
+        "Logins refused without a write because the user may not log in (locked or disabled)."
+    );
+    describe_counter!(
+        "chronid_rate_limited_total",
+        "Unauthenticated requests refused for their address's rate (429 RATE-LIMITED)."
+    );
+    describe_gauge!(
+        "chronid_relay_active",
+        "1 when this process's relay holds the lock."
+    );
+    describe_counter!(
+        "chronid_relay_published_total",
+        "Events published to JetStream."
+    );
+    describe_counter!(
+        "chronid_relay_duplicates_total",
+        "Publishes JetStream reported as duplicates."
+    );
+    describe_counter!(
+        "chronid_relay_errors_total",
+        "Relay steps that failed and were retried."
+    );
+    describe_gauge!(
+        "chronid_relay_position",
+        "Position of the last event published."
+    );
+    describe_gauge!(
+        "chronid_projection_active",
+        "1 when this process's worker holds the projection lock."
+    );
+    describe_counter!(
+        "chronid_projection_applied_total",
+        "Events that changed a view."
+    );
+    describe_counter!(
+        "chronid_projection_stale_total",
+        "Redelivered events a view had already applied."
+    );
+    describe_counter!(
+        "chronid_projection_batches_total",
+        "Transactions committed."
+    );
+    describe_counter!(
+        "chronid_projection_retries_total",
+        "Retries of events that failed."
+    );
+    describe_counter!(
+        "chronid_projection_parked_total",
+        "Events parked by this process."
+    );
+    describe_counter!(
+        "chronid_projection_errors_total",
+        "Worker errors (stream, database, lock)."
+    );
+    describe_gauge!(
+        "chronid_projection_failed_events",
+        "Events parked in projection_failed_events."
+    );
+    describe_gauge!(
+        "chronid_projection_checkpoint_position",
+        "Position of the last event the projection applied."
+    );
 }
 
 impl Metrics {
@@ -42,76 +112,20 @@ pub async fn metrics(State(state): State<HttpState>) -> Result<Response, ApiErro
         .map_err(crate::routes::views::internal)?;
     let text = state.metrics.render(|| {
         let auth = state.app.auth_metrics();
-        describe_counter!(
-            "chronid_login_refused_total",
-            "Logins refused without a write because the user may not log in (locked or disabled)."
-        );
         counter!("chronid_login_refused_total", "reason" => "locked")
             .absolute(auth.refused_locked.load(Ordering::Relaxed));
         counter!("chronid_login_refused_total", "reason" => "disabled")
             .absolute(auth.refused_disabled.load(Ordering::Relaxed));
-        describe_counter!(
-            "chronid_rate_limited_total",
-            "Unauthenticated requests refused for their address's rate (429 RATE-LIMITED)."
-        );
         counter!("chronid_rate_limited_total").absolute(state.edge.refused());
 
         if let Some(relay) = &state.read.relay {
-            describe_gauge!(
-                "chronid_relay_active",
-                "1 when this process's relay holds the lock."
-            );
             gauge!("chronid_relay_active").set(f64::from(u8::from(relay.is_active())));
-            describe_counter!(
-                "chronid_relay_published_total",
-                "Events published to JetStream."
-            );
             counter!("chronid_relay_published_total").absolute(relay.published());
-            describe_counter!(
-                "chronid_relay_duplicates_total",
-                "Publishes JetStream reported as duplicates."
-            );
             counter!("chronid_relay_duplicates_total").absolute(relay.duplicates());
-            describe_counter!(
-                "chronid_relay_errors_total",
-                "Relay steps that failed and were retried."
-            );
             counter!("chronid_relay_errors_total").absolute(relay.errors());
-            describe_gauge!(
-                "chronid_relay_position",
-                "Position of the last event published."
-            );
             gauge!("chronid_relay_position").set(relay.last_position() as f64);
         }
 
-        describe_gauge!(
-            "chronid_projection_active",
-            "1 when this process's worker holds the projection lock."
-        );
-        describe_counter!(
-            "chronid_projection_applied_total",
-            "Events that changed a view."
-        );
-        describe_counter!(
-            "chronid_projection_stale_total",
-            "Redelivered events a view had already applied."
-        );
-        describe_counter!(
-            "chronid_projection_batches_total",
-            "Transactions committed."
-        );
-        describe_counter!(
-            "chronid_projection_retries_total",
-            "Retries of events that failed."
-        );
-        describe_counter!(
-            "chronid_projection_parked_total",
-            "Events parked by this process."
-        );
-        describe_counter!(
-            "chronid_projection_errors_total",
-            "Worker errors (stream, database, lock)."
-        );
         for (projection, s) in &state.read.projections {
             let name = projection.name();
             gauge!("chronid_projection_active", "projection" => name)
@@ -127,14 +141,6 @@ pub async fn metrics(State(state): State<HttpState>) -> Result<Response, ApiErro
             counter!("chronid_projection_errors_total", "projection" => name).absolute(s.errors());
         }
 
-        describe_gauge!(
-            "chronid_projection_failed_events",
-            "Events parked in projection_failed_events."
-        );
-        describe_gauge!(
-            "chronid_projection_checkpoint_position",
-            "Position of the last event the projection applied."
-        );
         for (projection, position, failed) in &checkpoints {
             let name = projection.name();
             gauge!("chronid_projection_failed_events", "projection" => name).set(*failed as f64);

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool};
 
-/// How long a release waits for the unlock before it just closes the connection.
-const UNLOCK_WAIT: Duration = Duration::from_secs(2);
+/// How long a release waits for its connection to close.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Which lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,20 +45,9 @@ impl LockKey {
     }
 }
 
-/// Runs `function(key)` (`pg_try_advisory_lock`, `pg_advisory_lock`, `pg_advisory_unlock`) on
-/// `conn`; the functions that answer return whether they took or released the lock.
-async fn call(conn: &mut PgConnection, function: &str, key: &LockKey) -> Result<bool, sqlx::Error> {
-    let (expr, value) = key.sql();
-    sqlx::query_scalar(&format!("SELECT {function}({expr})"))
-        .bind(value)
-        .fetch_one(conn)
-        .await
-}
-
 /// A held lock and the connection that holds it.
 pub struct Leader {
     conn: PgConnection,
-    key: LockKey,
 }
 
 /// A node that wants a lock: keeps its connection between tries, so a standby polling every
@@ -80,12 +69,13 @@ impl Candidate {
             Some(c) => c,
             None => pool.acquire().await?.detach(),
         };
-        let got = call(&mut conn, "pg_try_advisory_lock", &self.key).await?;
+        let (expr, value) = self.key.sql();
+        let got: bool = sqlx::query_scalar(&format!("SELECT pg_try_advisory_lock({expr})"))
+            .bind(value)
+            .fetch_one(&mut conn)
+            .await?;
         if got {
-            Ok(Some(Leader {
-                conn,
-                key: self.key.clone(),
-            }))
+            Ok(Some(Leader { conn }))
         } else {
             self.conn = Some(conn);
             Ok(None)
@@ -103,7 +93,7 @@ impl Leader {
             .bind(value)
             .execute(&mut conn)
             .await?;
-        Ok(Leader { conn, key })
+        Ok(Leader { conn })
     }
 
     /// Whether the lock is still held: its connection answers within `timeout`.
@@ -120,16 +110,14 @@ impl Leader {
         &mut self.conn
     }
 
-    /// Releases the lock and closes its connection (closing alone would release it too).
-    pub async fn release(mut self) {
-        // Bounded: a database that stopped answering must not hold up a shutdown; closing the
-        // connection releases the lock anyway.
-        let unlock = call(&mut self.conn, "pg_advisory_unlock", &self.key);
-        if let Ok(Err(error)) = tokio::time::timeout(UNLOCK_WAIT, unlock).await {
-            tracing::debug!(%error, "advisory unlock failed; closing the connection releases it");
-        }
-        if let Err(error) = self.conn.close().await {
-            tracing::debug!(%error, "closing the lock connection failed");
+    /// Releases the lock by closing its connection: a session lock ends with its session, so
+    /// no unlock statement is needed. Bounded, so a database that stopped answering cannot hold
+    /// up a shutdown (dropping the connection then closes its socket).
+    pub async fn release(self) {
+        match tokio::time::timeout(CLOSE_WAIT, self.conn.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::debug!(%error, "closing the lock connection failed"),
+            Err(_) => tracing::debug!("closing the lock connection timed out; dropped"),
         }
     }
 }
