@@ -150,6 +150,12 @@ async fn live_views_audit_and_history_follow_commands() {
     );
     let by_text = app.call(Method::GET, "/users?q=DOE", None).await;
     assert_eq!(by_text.body["users"][0]["id"], jane.as_str());
+    // A NUL byte cannot reach a query (PostgreSQL text refuses it): 400, on every list.
+    for path in ["/users?q=D%00E", "/audit?q=x%00", "/audit?username=a%00"] {
+        app.call(Method::GET, path, None)
+            .await
+            .assert_problem(400, "REQ-INVALID-PARAMETER");
+    }
     let in_team = app
         .call(Method::GET, &format!("/users?team={team_id}"), None)
         .await;

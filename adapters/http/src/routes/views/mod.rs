@@ -55,8 +55,20 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ))
 }
 
-/// Refuses parameters the endpoint does not know.
+/// Refuses parameters the endpoint does not know, and values no query can hold (a NUL byte,
+/// which PostgreSQL text refuses).
 fn only(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    if let Some(k) = params
+        .iter()
+        .find(|(_, v)| v.contains('\0'))
+        .map(|(k, _)| k)
+    {
+        return Err(bad(
+            HttpCode::ReqInvalidParameter,
+            k,
+            format!("query parameter '{k}' holds a NUL character"),
+        ));
+    }
     match params.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(bad(
             HttpCode::ReqUnknownParameter,
