@@ -174,6 +174,12 @@ pub struct ServeConfig {
         default_value = "http://127.0.0.1:8080"
     )]
     pub public_url: String,
+    /// Link to the terms of service in the footer of every page (none when unset).
+    #[arg(long, env = "CHRONID_TERMS_URL")]
+    pub terms_url: Option<String>,
+    /// Link to the privacy notice in the footer of every page (none when unset).
+    #[arg(long, env = "CHRONID_PRIVACY_URL")]
+    pub privacy_url: Option<String>,
     /// SMTP server for emails (reset links, codes): `smtp://host:port` (plain),
     /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://host:465`; `user:password@` to log in.
     #[arg(long, env = "CHRONID_SMTP_URL", hide_env_values = true)]
@@ -265,18 +271,41 @@ impl ServeConfig {
             ) as Arc<dyn chronid_notify::PhoneSender>),
             None => None,
         };
-        let public_url = self.public_url.trim_end_matches('/').to_string();
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(usage!(
-                "--public-url / CHRONID_PUBLIC_URL must be an http:// or https:// URL"
-            ));
-        }
+        let public_url = self.checked_public_url()?;
         Ok(NotifierConfig {
             public_url,
             mailer,
             phone,
             retry_delay: std::time::Duration::from_secs(1),
         })
+    }
+
+    /// The pages' settings.
+    pub fn web(&self) -> anyhow::Result<chronid_web::WebConfig> {
+        let link = |raw: &Option<String>, flag: &str| -> anyhow::Result<Option<String>> {
+            match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                    Ok(Some(url.to_string()))
+                }
+                Some(_) => Err(usage!("{flag} must be an http:// or https:// URL")),
+            }
+        };
+        Ok(chronid_web::WebConfig {
+            public_url: self.checked_public_url()?,
+            terms_url: link(&self.terms_url, "--terms-url / CHRONID_TERMS_URL")?,
+            privacy_url: link(&self.privacy_url, "--privacy-url / CHRONID_PRIVACY_URL")?,
+        })
+    }
+
+    fn checked_public_url(&self) -> anyhow::Result<String> {
+        let public_url = self.public_url.trim_end_matches('/').to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(usage!(
+                "--public-url / CHRONID_PUBLIC_URL must be an http:// or https:// URL"
+            ));
+        }
+        Ok(public_url)
     }
 
     /// The API's edge: trusted proxies and per-address rate limits.

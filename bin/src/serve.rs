@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use chronid_http::{metrics_router, router, HttpState, ReadSide};
+use chronid_http::{metrics_router, router_with, HttpState, ReadSide};
 use chronid_notify::Notifier;
 use chronid_stream::relay::{Relay, RelayOptions};
 use chronid_stream::{ensure_stream, NatsOptions};
@@ -29,6 +29,7 @@ pub async fn run(
     let device_trust = serve.device_trust()?;
     let edge = serve.edge()?;
     let notifier_config = serve.notifier()?;
+    let web_config = serve.web()?;
     if serve.components.is_empty() {
         return Err(usage!(
             "--components / CHRONID_COMPONENTS names nothing to run"
@@ -126,6 +127,8 @@ pub async fn run(
                 }
             }
         });
+        let pages = chronid_web::WebState::new(app.clone(), web_config, &crypto.secret_key()?)
+            .map_err(|e| anyhow::anyhow!("the pages' language catalogues: {e}"))?;
         let state = HttpState::new(app, Some(client.clone()), read).with_edge(edge);
         tasks.spawn({
             let (edge, rx) = (state.edge(), stop_rx.clone());
@@ -166,7 +169,8 @@ pub async fn run(
         tasks.spawn(async move {
             axum::serve(
                 listener,
-                router(state).into_make_service_with_connect_info::<SocketAddr>(),
+                router_with(state, chronid_web::routes(pages))
+                    .into_make_service_with_connect_info::<SocketAddr>(),
             )
             .with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|stop| *stop).await;

@@ -11,7 +11,7 @@ use chronid_crypto::{
 use chronid_domain::values::{Email, Name, Password};
 use chronid_domain::Services;
 use chronid_http::edge::{Edge, RateLimits, TrustedProxies};
-use chronid_http::{metrics_router, router, HttpState, ReadSide};
+use chronid_http::{metrics_router, router_with, HttpState, ReadSide};
 use chronid_store::CommandExecutor;
 use chronid_stream::relay::{Relay, RelayOptions};
 use chronid_views::{Projection, ProjectionOptions, ProjectionStats, ProjectionWorker};
@@ -35,6 +35,9 @@ impl Drop for TestApp {
         self.server.abort();
     }
 }
+
+/// The deployment secret of test servers (the pages' CSRF and pending-login keys).
+pub const TEST_SECRET: &[u8] = b"chronid test deployment secret, 32+";
 
 /// Cheap argon2 parameters so tests spend their time on behaviour, not hashing.
 pub fn test_services() -> Services {
@@ -118,13 +121,21 @@ pub async fn spawn_app_edge(
     let state = HttpState::new(app.clone(), Some(env.nats.clone()), read).with_edge(edge);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let web = chronid_web::WebConfig {
+        public_url: format!("http://{addr}"),
+        terms_url: Some("https://acme.test/terms".into()),
+        privacy_url: Some("https://acme.test/privacy".into()),
+    };
+    let pages =
+        chronid_web::WebState::new(app.clone(), web, TEST_SECRET).map_err(anyhow::Error::msg)?;
     let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let metrics_addr = metrics_listener.local_addr()?;
     let metrics = metrics_router(state.clone());
     let server = tokio::spawn(async move {
         let api = axum::serve(
             listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+            router_with(state, chronid_web::routes(pages))
+                .into_make_service_with_connect_info::<SocketAddr>(),
         );
         let metrics = axum::serve(metrics_listener, metrics);
         let (api, metrics) = tokio::join!(api, metrics);

@@ -89,6 +89,8 @@ pub struct AppError {
     pub internal: Option<String>,
     /// For `TooManyRequests` and `Unavailable`: seconds until a retry may succeed.
     pub retry_after: Option<u64>,
+    /// For a wrong second-factor code: the tries the challenge has left.
+    pub tries_left: Option<u32>,
 }
 
 impl AppError {
@@ -105,6 +107,7 @@ impl AppError {
             field: None,
             internal: None,
             retry_after: None,
+            tries_left: None,
         }
     }
 
@@ -122,6 +125,7 @@ impl AppError {
             field: None,
             internal: Some(cause.to_string()),
             retry_after: None,
+            tries_left: None,
         }
     }
 
@@ -163,6 +167,7 @@ impl From<ValidationError> for AppError {
             field: Some(err.field),
             internal: None,
             retry_after: None,
+            tries_left: None,
         }
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod inactivity;
 mod login;
 mod password;
+mod profile;
 mod teams;
 mod users;
 
@@ -21,6 +22,17 @@ use login::Sessions;
 pub use login::{
     AccountChoice, AuthMetrics, LoginOutcome, LoginRequest, NewSession, SessionInfo, SessionPolicy,
 };
+/// The client address of a request as the edge worked it out (behind trusted proxies, from
+/// their forwarding headers), kept in the request's extensions for the API and the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// Set on a request over its address's rate by the edge, for a page to refuse in its own
+/// words: the seconds until a retry may succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled(pub u64);
+
+pub use profile::{Branding, MyProfile};
 pub use users::{NewUser, ProfilePatch, StatusChange};
 
 use chronid_domain::account::{Account, AccountError};

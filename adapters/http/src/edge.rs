@@ -206,8 +206,7 @@ fn rate_key(ip: IpAddr) -> IpAddr {
 }
 
 /// The client address of a request, put in its extensions by [`client_address`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+pub use chronid_app::ClientIp;
 
 type Limiter = DefaultKeyedRateLimiter<IpAddr>;
 
@@ -232,8 +231,14 @@ pub(super) enum LimitedRoute {
 /// it is limited.
 pub(super) fn limited_route(path: &str) -> Option<LimitedRoute> {
     match path {
-        "/v1/login" => Some(LimitedRoute::Login),
-        "/v1/password/forgot" | "/v1/password/reset" => Some(LimitedRoute::Forgot),
+        // The JSON API's routes, and the login pages' forms that run the same use cases.
+        "/v1/login" | "/login" | "/login/account" => Some(LimitedRoute::Login),
+        "/v1/password/forgot"
+        | "/v1/password/reset"
+        | "/forgot-password"
+        | "/reset-password"
+        | "/login/password" => Some(LimitedRoute::Forgot),
+        "/login/code" => Some(LimitedRoute::Challenge),
         p if p.starts_with("/v1/login/challenges/") => Some(LimitedRoute::Challenge),
         _ => None,
     }
@@ -307,6 +312,15 @@ pub async fn client_address(
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let secs = wait.max(Duration::from_secs(1)).as_secs_f64().ceil() as u64;
                 tracing::info!(target: "security", %client, path = request.uri().path(), "rate limited");
+                if !request.uri().path().starts_with("/v1/") {
+                    // A page's form: the page says it in the page's language, and runs no use
+                    // case (the web room refuses a throttled form before reading it).
+                    request.extensions_mut().insert(ClientIp(client));
+                    request
+                        .extensions_mut()
+                        .insert(chronid_app::Throttled(secs));
+                    return next.run(request).await;
+                }
                 return Problem::http(
                     HttpCode::RateLimited,
                     format!("too many requests from this address; try again in {secs} seconds"),

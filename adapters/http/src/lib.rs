@@ -81,6 +81,12 @@ impl ReadSide {
 
 /// The whole API.
 pub fn router(state: HttpState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The whole API with `pages` (the web room's routes) beside it, behind the same edge (client
+/// address, rate limits), request ids and tracing.
+pub fn router_with(state: HttpState, pages: Router<HttpState>) -> Router {
     use routes::{accounts, api_keys, credentials, devices, health, login, teams, users, views};
     let request_id = HeaderName::from_static("x-request-id");
     let account = "/v1/accounts/{account}";
@@ -147,6 +153,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .merge(pages)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

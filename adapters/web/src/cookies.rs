@@ -43,6 +43,28 @@ impl CookiePolicy {
     }
 }
 
+/// The cookie of the signed-in session's token.
+pub fn session_cookie(policy: CookiePolicy) -> &'static str {
+    if policy.secure {
+        "__Host-chronid_session"
+    } else {
+        "chronid_session"
+    }
+}
+
+/// The cookie of a login in progress (sealed, see `pending`).
+pub fn pending_cookie(policy: CookiePolicy) -> &'static str {
+    if policy.secure {
+        "__Host-chronid_login"
+    } else {
+        "chronid_login"
+    }
+}
+
+/// The cookie a browser keeps its device token in: the name the JSON API reads too, so a
+/// device is the same device whichever way it logs in.
+pub const DEVICE_COOKIE: &str = "chronid_device";
+
 /// The value of cookie `name` in the request, if sent once. A name sent twice (a cookie set
 /// for a parent domain shadowing ours, say) is treated as absent.
 pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

@@ -1,17 +1,111 @@
-//! The web room: the server-rendered HTML pages a person uses in a browser, served by `chronid serve`
-//! beside the JSON API. The pages land with issue "The login pages a person uses"; what is here so
-//! far is what every page stands on: the security headers (`headers`), the cookies (`cookies`)
-//! and the forms' CSRF tokens bound to the browser (`csrf`).
+//! The web room: the server-rendered HTML pages a person uses in a browser, served by `chronid
+//! serve` beside the JSON API (decision 0013): the login page (email or username and password,
+//! "Forgot your password?", the language selector), choose account, the one-time code and
+//! authenticator steps, the enrolment an administrator required, the password change an expired
+//! password asks for, forgot and reset password, and `/account` with its Security tab.
 //!
-//! What will live here: the login page (email or username and password, "Forgot your password?",
-//! the language selector), choose account, the one-time code and authenticator steps, forgot and
-//! reset password, and `/account` with its Security tab; later the account console (users and
-//! teams, security settings, SSO, customization, API keys, audit log). Pages call the use cases in
-//! `chronid-app` directly, never the JSON API; they render with compiled templates, send a strict
-//! Content-Security-Policy, carry a CSRF token on every form and keep the session in an `HttpOnly`
-//! cookie. Strings come from the catalogues of each language. No SQL here: queries are asked of
-//! `chronid-views`, commands of `chronid-app`.
+//! Pages call the use cases in `chronid-app` directly, never the JSON API. They render with
+//! maud's compiled templates (every value escaped), send a strict Content-Security-Policy with no
+//! script at all (`headers`), carry a CSRF token bound to the browser on every form (`csrf`),
+//! keep the session in an `HttpOnly`, `SameSite=Lax` cookie (`cookies`) and a login in
+//! progress in a sealed one (`pending`). Every string comes from the Fluent catalogues of each
+//! language (`i18n`). No SQL here.
 
+pub mod assets;
+pub mod context;
 pub mod cookies;
 pub mod csrf;
+pub mod errors;
 pub mod headers;
+pub mod i18n;
+pub mod layout;
+mod pages;
+pub mod pending;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use chronid_app::App;
+
+use crate::cookies::CookiePolicy;
+use crate::csrf::Csrf;
+use crate::i18n::Catalogues;
+use crate::pending::PendingSealer;
+
+/// The settings of the pages.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// `CHRONID_PUBLIC_URL`: cookies are `Secure` unless it is plain http.
+    pub public_url: String,
+    /// Links in every page's footer, when set.
+    pub terms_url: Option<String>,
+    pub privacy_url: Option<String>,
+}
+
+/// What every page handler can reach.
+#[derive(Clone)]
+pub struct WebState {
+    pub app: App,
+    pub config: Arc<WebConfig>,
+    pub cookies: CookiePolicy,
+    pub csrf: Csrf,
+    pub pending: PendingSealer,
+    pub catalogues: Catalogues,
+}
+
+impl WebState {
+    /// The pages' state; `secret` is the deployment's secret key (the CSRF and pending-login
+    /// keys are derived from it, so every node of a cluster agrees).
+    pub fn new(app: App, config: WebConfig, secret: &[u8]) -> Result<Self, String> {
+        Ok(Self {
+            app,
+            cookies: CookiePolicy::for_public_url(&config.public_url),
+            config: Arc::new(config),
+            csrf: Csrf::from_secret(secret),
+            pending: PendingSealer::from_secret(secret),
+            catalogues: Catalogues::load()?,
+        })
+    }
+}
+
+/// The pages' routes, for a router whose state gives a [`WebState`].
+pub fn routes<S>(state: WebState) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    use pages::{account, login, password};
+    Router::new()
+        .route("/", get(login::root))
+        .route("/login", get(login::show).post(login::submit))
+        .route(
+            "/login/account",
+            get(login::show_choice).post(login::choose),
+        )
+        .route("/login/code", get(login::show_code).post(login::answer))
+        .route(
+            "/login/password",
+            get(login::show_change).post(login::change),
+        )
+        .route(
+            "/forgot-password",
+            get(password::show_forgot).post(password::forgot),
+        )
+        .route(
+            "/reset-password",
+            get(password::show_reset).post(password::reset),
+        )
+        .route("/account", get(account::profile))
+        .route("/account/security", get(account::security))
+        .route("/account/totp/enrol", post(account::enrol_totp))
+        .route("/account/totp/confirm", post(account::confirm_totp))
+        .route("/account/totp/reset", post(account::reset_totp))
+        .route("/account/totp/disable", post(account::disable_totp))
+        .route("/account/channel", post(account::channel))
+        .route("/account/password", post(account::change_password))
+        .route("/account/sessions/{id}/end", post(account::end_session))
+        .route("/account/devices/{id}/forget", post(account::forget_device))
+        .route("/logout", post(account::logout))
+        .route("/assets/{name}", get(assets::asset))
+        .with_state(state)
+}

@@ -50,7 +50,10 @@ pub(crate) fn code_refused(reason: CodeFailure, tries_left: u32) -> AppError {
         (CodeFailure::Reused, _) => UserError::TotpCodeReused,
         (CodeFailure::Wrong, _) => UserError::CodeInvalid,
     };
-    AppError::from_domain_with(&refusal, format!("{refusal} ({tries_left} tries left)"))
+    let mut error =
+        AppError::from_domain_with(&refusal, format!("{refusal} ({tries_left} tries left)"));
+    error.tries_left = Some(tries_left);
+    error
 }
 
 /// What a command that records its own refusals wrote: USR-LOCKED when it locked the user,

@@ -1,0 +1,149 @@
+## Die Anmeldeseiten und die Kontoseiten, auf Deutsch. Alle Kataloge haben dieselben IDs.
+
+site-name = chronid
+skip-to-content = Zum Inhalt springen
+language-label = Sprache
+footer-terms = Nutzungsbedingungen
+footer-privacy = Datenschutz
+required-mark = erforderlich
+
+## Anmelden
+login-title = Anmelden
+login-heading = Bei Ihrem Konto anmelden
+login-heading-account = Bei { $account } anmelden
+login-field-login = E-Mail oder Benutzername
+login-field-password = Passwort
+login-submit = Anmelden
+login-forgot = Passwort vergessen?
+login-failed = E-Mail, Benutzername oder Passwort ist nicht korrekt.
+login-locked = Dieser Benutzer ist gesperrt. Versuchen Sie es später erneut oder bitten Sie Ihren Administrator, ihn zu entsperren.
+login-disabled = Dieser Benutzer ist deaktiviert. Wenden Sie sich an Ihren Administrator.
+login-method-not-allowed = Dieses Konto erlaubt keine Anmeldung mit Passwort.
+login-not-this-account = Dieser Benutzer gehört nicht zu diesem Konto.
+login-again = Erneut anmelden
+logged-out = Sie sind abgemeldet.
+session-ended = Ihre Sitzung ist beendet. Melden Sie sich erneut an.
+field-required = Bitte füllen Sie dieses Feld aus.
+field-too-long = Diese Eingabe ist zu lang.
+
+## Konto auswählen
+choose-title = Konto auswählen
+choose-intro = Ihre E-Mail-Adresse und Ihr Passwort gelten für mehrere Konten. Welches möchten Sie verwenden?
+choose-submit = Weiter
+login-expired = Die Anmeldung hat zu lange gedauert. Melden Sie sich erneut an.
+
+## Der zweite Faktor
+code-title = Bestätigungscode
+code-intro-email = Wir haben einen Bestätigungscode an Ihre E-Mail-Adresse gesendet.
+code-intro-sms = Wir haben einen Bestätigungscode per SMS an Ihr Telefon gesendet.
+code-intro-voice = Wir rufen Sie an und lesen Ihnen einen Bestätigungscode vor.
+code-intro-totp = Öffnen Sie Ihre Authenticator-App und geben Sie den angezeigten Code ein.
+code-field = Code
+code-hint = Sechs Ziffern.
+code-submit = Bestätigen
+code-tries-left = { $tries ->
+    [one] Noch { $tries } Versuch.
+   *[other] Noch { $tries } Versuche.
+}
+code-wrong = Der Code ist nicht korrekt.
+code-reused = Dieser Code wurde bereits verwendet. Warten Sie auf den nächsten.
+code-exhausted = Zu viele falsche Codes. Melden Sie sich erneut an, um einen neuen zu erhalten.
+code-invalid-format = Ein Code besteht aus sechs Ziffern.
+code-resend = Keinen Code erhalten? Melden Sie sich erneut an, um einen neuen zu erhalten (höchstens { $tries } in 15 Minuten).
+code-trust-note = Nach diesem Schritt wird dieser Browser als vertrauenswürdiges Gerät gespeichert.
+
+## Vom Administrator verlangte Einrichtung der Authenticator-App
+enrol-title = Authenticator-App einrichten
+enrol-intro = Ihr Administrator verlangt eine Authenticator-App. Scannen Sie das Bild mit der App oder geben Sie den Schlüssel ein und tragen Sie dann den angezeigten Code ein.
+enrol-qr-alt = QR-Code zum Scannen mit Ihrer Authenticator-App
+enrol-key = Schlüssel zur manuellen Eingabe
+enrol-submit = Bestätigen
+
+## Passwortänderung erforderlich
+change-title = Neues Passwort wählen
+change-intro = Ihr Passwort ist abgelaufen. Wählen Sie ein neues.
+field-new-password = Neues Passwort
+field-new-password-repeat = Neues Passwort wiederholen
+password-rule = Mindestens { $min } Zeichen.
+password-mismatch = Die beiden Passwörter stimmen nicht überein.
+password-too-short = Das Passwort muss mindestens { $min } Zeichen lang sein.
+change-submit = Passwort speichern
+password-changed = Ihr Passwort wurde geändert. Melden Sie sich damit an.
+
+## Passwort vergessen und zurücksetzen
+forgot-title = Passwort vergessen?
+forgot-intro = Geben Sie Ihre E-Mail-Adresse oder Ihren Benutzernamen ein. Wenn ein Benutzer dazu existiert, senden wir einen Link, mit dem Sie ein neues Passwort wählen können.
+forgot-submit = Link senden
+forgot-sent = Falls diese Anmeldung existiert, ist ein Link unterwegs. Er funktioniert einmal und ist eine Stunde lang gültig.
+forgot-back = Zurück zur Anmeldung
+reset-title = Passwort zurücksetzen
+reset-intro = Wählen Sie ein neues Passwort für Ihr Konto.
+reset-submit = Passwort speichern
+reset-invalid = Dieser Link ist nicht mehr gültig. Fordern Sie einen neuen an.
+
+## Die Kontoseiten
+account-title = Mein Profil
+account-nav = Konto
+tab-profile = Profil
+tab-security = Sicherheit
+profile-name = Name
+profile-email = E-Mail
+profile-username = Benutzername
+profile-phone = Telefon
+profile-language = Sprache
+profile-account = Konto
+profile-roles = Rollen
+profile-none = Nicht festgelegt
+logout = Abmelden
+saved = Gespeichert.
+
+## Der Tab „Sicherheit“
+totp-heading = Authenticator-App
+totp-on = Eine Authenticator-App ist eingerichtet.
+totp-off = Es ist keine Authenticator-App eingerichtet.
+totp-pending = Scannen Sie das Bild mit Ihrer Authenticator-App und bestätigen Sie dann mit dem angezeigten Code.
+totp-enable = Authenticator-App einrichten
+totp-confirm = Bestätigen
+totp-reset = Authenticator-App zurücksetzen
+totp-reset-help = Geben Sie den aktuellen Code ein; die App erhält dann einen neuen Schlüssel zum Scannen.
+totp-disable = Authenticator-App deaktivieren
+totp-disable-help = Geben Sie den aktuellen Code ein, um die Authenticator-App zu deaktivieren.
+totp-enabled = Ihre Authenticator-App ist eingerichtet.
+totp-disabled = Ihre Authenticator-App ist deaktiviert.
+totp-wrong = Der Code ist nicht korrekt.
+two-factor-required-note = Für Ihren Benutzer ist auf neuen Geräten ein zweiter Faktor erforderlich.
+channel-heading = Wohin Codes gesendet werden
+channel-email = E-Mail
+channel-sms = SMS
+channel-voice = Anruf
+channel-totp = Authenticator-App
+channel-save = Speichern
+channel-needs-phone = Fügen Sie zuerst eine Telefonnummer hinzu (wenden Sie sich an Ihren Administrator).
+channel-needs-totp = Richten Sie zuerst die Authenticator-App ein.
+password-heading = Passwort ändern
+field-current-password = Aktuelles Passwort
+password-wrong = Das aktuelle Passwort ist nicht korrekt.
+sessions-heading = Offene Sitzungen
+session-this = Diese Sitzung
+session-opened = Geöffnet
+session-last-seen = Zuletzt verwendet
+session-expires = Endet
+session-revoke = Sitzung beenden
+sessions-none = Keine weiteren Sitzungen.
+devices-heading = Vertrauenswürdige Geräte
+devices-intro = Auf diesen Geräten wird kein Bestätigungscode abgefragt, bis das Vertrauen abläuft.
+device-this = Dieses Gerät
+device-trusted-until = Vertrauenswürdig bis
+device-revoke = Gerät vergessen
+devices-none = Keine vertrauenswürdigen Geräte.
+unknown = unbekannt
+
+## Fehler, die jede Seite anzeigen kann
+error-title = Etwas ist schiefgelaufen
+error-csrf = Dieses Formular ist abgelaufen. Laden Sie die Seite neu und versuchen Sie es erneut.
+error-rate = Zu viele Versuche von Ihrer Adresse. Warten Sie { $secs } Sekunden und versuchen Sie es dann erneut.
+error-internal = Bei uns ist etwas schiefgelaufen. Versuchen Sie es gleich noch einmal.
+error-other = Das konnte nicht ausgeführt werden ({ $code }).
+not-found-title = Seite nicht gefunden
+not-found-text = Unter dieser Adresse gibt es keine Seite.
+password-reused = Wählen Sie ein Passwort, das Sie noch nicht verwendet haben.

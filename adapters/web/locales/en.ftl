@@ -1,0 +1,149 @@
+## The login pages and the account pages, in English. Every other catalogue has the same ids.
+
+site-name = chronid
+skip-to-content = Skip to the content
+language-label = Language
+footer-terms = Terms of service
+footer-privacy = Privacy
+required-mark = required
+
+## Log in
+login-title = Log in
+login-heading = Log in to your account
+login-heading-account = Log in to { $account }
+login-field-login = Email or username
+login-field-password = Password
+login-submit = Log in
+login-forgot = Forgot your password?
+login-failed = The email, username or password is not correct.
+login-locked = This user is locked. Try again later, or ask your administrator to unlock it.
+login-disabled = This user is disabled. Ask your administrator.
+login-method-not-allowed = This account does not allow logging in with a password.
+login-not-this-account = This user does not belong to this account.
+login-again = Log in again
+logged-out = You are logged out.
+session-ended = Your session has ended. Log in again.
+field-required = Fill in this field.
+field-too-long = This is too long.
+
+## Choose account
+choose-title = Choose account
+choose-intro = Your email and password work in several accounts. Which one do you want to use?
+choose-submit = Continue
+login-expired = This login took too long. Log in again.
+
+## The second factor
+code-title = Verification code
+code-intro-email = We sent a verification code to your email address.
+code-intro-sms = We sent a verification code to your phone by text message.
+code-intro-voice = We are calling your phone to read out a verification code.
+code-intro-totp = Open your authenticator app and type the code it shows.
+code-field = Code
+code-hint = Six digits.
+code-submit = Verify
+code-tries-left = { $tries ->
+    [one] { $tries } try left.
+   *[other] { $tries } tries left.
+}
+code-wrong = The code is not correct.
+code-reused = This code was used already. Wait for the next one.
+code-exhausted = Too many wrong codes. Log in again to get a new one.
+code-invalid-format = A code is six digits.
+code-resend = Did not get a code? Log in again to get a new one (at most { $tries } in 15 minutes).
+code-trust-note = Once you pass this step, this browser is remembered as a trusted device.
+
+## Authenticator enrolment required by an administrator
+enrol-title = Set up your authenticator app
+enrol-intro = Your administrator requires an authenticator app. Scan the image with the app, or type the key, then enter the code it shows.
+enrol-qr-alt = QR code to scan with your authenticator app
+enrol-key = Key to type in
+enrol-submit = Confirm
+
+## Password change required
+change-title = Choose a new password
+change-intro = Your password has expired. Choose a new one.
+field-new-password = New password
+field-new-password-repeat = New password again
+password-rule = At least { $min } characters.
+password-mismatch = The two passwords are not the same.
+password-too-short = The password must have at least { $min } characters.
+change-submit = Save password
+password-changed = Your password is changed. Log in with it.
+
+## Forgot and reset
+forgot-title = Forgot your password?
+forgot-intro = Enter your email or username. If it belongs to a user, we send a link to choose a new password.
+forgot-submit = Send link
+forgot-sent = If this login exists, a link is on its way. It works once, within one hour.
+forgot-back = Back to log in
+reset-title = Reset your password
+reset-intro = Choose a new password for your account.
+reset-submit = Save password
+reset-invalid = This link is not valid any more. Ask for a new one.
+
+## The account pages
+account-title = My profile
+account-nav = Account
+tab-profile = Profile
+tab-security = Security
+profile-name = Name
+profile-email = Email
+profile-username = Username
+profile-phone = Phone
+profile-language = Language
+profile-account = Account
+profile-roles = Roles
+profile-none = Not set
+logout = Log out
+saved = Saved.
+
+## The Security tab
+totp-heading = Authenticator app
+totp-on = An authenticator app is set up.
+totp-off = No authenticator app is set up.
+totp-pending = Scan the image with your authenticator app, then confirm with the code it shows.
+totp-enable = Set up an authenticator app
+totp-confirm = Confirm
+totp-reset = Reset authenticator app
+totp-reset-help = Type the current code; the app then gets a new key to scan.
+totp-disable = Turn off authenticator app
+totp-disable-help = Type the current code to turn the authenticator app off.
+totp-enabled = Your authenticator app is set up.
+totp-disabled = Your authenticator app is turned off.
+totp-wrong = The code is not correct.
+two-factor-required-note = A second factor is required for your user on new devices.
+channel-heading = Where codes are sent
+channel-email = Email
+channel-sms = Text message
+channel-voice = Voice call
+channel-totp = Authenticator app
+channel-save = Save
+channel-needs-phone = Add a phone number first (ask your administrator).
+channel-needs-totp = Set up the authenticator app first.
+password-heading = Change password
+field-current-password = Current password
+password-wrong = The current password is not correct.
+sessions-heading = Open sessions
+session-this = This session
+session-opened = Opened
+session-last-seen = Last used
+session-expires = Ends
+session-revoke = End session
+sessions-none = No other sessions.
+devices-heading = Trusted devices
+devices-intro = On these devices no verification code is asked until the trust ends.
+device-this = This device
+device-trusted-until = Trusted until
+device-revoke = Forget device
+devices-none = No trusted devices.
+unknown = unknown
+
+## Errors every page may show
+error-title = Something went wrong
+error-csrf = This form has expired. Load the page again and retry.
+error-rate = Too many attempts from your address. Wait { $secs } seconds, then try again.
+error-internal = Something went wrong on our side. Try again in a moment.
+error-other = This could not be done ({ $code }).
+not-found-title = Page not found
+not-found-text = There is no page at this address.
+password-reused = Choose a password you have not used before.

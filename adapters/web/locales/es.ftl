@@ -1,0 +1,149 @@
+## Las páginas de inicio de sesión y de la cuenta, en español. Todos los catálogos tienen los mismos ids.
+
+site-name = chronid
+skip-to-content = Saltar al contenido
+language-label = Idioma
+footer-terms = Condiciones del servicio
+footer-privacy = Privacidad
+required-mark = obligatorio
+
+## Iniciar sesión
+login-title = Iniciar sesión
+login-heading = Inicia sesión en tu cuenta
+login-heading-account = Inicia sesión en { $account }
+login-field-login = Correo electrónico o nombre de usuario
+login-field-password = Contraseña
+login-submit = Iniciar sesión
+login-forgot = ¿Has olvidado tu contraseña?
+login-failed = El correo electrónico, el nombre de usuario o la contraseña no son correctos.
+login-locked = Este usuario está bloqueado. Vuelve a intentarlo más tarde o pide a tu administrador que lo desbloquee.
+login-disabled = Este usuario está desactivado. Consulta a tu administrador.
+login-method-not-allowed = Esta cuenta no permite iniciar sesión con contraseña.
+login-not-this-account = Este usuario no pertenece a esta cuenta.
+login-again = Volver a iniciar sesión
+logged-out = Has cerrado la sesión.
+session-ended = Tu sesión ha finalizado. Vuelve a iniciar sesión.
+field-required = Rellena este campo.
+field-too-long = Es demasiado largo.
+
+## Elegir cuenta
+choose-title = Elegir cuenta
+choose-intro = Tu correo electrónico y tu contraseña sirven para varias cuentas. ¿Cuál quieres usar?
+choose-submit = Continuar
+login-expired = El inicio de sesión ha tardado demasiado. Vuelve a iniciar sesión.
+
+## El segundo factor
+code-title = Código de verificación
+code-intro-email = Te hemos enviado un código de verificación a tu correo electrónico.
+code-intro-sms = Te hemos enviado un código de verificación por SMS a tu teléfono.
+code-intro-voice = Te estamos llamando al teléfono para leerte un código de verificación.
+code-intro-totp = Abre tu aplicación de autenticación e introduce el código que muestra.
+code-field = Código
+code-hint = Seis dígitos.
+code-submit = Verificar
+code-tries-left = { $tries ->
+    [one] Te queda { $tries } intento.
+   *[other] Te quedan { $tries } intentos.
+}
+code-wrong = El código no es correcto.
+code-reused = Este código ya se ha usado. Espera al siguiente.
+code-exhausted = Demasiados códigos incorrectos. Vuelve a iniciar sesión para recibir uno nuevo.
+code-invalid-format = Un código tiene seis dígitos.
+code-resend = ¿No has recibido ningún código? Vuelve a iniciar sesión para recibir uno nuevo (como máximo { $tries } cada 15 minutos).
+code-trust-note = Cuando superes este paso, este navegador se recordará como dispositivo de confianza.
+
+## Configuración de la aplicación de autenticación exigida por un administrador
+enrol-title = Configura tu aplicación de autenticación
+enrol-intro = Tu administrador exige una aplicación de autenticación. Escanea la imagen con la aplicación o introduce la clave y, después, escribe el código que muestra.
+enrol-qr-alt = Código QR para escanear con tu aplicación de autenticación
+enrol-key = Clave para introducir manualmente
+enrol-submit = Confirmar
+
+## Cambio de contraseña obligatorio
+change-title = Elige una contraseña nueva
+change-intro = Tu contraseña ha caducado. Elige una nueva.
+field-new-password = Contraseña nueva
+field-new-password-repeat = Repite la contraseña nueva
+password-rule = Al menos { $min } caracteres.
+password-mismatch = Las dos contraseñas no coinciden.
+password-too-short = La contraseña debe tener al menos { $min } caracteres.
+change-submit = Guardar contraseña
+password-changed = Tu contraseña se ha cambiado. Inicia sesión con ella.
+
+## Contraseña olvidada y restablecimiento
+forgot-title = ¿Has olvidado tu contraseña?
+forgot-intro = Introduce tu correo electrónico o nombre de usuario. Si corresponde a un usuario, te enviaremos un enlace para elegir una contraseña nueva.
+forgot-submit = Enviar enlace
+forgot-sent = Si este usuario existe, te hemos enviado un enlace. Solo funciona una vez y durante una hora.
+forgot-back = Volver al inicio de sesión
+reset-title = Restablece tu contraseña
+reset-intro = Elige una contraseña nueva para tu cuenta.
+reset-submit = Guardar contraseña
+reset-invalid = Este enlace ya no es válido. Solicita uno nuevo.
+
+## Las páginas de la cuenta
+account-title = Mi perfil
+account-nav = Cuenta
+tab-profile = Perfil
+tab-security = Seguridad
+profile-name = Nombre
+profile-email = Correo electrónico
+profile-username = Nombre de usuario
+profile-phone = Teléfono
+profile-language = Idioma
+profile-account = Cuenta
+profile-roles = Roles
+profile-none = Sin definir
+logout = Cerrar sesión
+saved = Guardado.
+
+## La pestaña Seguridad
+totp-heading = Aplicación de autenticación
+totp-on = Hay una aplicación de autenticación configurada.
+totp-off = No hay ninguna aplicación de autenticación configurada.
+totp-pending = Escanea la imagen con tu aplicación de autenticación y confirma con el código que muestra.
+totp-enable = Configurar una aplicación de autenticación
+totp-confirm = Confirmar
+totp-reset = Restablecer la aplicación de autenticación
+totp-reset-help = Introduce el código actual; la aplicación recibirá una clave nueva para escanear.
+totp-disable = Desactivar la aplicación de autenticación
+totp-disable-help = Introduce el código actual para desactivar la aplicación de autenticación.
+totp-enabled = Tu aplicación de autenticación está configurada.
+totp-disabled = Tu aplicación de autenticación está desactivada.
+totp-wrong = El código no es correcto.
+two-factor-required-note = Tu usuario necesita un segundo factor en los dispositivos nuevos.
+channel-heading = Dónde se envían los códigos
+channel-email = Correo electrónico
+channel-sms = SMS
+channel-voice = Llamada de voz
+channel-totp = Aplicación de autenticación
+channel-save = Guardar
+channel-needs-phone = Primero añade un número de teléfono (consulta a tu administrador).
+channel-needs-totp = Primero configura la aplicación de autenticación.
+password-heading = Cambiar contraseña
+field-current-password = Contraseña actual
+password-wrong = La contraseña actual no es correcta.
+sessions-heading = Sesiones abiertas
+session-this = Esta sesión
+session-opened = Abierta
+session-last-seen = Último uso
+session-expires = Finaliza
+session-revoke = Finalizar sesión
+sessions-none = No hay otras sesiones.
+devices-heading = Dispositivos de confianza
+devices-intro = En estos dispositivos no se pide código de verificación hasta que caduque la confianza.
+device-this = Este dispositivo
+device-trusted-until = De confianza hasta
+device-revoke = Olvidar dispositivo
+devices-none = No hay dispositivos de confianza.
+unknown = desconocido
+
+## Errores que puede mostrar cualquier página
+error-title = Algo ha salido mal
+error-csrf = Este formulario ha caducado. Vuelve a cargar la página e inténtalo de nuevo.
+error-rate = Demasiados intentos desde tu dirección. Espera { $secs } segundos y vuelve a intentarlo.
+error-internal = Algo ha salido mal por nuestra parte. Vuelve a intentarlo en un momento.
+error-other = No se ha podido completar ({ $code }).
+not-found-title = Página no encontrada
+not-found-text = No hay ninguna página en esta dirección.
+password-reused = Elige una contraseña que no hayas usado antes.

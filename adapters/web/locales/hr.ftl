@@ -1,0 +1,150 @@
+## Stranice za prijavu i stranice računa, na hrvatskom. Svi katalozi imaju iste identifikatore.
+
+site-name = chronid
+skip-to-content = Preskoči na sadržaj
+language-label = Jezik
+footer-terms = Uvjeti korištenja
+footer-privacy = Privatnost
+required-mark = obavezno
+
+## Prijava
+login-title = Prijava
+login-heading = Prijavite se na svoj račun
+login-heading-account = Prijavite se u račun { $account }
+login-field-login = E-pošta ili korisničko ime
+login-field-password = Lozinka
+login-submit = Prijavi se
+login-forgot = Zaboravili ste lozinku?
+login-failed = E-pošta, korisničko ime ili lozinka nisu točni.
+login-locked = Ovaj je korisnik zaključan. Pokušajte ponovno kasnije ili zamolite administratora da ga otključa.
+login-disabled = Ovaj je korisnik onemogućen. Obratite se administratoru.
+login-method-not-allowed = Ovaj račun ne dopušta prijavu lozinkom.
+login-not-this-account = Ovaj korisnik ne pripada ovom računu.
+login-again = Ponovna prijava
+logged-out = Odjavljeni ste.
+session-ended = Vaša je sesija završila. Prijavite se ponovno.
+field-required = Ispunite ovo polje.
+field-too-long = Unos je predug.
+
+## Odabir računa
+choose-title = Odaberite račun
+choose-intro = Vaša e-pošta i lozinka vrijede za više računa. Koji želite upotrijebiti?
+choose-submit = Nastavi
+login-expired = Prijava je trajala predugo. Prijavite se ponovno.
+
+## Drugi faktor
+code-title = Kôd za provjeru
+code-intro-email = Poslali smo kôd za provjeru na Vašu adresu e-pošte.
+code-intro-sms = Poslali smo kôd za provjeru SMS porukom na Vaš telefon.
+code-intro-voice = Zovemo Vaš telefon kako bismo Vam pročitali kôd za provjeru.
+code-intro-totp = Otvorite aplikaciju za autentifikaciju i upišite kôd koji prikazuje.
+code-field = Kôd
+code-hint = Šest znamenki.
+code-submit = Potvrdi
+code-tries-left = { $tries ->
+    [one] Preostao je { $tries } pokušaj.
+    [few] Preostala su { $tries } pokušaja.
+   *[other] Preostalo je { $tries } pokušaja.
+}
+code-wrong = Kôd nije točan.
+code-reused = Ovaj je kôd već iskorišten. Pričekajte sljedeći.
+code-exhausted = Previše pogrešnih kodova. Prijavite se ponovno da biste dobili novi.
+code-invalid-format = Kôd se sastoji od šest znamenki.
+code-resend = Niste dobili kôd? Prijavite se ponovno da biste dobili novi (najviše { $tries } u 15 minuta).
+code-trust-note = Kada prođete ovaj korak, ovaj će preglednik biti zapamćen kao pouzdani uređaj.
+
+## Postavljanje aplikacije za autentifikaciju koje zahtijeva administrator
+enrol-title = Postavite aplikaciju za autentifikaciju
+enrol-intro = Administrator zahtijeva aplikaciju za autentifikaciju. Skenirajte sliku aplikacijom ili upišite ključ, a zatim unesite kôd koji aplikacija prikazuje.
+enrol-qr-alt = QR kôd za skeniranje aplikacijom za autentifikaciju
+enrol-key = Ključ za ručni unos
+enrol-submit = Potvrdi
+
+## Obavezna promjena lozinke
+change-title = Odaberite novu lozinku
+change-intro = Vaša je lozinka istekla. Odaberite novu.
+field-new-password = Nova lozinka
+field-new-password-repeat = Ponovite novu lozinku
+password-rule = Najmanji broj znakova: { $min }.
+password-mismatch = Lozinke se ne podudaraju.
+password-too-short = Lozinka je prekratka. Najmanji broj znakova: { $min }.
+change-submit = Spremi lozinku
+password-changed = Vaša je lozinka promijenjena. Prijavite se novom lozinkom.
+
+## Zaboravljena lozinka i ponovno postavljanje
+forgot-title = Zaboravili ste lozinku?
+forgot-intro = Unesite svoju e-poštu ili korisničko ime. Ako pripada nekom korisniku, poslat ćemo poveznicu za odabir nove lozinke.
+forgot-submit = Pošalji poveznicu
+forgot-sent = Ako ti podaci za prijavu postoje, poveznica je poslana. Može se upotrijebiti jednom, u roku od sat vremena.
+forgot-back = Natrag na prijavu
+reset-title = Ponovno postavljanje lozinke
+reset-intro = Odaberite novu lozinku za svoj račun.
+reset-submit = Spremi lozinku
+reset-invalid = Ova poveznica više nije valjana. Zatražite novu.
+
+## Stranice računa
+account-title = Moj profil
+account-nav = Račun
+tab-profile = Profil
+tab-security = Sigurnost
+profile-name = Ime
+profile-email = E-pošta
+profile-username = Korisničko ime
+profile-phone = Telefon
+profile-language = Jezik
+profile-account = Račun
+profile-roles = Uloge
+profile-none = Nije postavljeno
+logout = Odjava
+saved = Spremljeno.
+
+## Kartica Sigurnost
+totp-heading = Aplikacija za autentifikaciju
+totp-on = Aplikacija za autentifikaciju je postavljena.
+totp-off = Aplikacija za autentifikaciju nije postavljena.
+totp-pending = Skenirajte sliku aplikacijom za autentifikaciju, a zatim potvrdite kodom koji prikazuje.
+totp-enable = Postavi aplikaciju za autentifikaciju
+totp-confirm = Potvrdi
+totp-reset = Ponovno postavi aplikaciju za autentifikaciju
+totp-reset-help = Upišite trenutačni kôd; aplikacija će zatim dobiti novi ključ za skeniranje.
+totp-disable = Isključi aplikaciju za autentifikaciju
+totp-disable-help = Upišite trenutačni kôd kako biste isključili aplikaciju za autentifikaciju.
+totp-enabled = Vaša je aplikacija za autentifikaciju postavljena.
+totp-disabled = Vaša je aplikacija za autentifikaciju isključena.
+totp-wrong = Kôd nije točan.
+two-factor-required-note = Za Vašeg korisnika na novim je uređajima potreban drugi faktor.
+channel-heading = Kamo se šalju kodovi
+channel-email = E-pošta
+channel-sms = SMS poruka
+channel-voice = Glasovni poziv
+channel-totp = Aplikacija za autentifikaciju
+channel-save = Spremi
+channel-needs-phone = Najprije dodajte broj telefona (obratite se administratoru).
+channel-needs-totp = Najprije postavite aplikaciju za autentifikaciju.
+password-heading = Promjena lozinke
+field-current-password = Trenutačna lozinka
+password-wrong = Trenutačna lozinka nije točna.
+sessions-heading = Otvorene sesije
+session-this = Ova sesija
+session-opened = Otvorena
+session-last-seen = Zadnja upotreba
+session-expires = Završava
+session-revoke = Završi sesiju
+sessions-none = Nema drugih sesija.
+devices-heading = Pouzdani uređaji
+devices-intro = Na ovim se uređajima ne traži kôd za provjeru dok pouzdanost ne istekne.
+device-this = Ovaj uređaj
+device-trusted-until = Pouzdan do
+device-revoke = Zaboravi uređaj
+devices-none = Nema pouzdanih uređaja.
+unknown = nepoznato
+
+## Pogreške koje može prikazati svaka stranica
+error-title = Nešto je pošlo po zlu
+error-csrf = Ovaj je obrazac istekao. Ponovno učitajte stranicu i pokušajte ponovno.
+error-rate = Previše pokušaja s Vaše adrese. Pričekajte { $secs } s, a zatim pokušajte ponovno.
+error-internal = Nešto je pošlo po zlu kod nas. Pokušajte ponovno za trenutak.
+error-other = To nije bilo moguće izvršiti ({ $code }).
+not-found-title = Stranica nije pronađena
+not-found-text = Na ovoj adresi nema stranice.
+password-reused = Odaberite lozinku koju još niste koristili.

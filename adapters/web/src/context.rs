@@ -1,0 +1,290 @@
+//! What every page handler starts from ([`Ctx`]: the browser, its language, its CSRF token, the
+//! request's facts) and how it answers ([`Ctx::page`], [`Ctx::redirect`]): with the security
+//! headers, and the cookies the handler decided to set.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRef, FromRequestParts, Request};
+use axum::http::header::{ACCEPT_LANGUAGE, LOCATION, SET_COOKIE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chronid_app::{ClientIp, Throttled};
+use chronid_domain::metadata::RequestFacts;
+use maud::Markup;
+
+use crate::cookies::cookie;
+use crate::csrf::{browser_cookie, Csrf};
+use crate::i18n::{Arg, Lang};
+use crate::layout::{self, Chrome};
+use crate::WebState;
+
+/// The language cookie the selector sets (not a secret; a year long).
+pub const LANG_COOKIE: &str = "chronid_lang";
+const YEAR_SECS: u64 = 365 * 24 * 3600;
+
+/// One page request.
+pub struct Ctx {
+    pub lang: Lang,
+    /// Whether the language was chosen with the selector (then it becomes the user's at login).
+    pub lang_chosen: bool,
+    pub browser: String,
+    pub csrf: String,
+    pub facts: RequestFacts,
+    pub headers: HeaderMap,
+    /// The request's path, and its query without `lang`, for the selector's links.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    /// Seconds to wait, when the edge found this address over its rate.
+    pub throttled: Option<u64>,
+    set_cookies: Vec<String>,
+    web: WebState,
+}
+
+impl<S> FromRequestParts<S> for Ctx
+where
+    WebState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let web = WebState::from_ref(state);
+        let headers = parts.headers.clone();
+        let mut set_cookies = Vec::new();
+        let browser = match cookie(&headers, browser_cookie(web.cookies)) {
+            Some(id) if Csrf::is_browser_id(id) => id.to_string(),
+            _ => {
+                let id = Csrf::browser_id(rand::random());
+                set_cookies.push(web.cookies.set(browser_cookie(web.cookies), &id, None));
+                id
+            }
+        };
+        let query: Vec<(String, String)> = parts
+            .uri
+            .query()
+            .map(|q| {
+                url_pairs(q)
+                    .into_iter()
+                    .filter(|(k, _)| k != "lang")
+                    .collect()
+            })
+            .unwrap_or_default();
+        let asked = parts
+            .uri
+            .query()
+            .and_then(|q| url_pairs(q).into_iter().find(|(k, _)| k == "lang"))
+            .and_then(|(_, v)| Lang::from_tag(&v));
+        let kept = cookie(&headers, LANG_COOKIE).and_then(Lang::from_tag);
+        if let Some(lang) = asked {
+            set_cookies.push(web.cookies.set(LANG_COOKIE, lang.tag(), Some(YEAR_SECS)));
+        }
+        let negotiated = headers
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Lang::from_accept_language);
+        let lang = asked.or(kept).or(negotiated).unwrap_or(Lang::En);
+        let mut facts = RequestFacts::system();
+        facts.ip = parts
+            .extensions
+            .get::<ClientIp>()
+            .map(|ClientIp(ip)| ip.to_string());
+        facts.user_agent = headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect());
+        facts.correlation_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect());
+        Ok(Self {
+            lang,
+            lang_chosen: asked.or(kept).is_some(),
+            csrf: web.csrf.token(&browser),
+            browser,
+            facts,
+            headers,
+            path: parts.uri.path().to_string(),
+            query,
+            throttled: parts.extensions.get::<Throttled>().map(|Throttled(s)| *s),
+            set_cookies,
+            web,
+        })
+    }
+}
+
+/// The pairs of a URL-encoded query or form.
+pub fn url_pairs(raw: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw).unwrap_or_default()
+}
+
+/// A posted form's fields (a field sent twice keeps its first value). Any body parses: a
+/// missing field reads as empty, and the page says which field to fill in.
+pub struct Fields(HashMap<String, String>);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Fields {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let text = std::str::from_utf8(&bytes).unwrap_or("");
+        let mut map = HashMap::new();
+        for (k, v) in url_pairs(text) {
+            map.entry(k).or_insert(v);
+        }
+        Ok(Self(map))
+    }
+}
+
+impl Fields {
+    /// The field's value, trimmed unless it is a password.
+    pub fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn text(&self, name: &str) -> &str {
+        self.get(name).trim()
+    }
+}
+
+impl Ctx {
+    pub fn web(&self) -> &WebState {
+        &self.web
+    }
+
+    /// A message in the page's language.
+    pub fn t(&self, id: &str) -> String {
+        self.web.catalogues.text(self.lang, id, &[])
+    }
+
+    /// A message in the page's language, with arguments.
+    pub fn t_with(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        self.web.catalogues.text(self.lang, id, args)
+    }
+
+    /// A cookie of the request.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        cookie(&self.headers, name)
+    }
+
+    /// Sets a cookie on the answer.
+    pub fn set_cookie(&mut self, name: &str, value: &str, max_age_secs: Option<u64>) {
+        self.set_cookies
+            .push(self.web.cookies.set(name, value, max_age_secs));
+    }
+
+    pub fn clear_cookie(&mut self, name: &str) {
+        self.set_cookies.push(self.web.cookies.clear(name));
+    }
+
+    /// A new browser id from now on (at login and logout), so an id known before does not
+    /// outlive them; the page's forms get the new id's token.
+    pub fn renew_browser(&mut self) {
+        let id = Csrf::browser_id(rand::random());
+        let name = browser_cookie(self.web.cookies);
+        self.set_cookie(name, &id, None);
+        self.csrf = self.web.csrf.token(&id);
+        self.browser = id;
+    }
+
+    /// Whether a posted form may be taken: `Err` holds the answer when the address is over
+    /// its rate or the form's CSRF token is not this browser's.
+    pub fn check_form(&self, fields: &Fields) -> Result<(), Response> {
+        if let Some(secs) = self.throttled {
+            let text = self.t_with("error-rate", &[("secs", secs.into())]);
+            let mut response = self.error_page(StatusCode::TOO_MANY_REQUESTS, &text);
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+            return Err(response);
+        }
+        if !self
+            .web
+            .csrf
+            .verify(&self.browser, fields.get(crate::csrf::FORM_FIELD))
+        {
+            tracing::info!(target: "security", path = %self.path, ip = self.facts.ip.as_deref(), "form refused: CSRF token missing or not this browser's");
+            return Err(self.error_page(StatusCode::FORBIDDEN, &self.t("error-csrf")));
+        }
+        Ok(())
+    }
+
+    /// A page whose only content is an error.
+    pub fn error_page(&self, status: StatusCode, text: &str) -> Response {
+        let title = self.t("error-title");
+        let body = maud::html! {
+            div.card {
+                h1 { (title) }
+                p.error role="alert" { (text) }
+                p.links { a href="/login" { (self.t("login-again")) } }
+            }
+        };
+        self.clone_cookies().page_status(status, &title, body)
+    }
+
+    fn clone_cookies(&self) -> Ctx {
+        Ctx {
+            lang: self.lang,
+            lang_chosen: self.lang_chosen,
+            browser: self.browser.clone(),
+            csrf: self.csrf.clone(),
+            facts: self.facts.clone(),
+            headers: self.headers.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            throttled: self.throttled,
+            set_cookies: self.set_cookies.clone(),
+            web: self.web.clone(),
+        }
+    }
+
+    /// The page `title` with `body`, status 200.
+    pub fn page(self, title: &str, body: Markup) -> Response {
+        self.page_status(StatusCode::OK, title, body)
+    }
+
+    /// The page `title` with `body` and `status`.
+    pub fn page_status(self, status: StatusCode, title: &str, body: Markup) -> Response {
+        self.page_with(status, title, Chrome::default(), body)
+    }
+
+    /// The page with its chrome (the branding, a wide layout).
+    pub fn page_with(
+        self,
+        status: StatusCode,
+        title: &str,
+        chrome: Chrome,
+        body: Markup,
+    ) -> Response {
+        let markup = layout::page(&self, title, &chrome, body);
+        let mut response = (status, maud::Render::render(&markup).into_string()).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        self.finish(response)
+    }
+
+    /// `303 See Other` to `to` (a path of this site).
+    pub fn redirect(self, to: &str) -> Response {
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        if let Ok(v) = HeaderValue::from_str(to) {
+            response.headers_mut().insert(LOCATION, v);
+        }
+        self.finish(response)
+    }
+
+    fn finish(self, response: Response) -> Response {
+        let mut response = crate::headers::secure(response);
+        for c in &self.set_cookies {
+            if let Ok(v) = HeaderValue::from_str(c) {
+                response.headers_mut().append(SET_COOKIE, v);
+            }
+        }
+        response
+    }
+}

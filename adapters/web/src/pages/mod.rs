@@ -1,0 +1,40 @@
+//! The pages, one file per flow: logging in (`login`), forgot and reset password (`password`),
+//! and the signed-in user's own pages (`account`).
+
+pub mod account;
+pub mod login;
+pub mod password;
+
+use chronid_app::Principal;
+
+use crate::context::Ctx;
+use crate::cookies::session_cookie;
+
+/// The signed-in user of the request, if its session cookie holds a live session.
+pub(crate) async fn signed_in(ctx: &Ctx) -> Option<(Principal, String)> {
+    let token = ctx.cookie(session_cookie(ctx.web().cookies))?.to_string();
+    let principal = ctx.web().app.authenticate_session(&token).await.ok()?;
+    Some((principal, token))
+}
+
+/// The one-line notices a redirect may ask a page to show (`?m=`), by message id: only these
+/// ids, so a link cannot make a page say something of the sender's choosing.
+pub(crate) fn notice(ctx: &Ctx) -> Option<String> {
+    let asked = ctx
+        .query
+        .iter()
+        .find(|(k, _)| k == "m")
+        .map(|(_, v)| v.as_str())?;
+    let id = [
+        "password-changed",
+        "logged-out",
+        "saved",
+        "totp-enabled",
+        "totp-disabled",
+        "session-ended",
+        "login-expired",
+    ]
+    .into_iter()
+    .find(|id| *id == asked)?;
+    Some(ctx.t(id))
+}
