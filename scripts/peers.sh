@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The end-to-end tests' peers (tests/peers/peers.py): an SMTP server, a stand-in SMS / voice
-# provider and a TOTP calculator (pyotp). Each test starts its own peers on free ports; this
-# script makes sure they can run.
-#   install  installs python3's aiosmtpd and pyotp with pip when missing (scripts/test.sh runs it)
+# provider and a TOTP calculator (pyotp); and for the browser tests Debian's chromium with its
+# chromedriver, and axe-core from npm (tests/peers/package.json, into tests/peers/node_modules).
+# Each test starts its own peers on free ports; this script makes sure they can run.
+#   install  installs what is missing: aiosmtpd and pyotp with pip, chromium and
+#            chromium-driver with apt-get, axe-core with npm (scripts/test.sh runs it)
 #   start    also runs one shared set, for trying the server by hand with a mail sink, on
 #            CHRONID_TEST_SMTP_PORT (default 2525) and CHRONID_TEST_PEERS_PORT (default 2580)
 #   stop     stops that shared set
@@ -41,6 +43,18 @@ install() {
   if ! python3 -c 'import aiosmtpd, pyotp' 2>/dev/null; then
     echo "peers: installing aiosmtpd and pyotp with pip" >&2
     python3 -m pip install --quiet aiosmtpd pyotp
+  fi
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    echo "peers: installing chromium and chromium-driver with apt-get" >&2
+    apt-get install -y chromium chromium-driver >/dev/null
+  fi
+  if [ ! -f tests/peers/node_modules/axe-core/axe.min.js ]; then
+    if ! command -v npm >/dev/null; then
+      echo "peers: installing nodejs and npm with apt-get" >&2
+      apt-get install -y nodejs npm >/dev/null
+    fi
+    echo "peers: installing axe-core with npm (tests/peers/package-lock.json)" >&2
+    (cd tests/peers && npm ci --silent --no-audit --no-fund)
   fi
 }
 

@@ -11,6 +11,7 @@
 //! Fault tests never stop the shared services: [`NatsServer`] runs a private `nats-server` on a
 //! free port with its own JetStream directory, which a test can kill and restart.
 
+pub mod browser;
 pub mod peers;
 pub mod server;
 

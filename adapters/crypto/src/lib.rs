@@ -16,4 +16,4 @@ pub use token::{
     sha256_hex, ApiKeyToken, DeviceToken, ParsedApiKey, ParsedDeviceToken, ParsedSessionToken,
     ParsedUserToken, SessionToken, UserToken, UserTokenKind,
 };
-pub use totp::{enrolment, RfcTotp, TotpEnrolment};
+pub use totp::{enrolment, qr_png_base64, RfcTotp, TotpEnrolment};

@@ -78,6 +78,11 @@ pub fn enrolment(secret: &[u8], issuer: &str, account_name: &str) -> Result<Totp
     })
 }
 
+/// `text` (an `otpauth://` URI) as a QR code: PNG bytes in base64, for a `data:` URL.
+pub fn qr_png_base64(text: &str) -> Result<String, String> {
+    qr_png(text).map(|png| STANDARD.encode(png))
+}
+
 /// `text` as a black-on-white QR code in an 8-bit greyscale PNG.
 fn qr_png(text: &str) -> Result<Vec<u8>, String> {
     let qr = QrCode::encode_text(text, QrCodeEcc::Medium).map_err(|e| e.to_string())?;

@@ -147,3 +147,4 @@ error-other = Das konnte nicht ausgeführt werden ({ $code }).
 not-found-title = Seite nicht gefunden
 not-found-text = Unter dieser Adresse gibt es keine Seite.
 password-reused = Wählen Sie ein Passwort, das Sie noch nicht verwendet haben.
+totp-required-by-admin = Ihr Administrator verlangt eine Authenticator-App: Sie kann nicht ausgeschaltet werden.

@@ -147,3 +147,4 @@ error-other = This could not be done ({ $code }).
 not-found-title = Page not found
 not-found-text = There is no page at this address.
 password-reused = Choose a password you have not used before.
+totp-required-by-admin = Your administrator requires an authenticator app: it cannot be turned off.

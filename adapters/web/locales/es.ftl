@@ -147,3 +147,4 @@ error-other = No se ha podido completar ({ $code }).
 not-found-title = Página no encontrada
 not-found-text = No hay ninguna página en esta dirección.
 password-reused = Elige una contraseña que no hayas usado antes.
+totp-required-by-admin = Tu administrador exige una aplicación de autenticación: no se puede desactivar.

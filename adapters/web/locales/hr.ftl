@@ -148,3 +148,4 @@ error-other = To nije bilo moguće izvršiti ({ $code }).
 not-found-title = Stranica nije pronađena
 not-found-text = Na ovoj adresi nema stranice.
 password-reused = Odaberite lozinku koju još niste koristili.
+totp-required-by-admin = Vaš administrator zahtijeva aplikaciju za autentifikaciju: ne može se isključiti.

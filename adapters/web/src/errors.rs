@@ -39,6 +39,7 @@ pub fn shown(ctx: &Ctx, error: &AppError, password_field: &'static str) -> Shown
         "PASSWORD-REUSED" => (Some("new_password"), "password-reused", vec![]),
         "USR-PHONE-REQUIRED" => (Some("channel"), "channel-needs-phone", vec![]),
         "TOTP-NOT-ENABLED" => (Some("channel"), "channel-needs-totp", vec![]),
+        "USR-TWO-FACTOR-REQUIRED" => (None, "totp-required-by-admin", vec![]),
         "AUTH-INVALID-SESSION" | "AUTH-SESSION-REQUIRED" => (None, "session-ended", vec![]),
         "VALIDATION" if error.field == Some("password") => (
             Some("new_password"),

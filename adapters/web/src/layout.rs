@@ -169,3 +169,13 @@ impl<'a> Input<'a> {
 pub fn csrf_field(ctx: &Ctx) -> Markup {
     html! { input type="hidden" name="csrf" value=(ctx.csrf); }
 }
+
+/// An authenticator key to add: the QR image of its `otpauth://` URI, and the key to type.
+pub fn enrolment(ctx: &Ctx, key: &str, uri: &str) -> Markup {
+    let qr = chronid_crypto::qr_png_base64(uri).unwrap_or_default();
+    html! {
+        img.qr src=(format!("data:image/png;base64,{qr}")) alt=(ctx.t("enrol-qr-alt"));
+        p { (ctx.t("enrol-key")) }
+        code.key id="totp-key" { (key) }
+    }
+}

@@ -37,7 +37,8 @@ pub enum Pending {
         channel: String,
         tries_left: u32,
         /// The authenticator being set up, when an administrator required one: its key and
-        /// QR image (PNG, base64), shown again if a code is wrong.
+        /// `otpauth://` URI (the QR image is drawn from it at each showing: an image would
+        /// overflow a cookie), shown again if a code is wrong.
         enrolment: Option<(String, String)>,
     },
     /// The password expired: a new one is set with this token.

@@ -132,7 +132,7 @@ enum Section {
 /// What the Security tab shows beyond the user's state.
 #[derive(Default)]
 struct Shows {
-    /// A key just drawn (set up or reset): its base32 text and QR image.
+    /// A key just drawn (set up or reset): its base32 text and `otpauth://` URI.
     enrolment: Option<(String, String)>,
     error: Option<(Section, Shown)>,
 }
@@ -263,40 +263,56 @@ fn totp_section(
     enrolment: Option<&(String, String)>,
     error: Option<Shown>,
 ) -> Markup {
-    let general = error.as_ref().and_then(Shown::general);
+    // Which forms this state shows; a code error goes beside the code of the form it came
+    // from when that form is shown, else above them all.
+    let confirming = me.totp_pending || enrolment.is_some();
+    let shown_forms: &[&str] = match (confirming, me.totp_enabled) {
+        (true, _) => &["confirm"],
+        (false, true) => &["reset", "disable"],
+        (false, false) => &[],
+    };
+    let posted = ["confirm", "reset", "disable"]
+        .into_iter()
+        .find(|f| ctx.path.ends_with(&format!("/totp/{f}")));
+    let beside = posted.filter(|f| shown_forms.contains(f));
+    let at = |form: &str| error.as_ref().filter(|_| beside == Some(form));
+    let general = error
+        .as_ref()
+        .filter(|e| e.field.is_none() || beside.is_none())
+        .map(|e| e.text.clone());
     html! {
         section.card aria-labelledby="totp-heading" {
             h2 id="totp-heading" { (ctx.t("totp-heading")) }
             @if let Some(text) = general { p.error role="alert" { (text) } }
-            @if me.totp_enabled && enrolment.is_none() {
+            @if confirming {
+                p { (ctx.t("totp-pending")) }
+                @if let Some((key, uri)) = enrolment {
+                    (crate::layout::enrolment(ctx, key, uri))
+                }
+                form method="post" action="/account/totp/confirm" novalidate {
+                    (csrf_field(ctx))
+                    (code_input(ctx, "confirm_code", at("confirm")))
+                    button type="submit" { (ctx.t("totp-confirm")) }
+                }
+                @if !me.totp_enabled {
+                    form method="post" action="/account/totp/enrol" {
+                        (csrf_field(ctx))
+                        button.secondary type="submit" { (ctx.t("totp-enable")) }
+                    }
+                }
+            } @else if me.totp_enabled {
                 p { (ctx.t("totp-on")) }
                 form method="post" action="/account/totp/reset" novalidate {
                     (csrf_field(ctx))
                     p.hint { (ctx.t("totp-reset-help")) }
-                    (code_input(ctx, "reset_code", error.as_ref().filter(|_| error_is(ctx, "reset"))))
+                    (code_input(ctx, "reset_code", at("reset")))
                     button type="submit" { (ctx.t("totp-reset")) }
                 }
                 form method="post" action="/account/totp/disable" novalidate {
                     (csrf_field(ctx))
                     p.hint { (ctx.t("totp-disable-help")) }
-                    (code_input(ctx, "disable_code", error.as_ref().filter(|_| error_is(ctx, "disable"))))
+                    (code_input(ctx, "disable_code", at("disable")))
                     button.secondary type="submit" { (ctx.t("totp-disable")) }
-                }
-            } @else if me.totp_pending || enrolment.is_some() {
-                p { (ctx.t("totp-pending")) }
-                @if let Some((key, qr)) = enrolment {
-                    img.qr src=(format!("data:image/png;base64,{qr}")) alt=(ctx.t("enrol-qr-alt"));
-                    p { (ctx.t("enrol-key")) }
-                    code.key id="totp-key" { (key) }
-                }
-                form method="post" action="/account/totp/confirm" novalidate {
-                    (csrf_field(ctx))
-                    (code_input(ctx, "confirm_code", error.as_ref()))
-                    button type="submit" { (ctx.t("totp-confirm")) }
-                }
-                form method="post" action="/account/totp/enrol" {
-                    (csrf_field(ctx))
-                    button.secondary type="submit" { (ctx.t("totp-enable")) }
                 }
             } @else {
                 p { (ctx.t("totp-off")) }
@@ -307,11 +323,6 @@ fn totp_section(
             }
         }
     }
-}
-
-/// Whether the form the error came back from is `which` (reset or disable share the section).
-fn error_is(ctx: &Ctx, which: &str) -> bool {
-    ctx.path.ends_with(which)
 }
 
 fn channel_section(ctx: &Ctx, me: &MyProfile, error: Option<Shown>) -> Markup {
@@ -439,7 +450,7 @@ fn code_of(fields: &Fields, name: &str) -> Result<OneTimeCode, (AppError, &'stat
 fn keys(e: chronid_crypto::TotpEnrolment) -> (String, String) {
     (
         e.secret.expose_secret().to_string(),
-        e.qr_png_base64.expose_secret().to_string(),
+        e.otpauth_uri.expose_secret().to_string(),
     )
 }
 

@@ -20,6 +20,10 @@ use crate::i18n::Arg;
 use crate::layout::{csrf_field, Input};
 use crate::pending::Pending;
 
+/// The largest cookie value sent (browsers keep at most 4096 bytes of name, value and
+/// attributes).
+const MAX_COOKIE_VALUE: usize = 3900;
+
 /// Seconds a device cookie is kept (the device's trust itself is bounded by the server).
 const DEVICE_COOKIE_SECS: u64 = 400 * 24 * 3600;
 
@@ -203,7 +207,7 @@ fn next_step(
                 enrolment: challenge.enrolment.map(|e| {
                     (
                         e.secret.expose_secret().to_string(),
-                        e.qr_png_base64.expose_secret().to_string(),
+                        e.otpauth_uri.expose_secret().to_string(),
                     )
                 }),
             }
@@ -224,6 +228,14 @@ fn next_step(
 fn keep_pending(ctx: &mut Ctx, pending: Pending) {
     let name = pending_cookie(ctx.web().cookies);
     match ctx.web().pending.seal(pending, &ctx.browser, Utc::now()) {
+        // Browsers drop a cookie over 4096 bytes: said, rather than found as a loop.
+        Some(value) if value.len() > MAX_COOKIE_VALUE => {
+            tracing::error!(
+                bytes = value.len(),
+                "a pending login does not fit in a cookie"
+            );
+            ctx.clear_cookie(name);
+        }
         Some(value) => ctx.set_cookie(
             name,
             &value,
@@ -363,10 +375,8 @@ fn code_page(ctx: Ctx, status: StatusCode, pending: &Pending, error: Option<Show
         div.card {
             h1 { (title) }
             p { (intro) }
-            @if let Some((key, qr)) = enrolment {
-                img.qr src=(format!("data:image/png;base64,{qr}")) alt=(ctx.t("enrol-qr-alt"));
-                p { (ctx.t("enrol-key")) }
-                code.key id="totp-key" { (key) }
+            @if let Some((key, uri)) = enrolment {
+                (crate::layout::enrolment(&ctx, key, uri))
             }
             @if let Some(text) = general { p.error role="alert" { (text) } }
             form method="post" action="/login/code" novalidate {

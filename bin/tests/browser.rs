@@ -1,0 +1,590 @@
+//! The pages in a real browser: Debian's chromium, headless, driven through chromedriver
+//! (`chronid_tests::browser`), against a real `chronid serve` process with its relay, workers
+//! and notifier mailing to the test SMTP server. Each test clicks through flows as a person
+//! would, runs axe-core on every page it sees, and on a failure keeps a screenshot and the page
+//! source under the target directory (`browser/<test>.png` and `.html`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{ensure, Context};
+use chronid_tests::browser::{Browser, ENTER, TAB};
+use chronid_tests::peers::{code_in, Peers};
+use chronid_tests::TestEnv;
+use common::*;
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A server with its peers, a browser, and the account bootstrapped.
+struct Site {
+    env: TestEnv,
+    peers: Peers,
+    serve: Serve,
+    account: Account,
+    browser: Browser,
+    base: String,
+}
+
+impl Site {
+    async fn start() -> Site {
+        let env = TestEnv::new().await.unwrap();
+        let peers = Peers::start().await.unwrap();
+        let account = bootstrap(&env).await;
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let serve = Serve::start_at(
+            &env,
+            "api,relay,projections,notifier",
+            &[
+                ("CHRONID_PUBLIC_URL", base.clone()),
+                ("CHRONID_SMTP_URL", peers.smtp_url()),
+                ("CHRONID_TERMS_URL", "https://acme.test/terms".into()),
+                ("CHRONID_PRIVACY_URL", "https://acme.test/privacy".into()),
+            ],
+            port,
+        )
+        .await;
+        let browser = Browser::start(&[]).await.unwrap();
+        Site {
+            env,
+            peers,
+            serve,
+            account,
+            browser,
+            base,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Runs `journey`; on failure keeps the evidence, then fails the test with the error.
+    async fn run<F>(self, name: &str, journey: F)
+    where
+        F: AsyncFnOnce(&Site) -> anyhow::Result<()>,
+    {
+        let outcome = journey(&self).await;
+        if let Err(error) = outcome {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+            let kept = self.browser.keep_evidence(&dir, name).await;
+            panic!("{error:#}\n(screenshot and page source: {kept:?})");
+        }
+        self.browser.close().await;
+        let _ = self.serve.stop().await;
+        self.env.cleanup().await.unwrap();
+    }
+
+    /// A user with `PASSWORD` made through the API.
+    async fn user(&self, email: &str, extra: serde_json::Value) -> String {
+        let mut body = json!({"email": email, "password": PASSWORD});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let (status, created) = call(
+            &self.base,
+            &self.account.key,
+            reqwest::Method::POST,
+            &format!("/v1/accounts/{}/users", self.account.id),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        created["id"].as_str().unwrap().to_string()
+    }
+
+    /// Logs in on the login page by clicking.
+    async fn log_in(&self, login: &str, password: &str) -> anyhow::Result<()> {
+        let b = &self.browser;
+        b.goto(&self.url("/login")).await?;
+        b.fill("input[name=login]", login).await?;
+        b.fill("input[name=password]", password).await?;
+        b.click("form[action='/login'] button[type=submit]").await
+    }
+
+    async fn log_out(&self) -> anyhow::Result<()> {
+        self.browser.click("form[action='/logout'] button").await?;
+        self.browser.wait_for_path("/login").await
+    }
+
+    /// The `n`th mail to `to` (1-based), waited for.
+    async fn mail(&self, to: &str, n: usize) -> anyhow::Result<String> {
+        Ok(self.peers.nth_mail_to(to, n).await?.body)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link() {
+    Site::start()
+        .await
+        .run("password_login", async |site| {
+            let b = &site.browser;
+            let email = "ana@acme.test";
+            let user = site.user(email, json!({"first_name": "Ana"})).await;
+            // New devices are asked a code by email.
+            let (status, body) = call(
+                &site.base,
+                &site.account.key,
+                reqwest::Method::PUT,
+                &format!("/v1/accounts/{}/security-policy", site.account.id),
+                Some(json!({"max_inactivity_days": null, "max_login_attempts": 5,
+                            "password_validity_days": null, "two_factor": "new_device"})),
+            )
+            .await;
+            ensure!(status == 200, "{status} {body}");
+
+            // The login page: labelled inputs named as password managers expect, a strict
+            // policy, the forgot link, the terms and privacy links, and no violation.
+            let page = reqwest::get(site.url("/login")).await?;
+            let csp = page.headers()["content-security-policy"]
+                .to_str()?
+                .to_string();
+            ensure!(
+                csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+                "{csp}"
+            );
+            b.goto(&site.url("/login")).await?;
+            let login = b
+                .find("input#f-login[name=login][autocomplete=username]")
+                .await?;
+            ensure!(login.attr("required").await?.is_some());
+            b.find("input#f-password[name=password][autocomplete=current-password]")
+                .await?;
+            b.find("label[for=f-login]").await?;
+            b.find("a[href='/forgot-password']").await?;
+            b.find("footer a[href='https://acme.test/terms']").await?;
+            b.find("footer a[href='https://acme.test/privacy']").await?;
+            ensure!(
+                b.check_accessibility().await? > 10,
+                "axe-core ran too few rules"
+            );
+
+            // A wrong password: the error beside the password field, nothing of the input lost.
+            b.fill("input[name=login]", email).await?;
+            b.fill("input[name=password]", "not the password").await?;
+            b.click("form[action='/login'] button").await?;
+            let error = b.text("#f-password-error").await?;
+            ensure!(error.contains("not correct"), "{error}");
+            let kept = b.find("input[name=login]").await?.prop("value").await?;
+            ensure!(kept.as_deref() == Some(email), "{kept:?}");
+            b.check_accessibility().await?;
+
+            // The keyboard alone: the login field has the focus; Tab, type, Enter.
+            b.goto(&site.url("/login")).await?;
+            b.type_keys(&format!("{email}{TAB}{PASSWORD}{ENTER}"), true)
+                .await?;
+            // A new device: the emailed code, typed too (the code field has the focus).
+            b.wait_for_path("/login/code").await?;
+            let code = code_in(&site.mail(email, 1).await?, 6).context("a code in the mail")?;
+            b.type_keys(&format!("{code}{ENTER}"), true).await?;
+            b.wait_for_path("/account").await?;
+            ensure!(
+                b.text("main").await?.contains(email),
+                "the profile shows the email"
+            );
+            b.check_accessibility().await?;
+            b.click("a[href='/account/security']").await?;
+            b.find("#totp-heading").await?;
+            b.check_accessibility().await?;
+            site.log_out().await?;
+            ensure!(b.text("main").await?.contains("logged out"));
+
+            // The selector changes the visible text, and at login the language becomes the
+            // user's.
+            b.click("nav.languages a[hreflang=de]").await?;
+            ensure!(
+                b.text("h1").await? == "Bei Ihrem Konto anmelden"
+                    || b.text("button[type=submit]").await?.contains("Anmelden"),
+                "German login page: {}",
+                b.text("main").await?
+            );
+            ensure!(b.find("html").await?.attr("lang").await?.as_deref() == Some("de"));
+            site.log_in(email, PASSWORD).await?;
+            b.wait_for_path("/account").await?;
+            ensure!(
+                b.text("nav.tabs").await?.contains("Sicherheit"),
+                "{}",
+                b.text("nav.tabs").await?
+            );
+            let (_, view) = call(
+                &site.base,
+                &site.account.key,
+                reqwest::Method::GET,
+                &format!(
+                    "/v1/accounts/{}/users/{user}?min_position=0",
+                    site.account.id
+                ),
+                None,
+            )
+            .await;
+            let language = wait_for_language(site, &user).await?;
+            ensure!(
+                language == "de",
+                "the user's language is {language}; view {view}"
+            );
+            site.log_out().await?;
+            b.click("nav.languages a[hreflang=en]").await?;
+
+            // A form posted without its token is refused, and nobody is logged in by it.
+            b.goto(&site.url("/login")).await?;
+            b.client
+                .execute(
+                    "document.querySelector('input[name=csrf]').remove()",
+                    vec![],
+                )
+                .await?;
+            b.fill("input[name=login]", email).await?;
+            b.fill("input[name=password]", PASSWORD).await?;
+            b.click("form[action='/login'] button").await?;
+            ensure!(
+                b.text("main").await?.contains("This form has expired"),
+                "{}",
+                b.text("main").await?
+            );
+            ensure!(b.client.current_url().await?.path() == "/login");
+            b.goto(&site.url("/account")).await?;
+            b.wait_for_path("/login").await?;
+
+            // Forgot password: the emailed link opens the reset page in the browser.
+            b.click("a[href='/forgot-password']").await?;
+            b.fill("input[name=login]", email).await?;
+            b.click("form[action='/forgot-password'] button").await?;
+            ensure!(b.text("main").await?.contains("a link is on its way"));
+            b.check_accessibility().await?;
+            let mail = site.mail(email, 2).await?;
+            let link = mail
+                .split_whitespace()
+                .find(|w| w.starts_with(&site.url("/reset-password?token=")))
+                .with_context(|| format!("no reset link in {mail}"))?
+                .to_string();
+            b.goto(&link).await?;
+            b.fill("input[name=new_password]", "a brand new password")
+                .await?;
+            b.fill("input[name=new_password_repeat]", "not the same one")
+                .await?;
+            b.click("form[action='/reset-password'] button").await?;
+            ensure!(b
+                .text("#f-new_password_repeat-error")
+                .await?
+                .contains("not the same"));
+            b.check_accessibility().await?;
+            b.fill("input[name=new_password]", "a brand new password")
+                .await?;
+            b.fill("input[name=new_password_repeat]", "a brand new password")
+                .await?;
+            b.click("form[action='/reset-password'] button").await?;
+            b.wait_for_path("/login").await?;
+            ensure!(b.text("main").await?.contains("Your password is changed"));
+            // The link works once.
+            b.goto(&link).await?;
+            b.fill("input[name=new_password]", "yet another password")
+                .await?;
+            b.fill("input[name=new_password_repeat]", "yet another password")
+                .await?;
+            b.click("form[action='/reset-password'] button").await?;
+            ensure!(
+                b.text("main").await?.contains("not valid any more"),
+                "{}",
+                b.text("main").await?
+            );
+            // A new password ends the trust of the user's devices: a code again.
+            site.log_in(email, "a brand new password").await?;
+            b.wait_for_path("/login/code").await?;
+            let code = code_in(&site.mail(email, 3).await?, 6).context("a code in the mail")?;
+            b.fill("input[name=code]", &code).await?;
+            b.click("form[action='/login/code'] button").await?;
+            b.wait_for_path("/account").await?;
+            Ok(())
+        })
+        .await;
+}
+
+/// The current 30-second TOTP step, waiting first for the next one when fewer than 12 seconds
+/// of it are left (so a few steps of codes stay within the server's window of one step).
+async fn fresh_step() -> i64 {
+    let now = chrono::Utc::now().timestamp_millis();
+    let into = now % 30_000;
+    if into > 18_000 {
+        tokio::time::sleep(Duration::from_millis((30_000 - into + 200) as u64)).await;
+    }
+    chrono::Utc::now().timestamp() / 30
+}
+
+/// Waits until the clock is in TOTP step `step` or later.
+async fn wait_for_step(step: i64) {
+    loop {
+        let now = chrono::Utc::now().timestamp_millis();
+        if now / 30_000 >= step {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis((step * 30_000 - now + 200) as u64)).await;
+    }
+}
+
+/// The code of `key` at TOTP step `step`, by pyotp.
+async fn totp_at(site: &Site, key: &str, step: i64) -> anyhow::Result<String> {
+    site.peers.totp(key, Some(step * 30)).await
+}
+
+/// The user's language in the user view, once the view has it.
+async fn wait_for_language(site: &Site, user: &str) -> anyhow::Result<String> {
+    for _ in 0..100 {
+        let (_, view) = call(
+            &site.base,
+            &site.account.key,
+            reqwest::Method::GET,
+            &format!("/v1/accounts/{}/users/{user}", site.account.id),
+            None,
+        )
+        .await;
+        if let Some(l) = view["language"].as_str() {
+            if l != "en" {
+                return Ok(l.to_string());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the user's language did not change")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
+    Site::start()
+        .await
+        .run("second_factor", async |site| {
+            let b = &site.browser;
+            let email = "bo@acme.test";
+            let user = site.user(email, json!({})).await;
+            // An administrator requires two-factor of this user.
+            let (status, body) = call(
+                &site.base,
+                &site.account.key,
+                reqwest::Method::PUT,
+                &format!("/v1/accounts/{}/users/{user}/two-factor", site.account.id),
+                Some(json!({"enabled": true})),
+            )
+            .await;
+            ensure!(status == 200 || status == 204, "{status} {body}");
+
+            // A new device: the emailed code, a wrong one first (a try used, said beside the
+            // field), then the right one from the mailbox.
+            site.log_in(email, PASSWORD).await?;
+            b.wait_for_path("/login/code").await?;
+            ensure!(
+                b.text("main").await?.contains("email address"),
+                "names the channel"
+            );
+            ensure!(b.text("#f-code-hint").await?.contains("5 tries left"));
+            b.check_accessibility().await?;
+            b.fill("input[name=code]", "000000").await?;
+            b.click("form[action='/login/code'] button").await?;
+            ensure!(b.text("#f-code-error").await?.contains("not correct"));
+            ensure!(
+                b.text("#f-code-hint").await?.contains("4 tries left"),
+                "{}",
+                b.text("#f-code-hint").await?
+            );
+            let mail = site.mail(email, 1).await?;
+            let code = code_in(&mail, 6).context("a code in the mail")?;
+            b.fill("input[name=code]", &code).await?;
+            b.click("form[action='/login/code'] button").await?;
+
+            // Then the authenticator an administrator required: the key read from the page,
+            // the code computed by pyotp. Codes are taken by 30-second step, each later than
+            // the last one used, within a step of the server's clock (the real one): the first
+            // is the previous step's.
+            b.wait_for_path("/login/code").await?;
+            ensure!(
+                b.text("h1").await?.contains("authenticator"),
+                "{}",
+                b.text("h1").await?
+            );
+            b.find("img.qr").await?;
+            b.check_accessibility().await?;
+            let key = b.text("#totp-key").await?;
+            let t0 = fresh_step().await;
+            let code = totp_at(site, &key, t0 - 1).await?;
+            b.fill("input[name=code]", &code).await?;
+            b.click("form[action='/login/code'] button").await?;
+            b.wait_for_path("/account").await?;
+
+            // The same code twice is refused (the Security tab's reset asks for a code).
+            b.click("a[href='/account/security']").await?;
+            ensure!(
+                b.text("#devices-heading + p + table")
+                    .await?
+                    .contains("This device"),
+                "{}",
+                b.text("main").await?
+            );
+            ensure!(b
+                .text("main")
+                .await?
+                .contains("An authenticator app is set up"));
+            b.fill("input[name=reset_code]", &code).await?;
+            b.click("form[action='/account/totp/reset'] button").await?;
+            ensure!(
+                b.text("#f-reset_code-error")
+                    .await?
+                    .contains("used already"),
+                "{}",
+                b.text("main").await?
+            );
+
+            // Reset: the next code gives a new key, confirmed with its own code.
+            b.fill("input[name=reset_code]", &totp_at(site, &key, t0).await?)
+                .await?;
+            b.click("form[action='/account/totp/reset'] button").await?;
+            let new_key = b.text("#totp-key").await?;
+            ensure!(new_key != key, "a reset draws a new key");
+            b.check_accessibility().await?;
+            // A code of the old key is refused, then the new key's.
+            b.fill("input[name=confirm_code]", &totp_at(site, &key, t0).await?)
+                .await?;
+            b.click("form[action='/account/totp/confirm'] button")
+                .await?;
+            ensure!(
+                b.text("#f-confirm_code-error")
+                    .await?
+                    .contains("not correct"),
+                "{}",
+                b.text("main").await?
+            );
+            b.fill(
+                "input[name=confirm_code]",
+                &totp_at(site, &new_key, t0 + 1).await?,
+            )
+            .await?;
+            b.click("form[action='/account/totp/confirm'] button")
+                .await?;
+            b.wait_for_path("/account/security").await?;
+            ensure!(
+                b.text("main")
+                    .await?
+                    .contains("Your authenticator app is set up"),
+                "{}",
+                b.text("main").await?
+            );
+
+            // A reset ends the trust of the user's devices.
+            ensure!(
+                b.text("main").await?.contains("No trusted devices"),
+                "{}",
+                b.text("main").await?
+            );
+
+            // While an administrator requires it, the user may not turn it off.
+            b.fill(
+                "input[name=disable_code]",
+                &totp_at(site, &new_key, t0 + 1).await?,
+            )
+            .await?;
+            b.click("form[action='/account/totp/disable'] button")
+                .await?;
+            ensure!(
+                b.text("main").await?.contains("administrator requires"),
+                "{}",
+                b.text("main").await?
+            );
+
+            // The administrator lifts the requirement, which turns the authenticator off; the
+            // user sets one up again, then turns it off with the step after the confirmation's
+            // (waited for).
+            call(
+                &site.base,
+                &site.account.key,
+                reqwest::Method::PUT,
+                &format!("/v1/accounts/{}/users/{user}/two-factor", site.account.id),
+                Some(json!({"enabled": false})),
+            )
+            .await;
+            b.goto(&site.url("/account/security")).await?;
+            ensure!(
+                b.text("main")
+                    .await?
+                    .contains("No authenticator app is set up"),
+                "{}",
+                b.text("main").await?
+            );
+            b.click("form[action='/account/totp/enrol'] button").await?;
+            let own_key = b.text("#totp-key").await?;
+            b.fill(
+                "input[name=confirm_code]",
+                &totp_at(site, &own_key, t0 + 1).await?,
+            )
+            .await?;
+            b.click("form[action='/account/totp/confirm'] button")
+                .await?;
+            ensure!(
+                b.text("main")
+                    .await?
+                    .contains("Your authenticator app is set up"),
+                "{}",
+                b.text("main").await?
+            );
+            wait_for_step(t0 + 1).await;
+            b.fill(
+                "input[name=disable_code]",
+                &totp_at(site, &own_key, t0 + 2).await?,
+            )
+            .await?;
+            b.click("form[action='/account/totp/disable'] button")
+                .await?;
+            b.wait_for_path("/account/security").await?;
+            ensure!(
+                b.text("main")
+                    .await?
+                    .contains("Your authenticator app is turned off"),
+                "{}",
+                b.text("main").await?
+            );
+            ensure!(
+                b.text("main")
+                    .await?
+                    .contains("No authenticator app is set up"),
+                "{}",
+                b.text("main").await?
+            );
+            site.log_out().await?;
+
+            // The same email and password in a second account: choose the account.
+            let second = run(
+                &site.env,
+                &[
+                    "bootstrap",
+                    "--account-name",
+                    "Globex",
+                    "--admin-email",
+                    "admin@acme.test",
+                ],
+                &format!("{ADMIN_PASSWORD}\n"),
+            )
+            .await;
+            assert_ok(&second);
+            site.log_in("admin@acme.test", ADMIN_PASSWORD).await?;
+            b.wait_for_path("/login/account").await?;
+            ensure!(
+                b.text("main").await?.contains("Globex") && b.text("main").await?.contains("Acme")
+            );
+            b.check_accessibility().await?;
+            b.click_only("label[for=account-1]").await?;
+            let chosen = b.text("label[for=account-1]").await?;
+            b.click("form[action='/login/account'] button").await?;
+            b.wait_for_path("/account").await?;
+            ensure!(
+                b.text("main").await?.contains(&chosen),
+                "signed in to {chosen}"
+            );
+            Ok(())
+        })
+        .await;
+}
