@@ -127,9 +127,12 @@ pub async fn run(
                 }
             }
         });
+        let public_host = web_config.public_host();
         let pages = chronid_web::WebState::new(app.clone(), web_config, &crypto.secret_key()?)
             .map_err(|e| anyhow::anyhow!("the pages' language catalogues: {e}"))?;
-        let state = HttpState::new(app, Some(client.clone()), read).with_edge(edge);
+        let state = HttpState::new(app, Some(client.clone()), read)
+            .with_edge(edge)
+            .with_public_host(public_host);
         tasks.spawn({
             let (edge, rx) = (state.edge(), stop_rx.clone());
             async move {

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::api_keys::Principal;
 use super::users::NewUser;
-use super::{outcome, App, AppError, Outcome};
+use super::{outcome, App, AppCode, AppError, Outcome};
+use chronid_domain::reservation::{hostname_key, Reservation, ReservationCommand, ReservationError};
 use chronid_store::CommandError;
 
 /// What `chronid bootstrap` prints.
@@ -156,6 +157,24 @@ impl App {
         time_zone: Option<TimeZone>,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
+        who.require_account_manager(account_id)?;
+        // A new host name is claimed first (unique across accounts), the one it replaces
+        // given back once the change is recorded.
+        let before = match &hostname {
+            Some(_) => self.account(account_id).await?.customization.hostname,
+            None => None,
+        };
+        let claimed = match &hostname {
+            Some(Some(h)) if before.as_ref() != Some(h) => {
+                self.claim_hostname(account_id, h, facts).await?;
+                Some(h.clone())
+            }
+            _ => None,
+        };
+        let replaced = match &hostname {
+            Some(new) => before.filter(|b| new.as_ref() != Some(b)),
+            None => None,
+        };
         let command = AccountCommand::Customize {
             language,
             color_scheme,
@@ -163,7 +182,67 @@ impl App {
             logo,
             time_zone,
         };
-        self.on_account(who, account_id, command, facts).await
+        match self.on_account(who, account_id, command, facts).await {
+            Ok(outcome) => {
+                if let Some(old) = replaced {
+                    self.release(&hostname_key(&old), account_id, facts).await;
+                }
+                Ok(outcome)
+            }
+            Err(error) => {
+                if let Some(new) = claimed {
+                    self.release(&hostname_key(&new), account_id, facts).await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Claims `hostname` for `account_id`: refused with ACC-HOSTNAME-TAKEN when another
+    /// account holds it.
+    async fn claim_hostname(
+        &self,
+        account_id: Uuid,
+        hostname: &Hostname,
+        facts: &RequestFacts,
+    ) -> Result<(), AppError> {
+        let claim = ReservationCommand::Claim {
+            owner: account_id,
+            account_id: Some(account_id),
+        };
+        match self
+            .exec
+            .execute::<Reservation>(&hostname_key(hostname), claim, facts)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(CommandError::Domain(ReservationError::Taken)) => Err(AppError::new(
+                AppCode::HostnameTaken,
+                "another account logs in on this host name",
+            )
+            .at_field("hostname")),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The account whose branded login pages `host` (a request's `Host`, without port) serves,
+    /// if any: the holder of its reservation, while the account still names it.
+    pub async fn account_for_host(&self, host: &str) -> Result<Option<Uuid>, AppError> {
+        let Ok(hostname) = Hostname::parse(host) else {
+            return Ok(None);
+        };
+        let (held, _) = self
+            .exec
+            .load::<Reservation>(&hostname_key(&hostname))
+            .await?;
+        let Some(account_id) = held.owner else {
+            return Ok(None);
+        };
+        let account = match self.account(account_id).await {
+            Ok(account) => account,
+            Err(_) => return Ok(None),
+        };
+        Ok((account.customization.hostname.as_ref() == Some(&hostname)).then_some(account_id))
     }
 }
 

@@ -31,10 +31,16 @@ pub enum AppCode {
     EmailTaken,
     /// Another user of the account has this username.
     UsernameTaken,
+    /// A logo larger than 150 x 150 pixels.
+    LogoTooLarge,
+    /// A logo that is not a readable PNG or JPEG image.
+    LogoInvalid,
+    /// Another account logs in on this host name.
+    HostnameTaken,
 }
 
 impl AppCode {
-    pub const ALL: [AppCode; 10] = [
+    pub const ALL: [AppCode; 13] = [
         Self::Internal,
         Self::Validation,
         Self::ConflictRetry,
@@ -45,6 +51,9 @@ impl AppCode {
         Self::MethodNotAllowed,
         Self::EmailTaken,
         Self::UsernameTaken,
+        Self::LogoTooLarge,
+        Self::LogoInvalid,
+        Self::HostnameTaken,
     ];
 
     /// The code on the wire.
@@ -60,14 +69,19 @@ impl AppCode {
             Self::MethodNotAllowed => "AUTH-METHOD-NOT-ALLOWED",
             Self::EmailTaken => "USR-EMAIL-TAKEN",
             Self::UsernameTaken => "USR-USERNAME-TAKEN",
+            Self::LogoTooLarge => "ACC-LOGO-TOO-LARGE",
+            Self::LogoInvalid => "ACC-LOGO-INVALID",
+            Self::HostnameTaken => "ACC-HOSTNAME-TAKEN",
         }
     }
 
     pub fn kind(self) -> ErrorKind {
         match self {
             Self::Internal => ErrorKind::Internal,
-            Self::Validation => ErrorKind::Invalid,
-            Self::ConflictRetry | Self::EmailTaken | Self::UsernameTaken => ErrorKind::Conflict,
+            Self::Validation | Self::LogoTooLarge | Self::LogoInvalid => ErrorKind::Invalid,
+            Self::ConflictRetry | Self::EmailTaken | Self::UsernameTaken | Self::HostnameTaken => {
+                ErrorKind::Conflict
+            }
             Self::Forbidden | Self::SessionRequired | Self::MethodNotAllowed => {
                 ErrorKind::Forbidden
             }
@@ -112,6 +126,12 @@ impl AppError {
     }
 
     /// The same error, telling the caller when to retry.
+    /// The same error, at the request's field `field`.
+    pub fn at_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
     pub fn retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
         self

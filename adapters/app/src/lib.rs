@@ -9,6 +9,7 @@ mod devices;
 mod error;
 mod inactivity;
 mod login;
+mod logo;
 mod password;
 mod profile;
 mod teams;
@@ -32,6 +33,7 @@ pub struct ClientIp(pub std::net::IpAddr);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Throttled(pub u64);
 
+pub use logo::{prepare_logo, LogoImage, MAX_LOGO_BYTES};
 pub use profile::{Branding, MyProfile};
 pub use users::{NewUser, ProfilePatch, StatusChange};
 
@@ -74,6 +76,8 @@ pub struct App {
     activity: SessionActivity,
     /// Challenge id -> user (the store's `login_challenges`).
     challenges: LoginChallenges,
+    /// Images the events name by digest (the store's `blobs`).
+    blobs: chronid_store::blobs::Blobs,
 }
 
 impl App {
@@ -81,6 +85,7 @@ impl App {
         Self {
             activity: SessionActivity::new(exec.pool().clone()),
             challenges: LoginChallenges::new(exec.pool().clone()),
+            blobs: chronid_store::blobs::Blobs::new(exec.pool().clone()),
             exec,
             keys: ApiKeyCache::default(),
             sessions: Sessions::new(SessionPolicy::default()),

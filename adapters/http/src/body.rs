@@ -301,6 +301,25 @@ pub struct Position {
     pub position: Option<i64>,
 }
 
+/// What a customization answers: its position, and when a host name was set, the DNS record to
+/// create for it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CustomizationReply {
+    pub position: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_record: Option<DnsRecord>,
+}
+
+/// A DNS record: the branded host name as an alias of the deployment's public host.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DnsRecord {
+    /// CNAME
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub value: String,
+}
+
 /// A new API key; `key` is shown only now.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CreatedApiKey {

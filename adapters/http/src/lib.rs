@@ -40,6 +40,8 @@ pub struct HttpState {
     pub edge: Arc<edge::Edge>,
     /// This process's Prometheus recorder.
     metrics: metrics::Metrics,
+    /// The host of `CHRONID_PUBLIC_URL`, which a branded host name is an alias of.
+    pub public_host: Option<String>,
 }
 
 impl HttpState {
@@ -51,7 +53,14 @@ impl HttpState {
             read,
             edge: Arc::default(),
             metrics: metrics::Metrics::default(),
+            public_host: None,
         }
+    }
+
+    /// The same state with the deployment's public host (for the DNS record of a host name).
+    pub fn with_public_host(mut self, host: impl Into<String>) -> Self {
+        self.public_host = Some(host.into());
+        self
     }
 
     pub fn with_edge(mut self, edge: edge::Edge) -> Self {
@@ -94,6 +103,14 @@ pub fn router_with(state: HttpState, pages: Router<HttpState>) -> Router {
         .route(&format!("{account}/security-policy"), put(accounts::put_security_policy))
         .route(&format!("{account}/login-options"), put(accounts::put_login_options))
         .route(&format!("{account}/customization"), put(accounts::put_customization))
+        .route(
+            &format!("{account}/logo"),
+            put(accounts::put_logo)
+                .delete(accounts::delete_logo)
+                // The byte limit of a logo, not of JSON: an image too large in pixels is
+                // refused with ACC-LOGO-TOO-LARGE, not as a body too large.
+                .layer(axum::extract::DefaultBodyLimit::max(chronid_app::MAX_LOGO_BYTES)),
+        )
         .route(&format!("{account}/users"), post(users::create_user).get(views::list_users))
         .route(&format!("{account}/users/{{id}}"), patch(users::patch_user).get(views::get_user))
         .route(&format!("{account}/users/{{id}}/history"), get(views::history))

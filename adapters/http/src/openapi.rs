@@ -366,6 +366,7 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth, &ErrorAnswers),
     paths(
         accounts::put_security_policy, accounts::put_login_options, accounts::put_customization,
+        accounts::put_logo, accounts::delete_logo,
         users::create_user, users::patch_user, users::put_email, users::disable_user, users::enable_user,
         users::lock_user, users::unlock_user, users::put_two_factor,
         teams::create_team, teams::rename_team, teams::delete_team, teams::add_member, teams::remove_member,
@@ -384,7 +385,8 @@ impl Modify for BearerAuth {
         Problem, body::SecurityPolicyBody, body::LoginOptionsBody, body::CustomizationBody,
         body::CreateUserBody, body::PatchUserBody, body::ChangeEmailBody, body::TwoFactorBody,
         body::TeamBody, body::CreateApiKeyBody, body::PatchApiKeyBody, body::Created, body::Position,
-        body::CreatedApiKey, body::Health, views::UserPage, views::AuditPage, views::History,
+        body::CreatedApiKey, body::Health, body::CustomizationReply, body::DnsRecord,
+        views::UserPage, views::AuditPage, views::History,
         chronid_views::query::AuditEntry, login::LoginBody, login::LoginReply, login::SessionBody,
         login::AccountChoiceBody, login::SessionList, login::SessionView, login::ChallengeAnswer,
         login::TotpEnrolmentBody, credentials::ForgotBody, credentials::ResetBody,

@@ -2,6 +2,7 @@
 //! `EventStore` trait, and the command executor that retries conflicts.
 
 pub mod batch;
+pub mod blobs;
 mod cache;
 mod devices;
 mod event_store;

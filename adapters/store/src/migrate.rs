@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_device_owners",
         include_str!("../migrations/0007_audit_device_owners.sql"),
     ),
+    (8, "blobs", include_str!("../migrations/0008_blobs.sql")),
 ];
 
 /// Applies the migrations not yet applied; returns how many it applied.

@@ -42,3 +42,35 @@ pub async fn asset(Path(name): Path<String>) -> Response {
     );
     response
 }
+
+/// `GET /assets/logo/{account}`: the account's logo (a PNG chronid re-encoded), cached for a
+/// day; its URL carries the digest, so a new logo has a new URL.
+pub async fn logo(
+    axum::extract::State(web): axum::extract::State<crate::WebState>,
+    Path(account): Path<uuid::Uuid>,
+) -> Response {
+    match web.app.logo_of(account).await {
+        Ok(Some((sha256, png))) => {
+            let mut response = png.into_response();
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("image/png"));
+            headers.insert(
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            );
+            if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
+                headers.insert(axum::http::header::ETAG, etag);
+            }
+            headers.insert(
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            response
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "the logo could not be read");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

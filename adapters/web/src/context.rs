@@ -37,6 +37,9 @@ pub struct Ctx {
     pub query: Vec<(String, String)>,
     /// Seconds to wait, when the edge found this address over its rate.
     pub throttled: Option<u64>,
+    /// The account whose branded host name this request came to, with its branding: its
+    /// pages show its logo and theme, and log in to it only.
+    pub branded: Option<chronid_app::Branding>,
     set_cookies: Vec<String>,
     web: WebState,
 }
@@ -83,7 +86,31 @@ where
             .get(ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .and_then(Lang::from_accept_language);
-        let lang = asked.or(kept).or(negotiated).unwrap_or(Lang::En);
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(crate::host_of)
+            .unwrap_or_default();
+        let branded = match host.is_empty() || host == web.config.public_host() {
+            true => None,
+            false => match web.app.account_for_host(&host).await {
+                Ok(Some(account)) => web.app.branding(account).await.ok().flatten(),
+                Ok(None) => None,
+                Err(error) => {
+                    tracing::warn!(%error, "the account of a host name could not be read");
+                    None
+                }
+            },
+        };
+        let account_lang = branded
+            .as_ref()
+            .and_then(|b| b.language.as_deref())
+            .and_then(Lang::from_tag);
+        let lang = asked
+            .or(kept)
+            .or(negotiated)
+            .or(account_lang)
+            .unwrap_or(Lang::En);
         let mut facts = RequestFacts::system();
         facts.ip = parts
             .extensions
@@ -107,6 +134,7 @@ where
             path: parts.uri.path().to_string(),
             query,
             throttled: parts.extensions.get::<Throttled>().map(|Throttled(s)| *s),
+            branded,
             set_cookies,
             web,
         })
@@ -237,6 +265,7 @@ impl Ctx {
             path: self.path.clone(),
             query: self.query.clone(),
             throttled: self.throttled,
+            branded: self.branded.clone(),
             set_cookies: self.set_cookies.clone(),
             web: self.web.clone(),
         }
@@ -249,7 +278,16 @@ impl Ctx {
 
     /// The page `title` with `body` and `status`.
     pub fn page_status(self, status: StatusCode, title: &str, body: Markup) -> Response {
-        self.page_with(status, title, Chrome::default(), body)
+        let chrome = Chrome {
+            branding: self.branded.clone(),
+            ..Chrome::default()
+        };
+        self.page_with(status, title, chrome, body)
+    }
+
+    /// The account this request's host name brands, if any.
+    pub fn branded_account(&self) -> Option<uuid::Uuid> {
+        self.branded.as_ref().map(|b| b.account_id)
     }
 
     /// The page with its chrome (the branding, a wide layout).

@@ -57,8 +57,9 @@ pub fn page(ctx: &Ctx, title: &str, chrome: &Chrome, body: Markup) -> Markup {
                 a.skip href="#content" { (ctx.t("skip-to-content")) }
                 header.top {
                     a.brand href="/login" {
-                        @if let Some(b) = chrome.branding.as_ref().filter(|b| b.logo.is_some()) {
-                            img src=(format!("/assets/logo/{}", b.account_id)) alt="" width="40" height="40";
+                        @if let Some((b, logo)) = chrome.branding.as_ref().and_then(|b| b.logo.as_ref().map(|l| (b, l))) {
+                            img src=(format!("/assets/logo/{}?v={}", b.account_id, &logo.sha256[..logo.sha256.len().min(12)]))
+                                alt="" width=(logo.width) height=(logo.height);
                         }
                         span { (brand_name) }
                     }

@@ -43,6 +43,26 @@ pub struct WebConfig {
     pub privacy_url: Option<String>,
 }
 
+impl WebConfig {
+    /// The host of the public URL (no port), where unbranded pages are served.
+    pub fn public_host(&self) -> String {
+        host_of(&self.public_url)
+    }
+}
+
+/// The host of a URL or of a `Host` header, lowercase, without port or path.
+pub fn host_of(raw: &str) -> String {
+    let rest = raw.split_once("://").map_or(raw, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let host = match authority.strip_prefix('[') {
+        // An IPv6 literal keeps its brackets' content.
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.to_ascii_lowercase()
+}
+
 /// What every page handler can reach.
 #[derive(Clone)]
 pub struct WebState {
@@ -107,5 +127,21 @@ where
         .route("/account/devices/{id}/forget", post(account::forget_device))
         .route("/logout", post(account::logout))
         .route("/assets/{name}", get(assets::asset))
+        .route("/assets/logo/{account}", get(assets::logo))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of;
+
+    #[test]
+    fn the_host_of_a_url_or_a_host_header() {
+        assert_eq!(host_of("https://ID.Acme.test:8443/login?x=1"), "id.acme.test");
+        assert_eq!(host_of("login.acme.test"), "login.acme.test");
+        assert_eq!(host_of("login.acme.test:80"), "login.acme.test");
+        assert_eq!(host_of("http://user@h.test/"), "h.test");
+        assert_eq!(host_of("[::1]:8080"), "::1");
+        assert_eq!(host_of(""), "");
+    }
 }

@@ -39,6 +39,11 @@ pub fn username_key(account_id: Uuid, username: &crate::values::Username) -> Str
     format!("username:{account_id}:{}", username.key())
 }
 
+/// The reservation key of an account's login host name (unique across all accounts).
+pub fn hostname_key(hostname: &crate::values::Hostname) -> String {
+    format!("hostname:{}", hostname.as_str().to_ascii_lowercase())
+}
+
 /// The reservation key of an SSO service-provider entity id (unique across all accounts).
 pub fn sp_entity_id_key(sp_entity_id: &str) -> String {
     format!("sp_entity_id:{}", sp_entity_id.trim().to_lowercase())

@@ -6,6 +6,7 @@ use chronid_domain::values::{LoginOptions, SecurityPolicy};
 use uuid::Uuid;
 
 use crate::body::{
+    CustomizationReply, DnsRecord,
     parse_lockout, parse_two_factor, CustomizationBody, LoginOptionsBody, Position,
     SecurityPolicyBody,
 };
@@ -64,10 +65,13 @@ pub async fn put_login_options(
     }))
 }
 
-/// Set the interface language, colour scheme, custom login host name and time zone.
+/// Set the interface language, colour scheme, custom login host name and time zone. Setting a
+/// host name answers the DNS record to create: a CNAME to the host of `CHRONID_PUBLIC_URL`.
 #[utoipa::path(put, path = "/v1/accounts/{account}/customization", tag = "accounts",
     params(("account" = Uuid, Path)), request_body = CustomizationBody,
-    responses((status = 200, body = Position), (status = 400, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = CustomizationReply), (status = 400, body = Problem),
+        (status = 403, body = Problem),
+        (status = 409, body = Problem, description = "ACC-HOSTNAME-TAKEN: another account logs in on this host name")),
     security(("bearer" = [])))]
 pub async fn put_customization(
     State(state): State<HttpState>,
@@ -75,8 +79,16 @@ pub async fn put_customization(
     facts: Facts,
     ApiPath(account): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CustomizationBody>,
-) -> Result<Json<Position>, ApiError> {
+) -> Result<Json<CustomizationReply>, ApiError> {
     let c = body.parse()?;
+    let dns_record = match (&c.hostname, &state.public_host) {
+        (Some(Some(hostname)), Some(public)) => Some(DnsRecord {
+            kind: "CNAME".into(),
+            name: hostname.as_str().to_string(),
+            value: public.clone(),
+        }),
+        _ => None,
+    };
     let o = state
         .app
         .customize(
@@ -89,6 +101,62 @@ pub async fn put_customization(
             c.time_zone,
             &facts.by(&who),
         )
+        .await?;
+    Ok(Json(CustomizationReply {
+        position: o.position,
+        dns_record,
+    }))
+}
+
+/// Set the account's logo: a PNG or JPEG of at most 150 x 150 pixels, as the request body. It is
+/// re-encoded as a PNG of its pixels alone (no metadata is kept).
+#[utoipa::path(put, path = "/v1/accounts/{account}/logo", tag = "accounts",
+    params(("account" = Uuid, Path)),
+    request_body(content = Vec<u8>, content_type = "image/png"),
+    responses((status = 200, body = Position),
+        (status = 400, body = Problem, description = "ACC-LOGO-TOO-LARGE: over 150 x 150 px; ACC-LOGO-INVALID: not a readable PNG or JPEG"),
+        (status = 403, body = Problem), (status = 413, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn put_logo(
+    State(state): State<HttpState>,
+    Caller(who): Caller,
+    facts: Facts,
+    ApiPath(account): ApiPath<Uuid>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Position>, ApiError> {
+    let body = body.map_err(|_| {
+        ApiError(Problem::http(
+            crate::problem::HttpCode::ReqBodyTooLarge,
+            format!(
+                "a logo is at most {} bytes (and 150 x 150 px)",
+                chronid_app::MAX_LOGO_BYTES
+            ),
+        ))
+    })?;
+    let o = state
+        .app
+        .set_logo(&who, account, &body, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
+}
+
+/// Remove the account's logo.
+#[utoipa::path(delete, path = "/v1/accounts/{account}/logo", tag = "accounts",
+    params(("account" = Uuid, Path)),
+    responses((status = 200, body = Position), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn delete_logo(
+    State(state): State<HttpState>,
+    Caller(who): Caller,
+    facts: Facts,
+    ApiPath(account): ApiPath<Uuid>,
+) -> Result<Json<Position>, ApiError> {
+    who.require_account_manager(account)?;
+    let o = state
+        .app
+        .delete_logo(&who, account, &facts.by(&who))
         .await?;
     Ok(Json(Position {
         position: o.position,

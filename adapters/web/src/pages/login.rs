@@ -67,7 +67,10 @@ fn login_page(
     let general = error.as_ref().and_then(Shown::general);
     let body = html! {
         div.card {
-            h1 { (ctx.t("login-heading")) }
+            @match &ctx.branded {
+                Some(b) => h1 { (ctx.t_with("login-heading-account", &[("account", b.name.as_str().into())])) },
+                None => h1 { (ctx.t("login-heading")) },
+            }
             @if let Some(note) = note { p.notice role="status" { (note) } }
             @if let Some(text) = general { p.error role="alert" { (text) } }
             form method="post" action="/login" novalidate {
@@ -118,6 +121,8 @@ async fn log_in(
     presented: Password,
     account_id: Option<Uuid>,
 ) -> Response {
+    // A branded host name logs in to its account only.
+    let account_id = ctx.branded_account().or(account_id);
     let request = LoginRequest {
         login: login.clone(),
         password: presented,

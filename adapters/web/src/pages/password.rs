@@ -55,7 +55,7 @@ pub async fn forgot(ctx: Ctx, fields: Fields) -> Response {
     }
     ctx.web()
         .app
-        .forgot_password(login.to_string(), None, ctx.facts.clone());
+        .forgot_password(login.to_string(), ctx.branded_account(), ctx.facts.clone());
     forgot_page(ctx, StatusCode::OK, None, true)
 }
 
