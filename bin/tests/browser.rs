@@ -36,6 +36,11 @@ struct Site {
 
 impl Site {
     async fn start() -> Site {
+        Self::start_with(&[]).await
+    }
+
+    /// The same with `browser_args` given to chromium.
+    async fn start_with(browser_args: &[String]) -> Site {
         let env = TestEnv::new().await.unwrap();
         let peers = Peers::start().await.unwrap();
         let account = bootstrap(&env).await;
@@ -53,7 +58,7 @@ impl Site {
             port,
         )
         .await;
-        let browser = Browser::start(&[]).await.unwrap();
+        let browser = Browser::start(browser_args).await.unwrap();
         Site {
             env,
             peers,
@@ -584,6 +589,67 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
                 b.text("main").await?.contains(&chosen),
                 "signed in to {chosen}"
             );
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branded_host_name_shows_its_logo_and_theme_and_logs_in_to_its_account_only() {
+    let rules = "--host-resolver-rules=MAP login.acme.test 127.0.0.1".to_string();
+    Site::start_with(&[rules])
+        .await
+        .run("branded_host", async |site| {
+            let b = &site.browser;
+            site.user("dan@acme.test", json!({})).await;
+            // Acme's logo, dark theme and host name, through the API.
+            let logo = chronid_tests::png_image(100, 100, [220, 40, 40])?;
+            let put = reqwest::Client::new()
+                .put(site.url(&format!("/v1/accounts/{}/logo", site.account.id)))
+                .bearer_auth(&site.account.key)
+                .header("content-type", "image/png")
+                .body(logo)
+                .send()
+                .await?;
+            ensure!(put.status() == 200, "{}", put.text().await?);
+            let (status, body) = call(&site.base, &site.account.key, reqwest::Method::PUT,
+                &format!("/v1/accounts/{}/customization", site.account.id),
+                Some(json!({"hostname": "login.acme.test", "color_scheme": "dark"}))).await;
+            ensure!(status == 200 && body["dns_record"]["type"] == "CNAME", "{status} {body}");
+            // Another account with a user of its own.
+            let out = run(&site.env, &["bootstrap", "--account-name", "Globex", "--admin-email", "admin@globex.test"],
+                &format!("{ADMIN_PASSWORD}\n")).await;
+            assert_ok(&out);
+            let globex: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+            let (status, body) = call(&site.base, globex["api_key"].as_str().unwrap_or(""), reqwest::Method::POST,
+                &format!("/v1/accounts/{}/users", globex["account_id"].as_str().unwrap_or("")),
+                Some(json!({"email": "carla@globex.test", "password": PASSWORD}))).await;
+            ensure!(status == 201, "{status} {body}");
+
+            let port = site.base.rsplit(':').next().unwrap_or("");
+            let branded = format!("http://login.acme.test:{port}");
+            b.goto(&format!("{branded}/login")).await?;
+            ensure!(b.text("h1").await? == "Log in to Acme", "{}", b.text("h1").await?);
+            let class = b.find("html").await?.attr("class").await?;
+            ensure!(class.as_deref() == Some("theme-dark"), "{class:?}");
+            let shown = b.client
+                .execute("const i = document.querySelector('header img'); return i && i.complete ? i.naturalWidth : 0;", vec![])
+                .await?;
+            ensure!(shown == json!(100), "the logo is shown: {shown}");
+            b.check_accessibility().await?;
+            let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+            b.keep_evidence(&shot, "branded_login").await?;
+
+            // A user of another account is refused here; the account's own user logs in.
+            b.fill("input[name=login]", "carla@globex.test").await?;
+            b.fill("input[name=password]", PASSWORD).await?;
+            b.click("form[action='/login'] button").await?;
+            ensure!(b.text("#f-password-error").await?.contains("not correct"), "{}", b.text("main").await?);
+            b.fill("input[name=login]", "dan@acme.test").await?;
+            b.fill("input[name=password]", PASSWORD).await?;
+            b.click("form[action='/login'] button").await?;
+            b.wait_for_path("/account").await?;
+            ensure!(b.text("main").await?.contains("Acme"));
             Ok(())
         })
         .await;

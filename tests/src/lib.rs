@@ -610,3 +610,17 @@ mod tests {
         );
     }
 }
+
+/// A `width` x `height` RGB PNG of one colour, for logo uploads.
+pub fn png_image(width: u32, height: u32, rgb: [u8; 3]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        let pixels: Vec<u8> = (0..width * height).flat_map(|_| rgb).collect();
+        writer.write_image_data(&pixels)?;
+    }
+    Ok(out)
+}

@@ -14,7 +14,9 @@ use uuid::Uuid;
 use super::api_keys::Principal;
 use super::users::NewUser;
 use super::{outcome, App, AppCode, AppError, Outcome};
-use chronid_domain::reservation::{hostname_key, Reservation, ReservationCommand, ReservationError};
+use chronid_domain::reservation::{
+    hostname_key, Reservation, ReservationCommand, ReservationError,
+};
 use chronid_store::CommandError;
 
 /// What `chronid bootstrap` prints.

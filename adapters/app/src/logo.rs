@@ -40,7 +40,10 @@ fn too_large(width: u32, height: u32) -> AppError {
 }
 
 fn invalid(why: &str) -> AppError {
-    AppError::new(AppCode::LogoInvalid, format!("the image cannot be read: {why}"))
+    AppError::new(
+        AppCode::LogoInvalid,
+        format!("the image cannot be read: {why}"),
+    )
 }
 
 /// Checks, decodes and re-encodes an uploaded logo.
@@ -116,9 +119,7 @@ fn decode_png(bytes: &[u8]) -> Result<(u32, u32, png::ColorType, Vec<u8>), AppEr
 fn decode_jpeg(bytes: &[u8]) -> Result<(u32, u32, png::ColorType, Vec<u8>), AppError> {
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder.set_max_decoding_buffer_size(MAX_DECODED_BYTES);
-    decoder
-        .read_info()
-        .map_err(|e| invalid(&e.to_string()))?;
+    decoder.read_info().map_err(|e| invalid(&e.to_string()))?;
     let info = decoder.info().ok_or_else(|| invalid("no JPEG header"))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     check_size(width, height)?;
@@ -149,8 +150,17 @@ impl App {
             .put(&image.sha256, "image/png", &image.png)
             .await
             .map_err(AppError::internal)?;
-        self.customize(who, account_id, None, None, None, Some(Some(logo)), None, facts)
-            .await
+        self.customize(
+            who,
+            account_id,
+            None,
+            None,
+            None,
+            Some(Some(logo)),
+            None,
+            facts,
+        )
+        .await
     }
 
     /// Removes the account's logo (AccountManager).
@@ -166,7 +176,12 @@ impl App {
 
     /// The account's logo as PNG bytes with its digest, if it has one.
     pub async fn logo_of(&self, account_id: Uuid) -> Result<Option<(String, Vec<u8>)>, AppError> {
-        let Some(logo) = self.account(account_id).await.ok().and_then(|a| a.customization.logo) else {
+        let Some(logo) = self
+            .account(account_id)
+            .await
+            .ok()
+            .and_then(|a| a.customization.logo)
+        else {
             return Ok(None);
         };
         let blob = self
@@ -214,7 +229,10 @@ mod tests {
         assert!(!image.png.windows(3).any(|w| w == b"GPS"), "metadata kept");
         assert_eq!(image.sha256, hex::encode(Sha256::digest(&image.png)));
         // The same pixels give the same image (and digest).
-        assert_eq!(prepare_logo(&png_of(120, 80, png::ColorType::Rgba, false)).unwrap(), image);
+        assert_eq!(
+            prepare_logo(&png_of(120, 80, png::ColorType::Rgba, false)).unwrap(),
+            image
+        );
     }
 
     #[test]
@@ -229,7 +247,12 @@ mod tests {
 
     #[test]
     fn what_is_not_a_png_or_jpeg_is_refused() {
-        for bad in [&b"GIF89a"[..], b"", b"\x89PNG\r\n\x1a\nbroken", &[0xFF, 0xD8, 0xFF, 0x00]] {
+        for bad in [
+            &b"GIF89a"[..],
+            b"",
+            b"\x89PNG\r\n\x1a\nbroken",
+            &[0xFF, 0xD8, 0xFF, 0x00],
+        ] {
             let e = prepare_logo(bad).unwrap_err();
             assert_eq!(e.code, "ACC-LOGO-INVALID");
         }

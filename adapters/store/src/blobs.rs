@@ -24,7 +24,12 @@ impl Blobs {
 
     /// Keeps `bytes` under `sha256` (lowercase hex of their digest); a blob already there is
     /// left as it is (the same digest is the same bytes).
-    pub async fn put(&self, sha256: &str, media_type: &str, bytes: &[u8]) -> Result<(), sqlx::Error> {
+    pub async fn put(
+        &self,
+        sha256: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO blobs (sha256, media_type, bytes) VALUES ($1, $2, $3)
              ON CONFLICT (sha256) DO NOTHING",

@@ -137,7 +137,10 @@ mod tests {
 
     #[test]
     fn the_host_of_a_url_or_a_host_header() {
-        assert_eq!(host_of("https://ID.Acme.test:8443/login?x=1"), "id.acme.test");
+        assert_eq!(
+            host_of("https://ID.Acme.test:8443/login?x=1"),
+            "id.acme.test"
+        );
         assert_eq!(host_of("login.acme.test"), "login.acme.test");
         assert_eq!(host_of("login.acme.test:80"), "login.acme.test");
         assert_eq!(host_of("http://user@h.test/"), "h.test");

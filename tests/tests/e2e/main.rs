@@ -17,6 +17,7 @@ mod flows;
 mod harness;
 mod journey;
 mod login;
+mod pages;
 mod relay;
 mod secrets;
 mod store;

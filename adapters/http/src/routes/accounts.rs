@@ -6,9 +6,8 @@ use chronid_domain::values::{LoginOptions, SecurityPolicy};
 use uuid::Uuid;
 
 use crate::body::{
-    CustomizationReply, DnsRecord,
-    parse_lockout, parse_two_factor, CustomizationBody, LoginOptionsBody, Position,
-    SecurityPolicyBody,
+    parse_lockout, parse_two_factor, CustomizationBody, CustomizationReply, DnsRecord,
+    LoginOptionsBody, Position, SecurityPolicyBody,
 };
 use crate::extract::{ApiJson, ApiPath, Caller, Facts};
 use crate::problem::{ApiError, Problem};

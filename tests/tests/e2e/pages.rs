@@ -1,0 +1,476 @@
+//! The pages and the customization behind them, over HTTP without a browser (the browser tests
+//! are in `bin/tests/browser.rs`): cookies and their attributes, CSRF tokens bound to their
+//! browser, the pending login bound to its browser, escaping, rate limits said in the page's
+//! language, logo uploads and host names.
+
+use chronid_http::edge::{Edge, RateLimits, TrustedProxies};
+use chronid_tests::server::spawn_app_with_edge;
+use chronid_tests::{png_image, TestEnv};
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+const PASSWORD: &str = "a long enough password";
+
+/// A browser without a browser: keeps the cookies chronid sets, follows no redirect.
+struct Agent {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+    language: Option<&'static str>,
+}
+
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Agent {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            cookies: Vec::new(),
+            language: None,
+        }
+    }
+
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn keep(&mut self, headers: &HeaderMap) {
+        for set in headers.get_all(SET_COOKIE) {
+            let text = set.to_str().unwrap();
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            if !attributes.contains("Max-Age=0") {
+                self.cookies.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+
+    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if !self.cookies.is_empty() {
+            let header: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header("cookie", header.join("; "));
+        }
+        if let Some(lang) = self.language {
+            req = req.header("accept-language", lang);
+        }
+        if let Some(form) = form {
+            req = req.form(form);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        self.keep(&headers);
+        Page {
+            status,
+            headers,
+            body: resp.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    /// The CSRF token of the forms on `path`.
+    async fn token(&mut self, path: &str) -> String {
+        let page = self.get(path).await;
+        token_in(&page.body)
+    }
+}
+
+fn token_in(body: &str) -> String {
+    let at = body
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a token");
+    body[at + 19..].split('"').next().unwrap().to_string()
+}
+
+fn location(page: &Page) -> &str {
+    page.headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+async fn user_with_password(app: &TestApp, email: &str) {
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": email, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_sets_http_only_lax_cookies_and_renews_the_browser_id() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    user_with_password(&app, "ana@acme.test").await;
+    let mut agent = Agent::new(&app);
+    let page = agent.get("/login").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("script-src"), "{csp}");
+    let set: Vec<&str> = page
+        .headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let browser_cookie = set
+        .iter()
+        .find(|c| c.starts_with("chronid_browser="))
+        .unwrap();
+    assert!(
+        browser_cookie.contains("HttpOnly") && browser_cookie.contains("SameSite=Lax"),
+        "{browser_cookie}"
+    );
+    // The public URL of the test server is plain http: no Secure (the browser would drop it).
+    assert!(!browser_cookie.contains("Secure"), "{browser_cookie}");
+    let before = agent.cookie("chronid_browser").unwrap().to_string();
+
+    let token = token_in(&page.body);
+    let done = agent
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("login", "ana@acme.test"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (done.status, location(&done)),
+        (303, "/account"),
+        "{}",
+        done.body
+    );
+    let set: Vec<&str> = done
+        .headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let session = set
+        .iter()
+        .find(|c| c.starts_with("chronid_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Lax")
+            && session.contains("Path=/"),
+        "{session}"
+    );
+    assert!(session.contains("chronid_session=chs_"), "{session}");
+    assert_ne!(
+        agent.cookie("chronid_browser").unwrap(),
+        before,
+        "a new browser id at login"
+    );
+    // The old token is no longer good: logging out with it is refused.
+    let refused = agent.post("/logout", &[("csrf", &token)]).await;
+    assert_eq!(refused.status, 403);
+    let account = agent.get("/account").await;
+    assert_eq!(account.status, 200, "still signed in");
+    assert!(account.body.contains("ana@acme.test"));
+    let token = token_in(&account.body);
+    let out = agent.post("/logout", &[("csrf", &token)]).await;
+    assert_eq!((out.status, location(&out)), (303, "/login?m=logged-out"));
+    assert!(
+        agent.cookie("chronid_session").is_none(),
+        "the session cookie is cleared"
+    );
+    let after = agent.get("/account").await;
+    assert_eq!(
+        (after.status, location(&after)),
+        (303, "/login?m=session-ended")
+    );
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_or_a_pending_login_of_another_browser_is_refused() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    user_with_password(&app, "bo@acme.test").await;
+    app.set_security_policy(json!({"two_factor": "every_login"}))
+        .await;
+    let events_before = event_count(&env).await;
+
+    // The attacker's page posts with its own token to the victim's browser: refused.
+    let mut attacker = Agent::new(&app);
+    let attackers_token = attacker.token("/login").await;
+    let mut victim = Agent::new(&app);
+    victim.get("/login").await;
+    let forged = victim
+        .post(
+            "/login",
+            &[
+                ("csrf", &attackers_token),
+                ("login", "bo@acme.test"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert!(
+        forged.body.contains("This form has expired"),
+        "{}",
+        forged.body
+    );
+    assert!(!forged.body.starts_with('{'), "a page, not JSON");
+    let missing = victim
+        .post(
+            "/login",
+            &[("login", "bo@acme.test"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(missing.status, 403);
+    assert_eq!(
+        event_count(&env).await,
+        events_before,
+        "nothing written by a forged form"
+    );
+
+    // A login waiting for its code: its cookie taken to another browser opens nothing.
+    let token = victim.token("/login").await;
+    let step = victim
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("login", "bo@acme.test"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&step), "/login/code");
+    let pending = victim.cookie("chronid_login").unwrap().to_string();
+    assert!(!pending.contains("bo@acme.test"), "sealed");
+    attacker.cookies.push(("chronid_login".into(), pending));
+    let stolen = attacker.get("/login/code").await;
+    assert_eq!(
+        (stolen.status, location(&stolen)),
+        (303, "/login?m=login-expired")
+    );
+    let own = victim.get("/login/code").await;
+    assert_eq!(own.status, 200);
+    assert!(own.body.contains("5 tries left"), "{}", own.body);
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_echoes_input_unescaped() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let mut agent = Agent::new(&app);
+    let token = agent.token("/login").await;
+    let evil = "\"><script>alert(1)</script><img src=x onerror=alert(2)>";
+    let page = agent
+        .post(
+            "/login",
+            &[("csrf", &token), ("login", evil), ("password", "x")],
+        )
+        .await;
+    assert_eq!(page.status, 401, "{}", page.body);
+    assert!(!page.body.contains("<script>"), "{}", page.body);
+    assert!(!page.body.contains("<img src=x"), "{}", page.body);
+    assert!(page.body.contains("&lt;script&gt;"), "{}", page.body);
+    // A notice id outside the list, and a language that is not one, change nothing.
+    let page = agent.get("/login?m=%3Cb%3Ehi%3C/b%3E&lang=%3Cx%3E").await;
+    assert!(!page.body.contains("<b>hi"), "{}", page.body);
+    assert!(page.body.contains("<html lang=\"en\""), "{}", page.body);
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_over_the_rate_says_so_in_its_language_and_runs_nothing() {
+    let env = TestEnv::new().await.unwrap();
+    let limits = RateLimits {
+        login_per_minute: 1,
+        ..RateLimits::unlimited()
+    };
+    let app = spawn_app_with_edge(&env, Edge::new(TrustedProxies::default(), limits))
+        .await
+        .unwrap();
+    let mut agent = Agent::new(&app);
+    agent.language = Some("de-DE,de;q=0.9");
+    let token = agent.token("/login").await;
+    let form = [
+        ("csrf", token.as_str()),
+        ("login", "x@acme.test"),
+        ("password", "wrong"),
+    ];
+    assert_eq!(agent.post("/login", &form).await.status, 401);
+    let events = event_count(&env).await;
+    let page = agent.post("/login", &form).await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(page.headers.get("retry-after").is_some());
+    assert!(page.body.contains("<html lang=\"de\""), "{}", page.body);
+    assert!(page.body.contains("Zu viele"), "{}", page.body);
+    assert_eq!(event_count(&env).await, events);
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logo_is_checked_re_encoded_served_and_removed() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let put = |bytes: Vec<u8>, content_type: &'static str| {
+        let req = app
+            .http
+            .put(app.url("/logo"))
+            .bearer_auth(&app.api_key)
+            .header("content-type", content_type)
+            .body(bytes);
+        async move { reply(req.send().await.unwrap()).await }
+    };
+    put(png_image(151, 20, [1, 2, 3]).unwrap(), "image/png")
+        .await
+        .assert_problem(400, "ACC-LOGO-TOO-LARGE");
+    let r = put(png_image(20, 151, [1, 2, 3]).unwrap(), "image/png").await;
+    r.assert_problem(400, "ACC-LOGO-TOO-LARGE");
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be uploaded"),
+        "{r:?}"
+    );
+    put(b"GIF89a not taken".to_vec(), "image/gif")
+        .await
+        .assert_problem(400, "ACC-LOGO-INVALID");
+    put(vec![0x89; chronid_app::MAX_LOGO_BYTES + 1], "image/png")
+        .await
+        .assert_problem(413, "REQ-BODY-TOO-LARGE");
+    let ok = put(png_image(120, 60, [200, 30, 30]).unwrap(), "image/png").await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert!(ok.body["position"].is_i64(), "{ok:?}");
+
+    let served = app
+        .http
+        .get(format!("{}/assets/logo/{}", app.base, app.account_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    let bytes = served.bytes().await.unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
+    let info = decoder.read_info().unwrap().info().clone();
+    assert_eq!((info.width, info.height), (120, 60));
+
+    let gone = app.call(Method::DELETE, "/logo", None).await;
+    assert_eq!(gone.status, 200, "{gone:?}");
+    let served = app
+        .http
+        .get(format!("{}/assets/logo/{}", app.base, app.account_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 404);
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_name_belongs_to_one_account_and_answers_its_dns_record() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let r = app
+        .call(
+            Method::PUT,
+            "/customization",
+            Some(json!({"hostname": "login.acme.test", "color_scheme": "dark"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.body["dns_record"],
+        json!({"type": "CNAME", "name": "login.acme.test", "value": "127.0.0.1"})
+    );
+
+    let other = app
+        .app
+        .bootstrap(
+            chronid_domain::values::Name::parse("name", "Globex").unwrap(),
+            chronid_domain::values::Email::parse("admin@globex.test").unwrap(),
+            None,
+            chronid_domain::values::Password::parse("a-long-admin-password").unwrap(),
+        )
+        .await
+        .unwrap();
+    let other_key = secrecy::ExposeSecret::expose_secret(&other.api_key).to_string();
+    let path = format!("/v1/accounts/{}/customization", other.account_id);
+    let taken = |host: &'static str| {
+        let req = app
+            .http
+            .put(format!("{}{path}", app.base))
+            .bearer_auth(&other_key)
+            .json(&json!({"hostname": host}));
+        async move { reply(req.send().await.unwrap()).await }
+    };
+    taken("LOGIN.acme.test")
+        .await
+        .assert_problem(409, "ACC-HOSTNAME-TAKEN");
+
+    // The branded page is Acme's; once Acme moves to another name, Globex may have this one.
+    let mut agent = Agent::new(&app);
+    let page = agent
+        .http
+        .get(format!("{}/login", app.base))
+        .header("host", "login.acme.test")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Log in to Acme") && page.contains("theme-dark"),
+        "{page}"
+    );
+    agent.cookies.clear();
+    let r = app
+        .call(
+            Method::PUT,
+            "/customization",
+            Some(json!({"hostname": "id.acme.test"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = taken("login.acme.test").await;
+    assert_eq!(r.status, 200, "{r:?}");
+    env.cleanup().await.unwrap();
+}
