@@ -102,7 +102,8 @@ pub async fn run(
         if notifier_config.mailer.is_none() {
             tracing::warn!("no --smtp-url / CHRONID_SMTP_URL: reset links and emailed codes will be recorded as failed deliveries");
         }
-        let notifier = Notifier::new(app.clone(), js.clone(), stream.clone(), notifier_config);
+        let notifier = Notifier::new(app.clone(), js.clone(), stream.clone(), notifier_config)
+            .map_err(|e| anyhow::anyhow!("the notifier's message catalogues: {e}"))?;
         let rx = stop_rx.clone();
         tasks.spawn(async move {
             notifier.run(rx).await;

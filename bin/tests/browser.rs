@@ -265,7 +265,10 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
             b.click("form[action='/forgot-password'] button").await?;
             ensure!(b.text("main").await?.contains("a link is on its way"));
             b.check_accessibility().await?;
-            let mail = site.mail(email, 2).await?;
+            // The user's language is German now: so is the email.
+            let sent = site.peers.nth_mail_to(email, 2).await?;
+            ensure!(sent.subject == "Passwort zurücksetzen", "{}", sent.subject);
+            let mail = sent.body;
             let link = mail
                 .split_whitespace()
                 .find(|w| w.starts_with(&site.url("/reset-password?token=")))

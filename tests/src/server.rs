@@ -308,7 +308,8 @@ impl Delivering {
             )),
             retry_delay: std::time::Duration::from_millis(50),
         };
-        let notifier = Notifier::new(app.clone(), env.js.clone(), env.stream.clone(), config);
+        let notifier = Notifier::new(app.clone(), env.js.clone(), env.stream.clone(), config)
+            .map_err(anyhow::Error::msg)?;
         let (stop, rx) = tokio::sync::watch::channel(false);
         let rx2 = rx.clone();
         let relay = tokio::spawn(async move {

@@ -7,6 +7,7 @@ mod accounts;
 mod api_keys;
 mod devices;
 mod error;
+pub mod i18n;
 mod inactivity;
 mod login;
 mod logo;

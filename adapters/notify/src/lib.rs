@@ -10,8 +10,10 @@
 //! used is dropped, so a redelivered or replayed message does no harm.
 
 mod delivery;
+mod messages;
 
 pub use delivery::{HttpPhoneSender, Mailer, PhoneSender, SmtpMailer};
+pub use messages::{check as check_messages, Messages};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use chronid_app::i18n::Lang;
 use chronid_app::App;
 use chronid_store::CommandError;
 use chronid_stream::StreamConfig;
@@ -49,6 +52,7 @@ pub struct NotifierConfig {
 
 pub struct Notifier {
     app: App,
+    messages: Messages,
     js: jetstream::Context,
     stream: StreamConfig,
     config: NotifierConfig,
@@ -72,18 +76,21 @@ enum Delivery {
 struct Transient(String);
 
 impl Notifier {
+    /// A notifier; fails only when its message catalogues do not parse (which the tests
+    /// catch before a release).
     pub fn new(
         app: App,
         js: jetstream::Context,
         stream: StreamConfig,
         config: NotifierConfig,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, String> {
+        Ok(Self {
             app,
+            messages: Messages::load()?,
             js,
             stream,
             config,
-        }
+        })
     }
 
     /// Runs until `shutdown` turns true, restarting the consumer after failures.
@@ -259,9 +266,13 @@ impl Notifier {
                 }
                 let result = match (open(&token_sealed), &user.email) {
                     (Ok(token), Some(email)) => {
-                        let account = self.account_name(user.account_id).await;
-                        let (subject, body) =
-                            reset_email(&self.config.public_url, &account, &token);
+                        let (account, lang) = self.account_of(&user).await;
+                        let (subject, body) = self.messages.reset_email(
+                            lang,
+                            &self.config.public_url,
+                            &account,
+                            &token,
+                        );
                         self.with_tries(|| self.send_mail(email.as_str(), &subject, &body))
                             .await
                     }
@@ -316,17 +327,35 @@ impl Notifier {
         }
     }
 
-    async fn account_name(&self, account_id: Option<Uuid>) -> String {
-        let Some(id) = account_id else {
-            return String::new();
+    /// The name of the user's account, and the language messages to the user are written in:
+    /// the user's, else the account's, else English.
+    async fn account_of(&self, user: &User) -> (String, Lang) {
+        let account = match user.account_id {
+            Some(id) => self
+                .app
+                .executor()
+                .load::<Account>(&id.to_string())
+                .await
+                .ok()
+                .map(|(a, _)| a),
+            None => None,
         };
-        match self.app.executor().load::<Account>(&id.to_string()).await {
-            Ok((account, _)) => account
-                .name
-                .map(|n| n.as_str().to_string())
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        }
+        let name = account
+            .as_ref()
+            .and_then(|a| a.name.as_ref())
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default();
+        let language = user
+            .language
+            .as_ref()
+            .map(|l| l.as_str().to_string())
+            .or_else(|| {
+                account
+                    .as_ref()
+                    .and_then(|a| a.customization.language.as_ref())
+                    .map(|l| l.as_str().to_string())
+            });
+        (name, Lang::of(language.as_deref()))
     }
 
     async fn send_mail(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
@@ -343,12 +372,13 @@ impl Notifier {
         code: &str,
     ) -> Result<(), String> {
         let phone = user.phone.as_ref().map(|p| p.as_str().to_string());
+        let (_, lang) = self.account_of(user).await;
         match channel {
             TwoFactorChannel::Email => {
                 let Some(email) = &user.email else {
                     return Err("the user has no email address".into());
                 };
-                let (subject, body) = code_email(code);
+                let (subject, body) = self.messages.code_email(lang, code);
                 self.with_tries(|| self.send_mail(email.as_str(), &subject, &body))
                     .await
             }
@@ -361,10 +391,10 @@ impl Notifier {
                     });
                 };
                 if channel == TwoFactorChannel::Sms {
-                    let body = code_sms(code);
+                    let body = self.messages.code_sms(lang, code);
                     self.with_tries(|| sender.sms(&phone, &body)).await
                 } else {
-                    let twiml = code_twiml(code);
+                    let twiml = self.messages.code_twiml(lang, code);
                     self.with_tries(|| sender.call(&phone, &twiml)).await
                 }
             }
@@ -389,50 +419,4 @@ impl Notifier {
         }
         Err(last)
     }
-}
-
-/// The reset email. The link carries the token; it is valid one hour and once.
-pub fn reset_email(public_url: &str, account: &str, token: &str) -> (String, String) {
-    let link = format!(
-        "{}/reset-password?token={token}",
-        public_url.trim_end_matches('/')
-    );
-    let place = if account.is_empty() {
-        String::new()
-    } else {
-        format!(" in {account}")
-    };
-    (
-        "Reset your password".to_string(),
-        format!(
-            "Someone asked to reset the password of your account{place}.\n\n\
-             To choose a new password, open this link within one hour:\n\n{link}\n\n\
-             The link works once. If you did not ask for this, ignore this email: your password \
-             stays as it is.\n"
-        ),
-    )
-}
-
-pub fn code_email(code: &str) -> (String, String) {
-    (
-        format!("Your verification code: {code}"),
-        format!(
-            "Your verification code is {code}.\n\nIt is valid for 10 minutes. If you did not \
-             try to log in, someone knows your password: change it.\n"
-        ),
-    )
-}
-
-pub fn code_sms(code: &str) -> String {
-    format!("Your verification code is {code}. It is valid for 10 minutes.")
-}
-
-/// The code read out twice, digit by digit.
-pub fn code_twiml(code: &str) -> String {
-    let digits: Vec<String> = code.chars().map(|c| c.to_string()).collect();
-    let spoken = digits.join(", ");
-    format!(
-        "<Response><Say>Your verification code is {spoken}.</Say><Pause length=\"1\"/>\
-         <Say>Again: {spoken}.</Say></Response>"
-    )
 }

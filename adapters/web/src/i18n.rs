@@ -1,266 +1,44 @@
-//! The pages' languages: every string a page shows comes from a Project Fluent catalogue
-//! (`locales/<lang>.ftl`), compiled into the binary. English is complete by definition; a test
-//! fails when any other catalogue lacks one of its message ids, or has one English does not.
+//! The pages' catalogues (`locales/<lang>.ftl`): every string a page shows is one of their
+//! messages, read through `chronid_app::i18n`. A test fails when a language lacks a message
+//! English has.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+pub use chronid_app::i18n::{Arg, Lang};
 
-use fluent_bundle::concurrent::FluentBundle;
-use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
-use unic_langid::LanguageIdentifier;
-
-/// A language the pages are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    En,
-    De,
-    Es,
-    Hr,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 4] = [Lang::En, Lang::De, Lang::Es, Lang::Hr];
-
-    /// The language tag, as the `lang` attribute and the user's language carry it.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::De => "de",
-            Lang::Es => "es",
-            Lang::Hr => "hr",
-        }
-    }
-
-    /// The language's name in itself, for the selector.
-    pub fn native_name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::De => "Deutsch",
-            Lang::Es => "Español",
-            Lang::Hr => "Hrvatski",
-        }
-    }
-
-    /// The page language for a tag such as `de`, `de-AT` or `hr_HR`, if there is one.
-    pub fn from_tag(tag: &str) -> Option<Lang> {
-        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        Lang::ALL.into_iter().find(|l| l.tag() == primary)
-    }
-
-    /// The first language of an `Accept-Language` header the pages are written in, by the
-    /// header's weights.
-    pub fn from_accept_language(header: &str) -> Option<Lang> {
-        let mut offered: Vec<(f32, Lang)> = header
-            .split(',')
-            .filter_map(|part| {
-                let mut pieces = part.split(';');
-                let lang = Lang::from_tag(pieces.next()?)?;
-                let weight = pieces
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .unwrap_or(1.0);
-                (weight > 0.0).then_some((weight, lang))
-            })
-            .collect();
-        // Stable: of equal weights, the first listed wins.
-        offered.sort_by(|a, b| b.0.total_cmp(&a.0));
-        offered.first().map(|(_, l)| *l)
-    }
-
-    fn source(self) -> &'static str {
-        match self {
-            Lang::En => include_str!("../locales/en.ftl"),
-            Lang::De => include_str!("../locales/de.ftl"),
-            Lang::Es => include_str!("../locales/es.ftl"),
-            Lang::Hr => include_str!("../locales/hr.ftl"),
-        }
+/// The pages' `.ftl` text of `lang`.
+pub fn sources(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../locales/en.ftl"),
+        Lang::De => include_str!("../locales/de.ftl"),
+        Lang::Es => include_str!("../locales/es.ftl"),
+        Lang::Hr => include_str!("../locales/hr.ftl"),
     }
 }
 
-/// The compiled catalogues of every language.
-#[derive(Clone)]
-pub struct Catalogues {
-    bundles: Arc<HashMap<Lang, FluentBundle<FluentResource>>>,
-}
+/// The pages' compiled catalogues.
+pub type Catalogues = chronid_app::i18n::Catalogue;
 
-impl std::fmt::Debug for Catalogues {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Catalogues")
-    }
-}
-
-impl Catalogues {
-    /// Parses every catalogue; an error names the language and the first problem (a build with
-    /// a broken catalogue fails its tests, so this does not happen in a released binary).
-    pub fn load() -> Result<Self, String> {
-        let mut bundles = HashMap::new();
-        for lang in Lang::ALL {
-            let resource = FluentResource::try_new(lang.source().to_string())
-                .map_err(|(_, errors)| format!("locales/{}.ftl: {errors:?}", lang.tag()))?;
-            let id: LanguageIdentifier = lang
-                .tag()
-                .parse()
-                .map_err(|e| format!("language {}: {e}", lang.tag()))?;
-            let mut bundle = FluentBundle::new_concurrent(vec![id]);
-            // The pages are HTML-escaped by the templates; Unicode isolation marks around
-            // arguments would only show up in plain-text emails and copied text.
-            bundle.set_use_isolating(false);
-            bundle
-                .add_resource(resource)
-                .map_err(|errors| format!("locales/{}.ftl: {errors:?}", lang.tag()))?;
-            bundles.insert(lang, bundle);
-        }
-        Ok(Self {
-            bundles: Arc::new(bundles),
-        })
-    }
-
-    /// The message `id` in `lang` with `args`; English when the language lacks it (never in a
-    /// tested build), and the id itself when no catalogue has it.
-    pub fn text(&self, lang: Lang, id: &str, args: &[(&str, Arg)]) -> String {
-        for lang in [lang, Lang::En] {
-            let Some(bundle) = self.bundles.get(&lang) else {
-                continue;
-            };
-            let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
-                continue;
-            };
-            let mut fluent_args = FluentArgs::new();
-            for (name, value) in args {
-                let value = match value {
-                    Arg::Text(s) => FluentValue::from(s.clone()),
-                    Arg::Number(n) => FluentValue::from(*n),
-                };
-                fluent_args.set(*name, value);
-            }
-            let mut errors = Vec::new();
-            let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
-            if !errors.is_empty() {
-                tracing::warn!(
-                    id,
-                    lang = lang.tag(),
-                    ?errors,
-                    "a page message did not format"
-                );
-            }
-            return text.into_owned();
-        }
-        tracing::warn!(id, "a page message id is in no catalogue");
-        id.to_string()
-    }
-
-    /// The message ids of `lang`'s catalogue.
-    pub fn ids(lang: Lang) -> Result<Vec<String>, String> {
-        let resource = FluentResource::try_new(lang.source().to_string())
-            .map_err(|(_, errors)| format!("locales/{}.ftl: {errors:?}", lang.tag()))?;
-        Ok(resource
-            .entries()
-            .filter_map(|entry| match entry {
-                fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_string()),
-                _ => None,
-            })
-            .collect())
-    }
-}
-
-/// An argument of a message.
-#[derive(Debug, Clone)]
-pub enum Arg {
-    Text(String),
-    Number(i64),
-}
-
-impl From<&str> for Arg {
-    fn from(s: &str) -> Self {
-        Arg::Text(s.to_string())
-    }
-}
-
-impl From<String> for Arg {
-    fn from(s: String) -> Self {
-        Arg::Text(s)
-    }
-}
-
-impl From<u32> for Arg {
-    fn from(n: u32) -> Self {
-        Arg::Number(i64::from(n))
-    }
-}
-
-impl From<u64> for Arg {
-    fn from(n: u64) -> Self {
-        Arg::Number(i64::try_from(n).unwrap_or(i64::MAX))
-    }
+/// Loads the pages' catalogues.
+pub fn load() -> Result<Catalogues, String> {
+    Catalogues::load(sources)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
 
     #[test]
-    fn every_language_has_every_message_and_no_other() {
-        let english: BTreeSet<String> = Catalogues::ids(Lang::En).unwrap().into_iter().collect();
-        assert!(english.len() > 50, "the English catalogue looks cut short");
-        for lang in Lang::ALL {
-            let ids: Vec<String> = Catalogues::ids(lang).unwrap();
-            let set: BTreeSet<String> = ids.iter().cloned().collect();
-            assert_eq!(set.len(), ids.len(), "{} defines an id twice", lang.tag());
-            let missing: Vec<_> = english.difference(&set).collect();
-            let extra: Vec<_> = set.difference(&english).collect();
-            assert!(missing.is_empty(), "{} lacks {missing:?}", lang.tag());
-            assert!(
-                extra.is_empty(),
-                "{} has ids English lacks: {extra:?}",
-                lang.tag()
-            );
-        }
-    }
-
-    #[test]
-    fn every_message_formats_in_every_language_without_error() {
-        let catalogues = Catalogues::load().unwrap();
-        for lang in Lang::ALL {
-            let bundle = &catalogues.bundles[&lang];
-            for id in Catalogues::ids(lang).unwrap() {
-                let message = bundle.get_message(&id).unwrap();
-                let pattern = message
-                    .value()
-                    .unwrap_or_else(|| panic!("{id} has no value"));
-                let mut args = FluentArgs::new();
-                for name in [
-                    "tries", "secs", "min", "account", "code", "channel", "link", "date",
-                ] {
-                    args.set(name, FluentValue::from(2));
-                }
-                let mut errors = Vec::new();
-                let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
-                assert!(errors.is_empty(), "{} {id}: {errors:?}", lang.tag());
-                assert!(!text.trim().is_empty(), "{} {id} is empty", lang.tag());
-            }
-        }
-    }
-
-    #[test]
-    fn the_selector_and_the_browser_pick_languages() {
-        assert_eq!(Lang::from_tag("de-AT"), Some(Lang::De));
-        assert_eq!(Lang::from_tag("hr_HR"), Some(Lang::Hr));
-        assert_eq!(Lang::from_tag("fr"), None);
-        assert_eq!(
-            Lang::from_accept_language("fr-FR, es;q=0.8, de;q=0.9"),
-            Some(Lang::De)
-        );
-        assert_eq!(Lang::from_accept_language("fr, it"), None);
-        assert_eq!(
-            Lang::from_accept_language("hr;q=0, es;q=0.1"),
-            Some(Lang::Es)
-        );
+    fn every_language_has_every_page_message_and_each_formats() {
+        let ids = chronid_app::i18n::check_complete(
+            sources,
+            &["tries", "secs", "min", "account", "code"],
+        )
+        .unwrap();
+        assert!(ids > 50, "the English catalogue looks cut short: {ids}");
     }
 
     #[test]
     fn a_plural_follows_each_language() {
-        let c = Catalogues::load().unwrap();
+        let c = load().unwrap();
         assert_eq!(
             c.text(Lang::En, "code-tries-left", &[("tries", 1u32.into())]),
             "1 try left."

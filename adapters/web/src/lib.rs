@@ -84,7 +84,7 @@ impl WebState {
             config: Arc::new(config),
             csrf: Csrf::from_secret(secret),
             pending: PendingSealer::from_secret(secret),
-            catalogues: Catalogues::load()?,
+            catalogues: i18n::load()?,
         })
     }
 }

@@ -316,7 +316,10 @@ async fn every_login_sends_codes_by_sms_and_voice_and_records_failed_deliveries(
     let call = s.peers.nth_text_to(&phone, 2).await.unwrap();
     assert_eq!(call.kind, "voice");
     let twiml = call.twiml.unwrap();
-    assert!(twiml.starts_with("<Response><Say>"), "{twiml}");
+    assert!(
+        twiml.starts_with("<Response><Say language=\"en-US\">"),
+        "{twiml}"
+    );
     let spoken: String = twiml.chars().filter(char::is_ascii_digit).take(6).collect();
     session_token(&answer(&s.app, &id, &spoken, Some(&device)).await);
 

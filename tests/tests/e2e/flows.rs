@@ -135,7 +135,8 @@ async fn without_a_mail_server_a_reset_email_is_recorded_as_failed() {
             phone: None,
             retry_delay: std::time::Duration::from_millis(10),
         },
-    );
+    )
+    .unwrap();
     let (stop, rx) = tokio::sync::watch::channel(false);
     let (rx1, rx2) = (rx.clone(), rx);
     let tasks = [
