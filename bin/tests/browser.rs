@@ -401,7 +401,16 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
                 "{}",
                 b.text("#f-code-hint").await?
             );
-            let mail = site.mail(email, 1).await?;
+            site.mail(email, 1).await?;
+            // A new code asked for: a fresh challenge with every try, the second mail's code.
+            b.click("form[action='/login/code/resend'] button").await?;
+            ensure!(
+                b.text("main").await?.contains("A new code is on its way"),
+                "{}",
+                b.text("main").await?
+            );
+            ensure!(b.text("#f-code-hint").await?.contains("5 tries left"));
+            let mail = site.mail(email, 2).await?;
             let code = code_in(&mail, 6).context("a code in the mail")?;
             b.fill("input[name=code]", &code).await?;
             b.click("form[action='/login/code'] button").await?;

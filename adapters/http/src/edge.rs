@@ -238,7 +238,7 @@ pub(super) fn limited_route(path: &str) -> Option<LimitedRoute> {
         | "/forgot-password"
         | "/reset-password"
         | "/login/password" => Some(LimitedRoute::Forgot),
-        "/login/code" => Some(LimitedRoute::Challenge),
+        "/login/code" | "/login/code/resend" => Some(LimitedRoute::Challenge),
         p if p.starts_with("/v1/login/challenges/") => Some(LimitedRoute::Challenge),
         _ => None,
     }

@@ -138,6 +138,7 @@ pub fn router_with(state: HttpState, pages: Router<HttpState>) -> Router {
         )
         .route("/v1/login", post(login::login))
         .route("/v1/login/challenges/{id}", post(login::answer_challenge))
+        .route("/v1/login/challenges/{id}/resend", post(login::resend_challenge))
         .route("/v1/password/forgot", post(credentials::forgot))
         .route("/v1/password/reset", post(credentials::reset))
         .route("/v1/me/password", post(credentials::change_my_password))

@@ -372,7 +372,7 @@ impl Modify for BearerAuth {
         teams::create_team, teams::rename_team, teams::delete_team, teams::add_member, teams::remove_member,
         api_keys::create_api_key, api_keys::patch_api_key, api_keys::revoke_api_key,
         health::health, health::ready,
-        login::login, login::answer_challenge, login::logout, login::my_sessions,
+        login::login, login::answer_challenge, login::resend_challenge, login::logout, login::my_sessions,
         login::revoke_my_session, devices::my_devices, devices::revoke_my_device,
         devices::revoke_user_devices,
         credentials::forgot, credentials::reset, credentials::change_my_password,

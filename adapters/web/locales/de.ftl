@@ -49,7 +49,8 @@ code-wrong = Der Code ist nicht korrekt.
 code-reused = Dieser Code wurde bereits verwendet. Warten Sie auf den nächsten.
 code-exhausted = Zu viele falsche Codes. Melden Sie sich erneut an, um einen neuen zu erhalten.
 code-invalid-format = Ein Code besteht aus sechs Ziffern.
-code-resend = Keinen Code erhalten? Melden Sie sich erneut an, um einen neuen zu erhalten (höchstens { $tries } in 15 Minuten).
+code-resend = Neuen Code senden
+code-resend-note = Nicht erhalten? Sie können sich einen neuen Code senden lassen, höchstens { $tries } in 15 Minuten.
 code-trust-note = Nach diesem Schritt wird dieser Browser als vertrauenswürdiges Gerät gespeichert.
 
 ## Vom Administrator verlangte Einrichtung der Authenticator-App
@@ -148,3 +149,5 @@ not-found-title = Seite nicht gefunden
 not-found-text = Unter dieser Adresse gibt es keine Seite.
 password-reused = Wählen Sie ein Passwort, das Sie noch nicht verwendet haben.
 totp-required-by-admin = Ihr Administrator verlangt eine Authenticator-App: Sie kann nicht ausgeschaltet werden.
+code-sent = Ein neuer Code ist unterwegs.
+code-too-many = Es wurden zu viele Codes gesendet. Warten Sie { $secs } Sekunden und fragen Sie dann erneut.

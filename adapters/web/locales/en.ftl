@@ -49,7 +49,8 @@ code-wrong = The code is not correct.
 code-reused = This code was used already. Wait for the next one.
 code-exhausted = Too many wrong codes. Log in again to get a new one.
 code-invalid-format = A code is six digits.
-code-resend = Did not get a code? Log in again to get a new one (at most { $tries } in 15 minutes).
+code-resend = Send a new code
+code-resend-note = Did not get it? You can have a new code sent, at most { $tries } in 15 minutes.
 code-trust-note = Once you pass this step, this browser is remembered as a trusted device.
 
 ## Authenticator enrolment required by an administrator
@@ -148,3 +149,5 @@ not-found-title = Page not found
 not-found-text = There is no page at this address.
 password-reused = Choose a password you have not used before.
 totp-required-by-admin = Your administrator requires an authenticator app: it cannot be turned off.
+code-sent = A new code is on its way.
+code-too-many = Too many codes were sent. Wait { $secs } seconds, then ask again.

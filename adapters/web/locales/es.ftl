@@ -49,7 +49,8 @@ code-wrong = El código no es correcto.
 code-reused = Este código ya se ha usado. Espera al siguiente.
 code-exhausted = Demasiados códigos incorrectos. Vuelve a iniciar sesión para recibir uno nuevo.
 code-invalid-format = Un código tiene seis dígitos.
-code-resend = ¿No has recibido ningún código? Vuelve a iniciar sesión para recibir uno nuevo (como máximo { $tries } cada 15 minutos).
+code-resend = Enviar un código nuevo
+code-resend-note = ¿No lo has recibido? Puedes pedir un código nuevo, como máximo { $tries } cada 15 minutos.
 code-trust-note = Cuando superes este paso, este navegador se recordará como dispositivo de confianza.
 
 ## Configuración de la aplicación de autenticación exigida por un administrador
@@ -148,3 +149,5 @@ not-found-title = Página no encontrada
 not-found-text = No hay ninguna página en esta dirección.
 password-reused = Elige una contraseña que no hayas usado antes.
 totp-required-by-admin = Tu administrador exige una aplicación de autenticación: no se puede desactivar.
+code-sent = Un código nuevo está en camino.
+code-too-many = Se han enviado demasiados códigos. Espera { $secs } segundos y vuelve a pedirlo.

@@ -50,7 +50,8 @@ code-wrong = Kôd nije točan.
 code-reused = Ovaj je kôd već iskorišten. Pričekajte sljedeći.
 code-exhausted = Previše pogrešnih kodova. Prijavite se ponovno da biste dobili novi.
 code-invalid-format = Kôd se sastoji od šest znamenki.
-code-resend = Niste dobili kôd? Prijavite se ponovno da biste dobili novi (najviše { $tries } u 15 minuta).
+code-resend = Pošalji novi kôd
+code-resend-note = Niste ga dobili? Možete zatražiti novi kôd, najviše { $tries } u 15 minuta.
 code-trust-note = Kada prođete ovaj korak, ovaj će preglednik biti zapamćen kao pouzdani uređaj.
 
 ## Postavljanje aplikacije za autentifikaciju koje zahtijeva administrator
@@ -149,3 +150,5 @@ not-found-title = Stranica nije pronađena
 not-found-text = Na ovoj adresi nema stranice.
 password-reused = Odaberite lozinku koju još niste koristili.
 totp-required-by-admin = Vaš administrator zahtijeva aplikaciju za autentifikaciju: ne može se isključiti.
+code-sent = Novi kôd je na putu.
+code-too-many = Poslano je previše kodova. Pričekajte { $secs } s pa zatražite ponovno.

@@ -31,7 +31,7 @@ pub fn shown(ctx: &Ctx, error: &AppError, password_field: &'static str) -> Shown
         "AUTH-CODE-EXPIRED" | "AUTH-CHALLENGE-NOT-FOUND" => (None, "login-expired", vec![]),
         "AUTH-TOO-MANY-CODES" => (
             None,
-            "error-rate",
+            "code-too-many",
             vec![("secs", error.retry_after.unwrap_or(60).into())],
         ),
         "AUTH-WRONG-PASSWORD" => (Some("current_password"), "password-wrong", vec![]),

@@ -103,6 +103,7 @@ where
             get(login::show_choice).post(login::choose),
         )
         .route("/login/code", get(login::show_code).post(login::answer))
+        .route("/login/code/resend", post(login::resend))
         .route(
             "/login/password",
             get(login::show_change).post(login::change),

@@ -870,3 +870,60 @@ async fn changing_your_password_ends_your_other_sessions() {
     .assert_problem(403, "AUTH-SESSION-REQUIRED");
     s.env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_code_is_sent_only_to_the_challenged_device_and_within_the_limit() {
+    let s = setup().await;
+    set_policy(&s.app, "new_device", None).await;
+    let (_, email) = create_user(&s.app, None).await;
+    let (_, other_email) = create_user(&s.app, None).await;
+    let r = login(&s.app, &email, PASSWORD, None).await;
+    let first = challenge(&r, "email");
+    let device = r.body["device_token"].as_str().unwrap().to_string();
+    let first_code = mailed_code(&s.peers, &email, 1).await;
+    let resend = |id: String, device: Option<String>| {
+        let app = &s.app;
+        async move {
+            post(
+                app,
+                &format!("/login/challenges/{id}/resend"),
+                json!({}),
+                device.as_deref(),
+            )
+            .await
+        }
+    };
+
+    // Without the challenged device's token, or with another user's, nothing is sent.
+    resend(first.clone(), None)
+        .await
+        .assert_problem(404, "AUTH-CHALLENGE-NOT-FOUND");
+    let other = login(&s.app, &other_email, PASSWORD, None).await;
+    let other_device = other.body["device_token"].as_str().unwrap().to_string();
+    resend(first.clone(), Some(other_device))
+        .await
+        .assert_problem(404, "AUTH-CHALLENGE-NOT-FOUND");
+
+    // The device gets a new challenge and a new code; the old challenge is gone.
+    let r = resend(first.clone(), Some(device.clone())).await;
+    let second = challenge(&r, "email");
+    assert_ne!(second, first);
+    assert_eq!(r.body["device_token"], device.as_str(), "{r:?}");
+    mailed_code(&s.peers, &email, 2).await;
+    answer(&s.app, &first, &first_code, Some(&device))
+        .await
+        .assert_problem(404, "AUTH-CHALLENGE-NOT-FOUND");
+
+    // Five codes per 15 minutes: the login's and four more.
+    let mut id = second;
+    for n in 3..=5 {
+        id = challenge(&resend(id, Some(device.clone())).await, "email");
+        mailed_code(&s.peers, &email, n).await;
+    }
+    let r = resend(id.clone(), Some(device.clone())).await;
+    r.assert_problem(429, "AUTH-TOO-MANY-CODES");
+    // The challenge still stands, and its code (the fifth mail's) opens the session.
+    let last = mailed_code(&s.peers, &email, 5).await;
+    session_token(&answer(&s.app, &id, &last, Some(&device)).await);
+    s.env.cleanup().await.unwrap();
+}

@@ -268,6 +268,59 @@ impl App {
         })))
     }
 
+    /// Sends a new code for a login waiting at its challenge, on the same channel, to the
+    /// device that proves it with its token (as at login); the old challenge is forgotten.
+    /// The user's issuance limit holds (`AUTH-TOO-MANY-CODES` with the seconds to wait); an
+    /// authenticator challenge has nothing to send.
+    #[tracing::instrument(name = "resend_challenge", skip_all, fields(actor = ?facts.actor, request_id = facts.correlation_id.as_deref()))]
+    pub async fn resend_challenge(
+        &self,
+        challenge_id: Uuid,
+        device_token: Option<String>,
+        facts: &RequestFacts,
+    ) -> Result<ChallengeIssued, AppError> {
+        let ChallengeRoute { user_id, language } = self
+            .challenges
+            .find(challenge_id)
+            .await
+            .map_err(AppError::internal)?
+            .ok_or_else(challenge_not_found)?;
+        let language = language.and_then(|l| Language::parse(&l).ok());
+        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        let now = self.exec.services().clock.now();
+        let challenge = user
+            .challenges
+            .get(&challenge_id)
+            .filter(|c| c.purpose == ChallengePurpose::SignIn && c.expires_at > now)
+            .cloned()
+            .ok_or_else(challenge_not_found)?;
+        if challenge.channel == TwoFactorChannel::Totp {
+            return Err(challenge_not_found());
+        }
+        // Only the device the challenge was issued to may ask again.
+        let presented = self
+            .presented_device(&user, device_token.as_deref())
+            .await?;
+        let (Some((device_id, _)), Some(token)) = (
+            presented.filter(|(id, _)| Some(*id) == challenge.device_id),
+            device_token,
+        ) else {
+            return Err(challenge_not_found());
+        };
+        let facts = as_user(facts, user_id);
+        let issued = self
+            .issue_challenge(
+                &user,
+                challenge.channel,
+                (device_id, SecretString::from(token), false),
+                language.as_ref(),
+                &facts,
+            )
+            .await?;
+        self.unroute_challenge(challenge_id).await?;
+        Ok(issued)
+    }
+
     /// Trusts the device a login's last challenge was passed on (for `trust_for`, in the user's
     /// current trust epoch).
     async fn trust_device(

@@ -256,6 +256,29 @@ pub async fn answer_challenge(
     Ok(login_reply(outcome))
 }
 
+/// Send a new code for a login waiting at its challenge, on the same channel; only the device the
+/// challenge was issued to may ask (its device token, as at login). Answers a new challenge (the
+/// old one is forgotten); at most 5 codes in 15 minutes per user.
+#[utoipa::path(post, path = "/v1/login/challenges/{id}/resend", tag = "login",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = LoginReply),
+        (status = 404, body = Problem, description = "AUTH-CHALLENGE-NOT-FOUND (also for another device, or an authenticator challenge)"),
+        (status = 429, body = Problem, description = "AUTH-TOO-MANY-CODES, RATE-LIMITED")))]
+pub async fn resend_challenge(
+    State(state): State<HttpState>,
+    facts: Facts,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    let issued = state
+        .app
+        .resend_challenge(id, presented_device_token(&headers), &facts.0)
+        .await?;
+    Ok(login_reply(LoginOutcome::TwoFactorRequired(Box::new(
+        issued,
+    ))))
+}
+
 /// End the session this request comes with.
 #[utoipa::path(post, path = "/v1/logout", tag = "login",
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)),

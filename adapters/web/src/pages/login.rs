@@ -375,6 +375,7 @@ fn code_page(ctx: Ctx, status: StatusCode, pending: &Pending, error: Option<Show
     ));
     input.error = error.as_ref().and_then(|e| e.at("code"));
     let general = error.as_ref().and_then(Shown::general);
+    let note = notice(&ctx);
     let delivered = matches!(channel.as_str(), "sms" | "voice" | "email") && !enrolling;
     let body = html! {
         div.card {
@@ -383,6 +384,7 @@ fn code_page(ctx: Ctx, status: StatusCode, pending: &Pending, error: Option<Show
             @if let Some((key, uri)) = enrolment {
                 (crate::layout::enrolment(&ctx, key, uri))
             }
+            @if let Some(note) = note { p.notice role="status" { (note) } }
             @if let Some(text) = general { p.error role="alert" { (text) } }
             form method="post" action="/login/code" novalidate {
                 (csrf_field(&ctx))
@@ -391,7 +393,11 @@ fn code_page(ctx: Ctx, status: StatusCode, pending: &Pending, error: Option<Show
             }
             p.hint { (ctx.t("code-trust-note")) }
             @if delivered {
-                p.links { a href="/login" { (ctx.t_with("code-resend", &[("tries", Arg::from(CODES_PER_WINDOW as u64))])) } }
+                form.resend method="post" action="/login/code/resend" {
+                    (csrf_field(&ctx))
+                    p.hint { (ctx.t_with("code-resend-note", &[("tries", Arg::from(CODES_PER_WINDOW as u64))])) }
+                    button.secondary type="submit" { (ctx.t("code-resend")) }
+                }
             }
         }
     };
@@ -468,6 +474,47 @@ pub async fn answer(mut ctx: Ctx, fields: Fields) -> Response {
                 code_page(ctx, status_of(&error), &current, Some(shown))
             }
         },
+    }
+}
+
+/// `POST /login/code/resend`: a new code on the same channel, within the user's limit.
+pub async fn resend(mut ctx: Ctx, fields: Fields) -> Response {
+    if let Err(refused) = ctx.check_form(&fields) {
+        return refused;
+    }
+    let Some(current @ Pending::Code { challenge_id, .. }) = pending(&ctx) else {
+        return restart(ctx, "login-expired");
+    };
+    let device = ctx.cookie(DEVICE_COOKIE).map(str::to_string);
+    let app = ctx.web().app.clone();
+    match app.resend_challenge(challenge_id, device, &ctx.facts).await {
+        Ok(challenge) => {
+            let again = Pending::Code {
+                challenge_id: challenge.challenge_id,
+                channel: channel_name(challenge.channel).to_string(),
+                tries_left: CHALLENGE_MAX_ATTEMPTS,
+                enrolment: None,
+            };
+            keep_pending(&mut ctx, again);
+            ctx.redirect("/login/code?m=code-sent")
+        }
+        Err(error) if error.code == "AUTH-TOO-MANY-CODES" => {
+            let text = ctx.t_with(
+                "code-too-many",
+                &[("secs", error.retry_after.unwrap_or(60).into())],
+            );
+            code_page(
+                ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                &current,
+                Some(Shown { field: None, text }),
+            )
+        }
+        Err(error) if error.code == "AUTH-CHALLENGE-NOT-FOUND" => restart(ctx, "login-expired"),
+        Err(error) => {
+            let shown = shown(&ctx, &error, "code");
+            code_page(ctx, status_of(&error), &current, Some(shown))
+        }
     }
 }
 

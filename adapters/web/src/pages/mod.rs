@@ -33,6 +33,7 @@ pub(crate) fn notice(ctx: &Ctx) -> Option<String> {
         "totp-disabled",
         "session-ended",
         "login-expired",
+        "code-sent",
     ]
     .into_iter()
     .find(|id| *id == asked)?;
