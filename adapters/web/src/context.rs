@@ -40,6 +40,9 @@ pub struct Ctx {
     /// The account whose branded host name this request came to, with its branding: its
     /// pages show its logo and theme, and log in to it only.
     pub branded: Option<chronid_app::Branding>,
+    /// The host name's account could not be read: a login here is refused rather than let
+    /// into any account.
+    pub host_unknown: bool,
     set_cookies: Vec<String>,
     web: WebState,
 }
@@ -91,13 +94,22 @@ where
             .and_then(|v| v.to_str().ok())
             .map(crate::host_of)
             .unwrap_or_default();
+        let mut host_unknown = false;
         let branded = match host.is_empty() || host == web.config.public_host() {
             true => None,
             false => match web.app.account_for_host(&host).await {
-                Ok(Some(account)) => web.app.branding(account).await.ok().flatten(),
+                Ok(Some(account)) => match web.app.branding(account).await {
+                    Ok(branding) => branding,
+                    Err(error) => {
+                        tracing::warn!(%error, "the branding of a host name could not be read");
+                        host_unknown = true;
+                        None
+                    }
+                },
                 Ok(None) => None,
                 Err(error) => {
                     tracing::warn!(%error, "the account of a host name could not be read");
+                    host_unknown = true;
                     None
                 }
             },
@@ -135,6 +147,7 @@ where
             query,
             throttled: parts.extensions.get::<Throttled>().map(|Throttled(s)| *s),
             branded,
+            host_unknown,
             set_cookies,
             web,
         })
@@ -266,6 +279,7 @@ impl Ctx {
             query: self.query.clone(),
             throttled: self.throttled,
             branded: self.branded.clone(),
+            host_unknown: self.host_unknown,
             set_cookies: self.set_cookies.clone(),
             web: self.web.clone(),
         }

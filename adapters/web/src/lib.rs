@@ -60,7 +60,8 @@ pub fn host_of(raw: &str) -> String {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => authority.split(':').next().unwrap_or(""),
     };
-    host.to_ascii_lowercase()
+    // A fully qualified name's trailing dot names the same host.
+    host.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// What every page handler can reach.
@@ -147,5 +148,6 @@ mod tests {
         assert_eq!(host_of("http://user@h.test/"), "h.test");
         assert_eq!(host_of("[::1]:8080"), "::1");
         assert_eq!(host_of(""), "");
+        assert_eq!(host_of("id.acme.test.:443"), "id.acme.test");
     }
 }

@@ -223,8 +223,13 @@ impl Hostname {
         const FIELD: &str = "hostname";
         let value = raw.trim().trim_end_matches('.').to_lowercase();
         let labels: Vec<&str> = value.split('.').collect();
+        // A numeric last label is an IP address, not a name a CNAME can be made for.
+        let numeric_tld = labels
+            .last()
+            .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()));
         let ok = value.len() <= 253
             && labels.len() >= 2
+            && !numeric_tld
             && labels.iter().all(|l| {
                 !l.is_empty()
                     && l.len() <= 63

@@ -19,12 +19,16 @@
 //! - `flood`: the server's peak resident memory during 100 and 1,000 concurrent logins.
 //! - `enumeration`: p50 and p95 of a refused login for a login held in one account and in three,
 //!   beside an unknown login, in alternating rounds.
+//! - `pages`: the login page's time to first byte beside `GET /health` on the same connection,
+//!   its weight with stylesheet and logo, and a browser login beside the JSON API's.
 
 // Benchmarks read the real clock and draw real ids: the determinism rule is for the domain.
 #![allow(clippy::disallowed_methods)]
 
 #[path = "../bench/login.rs"]
 mod bench_login;
+#[path = "../bench/pages.rs"]
+mod bench_pages;
 #[path = "../bench/read.rs"]
 mod bench_read;
 
@@ -60,6 +64,7 @@ enum Scenario {
     LoginHistory,
     Flood,
     Enumeration,
+    Pages,
 }
 
 #[derive(Debug, Parser)]
@@ -114,6 +119,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::LoginHistory => bench_login::login_history_bench(&env, args.quick).await,
         Scenario::Flood => bench_login::flood_bench(&env, args.quick).await,
         Scenario::Enumeration => bench_login::enumeration_bench(&env, args.quick).await,
+        Scenario::Pages => bench_pages::pages_bench(&env, args.quick).await,
     };
     env.cleanup().await?;
     result

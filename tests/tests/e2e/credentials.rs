@@ -927,3 +927,37 @@ async fn a_new_code_is_sent_only_to_the_challenged_device_and_within_the_limit()
     session_token(&answer(&s.app, &id, &last, Some(&device)).await);
     s.env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_exhausted_challenge_gets_no_new_code() {
+    let s = setup().await;
+    set_policy(&s.app, "new_device", None).await;
+    let (_, email) = create_user(&s.app, None).await;
+    let r = login(&s.app, &email, PASSWORD, None).await;
+    let id = challenge(&r, "email");
+    let device = r.body["device_token"].as_str().unwrap().to_string();
+    let right = mailed_code(&s.peers, &email, 1).await;
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for _ in 0..5 {
+        answer(&s.app, &id, wrong, Some(&device)).await;
+    }
+    answer(&s.app, &id, &right, Some(&device))
+        .await
+        .assert_problem(401, "AUTH-CODE-EXHAUSTED");
+    // New tries would come without the password: refused, and nothing is mailed.
+    post(
+        &s.app,
+        &format!("/login/challenges/{id}/resend"),
+        json!({}),
+        Some(&device),
+    )
+    .await
+    .assert_problem(404, "AUTH-CHALLENGE-NOT-FOUND");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(s.peers.mails_to(&email).await.unwrap().len(), 1);
+    s.env.cleanup().await.unwrap();
+}

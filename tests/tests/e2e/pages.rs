@@ -441,9 +441,15 @@ async fn a_host_name_belongs_to_one_account_and_answers_its_dns_record() {
             .json(&json!({"hostname": host}));
         async move { reply(req.send().await.unwrap()).await }
     };
-    taken("LOGIN.acme.test")
+    taken("LOGIN.acme.test.")
         .await
         .assert_problem(409, "ACC-HOSTNAME-TAKEN");
+    // An address is not a host name, nor is a single label.
+    for bad in ["10.0.0.5", "localhost"] {
+        let r = taken(bad).await;
+        r.assert_problem(400, "VALIDATION");
+        assert_eq!(r.body["field"], "hostname", "{r:?}");
+    }
 
     // The branded page is Acme's; once Acme moves to another name, Globex may have this one.
     let mut agent = Agent::new(&app);
@@ -472,5 +478,140 @@ async fn a_host_name_belongs_to_one_account_and_answers_its_dns_record() {
     assert_eq!(r.status, 200, "{r:?}");
     let r = taken("login.acme.test").await;
     assert_eq!(r.status, 200, "{r:?}");
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_password_is_changed_on_its_page_then_used() {
+    use chronid_tests::server::{spawn_app_with, test_services, ManualClock};
+    let env = TestEnv::new().await.unwrap();
+    let clock = ManualClock::starting_now();
+    let mut services = test_services();
+    services.clock = clock.clone();
+    let app = spawn_app_with(&env, env.pool.clone(), services)
+        .await
+        .unwrap();
+    app.set_security_policy(json!({"password_validity_days": 1}))
+        .await;
+    user_with_password(&app, "eve@acme.test").await;
+    clock.advance(chrono::Duration::days(2));
+
+    let mut agent = Agent::new(&app);
+    let token = agent.token("/login").await;
+    let step = agent
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("login", "eve@acme.test"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (step.status, location(&step)),
+        (303, "/login/password"),
+        "{}",
+        step.body
+    );
+    assert!(
+        agent.cookie("chronid_session").is_none(),
+        "no session before the new password"
+    );
+    let page = agent.get("/login/password").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Your password has expired"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("autocomplete=\"new-password\""),
+        "{}",
+        page.body
+    );
+    let token = token_in(&page.body);
+
+    // Each field's mistake beside it.
+    let page = agent
+        .post(
+            "/login/password",
+            &[
+                ("csrf", &token),
+                ("new_password", "a fresh password"),
+                ("new_password_repeat", "another one"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body.contains("id=\"f-new_password_repeat-error\""),
+        "{}",
+        page.body
+    );
+    let page = agent
+        .post(
+            "/login/password",
+            &[
+                ("csrf", &token),
+                ("new_password", "short"),
+                ("new_password_repeat", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body.contains("id=\"f-new_password-error\"") && page.body.contains("at least 10"),
+        "{}",
+        page.body
+    );
+    let page = agent
+        .post(
+            "/login/password",
+            &[
+                ("csrf", &token),
+                ("new_password", PASSWORD),
+                ("new_password_repeat", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 400, "the same password again is refused");
+    assert!(page.body.contains("not used before"), "{}", page.body);
+
+    let done = agent
+        .post(
+            "/login/password",
+            &[
+                ("csrf", &token),
+                ("new_password", "a fresh password"),
+                ("new_password_repeat", "a fresh password"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (done.status, location(&done)),
+        (303, "/login?m=password-changed"),
+        "{}",
+        done.body
+    );
+    assert!(
+        agent.cookie("chronid_login").is_none(),
+        "the pending login is cleared"
+    );
+    // The change token works once: the page is gone.
+    let again = agent.get("/login/password").await;
+    assert_eq!(location(&again), "/login?m=login-expired");
+    let token = agent.token("/login").await;
+    let ok = agent
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("login", "eve@acme.test"),
+                ("password", "a fresh password"),
+            ],
+        )
+        .await;
+    assert_eq!((ok.status, location(&ok)), (303, "/account"), "{}", ok.body);
     env.cleanup().await.unwrap();
 }

@@ -291,7 +291,13 @@ impl App {
         let challenge = user
             .challenges
             .get(&challenge_id)
-            .filter(|c| c.purpose == ChallengePurpose::SignIn && c.expires_at > now)
+            // An exhausted challenge stays exhausted: a new code would be new tries without
+            // the password.
+            .filter(|c| {
+                c.purpose == ChallengePurpose::SignIn
+                    && c.expires_at > now
+                    && c.attempts < c.max_attempts
+            })
             .cloned()
             .ok_or_else(challenge_not_found)?;
         if challenge.channel == TwoFactorChannel::Totp {
@@ -308,6 +314,8 @@ impl App {
             return Err(challenge_not_found());
         };
         let facts = as_user(facts, user_id);
+        // The old challenge is forgotten first, so two never stand for one login.
+        self.unroute_challenge(challenge_id).await?;
         let issued = self
             .issue_challenge(
                 &user,
@@ -316,9 +324,21 @@ impl App {
                 language.as_ref(),
                 &facts,
             )
-            .await?;
-        self.unroute_challenge(challenge_id).await?;
-        Ok(issued)
+            .await;
+        if let Err(error) = &issued {
+            if error.code == "AUTH-TOO-MANY-CODES" {
+                // Nothing was sent: the login may still answer the code it has.
+                let route = ChallengeRoute {
+                    user_id,
+                    language: language.as_ref().map(|l| l.as_str().to_string()),
+                };
+                self.challenges
+                    .route(challenge_id, &route, now)
+                    .await
+                    .map_err(AppError::internal)?;
+            }
+        }
+        issued
     }
 
     /// Trusts the device a login's last challenge was passed on (for `trust_for`, in the user's

@@ -121,7 +121,12 @@ async fn log_in(
     presented: Password,
     account_id: Option<Uuid>,
 ) -> Response {
-    // A branded host name logs in to its account only.
+    // A branded host name logs in to its account only; one whose account could not be read
+    // logs in to none.
+    if ctx.host_unknown {
+        let text = ctx.t("error-internal");
+        return ctx.error_page(StatusCode::SERVICE_UNAVAILABLE, &text);
+    }
     let account_id = ctx.branded_account().or(account_id);
     let request = LoginRequest {
         login: login.clone(),

@@ -44,6 +44,10 @@ pub async fn forgot(ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
         return refused;
     }
+    if ctx.host_unknown {
+        let text = ctx.t("error-internal");
+        return ctx.error_page(StatusCode::SERVICE_UNAVAILABLE, &text);
+    }
     let login = fields.text("login");
     if login.is_empty() {
         let text = ctx.t("field-required");
