@@ -590,6 +590,20 @@ impl Drop for NatsServer {
     }
 }
 
+/// A `width` x `height` RGB PNG of one colour, for logo uploads.
+pub fn png_image(width: u32, height: u32, rgb: [u8; 3]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        let pixels: Vec<u8> = (0..width * height).flat_map(|_| rgb).collect();
+        writer.write_image_data(&pixels)?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -609,18 +623,4 @@ mod tests {
             "postgres://h/x"
         );
     }
-}
-
-/// A `width` x `height` RGB PNG of one colour, for logo uploads.
-pub fn png_image(width: u32, height: u32, rgb: [u8; 3]) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut out, width, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header()?;
-        let pixels: Vec<u8> = (0..width * height).flat_map(|_| rgb).collect();
-        writer.write_image_data(&pixels)?;
-    }
-    Ok(out)
 }

@@ -195,6 +195,11 @@ impl Ctx {
         &self.web
     }
 
+    /// Now, by the application's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.web.app.executor().services().clock.now()
+    }
+
     /// A message in the page's language.
     pub fn t(&self, id: &str) -> String {
         self.web.catalogues.text(self.lang, id, &[])
@@ -232,7 +237,7 @@ impl Ctx {
 
     /// Whether a posted form may be taken: `Err` holds the answer when the address is over
     /// its rate or the form's CSRF token is not this browser's.
-    pub fn check_form(&self, fields: &Fields) -> Result<(), Response> {
+    pub fn check_form(&self, fields: &Fields) -> Result<(), Box<Response>> {
         if let Some(secs) = self.throttled {
             let text = self.t_with("error-rate", &[("secs", secs.into())]);
             let mut response = self.error_page(StatusCode::TOO_MANY_REQUESTS, &text);
@@ -241,7 +246,7 @@ impl Ctx {
                     .headers_mut()
                     .insert(axum::http::header::RETRY_AFTER, v);
             }
-            return Err(response);
+            return Err(Box::new(response));
         }
         if !self
             .web
@@ -249,7 +254,9 @@ impl Ctx {
             .verify(&self.browser, fields.get(crate::csrf::FORM_FIELD))
         {
             tracing::info!(target: "security", path = %self.path, ip = self.facts.ip.as_deref(), "form refused: CSRF token missing or not this browser's");
-            return Err(self.error_page(StatusCode::FORBIDDEN, &self.t("error-csrf")));
+            return Err(Box::new(
+                self.error_page(StatusCode::FORBIDDEN, &self.t("error-csrf")),
+            ));
         }
         Ok(())
     }

@@ -143,7 +143,9 @@ mod tests {
     #[test]
     fn a_pending_login_opens_only_in_its_browser_and_only_in_time() {
         let sealer = PendingSealer::from_secret(b"k1");
-        let now = Utc::now();
+        let now = DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let value = sealer.seal(change(), "browser-a", now).unwrap();
         assert!(!value.contains("cht_secret"));
         assert!(matches!(

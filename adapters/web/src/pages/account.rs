@@ -407,7 +407,7 @@ where
     Fut: std::future::Future<Output = Result<Option<(String, String)>, (AppError, &'static str)>>,
 {
     if let Err(refused) = ctx.check_form(&fields) {
-        return refused;
+        return *refused;
     }
     let Ok((principal, facts)) = caller(&mut ctx).await else {
         return to_login(ctx);
@@ -443,8 +443,8 @@ where
     }
 }
 
-fn code_of(fields: &Fields, name: &str) -> Result<OneTimeCode, (AppError, &'static str)> {
-    OneTimeCode::parse(fields.text(name)).map_err(|e| (AppError::from(e), "code"))
+fn code_of(fields: &Fields, name: &str) -> Result<OneTimeCode, AppError> {
+    OneTimeCode::parse(fields.text(name)).map_err(AppError::from)
 }
 
 fn keys(e: chronid_crypto::TotpEnrolment) -> (String, String) {
@@ -479,7 +479,7 @@ pub async fn confirm_totp(ctx: Ctx, fields: Fields) -> Response {
         Section::Totp,
         "totp-enabled",
         |app, who, facts, fields| async move {
-            let code = code_of(&fields, "confirm_code")?;
+            let code = code_of(&fields, "confirm_code").map_err(|e| (e, "code"))?;
             app.confirm_my_totp(&who, code, &facts)
                 .await
                 .map(|()| None)
@@ -497,7 +497,7 @@ pub async fn reset_totp(ctx: Ctx, fields: Fields) -> Response {
         Section::Totp,
         "saved",
         |app, who, facts, fields| async move {
-            let code = code_of(&fields, "reset_code")?;
+            let code = code_of(&fields, "reset_code").map_err(|e| (e, "code"))?;
             app.reset_my_totp(&who, code, &facts)
                 .await
                 .map(|e| Some(keys(e)))
@@ -515,7 +515,7 @@ pub async fn disable_totp(ctx: Ctx, fields: Fields) -> Response {
         Section::Totp,
         "totp-disabled",
         |app, who, facts, fields| async move {
-            let code = code_of(&fields, "disable_code")?;
+            let code = code_of(&fields, "disable_code").map_err(|e| (e, "code"))?;
             app.disable_my_totp(&who, code, &facts)
                 .await
                 .map(|()| None)
@@ -622,7 +622,7 @@ pub async fn forget_device(ctx: Ctx, Path(id): Path<Uuid>, fields: Fields) -> Re
 /// `POST /logout`: ends the session, forgets the cookie and the browser id.
 pub async fn logout(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
-        return refused;
+        return *refused;
     }
     if let Ok((principal, facts)) = caller(&mut ctx).await {
         if let Err(error) = ctx.web().app.logout(&principal, &facts).await {

@@ -7,7 +7,6 @@ use axum::response::Response;
 use chronid_app::{AppError, LoginOutcome, LoginRequest};
 use chronid_domain::user::{CHALLENGE_MAX_ATTEMPTS, CODES_PER_WINDOW};
 use chronid_domain::values::{Language, OneTimeCode, Password, TwoFactorChannel};
-use chrono::Utc;
 use maud::{html, Markup};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
@@ -88,7 +87,7 @@ fn login_page(
 /// `POST /login`.
 pub async fn submit(ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
-        return refused;
+        return *refused;
     }
     let login = fields.text("login").to_string();
     let password = fields.get("password").to_string();
@@ -178,7 +177,7 @@ fn next_step(
             // A new browser id from here on: one planted before the login does not outlive it.
             ctx.renew_browser();
             let cookies = ctx.web().cookies;
-            let secs = (session.expires_at - Utc::now()).num_seconds().max(1) as u64;
+            let secs = (session.expires_at - ctx.now()).num_seconds().max(1) as u64;
             ctx.set_cookie(
                 session_cookie(cookies),
                 session.token.expose_secret(),
@@ -237,7 +236,7 @@ fn next_step(
 
 fn keep_pending(ctx: &mut Ctx, pending: Pending) {
     let name = pending_cookie(ctx.web().cookies);
-    match ctx.web().pending.seal(pending, &ctx.browser, Utc::now()) {
+    match ctx.web().pending.seal(pending, &ctx.browser, ctx.now()) {
         // Browsers drop a cookie over 4096 bytes: said, rather than found as a loop.
         Some(value) if value.len() > MAX_COOKIE_VALUE => {
             tracing::error!(
@@ -258,7 +257,7 @@ fn keep_pending(ctx: &mut Ctx, pending: Pending) {
 /// The pending login of this browser, if any.
 fn pending(ctx: &Ctx) -> Option<Pending> {
     let value = ctx.cookie(pending_cookie(ctx.web().cookies))?;
-    ctx.web().pending.open(value, &ctx.browser, Utc::now())
+    ctx.web().pending.open(value, &ctx.browser, ctx.now())
 }
 
 /// Back to the login page, the pending login forgotten, saying `message_id`.
@@ -316,7 +315,7 @@ fn choice_page(
 /// `POST /login/account`.
 pub async fn choose(ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
-        return refused;
+        return *refused;
     }
     let Some(Pending::Choose {
         login,
@@ -412,7 +411,7 @@ fn code_page(ctx: Ctx, status: StatusCode, pending: &Pending, error: Option<Show
 /// `POST /login/code`.
 pub async fn answer(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
-        return refused;
+        return *refused;
     }
     let Some(Pending::Code {
         challenge_id,
@@ -485,7 +484,7 @@ pub async fn answer(mut ctx: Ctx, fields: Fields) -> Response {
 /// `POST /login/code/resend`: a new code on the same channel, within the user's limit.
 pub async fn resend(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
-        return refused;
+        return *refused;
     }
     let Some(current @ Pending::Code { challenge_id, .. }) = pending(&ctx) else {
         return restart(ctx, "login-expired");
@@ -536,7 +535,7 @@ pub async fn show_change(ctx: Ctx) -> Response {
 /// `POST /login/password`.
 pub async fn change(ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
-        return refused;
+        return *refused;
     }
     let Some(Pending::Change { token }) = pending(&ctx) else {
         return restart(ctx, "login-expired");

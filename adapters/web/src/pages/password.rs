@@ -42,7 +42,7 @@ fn forgot_page(ctx: Ctx, status: StatusCode, error: Option<String>, sent: bool) 
 /// sends a link only to a user it finds, and takes as long either way).
 pub async fn forgot(ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
-        return refused;
+        return *refused;
     }
     if ctx.host_unknown {
         let text = ctx.t("error-internal");
@@ -96,7 +96,7 @@ pub async fn show_reset(ctx: Ctx) -> Response {
 /// `POST /reset-password`.
 pub async fn reset(ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
-        return refused;
+        return *refused;
     }
     let token = fields.text("token").to_string();
     set_new_password(ctx, &fields, &token, NewPasswordForm::reset()).await
