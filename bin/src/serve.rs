@@ -133,7 +133,8 @@ pub async fn run(
             .map_err(|e| anyhow::anyhow!("the pages' language catalogues: {e}"))?;
         let state = HttpState::new(app, Some(client.clone()), read)
             .with_edge(edge)
-            .with_public_host(public_host);
+            .with_public_host(public_host)
+            .with_page_fallback(chronid_web::not_found(pages.clone()));
         tasks.spawn({
             let (edge, rx) = (state.edge(), stop_rx.clone());
             async move {

@@ -239,6 +239,15 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
             site.log_out().await?;
             b.click("nav.languages a[hreflang=en]").await?;
 
+            // A page that does not exist says so, in a page.
+            b.goto(&site.url("/no-such-page")).await?;
+            ensure!(
+                b.text("h1").await? == "Page not found",
+                "{}",
+                b.text("main").await?
+            );
+            b.check_accessibility().await?;
+
             // A form posted without its token is refused, and nobody is logged in by it.
             b.goto(&site.url("/login")).await?;
             b.client
@@ -255,6 +264,7 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
                 "{}",
                 b.text("main").await?
             );
+            b.check_accessibility().await?;
             ensure!(b.client.current_url().await?.path() == "/login");
             b.goto(&site.url("/account")).await?;
             b.wait_for_path("/login").await?;

@@ -128,7 +128,9 @@ pub async fn spawn_app_edge(
     };
     let pages =
         chronid_web::WebState::new(app.clone(), web, TEST_SECRET).map_err(anyhow::Error::msg)?;
-    let state = state.with_public_host("127.0.0.1");
+    let state = state
+        .with_public_host("127.0.0.1")
+        .with_page_fallback(chronid_web::not_found(pages.clone()));
     let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let metrics_addr = metrics_listener.local_addr()?;
     let metrics = metrics_router(state.clone());

@@ -14,11 +14,12 @@ mod routes;
 pub use body::{Created, CreatedApiKey, Position};
 pub use problem::{HttpCode, Problem};
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderName;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
+use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -42,6 +43,9 @@ pub struct HttpState {
     metrics: metrics::Metrics,
     /// The host of `CHRONID_PUBLIC_URL`, which a branded host name is an alias of.
     pub public_host: Option<String>,
+    /// What answers a path outside the API that no route takes (the pages' "not found" page);
+    /// without it, problem+json as for the API.
+    pub page_fallback: Option<Router>,
 }
 
 impl HttpState {
@@ -54,7 +58,14 @@ impl HttpState {
             edge: Arc::default(),
             metrics: metrics::Metrics::default(),
             public_host: None,
+            page_fallback: None,
         }
+    }
+
+    /// The same state with `fallback` answering paths outside the API that no route takes.
+    pub fn with_page_fallback(mut self, fallback: Router) -> Self {
+        self.page_fallback = Some(fallback);
+        self
     }
 
     /// The same state with the deployment's public host (for the DNS record of a host name).
@@ -203,13 +214,35 @@ pub fn metrics_router(state: HttpState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> impl IntoResponse {
-    Problem::http(HttpCode::ReqNotFound, "no such route")
+/// Whether `path` is the API's (answered with problem+json) rather than a page's.
+fn api_path(path: &str) -> bool {
+    path == "/v1"
+        || path.starts_with("/v1/")
+        || matches!(path, "/health" | "/ready" | "/openapi.json" | "/metrics")
 }
 
-async fn method_not_allowed() -> impl IntoResponse {
-    Problem::http(
+/// A path outside the API goes to the pages' fallback when there is one; the API's answer
+/// is `problem`.
+async fn page_or(state: &HttpState, request: Request, problem: Problem) -> Response {
+    match (&state.page_fallback, api_path(request.uri().path())) {
+        (Some(pages), false) => match pages.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        _ => problem.into_response(),
+    }
+}
+
+/// A path no route takes: the pages' "not found" page outside the API, problem+json in it.
+async fn not_found(State(state): State<HttpState>, request: Request) -> Response {
+    let problem = Problem::http(HttpCode::ReqNotFound, "no such route");
+    page_or(&state, request, problem).await
+}
+
+async fn method_not_allowed(State(state): State<HttpState>, request: Request) -> Response {
+    let problem = Problem::http(
         HttpCode::ReqMethodNotAllowed,
         "this route does not take that method",
-    )
+    );
+    page_or(&state, request, problem).await
 }

@@ -90,6 +90,11 @@ impl WebState {
     }
 }
 
+/// The pages' "not found" page, for what no route takes outside the API.
+pub fn not_found(state: WebState) -> Router {
+    Router::new().fallback(pages::not_found).with_state(state)
+}
+
 /// The pages' routes, for a router whose state gives a [`WebState`].
 pub fn routes<S>(state: WebState) -> Router<S>
 where

@@ -615,3 +615,98 @@ async fn an_expired_password_is_changed_on_its_page_then_used() {
     assert_eq!((ok.status, location(&ok)), (303, "/account"), "{}", ok.body);
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_no_route_takes_is_a_page_outside_the_api_and_a_problem_inside() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let mut agent = Agent::new(&app);
+    agent.language = Some("es");
+    for path in ["/no-such-page", "/logout"] {
+        let page = agent.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert_eq!(
+            page.headers["content-type"], "text/html; charset=utf-8",
+            "{path}"
+        );
+        assert!(page.body.contains("<html lang=\"es\""), "{}", page.body);
+        assert!(page.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'"));
+    }
+    for path in ["/v1/no-such-route", "/v1"] {
+        let r = reply(
+            app.http
+                .get(format!("{}{path}", app.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        r.assert_problem(404, "REQ-NOT-FOUND");
+    }
+    let r = reply(
+        app.http
+            .delete(format!("{}/v1/login", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    r.assert_problem(405, "REQ-METHOD-NOT-ALLOWED");
+    env.cleanup().await.unwrap();
+}
+
+/// The one page the browser tests of the real binary cannot reach (a password expires after a
+/// day at the least): the new password an expired one asks for, in a real browser against the
+/// in-process server on a clock the test moves, with axe-core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_expired_password_page_works_in_a_browser_and_passes_axe() {
+    use chronid_tests::browser::Browser;
+    use chronid_tests::server::{spawn_app_with, test_services, ManualClock};
+    let env = TestEnv::new().await.unwrap();
+    let clock = ManualClock::starting_now();
+    let mut services = test_services();
+    services.clock = clock.clone();
+    let app = spawn_app_with(&env, env.pool.clone(), services)
+        .await
+        .unwrap();
+    app.set_security_policy(json!({"password_validity_days": 1}))
+        .await;
+    user_with_password(&app, "fay@acme.test").await;
+    clock.advance(chrono::Duration::days(2));
+
+    let b = Browser::start(&[]).await.unwrap();
+    let journey = async {
+        b.goto(&format!("{}/login?lang=hr", app.base)).await?;
+        b.fill("input[name=login]", "fay@acme.test").await?;
+        b.fill("input[name=password]", PASSWORD).await?;
+        b.click("form[action='/login'] button").await?;
+        b.wait_for_path("/login/password").await?;
+        anyhow::ensure!(b.find("html").await?.attr("lang").await?.as_deref() == Some("hr"));
+        b.check_accessibility().await?;
+        b.fill("input[name=new_password]", "short").await?;
+        b.fill("input[name=new_password_repeat]", "short").await?;
+        b.click("form[action='/login/password'] button").await?;
+        b.find("#f-new_password-error").await?;
+        b.check_accessibility().await?;
+        b.fill("input[name=new_password]", "a fresh password")
+            .await?;
+        b.fill("input[name=new_password_repeat]", "a fresh password")
+            .await?;
+        b.click("form[action='/login/password'] button").await?;
+        b.wait_for_path("/login").await?;
+        b.fill("input[name=login]", "fay@acme.test").await?;
+        b.fill("input[name=password]", "a fresh password").await?;
+        b.click("form[action='/login'] button").await?;
+        b.wait_for_path("/account").await
+    };
+    if let Err(error) = journey.await {
+        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+        let kept = b.keep_evidence(&dir, "expired_password").await;
+        panic!("{error:#}\n(screenshot and page source: {kept:?})");
+    }
+    b.close().await;
+    env.cleanup().await.unwrap();
+}

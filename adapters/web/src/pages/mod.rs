@@ -39,3 +39,16 @@ pub(crate) fn notice(ctx: &Ctx) -> Option<String> {
     .find(|id| *id == asked)?;
     Some(ctx.t(id))
 }
+
+/// What no route takes: a page in the request's language, 404.
+pub(crate) async fn not_found(ctx: Ctx) -> axum::response::Response {
+    let title = ctx.t("not-found-title");
+    let body = maud::html! {
+        div.card {
+            h1 { (title) }
+            p { (ctx.t("not-found-text")) }
+            p.links { a href="/login" { (ctx.t("forgot-back")) } }
+        }
+    };
+    ctx.page_status(axum::http::StatusCode::NOT_FOUND, &title, body)
+}
