@@ -192,16 +192,13 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
             let code = code_in(&site.mail(email, 1).await?, 6).context("a code in the mail")?;
             b.type_keys(&format!("{code}{ENTER}"), true).await?;
             b.wait_for_path("/account").await?;
-            ensure!(
-                b.text("main").await?.contains(email),
-                "the profile shows the email"
-            );
+            b.sees(email).await?;
             b.check_accessibility().await?;
             b.click("a[href='/account/security']").await?;
             b.find("#totp-heading").await?;
             b.check_accessibility().await?;
             site.log_out().await?;
-            ensure!(b.text("main").await?.contains("logged out"));
+            b.sees("logged out").await?;
 
             // The selector changes the visible text, and at login the language becomes the
             // user's.
@@ -215,11 +212,7 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
             ensure!(b.find("html").await?.attr("lang").await?.as_deref() == Some("de"));
             site.log_in(email, PASSWORD).await?;
             b.wait_for_path("/account").await?;
-            ensure!(
-                b.text("nav.tabs").await?.contains("Sicherheit"),
-                "{}",
-                b.text("nav.tabs").await?
-            );
+            b.sees_in("nav.tabs", "Sicherheit").await?;
             let (_, view) = call(
                 &site.base,
                 &site.account.key,
@@ -241,11 +234,7 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
 
             // A page that does not exist says so, in a page.
             b.goto(&site.url("/no-such-page")).await?;
-            ensure!(
-                b.text("h1").await? == "Page not found",
-                "{}",
-                b.text("main").await?
-            );
+            b.sees_in("h1", "Page not found").await?;
             b.check_accessibility().await?;
 
             // A form posted without its token is refused, and nobody is logged in by it.
@@ -259,11 +248,7 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
             b.fill("input[name=login]", email).await?;
             b.fill("input[name=password]", PASSWORD).await?;
             b.click("form[action='/login'] button").await?;
-            ensure!(
-                b.text("main").await?.contains("This form has expired"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees("This form has expired").await?;
             b.check_accessibility().await?;
             ensure!(b.client.current_url().await?.path() == "/login");
             b.goto(&site.url("/account")).await?;
@@ -273,7 +258,7 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
             b.click("a[href='/forgot-password']").await?;
             b.fill("input[name=login]", email).await?;
             b.click("form[action='/forgot-password'] button").await?;
-            ensure!(b.text("main").await?.contains("a link is on its way"));
+            b.sees("a link is on its way").await?;
             b.check_accessibility().await?;
             // The user's language is German now: so is the email.
             let sent = site.peers.nth_mail_to(email, 2).await?;
@@ -290,10 +275,8 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
             b.fill("input[name=new_password_repeat]", "not the same one")
                 .await?;
             b.click("form[action='/reset-password'] button").await?;
-            ensure!(b
-                .text("#f-new_password_repeat-error")
-                .await?
-                .contains("not the same"));
+            b.sees_in("#f-new_password_repeat-error", "not the same")
+                .await?;
             b.check_accessibility().await?;
             b.fill("input[name=new_password]", "a brand new password")
                 .await?;
@@ -301,7 +284,7 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
                 .await?;
             b.click("form[action='/reset-password'] button").await?;
             b.wait_for_path("/login").await?;
-            ensure!(b.text("main").await?.contains("Your password is changed"));
+            b.sees("Your password is changed").await?;
             // The link works once.
             b.goto(&link).await?;
             b.fill("input[name=new_password]", "yet another password")
@@ -309,11 +292,7 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
             b.fill("input[name=new_password_repeat]", "yet another password")
                 .await?;
             b.click("form[action='/reset-password'] button").await?;
-            ensure!(
-                b.text("main").await?.contains("not valid any more"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees("not valid any more").await?;
             // A new password ends the trust of the user's devices: a code again.
             site.log_in(email, "a brand new password").await?;
             b.wait_for_path("/login/code").await?;
@@ -397,29 +376,18 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
             // field), then the right one from the mailbox.
             site.log_in(email, PASSWORD).await?;
             b.wait_for_path("/login/code").await?;
-            ensure!(
-                b.text("main").await?.contains("email address"),
-                "names the channel"
-            );
-            ensure!(b.text("#f-code-hint").await?.contains("5 tries left"));
+            b.sees("email address").await?;
+            b.sees_in("#f-code-hint", "5 tries left").await?;
             b.check_accessibility().await?;
             b.fill("input[name=code]", "000000").await?;
             b.click("form[action='/login/code'] button").await?;
-            ensure!(b.text("#f-code-error").await?.contains("not correct"));
-            ensure!(
-                b.text("#f-code-hint").await?.contains("4 tries left"),
-                "{}",
-                b.text("#f-code-hint").await?
-            );
+            b.sees_in("#f-code-error", "not correct").await?;
+            b.sees_in("#f-code-hint", "4 tries left").await?;
             site.mail(email, 1).await?;
             // A new code asked for: a fresh challenge with every try, the second mail's code.
             b.click("form[action='/login/code/resend'] button").await?;
-            ensure!(
-                b.text("main").await?.contains("A new code is on its way"),
-                "{}",
-                b.text("main").await?
-            );
-            ensure!(b.text("#f-code-hint").await?.contains("5 tries left"));
+            b.sees("A new code is on its way").await?;
+            b.sees_in("#f-code-hint", "5 tries left").await?;
             let mail = site.mail(email, 2).await?;
             let code = code_in(&mail, 6).context("a code in the mail")?;
             b.fill("input[name=code]", &code).await?;
@@ -430,11 +398,7 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
             // the last one used, within a step of the server's clock (the real one): the first
             // is the previous step's.
             b.wait_for_path("/login/code").await?;
-            ensure!(
-                b.text("h1").await?.contains("authenticator"),
-                "{}",
-                b.text("h1").await?
-            );
+            b.sees_in("h1", "authenticator").await?;
             b.find("img.qr").await?;
             b.check_accessibility().await?;
             let key = b.text("#totp-key").await?;
@@ -446,26 +410,12 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
 
             // The same code twice is refused (the Security tab's reset asks for a code).
             b.click("a[href='/account/security']").await?;
-            ensure!(
-                b.text("#devices-heading + p + table")
-                    .await?
-                    .contains("This device"),
-                "{}",
-                b.text("main").await?
-            );
-            ensure!(b
-                .text("main")
-                .await?
-                .contains("An authenticator app is set up"));
+            b.sees_in("#devices-heading + p + table", "This device")
+                .await?;
+            b.sees("An authenticator app is set up").await?;
             b.fill("input[name=reset_code]", &code).await?;
             b.click("form[action='/account/totp/reset'] button").await?;
-            ensure!(
-                b.text("#f-reset_code-error")
-                    .await?
-                    .contains("used already"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees_in("#f-reset_code-error", "used already").await?;
 
             // Reset: the next code gives a new key, confirmed with its own code.
             b.fill("input[name=reset_code]", &totp_at(site, &key, t0).await?)
@@ -479,13 +429,7 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
                 .await?;
             b.click("form[action='/account/totp/confirm'] button")
                 .await?;
-            ensure!(
-                b.text("#f-confirm_code-error")
-                    .await?
-                    .contains("not correct"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees_in("#f-confirm_code-error", "not correct").await?;
             b.fill(
                 "input[name=confirm_code]",
                 &totp_at(site, &new_key, t0 + 1).await?,
@@ -494,20 +438,10 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
             b.click("form[action='/account/totp/confirm'] button")
                 .await?;
             b.wait_for_path("/account/security").await?;
-            ensure!(
-                b.text("main")
-                    .await?
-                    .contains("Your authenticator app is set up"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees("Your authenticator app is set up").await?;
 
             // A reset ends the trust of the user's devices.
-            ensure!(
-                b.text("main").await?.contains("No trusted devices"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees("No trusted devices").await?;
 
             // While an administrator requires it, the user may not turn it off.
             b.fill(
@@ -517,11 +451,7 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
             .await?;
             b.click("form[action='/account/totp/disable'] button")
                 .await?;
-            ensure!(
-                b.text("main").await?.contains("administrator requires"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees("administrator requires").await?;
 
             // The administrator lifts the requirement, which turns the authenticator off; the
             // user sets one up again, then turns it off with the step after the confirmation's
@@ -535,13 +465,7 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
             )
             .await;
             b.goto(&site.url("/account/security")).await?;
-            ensure!(
-                b.text("main")
-                    .await?
-                    .contains("No authenticator app is set up"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees("No authenticator app is set up").await?;
             b.click("form[action='/account/totp/enrol'] button").await?;
             let own_key = b.text("#totp-key").await?;
             b.fill(
@@ -551,13 +475,7 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
             .await?;
             b.click("form[action='/account/totp/confirm'] button")
                 .await?;
-            ensure!(
-                b.text("main")
-                    .await?
-                    .contains("Your authenticator app is set up"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees("Your authenticator app is set up").await?;
             wait_for_step(t0 + 1).await;
             b.fill(
                 "input[name=disable_code]",
@@ -567,20 +485,8 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
             b.click("form[action='/account/totp/disable'] button")
                 .await?;
             b.wait_for_path("/account/security").await?;
-            ensure!(
-                b.text("main")
-                    .await?
-                    .contains("Your authenticator app is turned off"),
-                "{}",
-                b.text("main").await?
-            );
-            ensure!(
-                b.text("main")
-                    .await?
-                    .contains("No authenticator app is set up"),
-                "{}",
-                b.text("main").await?
-            );
+            b.sees("Your authenticator app is turned off").await?;
+            b.sees("No authenticator app is set up").await?;
             site.log_out().await?;
 
             // The same email and password in a second account: choose the account.
@@ -599,9 +505,8 @@ async fn new_device_code_enrolment_choose_account_and_the_security_tab() {
             assert_ok(&second);
             site.log_in("admin@acme.test", ADMIN_PASSWORD).await?;
             b.wait_for_path("/login/account").await?;
-            ensure!(
-                b.text("main").await?.contains("Globex") && b.text("main").await?.contains("Acme")
-            );
+            b.sees("Globex").await?;
+            b.sees("Acme").await?;
             b.check_accessibility().await?;
             b.click_only("label[for=account-1]").await?;
             let chosen = b.text("label[for=account-1]").await?;
@@ -666,12 +571,12 @@ async fn a_branded_host_name_shows_its_logo_and_theme_and_logs_in_to_its_account
             b.fill("input[name=login]", "carla@globex.test").await?;
             b.fill("input[name=password]", PASSWORD).await?;
             b.click("form[action='/login'] button").await?;
-            ensure!(b.text("#f-password-error").await?.contains("not correct"), "{}", b.text("main").await?);
+            b.sees_in("#f-password-error", "not correct").await?;
             b.fill("input[name=login]", "dan@acme.test").await?;
             b.fill("input[name=password]", PASSWORD).await?;
             b.click("form[action='/login'] button").await?;
             b.wait_for_path("/account").await?;
-            ensure!(b.text("main").await?.contains("Acme"));
+            b.sees("Acme").await?;
             Ok(())
         })
         .await;

@@ -198,6 +198,23 @@ impl Browser {
             .with_context(|| format!("text of {css}"))
     }
 
+    /// Fails unless the text of `css` contains `needle`, saying what it does contain.
+    pub async fn sees_in(&self, css: &str, needle: &str) -> anyhow::Result<()> {
+        let text = self.text(css).await?;
+        if !text.contains(needle) {
+            bail!(
+                "expected {needle:?} in {css} on {}; it reads: {text}",
+                self.url_text().await
+            );
+        }
+        Ok(())
+    }
+
+    /// Fails unless the page's `main` contains `needle`.
+    pub async fn sees(&self, needle: &str) -> anyhow::Result<()> {
+        self.sees_in("main", needle).await
+    }
+
     /// The path of the page shown (waiting up to 10 s for it to be `path`).
     pub async fn wait_for_path(&self, path: &str) -> anyhow::Result<()> {
         for _ in 0..100 {

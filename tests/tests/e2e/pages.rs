@@ -481,8 +481,9 @@ async fn a_host_name_belongs_to_one_account_and_answers_its_dns_record() {
     env.cleanup().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_expired_password_is_changed_on_its_page_then_used() {
+/// A server on a clock the test moves, whose user `email` has a password two days past its
+/// one-day validity.
+async fn expired_password_of(email: &str) -> (TestEnv, TestApp) {
     use chronid_tests::server::{spawn_app_with, test_services, ManualClock};
     let env = TestEnv::new().await.unwrap();
     let clock = ManualClock::starting_now();
@@ -493,8 +494,14 @@ async fn an_expired_password_is_changed_on_its_page_then_used() {
         .unwrap();
     app.set_security_policy(json!({"password_validity_days": 1}))
         .await;
-    user_with_password(&app, "eve@acme.test").await;
+    user_with_password(&app, email).await;
     clock.advance(chrono::Duration::days(2));
+    (env, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_password_is_changed_on_its_page_then_used() {
+    let (env, app) = expired_password_of("eve@acme.test").await;
 
     let mut agent = Agent::new(&app);
     let token = agent.token("/login").await;
@@ -664,18 +671,7 @@ async fn a_path_no_route_takes_is_a_page_outside_the_api_and_a_problem_inside() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_expired_password_page_works_in_a_browser_and_passes_axe() {
     use chronid_tests::browser::Browser;
-    use chronid_tests::server::{spawn_app_with, test_services, ManualClock};
-    let env = TestEnv::new().await.unwrap();
-    let clock = ManualClock::starting_now();
-    let mut services = test_services();
-    services.clock = clock.clone();
-    let app = spawn_app_with(&env, env.pool.clone(), services)
-        .await
-        .unwrap();
-    app.set_security_policy(json!({"password_validity_days": 1}))
-        .await;
-    user_with_password(&app, "fay@acme.test").await;
-    clock.advance(chrono::Duration::days(2));
+    let (env, app) = expired_password_of("fay@acme.test").await;
 
     let b = Browser::start(&[]).await.unwrap();
     let journey = async {

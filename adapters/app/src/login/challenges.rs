@@ -132,6 +132,22 @@ impl App {
             .map_err(AppError::internal)
     }
 
+    /// The user a challenge id routes to, the login's language, and the user as stored.
+    async fn routed_challenge(
+        &self,
+        challenge_id: Uuid,
+    ) -> Result<(Uuid, Option<Language>, User), AppError> {
+        let ChallengeRoute { user_id, language } = self
+            .challenges
+            .find(challenge_id)
+            .await
+            .map_err(AppError::internal)?
+            .ok_or_else(challenge_not_found)?;
+        let language = language.and_then(|l| Language::parse(&l).ok());
+        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        Ok((user_id, language, user))
+    }
+
     /// Answers a login's challenge with a code; the client presents the device token it was
     /// given at login. The right code leads to the login's next step.
     #[tracing::instrument(name = "answer_challenge", skip_all, fields(actor = ?facts.actor, request_id = facts.correlation_id.as_deref()))]
@@ -142,14 +158,7 @@ impl App {
         device_token: Option<String>,
         facts: &RequestFacts,
     ) -> Result<LoginOutcome, AppError> {
-        let ChallengeRoute { user_id, language } = self
-            .challenges
-            .find(challenge_id)
-            .await
-            .map_err(AppError::internal)?
-            .ok_or_else(challenge_not_found)?;
-        let language = language.and_then(|l| Language::parse(&l).ok());
-        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        let (user_id, language, user) = self.routed_challenge(challenge_id).await?;
         let challenge = user
             .challenges
             .get(&challenge_id)
@@ -279,14 +288,7 @@ impl App {
         device_token: Option<String>,
         facts: &RequestFacts,
     ) -> Result<ChallengeIssued, AppError> {
-        let ChallengeRoute { user_id, language } = self
-            .challenges
-            .find(challenge_id)
-            .await
-            .map_err(AppError::internal)?
-            .ok_or_else(challenge_not_found)?;
-        let language = language.and_then(|l| Language::parse(&l).ok());
-        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        let (user_id, language, user) = self.routed_challenge(challenge_id).await?;
         let now = self.exec.services().clock.now();
         let challenge = user
             .challenges
