@@ -500,12 +500,13 @@ async fn openapi_health_and_ready_answer() {
     assert_eq!(r.body["nats"], "ok");
     let r = reply(
         app.http
-            .get(format!("{}/nope", app.base))
+            .get(format!("{}/v1/nope", app.base))
             .send()
             .await
             .unwrap(),
     )
     .await;
+    // Inside the API; outside it, the pages answer (pages.rs).
     r.assert_problem(404, "REQ-NOT-FOUND");
     drop(app);
     env.cleanup().await.unwrap();
