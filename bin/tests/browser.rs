@@ -300,6 +300,16 @@ async fn password_login_by_keyboard_language_csrf_and_reset_by_the_emailed_link(
             b.fill("input[name=code]", &code).await?;
             b.click("form[action='/login/code'] button").await?;
             b.wait_for_path("/account").await?;
+
+            // Forgetting this device on the Security tab: the next login asks a code again.
+            b.goto(&site.url("/account/security")).await?;
+            b.sees_in("#devices-heading + p + table", "This device")
+                .await?;
+            b.click("form[action^='/account/devices/'] button").await?;
+            b.sees("No trusted devices").await?;
+            site.log_out().await?;
+            site.log_in(email, "a brand new password").await?;
+            b.wait_for_path("/login/code").await?;
             Ok(())
         })
         .await;

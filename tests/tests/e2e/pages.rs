@@ -347,7 +347,10 @@ async fn a_page_over_the_rate_says_so_in_its_language_and_runs_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_logo_is_checked_re_encoded_served_and_removed() {
     let env = TestEnv::new().await.unwrap();
-    let app = spawn_app(&env).await;
+    let (app, _workers) =
+        chronid_tests::server::spawn_full(&env, chronid_tests::server::test_services())
+            .await
+            .unwrap();
     let put = |bytes: Vec<u8>, content_type: &'static str| {
         let req = app
             .http
@@ -377,7 +380,26 @@ async fn a_logo_is_checked_re_encoded_served_and_removed() {
         .assert_problem(413, "REQ-BODY-TOO-LARGE");
     let ok = put(png_image(120, 60, [200, 30, 30]).unwrap(), "image/png").await;
     assert_eq!(ok.status, 200, "{ok:?}");
-    assert!(ok.body["position"].is_i64(), "{ok:?}");
+    let position = ok.body["position"].as_i64().unwrap();
+    // Audited, in the product's words, with its size.
+    let audit = app
+        .call(
+            Method::GET,
+            &format!("/audit?min_position={position}&q=Logo"),
+            None,
+        )
+        .await;
+    assert_eq!(audit.status, 200, "{audit:?}");
+    let descriptions: Vec<&str> = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["description"].as_str().unwrap())
+        .collect();
+    assert!(
+        descriptions.contains(&"Logo updated. Details: image/png, 120x60 px."),
+        "{descriptions:?}"
+    );
 
     let served = app
         .http
@@ -704,5 +726,129 @@ async fn the_expired_password_page_works_in_a_browser_and_passes_axe() {
         panic!("{error:#}\n(screenshot and page source: {kept:?})");
     }
     b.close().await;
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_security_tab_changes_the_channel_and_the_password_and_ends_another_session() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    user_with_password(&app, "gus@acme.test").await;
+    app.set_security_policy(json!({"two_factor": "off"})).await;
+    let mut agent = Agent::new(&app);
+    let token = agent.token("/login").await;
+    let done = agent
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("login", "gus@acme.test"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&done), "/account");
+    // A second session, elsewhere (the JSON API).
+    let other = app
+        .http
+        .post(format!("{}/v1/login", app.base))
+        .json(&json!({"login": "gus@acme.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let other_token = other["session"]["token"].as_str().unwrap().to_string();
+    let me = |token: String| {
+        let req = app
+            .http
+            .get(format!("{}/v1/me/sessions", app.base))
+            .bearer_auth(token);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(me(other_token.clone()).await, 200);
+
+    let page = agent.get("/account/security").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("This session"), "{}", page.body);
+    let end = page
+        .body
+        .split("action=\"/account/sessions/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form ending the other session")
+        .to_string();
+    let token = token_in(&page.body);
+    let ended = agent
+        .post(&format!("/account/sessions/{end}"), &[("csrf", &token)])
+        .await;
+    assert_eq!(
+        (ended.status, location(&ended)),
+        (303, "/account/security?m=saved")
+    );
+    assert_eq!(me(other_token).await, 401, "the other session is over");
+
+    // A channel that needs a phone the user has not: said beside the choice.
+    let page = agent
+        .post("/account/channel", &[("csrf", &token), ("channel", "sms")])
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body.contains("id=\"channel-error\"") && page.body.contains("phone number"),
+        "{}",
+        page.body
+    );
+    let page = agent
+        .post(
+            "/account/channel",
+            &[("csrf", &token), ("channel", "bogus")],
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("id=\"channel-error\""), "{}", page.body);
+
+    // The password: a wrong current one, two that differ, then the change.
+    let change = |current: &'static str, new: &'static str, repeat: &'static str| {
+        [
+            ("csrf", token.clone()),
+            ("current_password", current.into()),
+            ("new_password", new.into()),
+            ("new_password_repeat", repeat.into()),
+        ]
+    };
+    let form = change("not my password", "a newer password", "a newer password");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = agent.post("/account/password", &pairs).await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body.contains("id=\"f-current_password-error\""),
+        "{}",
+        page.body
+    );
+    let form = change(PASSWORD, "a newer password", "not the same");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = agent.post("/account/password", &pairs).await;
+    assert!(
+        page.body.contains("id=\"f-new_password_repeat-error\""),
+        "{}",
+        page.body
+    );
+    let form = change(PASSWORD, "a newer password", "a newer password");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = agent.post("/account/password", &pairs).await;
+    assert_eq!(
+        (page.status, location(&page)),
+        (303, "/account/security?m=password-changed"),
+        "{}",
+        page.body
+    );
+    let page = agent.get("/account/security?m=password-changed").await;
+    assert_eq!(page.status, 200, "this session stays");
+    assert!(
+        page.body.contains("Your password is changed"),
+        "{}",
+        page.body
+    );
     env.cleanup().await.unwrap();
 }
