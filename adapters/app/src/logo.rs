@@ -143,7 +143,11 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_account_manager(account_id)?;
-        let image = prepare_logo(upload)?;
+        // Decoding is work for a blocking thread, not for the request's.
+        let upload = upload.to_vec();
+        let image = tokio::task::spawn_blocking(move || prepare_logo(&upload))
+            .await
+            .map_err(|e| AppError::internal(format!("decoding the logo: {e}")))??;
         let logo = Logo::new("image/png", image.width, image.height, image.sha256.clone())?;
         // The bytes first: the event that names them is written only once they are kept.
         self.blobs

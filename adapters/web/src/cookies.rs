@@ -61,9 +61,16 @@ pub fn pending_cookie(policy: CookiePolicy) -> &'static str {
     }
 }
 
-/// The cookie a browser keeps its device token in: the name the JSON API reads too, so a
-/// device is the same device whichever way it logs in.
-pub const DEVICE_COOKIE: &str = "chronid_device";
+/// The cookie a browser keeps its device token in (the JSON API reads it too, so a device is
+/// the same device whichever way it logs in): `__Host-` prefixed over https, so a sibling
+/// subdomain cannot plant one.
+pub fn device_cookie(policy: CookiePolicy) -> &'static str {
+    if policy.secure {
+        "__Host-chronid_device"
+    } else {
+        "chronid_device"
+    }
+}
 
 /// The value of cookie `name` in the request, if sent once. A name sent twice (a cookie set
 /// for a parent domain shadowing ours, say) is treated as absent.
@@ -113,6 +120,15 @@ mod tests {
             "chronid_browser=x; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
         );
         assert!(https.clear("chronid_session").contains("Max-Age=0"));
+        // Over https every cookie that carries a credential is bound to this very host.
+        for name in [
+            session_cookie(https),
+            pending_cookie(https),
+            device_cookie(https),
+        ] {
+            assert!(name.starts_with("__Host-"), "{name}");
+        }
+        assert_eq!(device_cookie(http), "chronid_device");
     }
 
     #[test]

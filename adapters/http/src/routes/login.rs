@@ -19,6 +19,9 @@ use chronid_app::{LoginOutcome, LoginRequest, NewSession, SessionInfo};
 
 /// The cookie a browser keeps its device token in.
 pub const DEVICE_COOKIE: &str = "chronid_device";
+/// The same over https as the pages set it: `__Host-` prefixed, so a sibling subdomain cannot
+/// plant one.
+pub const HOST_DEVICE_COOKIE: &str = "__Host-chronid_device";
 /// The header an API client sends its device token in.
 pub const DEVICE_HEADER: &str = "x-device-token";
 
@@ -161,7 +164,8 @@ fn presented_device_token(headers: &HeaderMap) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == DEVICE_COOKIE)
+        // The pages keep it `__Host-` prefixed over https.
+        .find(|(name, _)| *name == DEVICE_COOKIE || *name == HOST_DEVICE_COOKIE)
         .map(|(_, value)| value.trim().to_string())
 }
 

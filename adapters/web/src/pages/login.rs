@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{notice, signed_in};
 use crate::context::{Ctx, Fields};
-use crate::cookies::{pending_cookie, session_cookie, DEVICE_COOKIE};
+use crate::cookies::{device_cookie, pending_cookie, session_cookie};
 use crate::errors::{shown, Shown};
 use crate::i18n::Arg;
 use crate::layout::{csrf_field, Input};
@@ -132,7 +132,9 @@ async fn log_in(
         password: presented,
         account_id,
         language: chosen_language(&ctx),
-        device_token: ctx.cookie(DEVICE_COOKIE).map(str::to_string),
+        device_token: ctx
+            .cookie(device_cookie(ctx.web().cookies))
+            .map(str::to_string),
     };
     let app = ctx.web().app.clone();
     match app.login(&request, &ctx.facts).await {
@@ -185,7 +187,7 @@ fn next_step(
             );
             if let Some(device) = &session.device_token {
                 ctx.set_cookie(
-                    DEVICE_COOKIE,
+                    device_cookie(cookies),
                     device.expose_secret(),
                     Some(DEVICE_COOKIE_SECS),
                 );
@@ -205,7 +207,7 @@ fn next_step(
         }
         LoginOutcome::TwoFactorRequired(challenge) => {
             ctx.set_cookie(
-                DEVICE_COOKIE,
+                device_cookie(ctx.web().cookies),
                 challenge.device_token.expose_secret(),
                 Some(DEVICE_COOKIE_SECS),
             );
@@ -447,7 +449,9 @@ pub async fn answer(mut ctx: Ctx, fields: Fields) -> Response {
             );
         }
     };
-    let device = ctx.cookie(DEVICE_COOKIE).map(str::to_string);
+    let device = ctx
+        .cookie(device_cookie(ctx.web().cookies))
+        .map(str::to_string);
     let app = ctx.web().app.clone();
     match app
         .answer_challenge(challenge_id, code, device, &ctx.facts)
@@ -489,7 +493,9 @@ pub async fn resend(mut ctx: Ctx, fields: Fields) -> Response {
     let Some(current @ Pending::Code { challenge_id, .. }) = pending(&ctx) else {
         return restart(ctx, "login-expired");
     };
-    let device = ctx.cookie(DEVICE_COOKIE).map(str::to_string);
+    let device = ctx
+        .cookie(device_cookie(ctx.web().cookies))
+        .map(str::to_string);
     let app = ctx.web().app.clone();
     match app.resend_challenge(challenge_id, device, &ctx.facts).await {
         Ok(challenge) => {
