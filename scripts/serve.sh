@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/services.sh start
+scripts/build-deps.sh
 
 export CHRONID_DATABASE_URL=${CHRONID_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chronid}
 db=${CHRONID_DATABASE_URL##*/}

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/services.sh start
+scripts/build-deps.sh
 scripts/peers.sh install
 if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then
   echo "test: the fault tests need the nats-server binary (apt-get install nats-server)" >&2

@@ -1,5 +1,8 @@
-//! The SAML room: chronid as a SAML 2.0 service provider. Empty until single sign-on lands (issue
-//! "SAML 2.0 single sign-on").
+//! The SAML room: chronid as a SAML 2.0 service provider (issue "SAML 2.0 single sign-on").
+//!
+//! Here so far: the check of an IdP signing certificate before a configuration trusts it
+//! (`certificate`). samael (with xmlsec1 through OpenSSL) is the SAML library: 0.0.19, since
+//! 0.0.20 does not build against Debian 12's xmlsec1 1.2 (decision 0014).
 //!
 //! What will live here: SP metadata for an `SsoConfig` (entity ID `{public}/login/saml/{slug}/`,
 //! the random assertion consumer URL), importing an IdP's metadata, building the AuthnRequest for
@@ -8,3 +11,7 @@
 //! Destination, Recipient, InResponseTo, time bounds and replay. It turns a checked assertion into
 //! a plain value (NameID, attributes, groups) that `chronid-app` acts on; it holds no use case and
 //! no SQL, and the HTML around the flow lives in `chronid-web`.
+
+pub mod certificate;
+
+pub use certificate::{inspect, CertificateProblem, IdpCertificate};
