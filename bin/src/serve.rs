@@ -63,7 +63,9 @@ pub async fn run(
         true => Some(
             wiring::app(pool.clone(), &crypto, true)?
                 .with_session_policy(session_policy)
-                .with_device_trust(device_trust),
+                .with_device_trust(device_trust)
+                .with_public_url(web_config.public_url.clone())
+                .with_certificate_check(wiring::certificate_check()),
         ),
         false => None,
     };

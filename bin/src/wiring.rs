@@ -60,3 +60,13 @@ pub fn app(pool: PgPool, crypto: &CryptoConfig, need_key: bool) -> anyhow::Resul
     };
     Ok(App::new(CommandExecutor::new(pool, services)))
 }
+
+/// The SAML room's check of an IdP certificate, for the application to apply to every
+/// configuration it is given.
+pub fn certificate_check() -> chronid_app::CertificateCheck {
+    std::sync::Arc::new(|der, now| {
+        chronid_saml::inspect(der, now)
+            .map(|_| ())
+            .map_err(|problem| problem.to_string())
+    })
+}

@@ -108,7 +108,13 @@ pub async fn spawn_app_edge(
     read: ReadSide,
     edge: Edge,
 ) -> anyhow::Result<TestApp> {
-    let app = App::new(CommandExecutor::new(pool, services));
+    let app = App::new(CommandExecutor::new(pool, services)).with_certificate_check(
+        std::sync::Arc::new(|der, now| {
+            chronid_saml::inspect(der, now)
+                .map(|_| ())
+                .map_err(|problem| problem.to_string())
+        }),
+    );
     let boot = app
         .bootstrap(
             Name::parse("name", "Acme")?,

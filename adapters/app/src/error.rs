@@ -37,10 +37,12 @@ pub enum AppCode {
     LogoInvalid,
     /// Another account logs in on this host name.
     HostnameTaken,
+    /// Another SSO configuration has this SP entity ID (its slug).
+    SlugTaken,
 }
 
 impl AppCode {
-    pub const ALL: [AppCode; 13] = [
+    pub const ALL: [AppCode; 14] = [
         Self::Internal,
         Self::Validation,
         Self::ConflictRetry,
@@ -54,6 +56,7 @@ impl AppCode {
         Self::LogoTooLarge,
         Self::LogoInvalid,
         Self::HostnameTaken,
+        Self::SlugTaken,
     ];
 
     /// The code on the wire.
@@ -72,6 +75,7 @@ impl AppCode {
             Self::LogoTooLarge => "ACC-LOGO-TOO-LARGE",
             Self::LogoInvalid => "ACC-LOGO-INVALID",
             Self::HostnameTaken => "ACC-HOSTNAME-TAKEN",
+            Self::SlugTaken => "SSO-SLUG-TAKEN",
         }
     }
 
@@ -79,9 +83,11 @@ impl AppCode {
         match self {
             Self::Internal => ErrorKind::Internal,
             Self::Validation | Self::LogoTooLarge | Self::LogoInvalid => ErrorKind::Invalid,
-            Self::ConflictRetry | Self::EmailTaken | Self::UsernameTaken | Self::HostnameTaken => {
-                ErrorKind::Conflict
-            }
+            Self::ConflictRetry
+            | Self::EmailTaken
+            | Self::UsernameTaken
+            | Self::HostnameTaken
+            | Self::SlugTaken => ErrorKind::Conflict,
             Self::Forbidden | Self::SessionRequired | Self::MethodNotAllowed => {
                 ErrorKind::Forbidden
             }

@@ -13,6 +13,7 @@ mod login;
 mod logo;
 mod password;
 mod profile;
+mod sso;
 mod teams;
 mod users;
 
@@ -36,6 +37,7 @@ pub struct Throttled(pub u64);
 
 pub use logo::{prepare_logo, LogoImage, MAX_LOGO_BYTES};
 pub use profile::{Branding, MyProfile};
+pub use sso::{CertificateCheck, SsoInput, SsoView};
 pub use users::{NewUser, ProfilePatch, StatusChange};
 
 use chronid_domain::account::{Account, AccountError};
@@ -79,6 +81,10 @@ pub struct App {
     challenges: LoginChallenges,
     /// Images the events name by digest (the store's `blobs`).
     blobs: chronid_store::blobs::Blobs,
+    /// The SAML room's check of an IdP certificate; without it SSO configurations are refused.
+    certificate_check: Option<sso::CertificateCheck>,
+    /// `CHRONID_PUBLIC_URL`, without a trailing slash: SSO URLs are built on it.
+    public_url: String,
 }
 
 impl App {
@@ -87,6 +93,8 @@ impl App {
             activity: SessionActivity::new(exec.pool().clone()),
             challenges: LoginChallenges::new(exec.pool().clone()),
             blobs: chronid_store::blobs::Blobs::new(exec.pool().clone()),
+            certificate_check: None,
+            public_url: "http://127.0.0.1:8080".to_string(),
             exec,
             keys: ApiKeyCache::default(),
             sessions: Sessions::new(SessionPolicy::default()),

@@ -107,7 +107,9 @@ pub fn router(state: HttpState) -> Router {
 /// The whole API with `pages` (the web room's routes) beside it, behind the same edge (client
 /// address, rate limits), request ids and tracing.
 pub fn router_with(state: HttpState, pages: Router<HttpState>) -> Router {
-    use routes::{accounts, api_keys, credentials, devices, health, login, teams, users, views};
+    use routes::{
+        accounts, api_keys, credentials, devices, health, login, sso, teams, users, views,
+    };
     let request_id = HeaderName::from_static("x-request-id");
     let account = "/v1/accounts/{account}";
     Router::new()
@@ -135,6 +137,11 @@ pub fn router_with(state: HttpState, pages: Router<HttpState>) -> Router {
         .route(
             &format!("{account}/teams/{{team}}"),
             patch(teams::rename_team).delete(teams::delete_team).get(views::get_team),
+        )
+        .route(&format!("{account}/sso"), post(sso::create_sso).get(sso::list_sso))
+        .route(
+            &format!("{account}/sso/{{id}}"),
+            patch(sso::update_sso).delete(sso::delete_sso),
         )
         .route(&format!("{account}/audit"), get(views::audit))
         .route(&format!("{account}/audit/export"), get(views::audit_export))

@@ -11,7 +11,9 @@ use utoipa::{Modify, OpenApi};
 
 use super::body;
 use super::problem::Problem;
-use super::routes::{accounts, api_keys, credentials, devices, health, login, teams, users, views};
+use super::routes::{
+    accounts, api_keys, credentials, devices, health, login, sso, teams, users, views,
+};
 
 /// Where every problem answer points.
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -367,6 +369,7 @@ impl Modify for BearerAuth {
     paths(
         accounts::put_security_policy, accounts::put_login_options, accounts::put_customization,
         accounts::put_logo, accounts::delete_logo,
+        sso::create_sso, sso::list_sso, sso::update_sso, sso::delete_sso,
         users::create_user, users::patch_user, users::put_email, users::disable_user, users::enable_user,
         users::lock_user, users::unlock_user, users::put_two_factor,
         teams::create_team, teams::rename_team, teams::delete_team, teams::add_member, teams::remove_member,
@@ -391,7 +394,8 @@ impl Modify for BearerAuth {
         login::AccountChoiceBody, login::SessionList, login::SessionView, login::ChallengeAnswer,
         login::TotpEnrolmentBody, credentials::ForgotBody, credentials::ResetBody,
         credentials::ChangePasswordBody, credentials::CodeBody, credentials::ChannelBody,
-        devices::DeviceBody, devices::DeviceList,
+        devices::DeviceBody, devices::DeviceList, sso::SsoBody, sso::SsoConfigBody,
+        sso::SsoConfigList,
     ))
 )]
 pub struct ApiDoc;

@@ -1,5 +1,7 @@
-//! Which devices a user has, read from the store (never a view, which may lag): the devices
-//! registered to the user, through the `events_device_owner` index (migration 0006).
+//! Which devices a user has, and which SSO configurations an account has, read from the store
+//! (never a view, which may lag): the devices registered to the user, through the
+//! `events_device_owner` index (migration 0006); the configurations of an account, through
+//! `events_sso_account` (0009).
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -20,6 +22,25 @@ pub async fn trusted_devices_of(pool: &PgPool, user_id: Uuid) -> Result<Vec<Uuid
           ORDER BY r.global_seq",
     )
     .bind(user_id.to_string())
+    .fetch_all(pool)
+    .await?;
+    Ok(ids.iter().filter_map(|id| id.parse().ok()).collect())
+}
+
+/// The SSO configurations `account_id` created or was added to, oldest first, through the
+/// `events_sso_account` index (migration 0009); whether each still serves the account is the
+/// configuration's to say.
+pub async fn sso_configs_of(pool: &PgPool, account_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT aggregate_id FROM events
+          WHERE aggregate_type = 'sso_config'
+            AND event_type IN ('SsoConfigCreated', 'SsoAccountAdded')
+            AND COALESCE(payload -> 'SsoConfigCreated' ->> 'account_id',
+                         payload -> 'SsoAccountAdded' ->> 'account_id') = $1
+          GROUP BY aggregate_id
+          ORDER BY min(global_seq)",
+    )
+    .bind(account_id.to_string())
     .fetch_all(pool)
     .await?;
     Ok(ids.iter().filter_map(|id| id.parse().ok()).collect())

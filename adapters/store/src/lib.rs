@@ -14,7 +14,7 @@ pub mod rows;
 mod wakeup;
 
 pub use batch::AppendBatcher;
-pub use devices::trusted_devices_of;
+pub use devices::{sso_configs_of, trusted_devices_of};
 pub use event_store::{CommittedEvent, LoadedAggregate, PgEventStore, DEFAULT_SNAPSHOT_EVERY};
 pub use executor::{CommandError, CommandExecutor, Committed, GuardError};
 pub use migrate::migrate;

@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0007_audit_device_owners.sql"),
     ),
     (8, "blobs", include_str!("../migrations/0008_blobs.sql")),
+    (
+        9,
+        "sso_accounts",
+        include_str!("../migrations/0009_sso_accounts.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied; returns how many it applied.

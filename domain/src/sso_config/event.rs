@@ -37,6 +37,12 @@ pub struct SsoSettings {
     /// Sync teams and memberships from the IdP's group claim on every login.
     pub auto_create_groups: bool,
     pub name_id_source: NameIdSource,
+    /// Accept IdP-initiated (unsolicited) responses; off unless the configuration opts in.
+    #[serde(default)]
+    pub allow_idp_initiated: bool,
+    /// Accept signatures and digests made with SHA-1; off unless the configuration opts in.
+    #[serde(default)]
+    pub allow_sha1: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

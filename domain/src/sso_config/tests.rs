@@ -39,6 +39,8 @@ fn settings() -> SsoSettings {
         auto_create_users: true,
         auto_create_groups: true,
         name_id_source: NameIdSource::Email,
+        allow_idp_initiated: false,
+        allow_sha1: false,
     }
 }
 

@@ -164,6 +164,45 @@ impl AcsPath {
     }
 }
 
+/// The last segment of a configuration's SP entity ID and SP initiation URL
+/// (`{public}/login/saml/{slug}/`), chosen by the administrator: 2 to 63 lowercase letters,
+/// digits and inner hyphens, unique across the deployment (through the entity ID's reservation).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SpSlug(String);
+
+impl SpSlug {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        const FIELD: &str = "sp_slug";
+        let value = raw.trim().to_ascii_lowercase();
+        let ok = (2..=63).contains(&value.len())
+            && value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !value.starts_with('-')
+            && !value.ends_with('-');
+        if !ok {
+            return Err(ValidationError::new(
+                FIELD,
+                "must be 2 to 63 lowercase letters, digits and inner hyphens, such as 'contoso'",
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The slug of an SP entity ID of the form `…/login/saml/{slug}/`.
+    pub fn of_entity_id(entity_id: &str) -> Option<Self> {
+        let rest = entity_id.trim_end_matches('/');
+        let (head, slug) = rest.rsplit_once('/')?;
+        head.ends_with("/login/saml")
+            .then(|| Self::parse(slug).ok())?
+    }
+}
+
 /// One X.509 certificate in PEM form (an IdP's signing certificate). The domain checks the PEM
 /// envelope and that the body is canonical base64 of a DER SEQUENCE; the SAML adapter does the
 /// X.509 parsing. Kept normalised: header, body wrapped at 64 columns, footer.

@@ -267,3 +267,44 @@ fn user_agent_new_strips_control_characters_and_truncates() {
         UserAgent::MAX_LEN
     );
 }
+
+#[test]
+fn an_sp_slug_is_a_short_lowercase_name_and_is_read_back_from_its_entity_id() {
+    assert_eq!(
+        SpSlug::parse(" Contoso-EU ").unwrap().as_str(),
+        "contoso-eu"
+    );
+    for bad in [
+        "",
+        "a",
+        "-x",
+        "x-",
+        "with space",
+        "ünï",
+        "a/b",
+        &"x".repeat(64),
+    ] {
+        assert!(SpSlug::parse(bad).is_err(), "{bad:?} accepted");
+    }
+    assert_eq!(
+        SpSlug::of_entity_id("https://id.acme.test/login/saml/contoso/")
+            .map(|s| s.as_str().to_string()),
+        Some("contoso".to_string())
+    );
+    assert_eq!(
+        SpSlug::of_entity_id("https://id.acme.test/other/contoso/"),
+        None
+    );
+    assert_eq!(SpSlug::of_entity_id("urn:contoso"), None);
+}
+
+#[test]
+fn a_host_name_is_not_an_address_nor_a_single_label() {
+    assert_eq!(
+        Hostname::parse("Login.Acme.test.").unwrap().as_str(),
+        "login.acme.test"
+    );
+    for bad in ["10.0.0.5", "localhost", "a..b", "-a.b", "a.b-"] {
+        assert!(Hostname::parse(bad).is_err(), "{bad:?} accepted");
+    }
+}

@@ -94,6 +94,8 @@ fn sso_settings(auto_create_groups: bool) -> SsoSettings {
         auto_create_users: true,
         auto_create_groups,
         name_id_source: NameIdSource::Email,
+        allow_idp_initiated: false,
+        allow_sha1: false,
     }
 }
 

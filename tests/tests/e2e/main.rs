@@ -20,6 +20,7 @@ mod login;
 mod pages;
 mod relay;
 mod secrets;
+mod sso;
 mod store;
 mod support;
 mod views;

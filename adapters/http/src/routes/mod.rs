@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod devices;
 pub mod health;
 pub mod login;
+pub mod sso;
 pub mod teams;
 pub mod users;
 pub mod views;

@@ -1,0 +1,181 @@
+//! SSO configurations through the API: the URLs a configuration is given, the slug unique
+//! across the deployment, IdP certificates checked before they are trusted, updates, deletes.
+
+use chronid_tests::TestEnv;
+use openssl::asn1::Asn1Time;
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::PKey;
+use openssl::rsa::Rsa;
+use openssl::x509::{X509NameBuilder, X509};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+/// A self-signed certificate (PEM) with an RSA key of `bits`, valid `days_from` to `days_to`
+/// around now.
+fn certificate(bits: u32, days_from: i64, days_to: i64) -> String {
+    let key = PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_nid(Nid::COMMONNAME, "idp.contoso.test")
+        .unwrap();
+    let name = name.build();
+    let now = chrono::Utc::now().timestamp();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::from_unix(now + days_from * 86_400).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::from_unix(now + days_to * 86_400).unwrap())
+        .unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    String::from_utf8(b.build().to_pem().unwrap()).unwrap()
+}
+
+fn config(slug: &str, certificates: Vec<String>) -> Value {
+    json!({
+        "idp_entity_id": "https://sts.contoso.test/adfs",
+        "idp_certificates": certificates,
+        "idp_sso_url": "https://sts.contoso.test/adfs/ls/",
+        "logout_url": "https://sts.contoso.test/adfs/ls/?wa=wsignout1.0",
+        "sp_slug": slug,
+        "auto_create_users": true,
+        "auto_create_groups": true,
+        "name_id_source": "email"
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_gets_its_urls_a_unique_slug_and_only_certificates_it_can_trust() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let good = certificate(2048, -1, 365);
+
+    let r = app
+        .call(
+            Method::POST,
+            "/sso",
+            Some(config("contoso", vec![good.clone()])),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let public = "http://127.0.0.1:8080";
+    assert_eq!(
+        r.body["sp_entity_id"],
+        format!("{public}/login/saml/contoso/")
+    );
+    assert_eq!(r.body["sp_initiation_url"], r.body["sp_entity_id"]);
+    assert_eq!(
+        r.body["metadata_url"],
+        format!("{public}/saml/contoso/metadata")
+    );
+    let acs = r.body["acs_url"].as_str().unwrap();
+    let random = acs.strip_prefix(&format!("{public}/saml/acs/")).unwrap();
+    assert_eq!(random.len(), 32, "{acs}");
+    assert_eq!(r.body["allow_idp_initiated"], false);
+    assert_eq!(r.body["allow_sha1"], false);
+    assert_eq!(r.body["owner"], app.account_id.to_string());
+
+    // The slug is the deployment's: taken once.
+    app.call(
+        Method::POST,
+        "/sso",
+        Some(config("Contoso", vec![good.clone()])),
+    )
+    .await
+    .assert_problem(409, "SSO-SLUG-TAKEN");
+
+    // Certificates it cannot trust, each named.
+    for (certificates, says) in [
+        (vec![certificate(2048, -30, -1)], "expired"),
+        (vec![certificate(2048, 2, 30)], "not valid before"),
+        (
+            vec![good.clone(), certificate(1024, -1, 30)],
+            "certificate 2: has an RSA key of 1024 bits",
+        ),
+        (vec![], "1 to 4"),
+    ] {
+        let r = app
+            .call(Method::POST, "/sso", Some(config("fabrikam", certificates)))
+            .await;
+        r.assert_problem(400, "VALIDATION");
+        assert_eq!(r.body["field"], "idp_certificates", "{r:?}");
+        assert!(
+            r.body["detail"].as_str().unwrap().contains(says),
+            "{says}: {r:?}"
+        );
+    }
+    let mut bad = config("fabrikam", vec![good.clone()]);
+    bad["sp_slug"] = json!("-no-");
+    let r = app.call(Method::POST, "/sso", Some(bad)).await;
+    r.assert_problem(400, "VALIDATION");
+    assert_eq!(r.body["field"], "sp_slug");
+
+    // Listed; moved to another slug, which frees the first.
+    let list = app.call(Method::GET, "/sso", None).await;
+    assert_eq!(
+        list.body["configs"].as_array().unwrap().len(),
+        1,
+        "{list:?}"
+    );
+    let mut moved = config("contoso-eu", vec![good.clone()]);
+    moved["allow_idp_initiated"] = json!(true);
+    let r = app
+        .call(Method::PATCH, &format!("/sso/{id}"), Some(moved))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.body["sp_entity_id"],
+        format!("{public}/login/saml/contoso-eu/")
+    );
+    assert_eq!(r.body["acs_url"], acs, "the ACS URL stays");
+    assert_eq!(r.body["allow_idp_initiated"], true);
+    let second = app
+        .call(
+            Method::POST,
+            "/sso",
+            Some(config("contoso", vec![good.clone()])),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{second:?}");
+
+    // Another account sees none of them.
+    let other = app
+        .app
+        .bootstrap(
+            chronid_domain::values::Name::parse("name", "Globex").unwrap(),
+            chronid_domain::values::Email::parse("admin@globex.test").unwrap(),
+            None,
+            chronid_domain::values::Password::parse("a-long-admin-password").unwrap(),
+        )
+        .await
+        .unwrap();
+    let key = secrecy::ExposeSecret::expose_secret(&other.api_key).to_string();
+    app.call_as(&key, Method::GET, "/sso", None)
+        .await
+        .assert_problem(403, "AUTH-FORBIDDEN");
+    app.call_as(&key, Method::DELETE, &format!("/sso/{id}"), None)
+        .await
+        .assert_problem(403, "AUTH-FORBIDDEN");
+
+    // Deleted: gone from the list, its slug free again.
+    let r = app.call(Method::DELETE, &format!("/sso/{id}"), None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let list = app.call(Method::GET, "/sso", None).await;
+    let slugs: Vec<&str> = list.body["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sp_slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["contoso"]);
+    let again = app
+        .call(Method::POST, "/sso", Some(config("contoso-eu", vec![good])))
+        .await;
+    assert_eq!(again.status, 201, "{again:?}");
+    env.cleanup().await.unwrap();
+}
