@@ -131,6 +131,7 @@ pub async fn run(
             }
         });
         let public_host = web_config.public_host();
+        let saml_app = app.clone();
         let pages = chronid_web::WebState::new(app.clone(), web_config, &crypto.secret_key()?)
             .map_err(|e| anyhow::anyhow!("the pages' language catalogues: {e}"))?;
         let state = HttpState::new(app, Some(client.clone()), read)
@@ -176,8 +177,11 @@ pub async fn run(
         tasks.spawn(async move {
             axum::serve(
                 listener,
-                router_with(state, chronid_web::routes(pages))
-                    .into_make_service_with_connect_info::<SocketAddr>(),
+                router_with(
+                    state,
+                    chronid_web::routes(pages).merge(chronid_saml::routes(saml_app)),
+                )
+                .into_make_service_with_connect_info::<SocketAddr>(),
             )
             .with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|stop| *stop).await;

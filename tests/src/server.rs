@@ -134,6 +134,7 @@ pub async fn spawn_app_edge(
     };
     let pages =
         chronid_web::WebState::new(app.clone(), web, TEST_SECRET).map_err(anyhow::Error::msg)?;
+    let saml_app = app.clone();
     let state = state
         .with_public_host("127.0.0.1")
         .with_page_fallback(chronid_web::not_found(pages.clone()));
@@ -143,8 +144,11 @@ pub async fn spawn_app_edge(
     let server = tokio::spawn(async move {
         let api = axum::serve(
             listener,
-            router_with(state, chronid_web::routes(pages))
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            router_with(
+                state,
+                chronid_web::routes(pages).merge(chronid_saml::routes(saml_app)),
+            )
+            .into_make_service_with_connect_info::<SocketAddr>(),
         );
         let metrics = axum::serve(metrics_listener, metrics);
         let (api, metrics) = tokio::join!(api, metrics);

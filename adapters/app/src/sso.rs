@@ -219,6 +219,25 @@ impl App {
         })
     }
 
+    /// The live configuration whose SP entity ID ends in `slug` (public: for its metadata and
+    /// its SP initiation URL).
+    pub async fn sso_by_slug(&self, slug: &SpSlug) -> Result<Option<SsoView>, AppError> {
+        let entity_id = self.sp_entity_id_of(slug)?;
+        let (held, _) = self
+            .exec
+            .load::<Reservation>(&sp_entity_id_key(entity_id.as_str()))
+            .await?;
+        let Some(config_id) = held.owner else {
+            return Ok(None);
+        };
+        match self.sso_view(config_id, None).await {
+            Ok(view) if view.sp_entity_id == entity_id.as_str() => Ok(Some(view)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind == chronid_domain::error::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The configurations serving `account_id` (AccountManager of it).
     pub async fn sso_configs(
         &self,

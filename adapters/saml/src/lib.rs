@@ -1,7 +1,8 @@
 //! The SAML room: chronid as a SAML 2.0 service provider (issue "SAML 2.0 single sign-on").
 //!
 //! Here so far: the check of an IdP signing certificate before a configuration trusts it
-//! (`certificate`). samael (with xmlsec1 through OpenSSL) is the SAML library: 0.0.19, since
+//! (`certificate`), and the SP metadata an IdP's administrator imports (`metadata`, served at
+//! `GET /saml/{slug}/metadata`). samael (with xmlsec1 through OpenSSL) is the SAML library: 0.0.19, since
 //! 0.0.20 does not build against Debian 12's xmlsec1 1.2 (decision 0014).
 //!
 //! What will live here: SP metadata for an `SsoConfig` (entity ID `{public}/login/saml/{slug}/`,
@@ -13,5 +14,8 @@
 //! no SQL, and the HTML around the flow lives in `chronid-web`.
 
 pub mod certificate;
+pub mod metadata;
+mod routes;
 
 pub use certificate::{inspect, CertificateProblem, IdpCertificate};
+pub use routes::routes;

@@ -80,6 +80,39 @@ async fn a_configuration_gets_its_urls_a_unique_slug_and_only_certificates_it_ca
     assert_eq!(r.body["allow_sha1"], false);
     assert_eq!(r.body["owner"], app.account_id.to_string());
 
+    // The metadata an IdP's administrator imports, at the metadata URL (public).
+    let metadata = app
+        .http
+        .get(format!("{}/saml/contoso/metadata", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metadata.status(), 200);
+    assert_eq!(
+        metadata.headers()["content-type"],
+        "application/samlmetadata+xml"
+    );
+    let xml = metadata.text().await.unwrap();
+    assert!(
+        xml.contains(&format!(r#"entityID="{public}/login/saml/contoso/""#)),
+        "{xml}"
+    );
+    assert!(xml.contains(&format!(r#"Location="{acs}""#)), "{xml}");
+    assert!(
+        xml.contains("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"),
+        "{xml}"
+    );
+    assert!(xml.contains("nameid-format:emailAddress"), "{xml}");
+    for unknown in ["/saml/fabrikam/metadata", "/saml/-x-/metadata"] {
+        let r = app
+            .http
+            .get(format!("{}{unknown}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{unknown}");
+    }
+
     // The slug is the deployment's: taken once.
     app.call(
         Method::POST,
