@@ -3,8 +3,8 @@
 # provider and a TOTP calculator (pyotp); and for the browser tests Debian's chromium with its
 # chromedriver, and axe-core from npm (tests/peers/package.json, into tests/peers/node_modules).
 # Each test starts its own peers on free ports; this script makes sure they can run.
-#   install  installs what is missing: aiosmtpd and pyotp with pip, chromium and
-#            chromium-driver with apt-get, axe-core with npm (scripts/test.sh runs it)
+#   install  installs what is missing: aiosmtpd, pyotp and pysaml2 with pip, xmlsec1, chromium
+#            and chromium-driver with apt-get, axe-core with npm (scripts/test.sh runs it)
 #   start    also runs one shared set, for trying the server by hand with a mail sink, on
 #            CHRONID_TEST_SMTP_PORT (default 2525) and CHRONID_TEST_PEERS_PORT (default 2580)
 #   stop     stops that shared set
@@ -43,6 +43,14 @@ install() {
   if ! python3 -c 'import aiosmtpd, pyotp' 2>/dev/null; then
     echo "peers: installing aiosmtpd and pyotp with pip" >&2
     python3 -m pip install --quiet aiosmtpd pyotp
+  fi
+  if ! command -v xmlsec1 >/dev/null; then
+    echo "peers: installing xmlsec1 with apt-get (pysaml2 signs and verifies with it)" >&2
+    apt-get install -y xmlsec1 >/dev/null
+  fi
+  if ! python3 -c 'import saml2' 2>/dev/null; then
+    echo "peers: installing pysaml2 with pip (the SAML identity provider of the SSO tests)" >&2
+    python3 -m pip install --quiet pysaml2
   fi
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     echo "peers: installing chromium and chromium-driver with apt-get" >&2
