@@ -34,11 +34,16 @@ impl App {
         swept
     }
 
-    /// Drops routing rows of challenges older than a day (their codes lived ten minutes) and
-    /// activity rows of sessions past any lifetime a session can have.
+    /// Drops routing rows of challenges older than a day (their codes lived ten minutes),
+    /// SAML requests older than a day (they waited ten minutes for their Response) and activity
+    /// rows of sessions past any lifetime a session can have.
     async fn prune_login_state(&self) -> Result<(), AppError> {
         let now = self.exec.services().clock.now();
         self.challenges
+            .prune(now - chrono::Duration::days(1))
+            .await
+            .map_err(AppError::internal)?;
+        self.saml_requests
             .prune(now - chrono::Duration::days(1))
             .await
             .map_err(AppError::internal)?;

@@ -37,7 +37,7 @@ pub struct Throttled(pub u64);
 
 pub use logo::{prepare_logo, LogoImage, MAX_LOGO_BYTES};
 pub use profile::{Branding, MyProfile};
-pub use sso::{CertificateCheck, SsoInput, SsoView};
+pub use sso::{CertificateCheck, SsoInput, SsoView, SSO_REQUEST_LIFETIME};
 pub use users::{NewUser, ProfilePatch, StatusChange};
 
 use chronid_domain::account::{Account, AccountError};
@@ -85,6 +85,8 @@ pub struct App {
     certificate_check: Option<sso::CertificateCheck>,
     /// `CHRONID_PUBLIC_URL`, without a trailing slash: SSO URLs are built on it.
     public_url: String,
+    /// AuthnRequests sent and not answered yet (the store's `saml_requests`).
+    saml_requests: chronid_store::login_state::SamlRequests,
 }
 
 impl App {
@@ -94,6 +96,7 @@ impl App {
             challenges: LoginChallenges::new(exec.pool().clone()),
             blobs: chronid_store::blobs::Blobs::new(exec.pool().clone()),
             certificate_check: None,
+            saml_requests: chronid_store::login_state::SamlRequests::new(exec.pool().clone()),
             public_url: "http://127.0.0.1:8080".to_string(),
             exec,
             keys: ApiKeyCache::default(),

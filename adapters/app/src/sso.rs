@@ -23,6 +23,9 @@ use uuid::Uuid;
 
 use crate::{outcome, App, AppCode, AppError, Outcome, Principal};
 
+/// How long an AuthnRequest waits for its Response.
+pub const SSO_REQUEST_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
+
 /// Checks an IdP certificate (DER) at a time; `Err` says why it cannot be trusted.
 pub type CertificateCheck = Arc<dyn Fn(&[u8], DateTime<Utc>) -> Result<(), String> + Send + Sync>;
 
@@ -236,6 +239,35 @@ impl App {
             Err(e) if e.kind == chronid_domain::error::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Remembers the AuthnRequest `request_id` sent for `config_id` from the browser whose id
+    /// digests to `browser_digest`, for the Response that answers it.
+    pub async fn remember_sso_request(
+        &self,
+        request_id: &str,
+        config_id: Uuid,
+        browser_digest: &str,
+    ) -> Result<(), AppError> {
+        let now = self.exec.services().clock.now();
+        self.saml_requests
+            .remember(request_id, config_id, browser_digest, now)
+            .await
+            .map_err(AppError::internal)
+    }
+
+    /// Takes the outstanding AuthnRequest a Response answers (`InResponseTo`): once, from the
+    /// browser it was sent from, within `SSO_REQUEST_LIFETIME`. Returns its configuration.
+    pub async fn take_sso_request(
+        &self,
+        request_id: &str,
+        browser_digest: &str,
+    ) -> Result<Option<Uuid>, AppError> {
+        let now = self.exec.services().clock.now();
+        self.saml_requests
+            .take(request_id, browser_digest, now, SSO_REQUEST_LIFETIME)
+            .await
+            .map_err(AppError::internal)
     }
 
     /// The configurations serving `account_id` (AccountManager of it).

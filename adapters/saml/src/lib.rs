@@ -13,6 +13,7 @@
 //! a plain value (NameID, attributes, groups) that `chronid-app` acts on; it holds no use case and
 //! no SQL, and the HTML around the flow lives in `chronid-web`.
 
+pub mod authn;
 pub mod certificate;
 pub mod metadata;
 mod routes;

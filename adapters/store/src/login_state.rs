@@ -188,3 +188,69 @@ pub async fn claimed_logins(
     .fetch_all(pool)
     .await
 }
+
+/// The rows of `saml_requests`: AuthnRequests sent and not yet answered.
+#[derive(Clone)]
+pub struct SamlRequests {
+    pool: PgPool,
+}
+
+impl SamlRequests {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Remembers request `request_id`, sent for `config_id` from the browser `browser_digest`.
+    pub async fn remember(
+        &self,
+        request_id: &str,
+        config_id: Uuid,
+        browser_digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO saml_requests (request_id, config_id, browser_digest, created_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(request_id)
+        .bind(config_id)
+        .bind(browser_digest)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes request `request_id` if it is outstanding, from `browser_digest`, and younger than
+    /// `max_age`: marks it used in the same statement, so a second answer to it finds nothing,
+    /// whichever node it reaches. Returns the configuration it was sent for.
+    pub async fn take(
+        &self,
+        request_id: &str,
+        browser_digest: &str,
+        now: DateTime<Utc>,
+        max_age: chrono::Duration,
+    ) -> Result<Option<Uuid>, sqlx::Error> {
+        sqlx::query_scalar(
+            "UPDATE saml_requests SET used_at = $3
+              WHERE request_id = $1 AND browser_digest = $2 AND used_at IS NULL
+                AND created_at > $4
+             RETURNING config_id",
+        )
+        .bind(request_id)
+        .bind(browser_digest)
+        .bind(now)
+        .bind(now - max_age)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Forgets requests older than `before` (answered or not).
+    pub async fn prune(&self, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM saml_requests WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

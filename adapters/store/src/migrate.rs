@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sso_accounts",
         include_str!("../migrations/0009_sso_accounts.sql"),
     ),
+    (
+        10,
+        "saml_requests",
+        include_str!("../migrations/0010_saml_requests.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied; returns how many it applied.

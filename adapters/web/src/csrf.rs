@@ -95,9 +95,22 @@ impl Csrf {
                 == 0
     }
 
+    /// What the server keeps to recognise `browser_id` later (an SSO request's browser): a
+    /// keyed digest, so a copy of the table does not give the cookies that match it.
+    pub fn browser_digest(&self, browser_id: &str) -> String {
+        self.labelled(b"browser:", browser_id)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     fn mac(&self, browser_id: &str) -> [u8; 32] {
+        self.labelled(b"csrf:", browser_id)
+    }
+
+    fn labelled(&self, label: &[u8], browser_id: &str) -> [u8; 32] {
         let mut mac = <Hmac<Sha256> as KeyInit>::new((&self.key).into());
-        mac.update(b"csrf:");
+        mac.update(label);
         mac.update(browser_id.as_bytes());
         mac.finalize().into_bytes().into()
     }

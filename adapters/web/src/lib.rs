@@ -100,7 +100,7 @@ pub fn routes<S>(state: WebState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    use pages::{account, login, password};
+    use pages::{account, login, password, sso};
     Router::new()
         .route("/", get(login::root))
         .route("/login", get(login::show).post(login::submit))
@@ -110,6 +110,8 @@ where
         )
         .route("/login/code", get(login::show_code).post(login::answer))
         .route("/login/code/resend", post(login::resend))
+        .route("/login/saml/{slug}", get(sso::start_without_slash))
+        .route("/login/saml/{slug}/", get(sso::start))
         .route(
             "/login/password",
             get(login::show_change).post(login::change),

@@ -212,3 +212,126 @@ async fn a_configuration_gets_its_urls_a_unique_slug_and_only_certificates_it_ca
     assert_eq!(again.status, 201, "{again:?}");
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sp_initiation_url_sends_the_browser_to_the_idp_with_a_remembered_request() {
+    use base64::Engine;
+    use std::io::Read;
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/sso",
+            Some(config("contoso", vec![certificate(2048, -1, 30)])),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let config_id = r.body["id"].as_str().unwrap().to_string();
+    let acs = r.body["acs_url"].as_str().unwrap().to_string();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let to_slash = browser
+        .get(format!("{}/login/saml/contoso", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(to_slash.status(), 303);
+    assert_eq!(to_slash.headers()["location"], "/login/saml/contoso/");
+
+    let mut ids = Vec::new();
+    let mut cookies = Vec::new();
+    for _ in 0..2 {
+        let start = browser
+            .get(format!("{}/login/saml/contoso/", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status(), 303);
+        let set = start.headers()["set-cookie"].to_str().unwrap().to_string();
+        let value = set.split(';').next().unwrap();
+        cookies.push(value.trim_start_matches("chronid_browser=").to_string());
+        assert!(start.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("chronid_browser="));
+        let location = reqwest::Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
+        assert_eq!(
+            format!(
+                "{}://{}{}",
+                location.scheme(),
+                location.host_str().unwrap(),
+                location.path()
+            ),
+            "https://sts.contoso.test/adfs/ls/"
+        );
+        let encoded = location
+            .query_pairs()
+            .find(|(k, _)| k == "SAMLRequest")
+            .map(|(_, v)| v.into_owned())
+            .expect("a SAMLRequest");
+        let deflated = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        let mut xml = String::new();
+        flate2::read::DeflateDecoder::new(&deflated[..])
+            .read_to_string(&mut xml)
+            .unwrap();
+        assert!(
+            xml.contains(&format!(r#"AssertionConsumerServiceURL="{acs}""#)),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("http://127.0.0.1:8080/login/saml/contoso/"),
+            "the Issuer: {xml}"
+        );
+        let id = xml
+            .split(r#"ID=""#)
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(id.starts_with('_') && id.len() == 33, "{id}");
+        // Remembered for the Response, with a digest of the browser, not its id.
+        let (config, used, digest): (uuid::Uuid, Option<chrono::DateTime<chrono::Utc>>, String) =
+            sqlx::query_as("SELECT config_id, used_at, browser_digest FROM saml_requests WHERE request_id = $1")
+                .bind(&id)
+                .fetch_one(&env.pool)
+                .await
+                .unwrap();
+        assert_eq!(config.to_string(), config_id);
+        assert!(used.is_none());
+        assert_eq!(digest.len(), 64);
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1], "a new request each time");
+
+    // Taken once, by the browser it was sent from.
+    let csrf = chronid_web::csrf::Csrf::from_secret(chronid_tests::server::TEST_SECRET);
+    let digest = csrf.browser_digest(&cookies[0]);
+    let other = csrf.browser_digest(&cookies[1]);
+    assert_eq!(
+        app.app.take_sso_request(&ids[0], &other).await.unwrap(),
+        None
+    );
+    let taken = app.app.take_sso_request(&ids[0], &digest).await.unwrap();
+    assert_eq!(taken.map(|c| c.to_string()), Some(config_id.clone()));
+    let again = app.app.take_sso_request(&ids[0], &digest).await.unwrap();
+    assert_eq!(again, None, "once");
+    let unknown = browser
+        .get(format!("{}/login/saml/fabrikam/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert!(unknown.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    env.cleanup().await.unwrap();
+}

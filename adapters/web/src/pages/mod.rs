@@ -4,6 +4,7 @@
 pub mod account;
 pub mod login;
 pub mod password;
+pub mod sso;
 
 use chronid_app::Principal;
 
