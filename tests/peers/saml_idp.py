@@ -45,6 +45,7 @@ import html
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,10 +53,10 @@ import threading
 import time
 import traceback
 import urllib.request
+import warnings
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote_plus, urlparse
-import warnings
 
 # pysaml2 names cipher modes that recent versions of cryptography moved; the warning is noise.
 warnings.filterwarnings("ignore", message=".*has been moved to cryptography.hazmat.decrepit")
@@ -320,6 +321,8 @@ class IdentityProvider:
         """The ACS URL to answer to: the one the AuthnRequest names, if the metadata lists
         it, else the default one. Raises ValueError when the request names an ACS the
         metadata does not list (answering there would hand the assertion to anyone)."""
+        if sp not in self.known_sps():
+            raise ValueError(f"unknown service provider {sp!r} (known: {self.known_sps()})")
         urls = self.acs_urls(sp)
         if not urls:
             raise ValueError(f"no HTTP-POST AssertionConsumerService for {sp!r} in its metadata")
@@ -367,8 +370,6 @@ class IdentityProvider:
         if request.issuer is None or not request.issuer.text:
             raise ValueError("the AuthnRequest has no Issuer")
         sp = request.issuer.text.strip()
-        if sp not in self.known_sps():
-            raise ValueError(f"unknown service provider {sp!r} (known: {self.known_sps()})")
         if request.protocol_binding and request.protocol_binding != BINDING_HTTP_POST:
             raise ValueError(f"ProtocolBinding {request.protocol_binding} is not supported, only HTTP-POST")
         acs_url = self.choose_acs(sp, request.assertion_consumer_service_url,
@@ -772,6 +773,12 @@ def main():
 
     if args.parent_pid:
         threading.Thread(target=exit_with, args=(args.parent_pid, directory), daemon=True).start()
+
+    def on_terminate(signal_number, frame):
+        shutil.rmtree(directory, ignore_errors=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, on_terminate)
     # The first line of output says where the IdP listens and which certificate it signs with.
     print(json.dumps({
         "port": port,
