@@ -86,58 +86,17 @@ struct Listening {
 impl Peers {
     /// Starts a fresh set of peers on free ports, and waits until they answer.
     pub async fn start() -> anyhow::Result<Self> {
-        use tokio::io::AsyncBufReadExt as _;
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/peers.py");
-        let how = "install them with `scripts/peers.sh install` (scripts/test.sh does)";
-        // Errors go to a file, read back if the peers do not start (a pipe nobody reads could
-        // fill up and stall them).
-        let errors = tempfile::NamedTempFile::new()?;
-        let mut child = tokio::process::Command::new("python3")
-            .arg(script)
-            .args(["--smtp-port", "0", "--http-port", "0", "--parent-pid"])
-            .arg(std::process::id().to_string())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(errors.reopen()?)
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("cannot run python3 for the test peers: {how}"))?;
-        let mut stdout =
-            tokio::io::BufReader::new(child.stdout.take().context("the peers' output")?);
-        let mut first = String::new();
-        let read = stdout.read_line(&mut first);
-        let read = tokio::time::timeout(Duration::from_secs(20), read).await;
-        let said = || std::fs::read_to_string(errors.path()).unwrap_or_default();
-        let ports: Listening = match read {
-            Ok(Ok(_)) => match serde_json::from_str(&first) {
-                Ok(ports) => ports,
-                Err(_) if first.is_empty() => {
-                    let status = child.wait().await?;
-                    bail!(
-                        "the test peers (SMTP server, SMS provider, pyotp) exited ({status}) before \
-                         listening; if python3's aiosmtpd or pyotp is missing, {how}\n{}",
-                        said()
-                    );
-                }
-                Err(_) => {
-                    let _ = child.start_kill();
-                    bail!(
-                        "the test peers said {first:?} instead of their ports\n{}",
-                        said()
-                    );
-                }
-            },
-            Ok(Err(e)) => {
-                let _ = child.start_kill();
-                bail!("cannot read the test peers' output: {e}\n{}", said());
-            }
-            Err(_) => {
-                let _ = child.start_kill();
-                bail!(
-                    "the test peers did not say their ports within 20 s\n{}",
-                    said()
-                );
-            }
+        let args = ["--smtp-port", "0", "--http-port", "0"].map(String::from);
+        let (child, stdout, first, said) = launch(
+            "peers.py",
+            &args,
+            "the test peers (SMTP server, SMS provider, pyotp)",
+            "aiosmtpd or pyotp",
+        )
+        .await?;
+        let ports: Listening = match serde_json::from_str(&first) {
+            Ok(ports) => ports,
+            Err(_) => bail!("the test peers said {first:?} instead of their ports\n{said}"),
         };
         let peers = Self {
             http: reqwest::Client::new(),
@@ -156,9 +115,8 @@ impl Peers {
             .await;
         if !answer.is_ok_and(|r| r.status().is_success()) {
             bail!(
-                "the test peers started but do not answer at {}\n{}",
-                peers.base,
-                said()
+                "the test peers started but do not answer at {}\n{said}",
+                peers.base
             );
         }
         Ok(peers)
@@ -249,4 +207,134 @@ pub fn code_in(text: &str, digits: usize) -> Option<String> {
             && !after.is_some_and(|b| b.is_ascii_digit()))
         .then(|| String::from_utf8_lossy(window).into_owned())
     })
+}
+
+/// Starts `tests/peers/{script}` with `args` (and `--parent-pid`, so it ends with this process),
+/// and reads the one line it prints once listening. Returns the process, its output, that line,
+/// and what it wrote on stderr so far (for messages). `needs` names the Python packages whose
+/// absence is the likely cause of a failure.
+async fn launch(
+    script: &str,
+    args: &[String],
+    what: &str,
+    needs: &str,
+) -> anyhow::Result<(
+    tokio::process::Child,
+    tokio::io::BufReader<tokio::process::ChildStdout>,
+    String,
+    String,
+)> {
+    use tokio::io::AsyncBufReadExt as _;
+    let path = format!("{}/peers/{script}", env!("CARGO_MANIFEST_DIR"));
+    let how = "install them with `scripts/peers.sh install` (scripts/test.sh does)";
+    // Errors go to a file, read back if the peer does not start (a pipe nobody reads could fill
+    // up and stall it).
+    let errors = tempfile::NamedTempFile::new()?;
+    let mut child = tokio::process::Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .arg("--parent-pid")
+        .arg(std::process::id().to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(errors.reopen()?)
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot run python3 for {what}: {how}"))?;
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().context("the peer's output")?);
+    let mut first = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stdout.read_line(&mut first)).await;
+    let said = || std::fs::read_to_string(errors.path()).unwrap_or_default();
+    match read {
+        Ok(Ok(_)) if first.is_empty() => {
+            let status = child.wait().await?;
+            bail!(
+                "{what} exited ({status}) before listening; if python3's {needs} is missing, {how}\n{}",
+                said()
+            );
+        }
+        Ok(Ok(_)) => Ok((child, stdout, first, said())),
+        Ok(Err(e)) => {
+            let _ = child.start_kill();
+            bail!("cannot read the output of {what}: {e}\n{}", said());
+        }
+        Err(_) => {
+            let _ = child.start_kill();
+            bail!(
+                "{what} did not say where it listens within 20 s\n{}",
+                said()
+            );
+        }
+    }
+}
+
+/// The SAML identity provider of the SSO tests (`tests/peers/saml_idp.py`: pysaml2 with
+/// xmlsec1), signing with a key of its own drawn at start.
+pub struct SamlIdp {
+    pub entity_id: String,
+    /// The HTTP-Redirect single sign-on URL.
+    pub sso_url: String,
+    /// Its signing certificate (PEM), for the SP's configuration.
+    pub certificate_pem: String,
+    pub base: String,
+    http: reqwest::Client,
+    _process: Process,
+}
+
+#[derive(Deserialize)]
+struct IdpListening {
+    port: u16,
+    entity_id: String,
+    sso_url: String,
+    certificate_pem: String,
+}
+
+impl SamlIdp {
+    /// Starts an IdP that reads the SP metadata at `sp_metadata_urls` (lazily, before each
+    /// request, so the SP may be configured after the IdP started).
+    pub async fn start(sp_metadata_urls: &[String]) -> anyhow::Result<Self> {
+        let mut args = vec!["--port".to_string(), "0".to_string()];
+        for url in sp_metadata_urls {
+            args.push("--sp-metadata-url".into());
+            args.push(url.clone());
+        }
+        let (child, stdout, first, said) = launch(
+            "saml_idp.py",
+            &args,
+            "the SAML IdP peer (pysaml2)",
+            "pysaml2 (or xmlsec1)",
+        )
+        .await?;
+        let listening: IdpListening = serde_json::from_str(&first)
+            .with_context(|| format!("the SAML IdP peer said {first:?}\n{said}"))?;
+        Ok(Self {
+            base: format!("http://127.0.0.1:{}", listening.port),
+            entity_id: listening.entity_id,
+            sso_url: listening.sso_url,
+            certificate_pem: listening.certificate_pem,
+            http: reqwest::Client::new(),
+            _process: Process {
+                child: std::sync::Mutex::new(child),
+                _stdout: stdout,
+            },
+        })
+    }
+
+    /// A Response built for the attack catalogue (`mode`: valid, unsigned, other_key, sha1,
+    /// expired, not_yet_valid, wrong_audience, wrong_destination, unsolicited), as JSON with
+    /// `acs_url`, `saml_response` (base64) and `relay_state`.
+    pub async fn test_response(&self, query: &[(&str, &str)]) -> anyhow::Result<serde_json::Value> {
+        let r = self
+            .http
+            .get(format!("{}/sso/test-response", self.base))
+            .query(query)
+            .send()
+            .await?;
+        let status = r.status();
+        let body = r.text().await?;
+        if !status.is_success() {
+            bail!("the SAML IdP peer answered {status}: {body}");
+        }
+        Ok(serde_json::from_str(&body)?)
+    }
 }

@@ -335,3 +335,52 @@ async fn the_sp_initiation_url_sends_the_browser_to_the_idp_with_a_remembered_re
         .starts_with("text/html"));
     env.cleanup().await.unwrap();
 }
+
+/// The AuthnRequest of the SP initiation URL, taken by a real IdP (pysaml2): it finds our
+/// metadata, accepts the request, and offers to log in for our assertion consumer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_idp_accepts_the_authn_request_of_the_sp_initiation_url() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let idp =
+        chronid_tests::peers::SamlIdp::start(&[format!("{}/saml/contoso/metadata", app.base)])
+            .await
+            .unwrap();
+    let mut body = config("contoso", vec![idp.certificate_pem.clone()]);
+    body["idp_entity_id"] = json!(idp.entity_id);
+    body["idp_sso_url"] = json!(idp.sso_url);
+    let r = app.call(Method::POST, "/sso", Some(body)).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let acs = r.body["acs_url"].as_str().unwrap().to_string();
+
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let start = browser
+        .get(format!("{}/login/saml/contoso/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 303);
+    let location = start.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&idp.sso_url), "{location}");
+    let login = browser.get(&location).send().await.unwrap();
+    let status = login.status();
+    let page = login.text().await.unwrap();
+    assert_eq!(status, 200, "{page}");
+    // The IdP's login form carries our request's id and our assertion consumer.
+    let request_id: String = sqlx::query_scalar("SELECT request_id FROM saml_requests")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(r#"name="request_id" value="{request_id}""#)),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(r#"name="acs_url" value="{acs}""#)),
+        "{page}"
+    );
+    env.cleanup().await.unwrap();
+}
