@@ -95,6 +95,16 @@ impl Agent {
         self.send(Method::POST, path, Some(form)).await
     }
 
+    /// Logs in on the login page (its token first) with `login` and `password`.
+    async fn log_in(&mut self, login: &str, password: &str) -> Page {
+        let token = self.token("/login").await;
+        self.post(
+            "/login",
+            &[("csrf", &token), ("login", login), ("password", password)],
+        )
+        .await
+    }
+
     /// The CSRF token of the forms on `path`.
     async fn token(&mut self, path: &str) -> String {
         let page = self.get(path).await;
@@ -265,17 +275,7 @@ async fn a_token_or_a_pending_login_of_another_browser_is_refused() {
     );
 
     // A login waiting for its code: its cookie taken to another browser opens nothing.
-    let token = victim.token("/login").await;
-    let step = victim
-        .post(
-            "/login",
-            &[
-                ("csrf", &token),
-                ("login", "bo@acme.test"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let step = victim.log_in("bo@acme.test", PASSWORD).await;
     assert_eq!(location(&step), "/login/code");
     let pending = victim.cookie("chronid_login").unwrap().to_string();
     assert!(!pending.contains("bo@acme.test"), "sealed");
@@ -526,17 +526,7 @@ async fn an_expired_password_is_changed_on_its_page_then_used() {
     let (env, app) = expired_password_of("eve@acme.test").await;
 
     let mut agent = Agent::new(&app);
-    let token = agent.token("/login").await;
-    let step = agent
-        .post(
-            "/login",
-            &[
-                ("csrf", &token),
-                ("login", "eve@acme.test"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let step = agent.log_in("eve@acme.test", PASSWORD).await;
     assert_eq!(
         (step.status, location(&step)),
         (303, "/login/password"),
@@ -630,17 +620,7 @@ async fn an_expired_password_is_changed_on_its_page_then_used() {
     // The change token works once: the page is gone.
     let again = agent.get("/login/password").await;
     assert_eq!(location(&again), "/login?m=login-expired");
-    let token = agent.token("/login").await;
-    let ok = agent
-        .post(
-            "/login",
-            &[
-                ("csrf", &token),
-                ("login", "eve@acme.test"),
-                ("password", "a fresh password"),
-            ],
-        )
-        .await;
+    let ok = agent.log_in("eve@acme.test", "a fresh password").await;
     assert_eq!((ok.status, location(&ok)), (303, "/account"), "{}", ok.body);
     env.cleanup().await.unwrap();
 }
@@ -736,17 +716,7 @@ async fn the_security_tab_changes_the_channel_and_the_password_and_ends_another_
     user_with_password(&app, "gus@acme.test").await;
     app.set_security_policy(json!({"two_factor": "off"})).await;
     let mut agent = Agent::new(&app);
-    let token = agent.token("/login").await;
-    let done = agent
-        .post(
-            "/login",
-            &[
-                ("csrf", &token),
-                ("login", "gus@acme.test"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let done = agent.log_in("gus@acme.test", PASSWORD).await;
     assert_eq!(location(&done), "/account");
     // A second session, elsewhere (the JSON API).
     let other = app

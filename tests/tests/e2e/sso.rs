@@ -35,6 +35,14 @@ fn certificate(bits: u32, days_from: i64, days_to: i64) -> String {
     String::from_utf8(b.build().to_pem().unwrap()).unwrap()
 }
 
+/// A client that shows each redirect rather than following it.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 fn config(slug: &str, certificates: Vec<String>) -> Value {
     json!({
         "idp_entity_id": "https://sts.contoso.test/adfs",
@@ -229,10 +237,7 @@ async fn the_sp_initiation_url_sends_the_browser_to_the_idp_with_a_remembered_re
     assert_eq!(r.status, 201, "{r:?}");
     let config_id = r.body["id"].as_str().unwrap().to_string();
     let acs = r.body["acs_url"].as_str().unwrap().to_string();
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = no_redirects();
 
     let to_slash = browser
         .get(format!("{}/login/saml/contoso", app.base))
@@ -353,10 +358,7 @@ async fn a_real_idp_accepts_the_authn_request_of_the_sp_initiation_url() {
     assert_eq!(r.status, 201, "{r:?}");
     let acs = r.body["acs_url"].as_str().unwrap().to_string();
 
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = no_redirects();
     let start = browser
         .get(format!("{}/login/saml/contoso/", app.base))
         .send()
