@@ -16,6 +16,7 @@
 pub mod authn;
 pub mod certificate;
 pub mod metadata;
+pub mod response;
 mod routes;
 
 pub use certificate::{inspect, CertificateProblem, IdpCertificate};

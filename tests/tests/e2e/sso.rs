@@ -386,3 +386,144 @@ async fn a_real_idp_accepts_the_authn_request_of_the_sp_initiation_url() {
     );
     env.cleanup().await.unwrap();
 }
+
+/// The attack catalogue against the Response check, with responses a real IdP (pysaml2 and
+/// xmlsec1) built and signed: each refused for its reason, the valid one taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_response_check_takes_a_valid_response_and_refuses_every_forgery() {
+    use base64::Engine;
+    use chronid_saml::response::{check, Expected, Refusal};
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let idp =
+        chronid_tests::peers::SamlIdp::start(&[format!("{}/saml/contoso/metadata", app.base)])
+            .await
+            .unwrap();
+    let mut body = config("contoso", vec![idp.certificate_pem.clone()]);
+    body["idp_entity_id"] = json!(idp.entity_id);
+    body["idp_sso_url"] = json!(idp.sso_url);
+    let r = app.call(Method::POST, "/sso", Some(body)).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let sp_entity_id = r.body["sp_entity_id"].as_str().unwrap().to_string();
+    let acs_url = r.body["acs_url"].as_str().unwrap().to_string();
+    let certificate = chronid_domain::values::Certificate::parse(&idp.certificate_pem)
+        .unwrap()
+        .der();
+    let certificates = vec![certificate];
+    let requests = vec!["_req1".to_string()];
+    let expected = |requests: &'static [String]| Expected {
+        idp_entity_id: &idp.entity_id,
+        certificates: &certificates,
+        sp_entity_id: &sp_entity_id,
+        acs_url: &acs_url,
+        request_ids: requests,
+        allow_idp_initiated: false,
+        allow_sha1: false,
+        now: chrono::Utc::now(),
+    };
+    let requests: &'static [String] = Box::leak(requests.into_boxed_slice());
+    let response = |mode: &'static str, in_response_to: &'static str| {
+        let idp = &idp;
+        let sp = sp_entity_id.clone();
+        async move {
+            let r = idp
+                .test_response(&[
+                    ("email", "carol@contoso.test"),
+                    ("given_name", "Carol"),
+                    ("surname", "Danvers"),
+                    ("groups", "ops,admins"),
+                    ("sp", &sp),
+                    ("in_response_to", in_response_to),
+                    ("mode", mode),
+                ])
+                .await
+                .unwrap();
+            r["saml_response"].as_str().unwrap().to_string()
+        }
+    };
+
+    // The valid response, for our request.
+    let valid = response("valid", "_req1").await;
+    let checked = check(&valid, &expected(requests)).unwrap();
+    assert_eq!(checked.name_id, "carol@contoso.test");
+    assert_eq!(checked.in_response_to.as_deref(), Some("_req1"));
+    let groups = &checked.attributes["http://schemas.xmlsoap.org/claims/Group"];
+    assert_eq!(groups, &vec!["ops".to_string(), "admins".to_string()]);
+    assert!(checked
+        .attributes
+        .get("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname")
+        .is_some_and(|v| v == &vec!["Carol".to_string()]));
+    // ... but not from a browser without that request.
+    assert_eq!(check(&valid, &expected(&[])), Err(Refusal::UnknownRequest));
+
+    for (mode, refusal) in [
+        ("unsigned", Refusal::Signature),
+        ("other_key", Refusal::Signature),
+        ("sha1", Refusal::WeakAlgorithm("SHA-1")),
+        ("expired", Refusal::Expired),
+        ("not_yet_valid", Refusal::NotYetValid),
+        ("wrong_audience", Refusal::Audience),
+        ("wrong_destination", Refusal::Destination),
+        ("unsolicited", Refusal::Unsolicited),
+    ] {
+        let forged = response(mode, if mode == "unsolicited" { "" } else { "_req1" }).await;
+        assert_eq!(check(&forged, &expected(requests)), Err(refusal), "{mode}");
+    }
+    // What the configuration may opt in to.
+    let sha1 = response("sha1", "_req1").await;
+    let mut allowing = expected(requests);
+    allowing.allow_sha1 = true;
+    assert!(check(&sha1, &allowing).is_ok());
+    let unsolicited = response("unsolicited", "").await;
+    let mut allowing = expected(requests);
+    allowing.allow_idp_initiated = true;
+    assert_eq!(check(&unsolicited, &allowing).unwrap().in_response_to, None);
+
+    // Edits of the valid, signed document.
+    let xml = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(&valid)
+            .unwrap(),
+    )
+    .unwrap();
+    let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    // A comment splitting the NameID keeps the signature valid (comments are not signed).
+    let commented = xml.replacen(
+        "carol@contoso.test<",
+        "carol@contoso.test<!---->.evil.test<",
+        1,
+    );
+    assert_ne!(commented, xml);
+    assert_eq!(
+        check(&encode(&commented), &expected(requests)),
+        Err(Refusal::Comments)
+    );
+    // Wrapping: a second, unsigned assertion for someone else beside the signed one.
+    let start = xml
+        .find("<saml:Assertion")
+        .or_else(|| xml.find("<ns1:Assertion"))
+        .or_else(|| {
+            xml.find(":Assertion ")
+                .map(|i| xml[..i].rfind('<').unwrap())
+        })
+        .unwrap();
+    let end_tag = xml[start + 1..]
+        .split(|c: char| c.is_whitespace() || c == '>')
+        .next()
+        .unwrap()
+        .to_string();
+    let close = format!("</{end_tag}>");
+    let end = xml.find(&close).unwrap() + close.len();
+    let evil = xml[start..end].replace("carol@contoso.test", "admin@contoso.test");
+    let wrapped = format!("{}{}{}", &xml[..start], evil, &xml[start..]);
+    assert_eq!(
+        check(&encode(&wrapped), &expected(requests)),
+        Err(Refusal::AssertionCount)
+    );
+    // Garbage.
+    assert_eq!(
+        check("not base64!", &expected(requests)),
+        Err(Refusal::Encoding)
+    );
+    env.cleanup().await.unwrap();
+}
