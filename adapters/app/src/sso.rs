@@ -270,6 +270,20 @@ impl App {
             .map_err(AppError::internal)
     }
 
+    /// Accepts assertion `assertion_id` of `issuer` once across all nodes: false when it was
+    /// accepted before (a replayed Response).
+    pub async fn accept_assertion_once(
+        &self,
+        issuer: &str,
+        assertion_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, AppError> {
+        self.saml_requests
+            .accept_assertion(issuer, assertion_id, expires_at)
+            .await
+            .map_err(AppError::internal)
+    }
+
     /// The configurations serving `account_id` (AccountManager of it).
     pub async fn sso_configs(
         &self,

@@ -245,12 +245,37 @@ impl SamlRequests {
         .await
     }
 
-    /// Forgets requests older than `before` (answered or not).
+    /// Records assertion `assertion_id` of `issuer` as accepted, usable until `expires_at`:
+    /// true the first time, false when any node recorded it before (a replay).
+    pub async fn accept_assertion(
+        &self,
+        issuer: &str,
+        assertion_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "INSERT INTO saml_assertions (issuer, assertion_id, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(issuer)
+        .bind(assertion_id)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Forgets requests older than `before` (answered or not), and accepted assertions that
+    /// expired before it.
     pub async fn prune(&self, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM saml_requests WHERE created_at < $1")
+        let requests = sqlx::query("DELETE FROM saml_requests WHERE created_at < $1")
             .bind(before)
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected())
+        let assertions = sqlx::query("DELETE FROM saml_assertions WHERE expires_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(requests.rows_affected() + assertions.rows_affected())
     }
 }

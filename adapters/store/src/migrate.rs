@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "saml_requests",
         include_str!("../migrations/0010_saml_requests.sql"),
     ),
+    (
+        11,
+        "saml_assertions",
+        include_str!("../migrations/0011_saml_assertions.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied; returns how many it applied.

@@ -455,6 +455,16 @@ async fn the_response_check_takes_a_valid_response_and_refuses_every_forgery() {
         .is_some_and(|v| v == &vec!["Carol".to_string()]));
     // ... but not from a browser without that request.
     assert_eq!(check(&valid, &expected(&[])), Err(Refusal::UnknownRequest));
+    // Its assertion is accepted once, across every node sharing the database.
+    let until = checked.not_on_or_after;
+    let first = app
+        .app
+        .accept_assertion_once(&idp.entity_id, &checked.assertion_id, until);
+    assert!(first.await.unwrap());
+    let again = app
+        .app
+        .accept_assertion_once(&idp.entity_id, &checked.assertion_id, until);
+    assert!(!again.await.unwrap(), "the same response posted twice");
 
     for (mode, refusal) in [
         ("unsigned", Refusal::Signature),
