@@ -1,10 +1,20 @@
-//! Checking a Response posted to the assertion consumer, fail-closed. samael (with xmlsec)
+//! Checking a Response posted to the assertion consumer, fail-closed.
+//!
+//! Not wired to a route yet, and not to be before the strict pre-parse lands (the review of
+//! 2026-12-02, in the issue's note): xmlsec, as samael drives it, follows any Reference URI and
+//! runs any transform while it checks a signature, before it compares the signature value, so
+//! a forged Signature could make the server fetch a URL or a file, or spin. The check to add
+//! first: parse the document strictly (no DOCTYPE, no processing instruction, UTF-8 only), and
+//! allow only Signatures whose one Reference is `#` + the ID of their parent (Response or
+//! Assertion), with enveloped-signature and exclusive c14n transforms, SHA-256 or stronger.
+//! The text scans below (comments, one assertion, weak algorithms) are defence in depth until
+//! then: an escaped or UTF-7 document can slip past them. samael (with xmlsec)
 //! verifies every signature in the document against the configured certificates only (never a
 //! key the document carries) and keeps only what a signature covers; then it checks issuer,
 //! Destination, InResponseTo, status and the assertion's time bounds and audience when present.
-//! This module adds what samael leaves open: no comments (a comment splits a signed NameID
-//! without breaking its signature), exactly one assertion (wrapping), no SHA-1 or MD5 unless
-//! the configuration allows SHA-1, a Destination that must be present, an audience restriction
+//! This module adds what samael leaves open: no comments, exactly one assertion (wrapping), no
+//! SHA-1 unless the configuration allows it and never MD5 or DSA, a Destination on the Response
+//! that must be present (samael then checks it is our ACS), an audience restriction
 //! that must be present and name us, a bearer confirmation for our ACS, an InResponseTo that
 //! must be one of ours unless unsolicited responses are allowed, and time bounds read on our
 //! clock with a bounded skew.
@@ -169,6 +179,13 @@ pub fn check(encoded: &str, e: &Expected<'_>) -> Result<Checked, Refusal> {
     if !xml.contains("SignatureValue") {
         return Err(Refusal::Signature);
     }
+    // samael checks no signature at all when it is given no certificate.
+    if e.certificates.is_empty() {
+        return Err(Refusal::Signature);
+    }
+    if response_attribute(&xml, "Destination").is_none() {
+        return Err(Refusal::Destination);
+    }
     let sp = ServiceProvider {
         entity_id: Some(e.sp_entity_id.to_string()),
         acs_url: Some(e.acs_url.to_string()),
@@ -193,10 +210,28 @@ pub fn check(encoded: &str, e: &Expected<'_>) -> Result<Checked, Refusal> {
 /// The `InResponseTo` of the Response element, read from the document (samael checked it
 /// against our requests when it is present and unsolicited responses are not allowed).
 fn response_in_response_to(xml: &str) -> Option<String> {
-    let start = xml.find(":Response ").or_else(|| xml.find("<Response "))?;
+    response_attribute(xml, "InResponseTo")
+}
+
+/// An attribute of the Response element's start tag, as written (double-quoted).
+fn response_attribute(xml: &str, name: &str) -> Option<String> {
+    let start = xml
+        .find(":Response")
+        .or_else(|| xml.find("<Response"))
+        .filter(|i| {
+            xml[i + 1..]
+                .chars()
+                .find(|c| !c.is_ascii_alphanumeric() && *c != ':')
+                .is_some_and(char::is_whitespace)
+        })?;
     let tag_end = xml[start..].find('>')? + start;
     let tag = &xml[start..tag_end];
-    let at = tag.find("InResponseTo=\"")? + "InResponseTo=\"".len();
+    let key = format!("{name}=\"");
+    let at = tag
+        .match_indices(&key)
+        .find(|(i, _)| tag[..*i].ends_with(char::is_whitespace))?
+        .0
+        + key.len();
     Some(tag[at..].split('"').next()?.to_string())
 }
 

@@ -530,6 +530,14 @@ async fn the_response_check_takes_a_valid_response_and_refuses_every_forgery() {
         check(&encode(&wrapped), &expected(requests)),
         Err(Refusal::AssertionCount)
     );
+    // A Response without a Destination (the first one in the document is the Response's).
+    let destination_at = xml.find(" Destination=\"").unwrap();
+    let value_end = xml[destination_at + 14..].find('"').unwrap() + destination_at + 15;
+    let without = format!("{}{}", &xml[..destination_at], &xml[value_end..]);
+    assert_eq!(
+        check(&encode(&without), &expected(requests)),
+        Err(Refusal::Destination)
+    );
     // Garbage.
     assert_eq!(
         check("not base64!", &expected(requests)),
