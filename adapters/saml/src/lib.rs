@@ -18,6 +18,7 @@ pub mod certificate;
 pub mod metadata;
 pub mod response;
 mod routes;
+mod screen;
 
 pub use certificate::{inspect, CertificateProblem, IdpCertificate};
 pub use routes::routes;

@@ -1,14 +1,9 @@
 //! Checking a Response posted to the assertion consumer, fail-closed.
 //!
-//! Not wired to a route yet, and not to be before the strict pre-parse lands (the review of
-//! 2026-12-02, in the note): xmlsec, as samael drives it, follows any Reference URI and
-//! runs any transform while it checks a signature, before it compares the signature value, so
-//! a forged Signature could make the server fetch a URL or a file, or spin. The check to add
-//! first: parse the document strictly (no DOCTYPE, no processing instruction, UTF-8 only), and
-//! allow only Signatures whose one Reference is `#` + the ID of their parent (Response or
-//! Assertion), with enveloped-signature and exclusive c14n transforms, SHA-256 or stronger.
-//! The text scans below (comments, one assertion, weak algorithms) are defence in depth until
-//! then: an escaped or UTF-7 document can slip past them. samael (with xmlsec)
+//! Before xmlsec sees a document, a strict screen (`screen.rs`) lets through only the
+//! signatures a SAML IdP makes: xmlsec, as samael drives it, would otherwise follow any
+//! Reference URI and run any transform while it checks a signature, before it compares the
+//! signature value (an attack review of 2026-12-02 found this). samael (with xmlsec)
 //! verifies every signature in the document against the configured certificates only (never a
 //! key the document carries) and keeps only what a signature covers; then it checks issuer,
 //! Destination, InResponseTo, status and the assertion's time bounds and audience when present.
@@ -125,31 +120,6 @@ fn idp_metadata(e: &Expected<'_>) -> Result<EntityDescriptor, Refusal> {
     xml.parse().map_err(|_| Refusal::Signature)
 }
 
-/// The algorithm URIs refused unless SHA-1 is allowed, and always.
-const SHA1_URIS: [&str; 2] = [
-    "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
-    "http://www.w3.org/2000/09/xmldsig#sha1",
-];
-const ALWAYS_REFUSED: [&str; 3] = [
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-md5",
-    "http://www.w3.org/2001/04/xmldsig-more#md5",
-    "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
-];
-
-/// How many elements named `Assertion` (any prefix) the document opens.
-fn assertion_elements(xml: &str) -> usize {
-    xml.match_indices('<')
-        .filter(|(i, _)| {
-            let rest = &xml[i + 1..];
-            let name: String = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
-                .collect();
-            name == "Assertion" || name.ends_with(":Assertion")
-        })
-        .count()
-}
-
 /// Checks the base64 `SAMLResponse` posted to the assertion consumer.
 pub fn check(encoded: &str, e: &Expected<'_>) -> Result<Checked, Refusal> {
     if encoded.len() > MAX_RESPONSE_BYTES {
@@ -161,24 +131,9 @@ pub fn check(encoded: &str, e: &Expected<'_>) -> Result<Checked, Refusal> {
         .collect();
     let bytes = STANDARD.decode(compact).map_err(|_| Refusal::Encoding)?;
     let xml = String::from_utf8(bytes).map_err(|_| Refusal::Encoding)?;
-    // Before any parsing: what a signature cannot be trusted to cover.
-    if xml.contains("<!--") {
-        return Err(Refusal::Comments);
-    }
-    if assertion_elements(&xml) != 1 {
-        return Err(Refusal::AssertionCount);
-    }
-    for uri in ALWAYS_REFUSED {
-        if xml.contains(uri) {
-            return Err(Refusal::WeakAlgorithm("MD5 or DSA"));
-        }
-    }
-    if !e.allow_sha1 && SHA1_URIS.iter().any(|uri| xml.contains(uri)) {
-        return Err(Refusal::WeakAlgorithm("SHA-1"));
-    }
-    if !xml.contains("SignatureValue") {
-        return Err(Refusal::Signature);
-    }
+    // Before xmlsec sees it: only the signatures an IdP makes, nothing that could make
+    // xmlsec fetch or run anything, no comments, one assertion.
+    crate::screen::screen(&xml, e.allow_sha1)?;
     // samael checks no signature at all when it is given no certificate.
     if e.certificates.is_empty() {
         return Err(Refusal::Signature);

@@ -510,21 +510,25 @@ async fn the_response_check_takes_a_valid_response_and_refuses_every_forgery() {
     );
     // Wrapping: a second, unsigned assertion for someone else beside the signed one.
     let start = xml
-        .find("<saml:Assertion")
-        .or_else(|| xml.find("<ns1:Assertion"))
-        .or_else(|| {
-            xml.find(":Assertion ")
-                .map(|i| xml[..i].rfind('<').unwrap())
-        })
+        .find(":Assertion ")
+        .map(|i| xml[..i].rfind('<').unwrap())
         .unwrap();
-    let end_tag = xml[start + 1..]
+    let name = xml[start + 1..]
         .split(|c: char| c.is_whitespace() || c == '>')
         .next()
         .unwrap()
         .to_string();
-    let close = format!("</{end_tag}>");
+    let close = format!("</{name}>");
     let end = xml.find(&close).unwrap() + close.len();
-    let evil = xml[start..end].replace("carol@contoso.test", "admin@contoso.test");
+    let mut evil = xml[start..end].replace("carol@contoso.test", "admin@contoso.test");
+    // The copy loses its signature (whatever its prefix), as an attacker's would not have one.
+    let sig = evil.find(":Signature").unwrap();
+    let open = evil[..sig].rfind('<').unwrap();
+    let close = format!("</{}:Signature>", &evil[open + 1..sig]);
+    let sig_end = evil.find(&close).unwrap() + close.len();
+    evil.replace_range(open..sig_end, "");
+    let id_at = evil.find(" ID=\"").unwrap() + 5;
+    evil.insert_str(id_at, "evil-");
     let wrapped = format!("{}{}{}", &xml[..start], evil, &xml[start..]);
     assert_eq!(
         check(&encode(&wrapped), &expected(requests)),
