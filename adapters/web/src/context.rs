@@ -24,6 +24,7 @@ pub const LANG_COOKIE: &str = "chronid_lang";
 const YEAR_SECS: u64 = 365 * 24 * 3600;
 
 /// One page request.
+#[derive(Clone)]
 pub struct Ctx {
     pub lang: Lang,
     /// Whether the language was chosen with the selector (then it becomes the user's at login).
@@ -95,7 +96,7 @@ where
             .map(crate::host_of)
             .unwrap_or_default();
         let mut host_unknown = false;
-        let branded = match host.is_empty() || host == web.config.public_host() {
+        let branded = match host.is_empty() || host == web.public_host {
             true => None,
             false => match web.app.account_for_host(&host).await {
                 Ok(Some(account)) => match web.app.branding(account).await {
@@ -271,25 +272,7 @@ impl Ctx {
                 p.links { a href="/login" { (self.t("login-again")) } }
             }
         };
-        self.clone_cookies().page_status(status, &title, body)
-    }
-
-    fn clone_cookies(&self) -> Ctx {
-        Ctx {
-            lang: self.lang,
-            lang_chosen: self.lang_chosen,
-            browser: self.browser.clone(),
-            csrf: self.csrf.clone(),
-            facts: self.facts.clone(),
-            headers: self.headers.clone(),
-            path: self.path.clone(),
-            query: self.query.clone(),
-            throttled: self.throttled,
-            branded: self.branded.clone(),
-            host_unknown: self.host_unknown,
-            set_cookies: self.set_cookies.clone(),
-            web: self.web.clone(),
-        }
+        self.clone().page_status(status, &title, body)
     }
 
     /// The page `title` with `body`, status 200.

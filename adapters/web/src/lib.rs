@@ -73,6 +73,8 @@ pub struct WebState {
     pub csrf: Csrf,
     pub pending: PendingSealer,
     pub catalogues: Catalogues,
+    /// The host of the public URL, worked out once: unbranded pages are served on it.
+    pub public_host: String,
 }
 
 impl WebState {
@@ -82,6 +84,7 @@ impl WebState {
         Ok(Self {
             app,
             cookies: CookiePolicy::for_public_url(&config.public_url),
+            public_host: config.public_host(),
             config: Arc::new(config),
             csrf: Csrf::from_secret(secret),
             pending: PendingSealer::from_secret(secret),

@@ -822,3 +822,96 @@ async fn the_security_tab_changes_the_channel_and_the_password_and_ends_another_
     );
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_cannot_brand_the_account_nor_end_another_users_session() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    user_with_password(&app, "ida@acme.test").await;
+    user_with_password(&app, "jon@acme.test").await;
+    let session_of = |email: &'static str| {
+        let req = app
+            .http
+            .post(format!("{}/v1/login", app.base))
+            .json(&json!({"login": email, "password": PASSWORD}));
+        async move {
+            let body: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+            body["session"]["token"].as_str().unwrap().to_string()
+        }
+    };
+    let ida = session_of("ida@acme.test").await;
+    let jon = session_of("jon@acme.test").await;
+
+    // A member's session may not upload the account's logo.
+    let r = app
+        .http
+        .put(app.url("/logo"))
+        .bearer_auth(&ida)
+        .header("content-type", "image/png")
+        .body(png_image(20, 20, [0, 0, 0]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    reply(r).await.assert_problem(403, "AUTH-FORBIDDEN");
+    let served = app
+        .http
+        .get(format!("{}/assets/logo/{}", app.base, app.account_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 404, "no logo was set");
+
+    // Ida, on her Security tab, posts the end of Jon's session: refused, Jon stays in.
+    let sessions: serde_json::Value = app
+        .http
+        .get(format!("{}/v1/me/sessions", app.base))
+        .bearer_auth(&jon)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jons = sessions["sessions"][0]["id"].as_str().unwrap().to_string();
+    let mut agent = Agent::new(&app);
+    assert_eq!(
+        location(&agent.log_in("ida@acme.test", PASSWORD).await),
+        "/account"
+    );
+    let token = agent.token("/account/security").await;
+    let page = agent
+        .post(
+            &format!("/account/sessions/{jons}/end"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_ne!(
+        location(&page),
+        "/account/security?m=saved",
+        "{}",
+        page.body
+    );
+    let still = app
+        .http
+        .get(format!("{}/v1/me/sessions", app.base))
+        .bearer_auth(&jon)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), 200, "Jon's session goes on");
+
+    // A reset link without its token offers no form, only the way to ask for a new one.
+    let page = agent.get("/reset-password").await;
+    assert_eq!(page.status, 400);
+    assert!(
+        !page.body.contains("name=\"new_password\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("href=\"/forgot-password\""),
+        "{}",
+        page.body
+    );
+    env.cleanup().await.unwrap();
+}

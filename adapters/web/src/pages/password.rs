@@ -6,7 +6,6 @@ use maud::html;
 
 use super::login::{new_password_page_with, set_new_password, NewPasswordForm};
 use crate::context::{Ctx, Fields};
-use crate::errors::Shown;
 use crate::layout::{csrf_field, Input};
 
 /// `GET /forgot-password`.
@@ -72,17 +71,16 @@ pub async fn show_reset(ctx: Ctx) -> Response {
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     if token.is_empty() {
-        let error = Shown {
-            field: None,
-            text: ctx.t("reset-invalid"),
+        // A link without its token: nothing to fill in, only where to ask for a new one.
+        let title = ctx.t("reset-title");
+        let body = html! {
+            div.card {
+                h1 { (title) }
+                p.error role="alert" { (ctx.t("reset-invalid")) }
+                p.links { a href="/forgot-password" { (ctx.t("forgot-title")) } }
+            }
         };
-        return new_password_page_with(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            NewPasswordForm::reset(),
-            Some(error),
-            None,
-        );
+        return ctx.page_status(StatusCode::BAD_REQUEST, &title, body);
     }
     new_password_page_with(
         ctx,
