@@ -9,7 +9,8 @@ missing=()
 for lib in libxml-2.0 xmlsec1-openssl openssl; do
   if ! pkg-config --exists "$lib" 2>/dev/null; then missing+=("$lib"); fi
 done
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
+# libclang itself (bindgen loads it), not libclang-cpp, which other packages bring alone.
+if ! ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 && ! ls /usr/lib/x86_64-linux-gnu/libclang-[0-9]*.so* >/dev/null 2>&1; then
   missing+=(libclang)
 fi
 if [ ${#missing[@]} -eq 0 ] && command -v pkg-config >/dev/null; then

@@ -114,6 +114,7 @@ fn registered() -> UserEvent {
         password_hash: None,
         password_changed_at: None,
         sso_managed: false,
+        sso_config_id: None,
     }
 }
 

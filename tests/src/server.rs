@@ -108,13 +108,15 @@ pub async fn spawn_app_edge(
     read: ReadSide,
     edge: Edge,
 ) -> anyhow::Result<TestApp> {
-    let app = App::new(CommandExecutor::new(pool, services)).with_certificate_check(
-        std::sync::Arc::new(|der, now| {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = App::new(CommandExecutor::new(pool, services))
+        .with_public_url(format!("http://{addr}"))
+        .with_certificate_check(std::sync::Arc::new(|der, now| {
             chronid_saml::inspect(der, now)
                 .map(|_| ())
                 .map_err(|problem| problem.to_string())
-        }),
-    );
+        }));
     let boot = app
         .bootstrap(
             Name::parse("name", "Acme")?,
@@ -125,8 +127,6 @@ pub async fn spawn_app_edge(
         .await
         .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
     let state = HttpState::new(app.clone(), Some(env.nats.clone()), read).with_edge(edge);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
     let web = chronid_web::WebConfig {
         public_url: format!("http://{addr}"),
         terms_url: Some("https://acme.test/terms".into()),

@@ -75,6 +75,7 @@ impl App {
                     password: Some(password),
                 },
                 RegistrationSource::Bootstrap,
+                None,
                 &facts,
             )
             .await?;

@@ -14,6 +14,7 @@ mod logo;
 mod password;
 mod profile;
 mod sso;
+mod sso_login;
 mod teams;
 mod users;
 
@@ -38,6 +39,10 @@ pub struct Throttled(pub u64);
 pub use logo::{prepare_logo, LogoImage, MAX_LOGO_BYTES};
 pub use profile::{Branding, MyProfile};
 pub use sso::{CertificateCheck, SsoInput, SsoView, SSO_REQUEST_LIFETIME};
+pub use sso_login::{
+    SsoAssertion, SsoError, SsoOutcome, EMAIL_CLAIM, GIVEN_NAME_CLAIM, GROUP_CLAIM,
+    SSO_TICKET_LIFETIME, SURNAME_CLAIM,
+};
 pub use users::{NewUser, ProfilePatch, StatusChange};
 
 use chronid_domain::account::{Account, AccountError};

@@ -189,7 +189,11 @@ impl App {
         }
     }
 
-    async fn sso_view(&self, config_id: Uuid, position: Option<i64>) -> Result<SsoView, AppError> {
+    pub(crate) async fn sso_view(
+        &self,
+        config_id: Uuid,
+        position: Option<i64>,
+    ) -> Result<SsoView, AppError> {
         let (config, seq) = self.exec.load::<SsoConfig>(&config_id.to_string()).await?;
         let (Some(owner), Some(settings), false) =
             (config.account_id, config.settings.clone(), seq == 0)
@@ -390,6 +394,69 @@ impl App {
             .await?;
         let key = sp_entity_id_key(current.settings.sp_entity_id.as_str());
         self.release(&key, config_id, facts).await;
+        Ok(outcome(config_id, &committed))
+    }
+
+    /// Shared SSO. A manager of the owner account offers the configuration to `other`
+    /// (`account_id` is the owner); a manager of `other` accepts it (`account_id == other`):
+    /// each account's manager agrees for their own account.
+    #[tracing::instrument(name = "share_sso", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
+    pub async fn share_sso(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        config_id: Uuid,
+        other: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        who.require_account_manager(account_id)?;
+        let (config, seq) = self.exec.load::<SsoConfig>(&config_id.to_string()).await?;
+        if seq == 0 || config.deleted {
+            return Err(not_found());
+        }
+        let command = if account_id == other {
+            // Accepting: the offer must name this account.
+            if !config.offered.contains(&other) && !config.accounts.contains(&other) {
+                return Err(not_found());
+            }
+            SsoConfigCommand::AddAccount { account_id: other }
+        } else {
+            if config.account_id != Some(account_id) {
+                return Err(AppError::forbidden(
+                    "only the account that created an SSO configuration offers it to another",
+                ));
+            }
+            self.account(other).await?;
+            SsoConfigCommand::OfferAccount { account_id: other }
+        };
+        let committed = self
+            .exec
+            .execute::<SsoConfig>(&config_id.to_string(), command, facts)
+            .await?;
+        Ok(outcome(config_id, &committed))
+    }
+
+    /// Stops serving `other`: by the owner's manager, or by a manager of `other` itself.
+    #[tracing::instrument(name = "unshare_sso", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
+    pub async fn unshare_sso(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        config_id: Uuid,
+        other: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<Outcome, AppError> {
+        let view = self.sso_config(who, account_id, config_id).await?;
+        if account_id != other && view.owner != account_id {
+            return Err(AppError::forbidden(
+                "only the owner or the account itself ends a shared SSO configuration",
+            ));
+        }
+        let command = SsoConfigCommand::RemoveAccount { account_id: other };
+        let committed = self
+            .exec
+            .execute::<SsoConfig>(&config_id.to_string(), command, facts)
+            .await?;
         Ok(outcome(config_id, &committed))
     }
 }

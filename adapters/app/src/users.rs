@@ -65,7 +65,7 @@ impl App {
             ));
         }
         self.account(account_id).await?;
-        self.register_user_unchecked(account_id, user, RegistrationSource::Admin, facts)
+        self.register_user_unchecked(account_id, user, RegistrationSource::Admin, None, facts)
             .await
     }
 
@@ -74,6 +74,7 @@ impl App {
         account_id: Uuid,
         user: NewUser,
         source: RegistrationSource,
+        sso_config_id: Option<Uuid>,
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         let user_id = self.exec.services().ids.new_id();
@@ -116,6 +117,7 @@ impl App {
             roles: user.roles,
             password: user.password,
             source,
+            sso_config_id,
         }));
         match self
             .exec

@@ -232,7 +232,9 @@ pub(super) enum LimitedRoute {
 pub(super) fn limited_route(path: &str) -> Option<LimitedRoute> {
     match path {
         // The JSON API's routes, and the login pages' forms that run the same use cases.
-        "/v1/login" | "/login" | "/login/account" => Some(LimitedRoute::Login),
+        "/v1/login" | "/login" | "/login/account" | "/login/sso" => Some(LimitedRoute::Login),
+        // The assertion consumer: each post costs a signature check.
+        p if p.starts_with("/saml/acs/") => Some(LimitedRoute::Login),
         "/v1/password/forgot"
         | "/v1/password/reset"
         | "/forgot-password"

@@ -143,6 +143,10 @@ pub fn router_with(state: HttpState, pages: Router<HttpState>) -> Router {
             &format!("{account}/sso/{{id}}"),
             patch(sso::update_sso).delete(sso::delete_sso),
         )
+        .route(
+            &format!("{account}/sso/{{id}}/accounts/{{other}}"),
+            put(sso::share_sso).delete(sso::unshare_sso),
+        )
         .route(&format!("{account}/audit"), get(views::audit))
         .route(&format!("{account}/audit/export"), get(views::audit_export))
         .route(

@@ -370,6 +370,7 @@ impl Modify for BearerAuth {
         accounts::put_security_policy, accounts::put_login_options, accounts::put_customization,
         accounts::put_logo, accounts::delete_logo,
         sso::create_sso, sso::list_sso, sso::update_sso, sso::delete_sso,
+        sso::share_sso, sso::unshare_sso,
         users::create_user, users::patch_user, users::put_email, users::disable_user, users::enable_user,
         users::lock_user, users::unlock_user, users::put_two_factor,
         teams::create_team, teams::rename_team, teams::delete_team, teams::add_member, teams::remove_member,

@@ -15,6 +15,7 @@
 
 pub mod authn;
 pub mod certificate;
+pub mod consumer;
 pub mod metadata;
 pub mod response;
 mod routes;

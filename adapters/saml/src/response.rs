@@ -120,8 +120,8 @@ fn idp_metadata(e: &Expected<'_>) -> Result<EntityDescriptor, Refusal> {
     xml.parse().map_err(|_| Refusal::Signature)
 }
 
-/// Checks the base64 `SAMLResponse` posted to the assertion consumer.
-pub fn check(encoded: &str, e: &Expected<'_>) -> Result<Checked, Refusal> {
+/// The XML of a base64 `SAMLResponse`, within the size limit.
+fn decoded(encoded: &str) -> Result<String, Refusal> {
     if encoded.len() > MAX_RESPONSE_BYTES {
         return Err(Refusal::Encoding);
     }
@@ -130,7 +130,19 @@ pub fn check(encoded: &str, e: &Expected<'_>) -> Result<Checked, Refusal> {
         .filter(|c| !c.is_ascii_whitespace())
         .collect();
     let bytes = STANDARD.decode(compact).map_err(|_| Refusal::Encoding)?;
-    let xml = String::from_utf8(bytes).map_err(|_| Refusal::Encoding)?;
+    String::from_utf8(bytes).map_err(|_| Refusal::Encoding)
+}
+
+/// The request a Response says it answers, read before any check: only to know which of our
+/// outstanding requests to check it against (`check` then requires the signed confirmation
+/// to name the same one).
+pub fn in_response_to_of(encoded: &str) -> Option<String> {
+    response_in_response_to(&decoded(encoded).ok()?)
+}
+
+/// Checks the base64 `SAMLResponse` posted to the assertion consumer.
+pub fn check(encoded: &str, e: &Expected<'_>) -> Result<Checked, Refusal> {
+    let xml = decoded(encoded)?;
     // Before xmlsec sees it: only the signatures an IdP makes, nothing that could make
     // xmlsec fetch or run anything, no comments, one assertion.
     crate::screen::screen(&xml, e.allow_sha1)?;

@@ -189,6 +189,25 @@ pub async fn claimed_logins(
     .await
 }
 
+/// A checked SSO assertion waiting for its browser (`sso_tickets`).
+#[derive(Debug, Clone)]
+pub struct SsoTicket {
+    pub config_id: Uuid,
+    /// The AuthnRequest it answers; `None` for an unsolicited response.
+    pub request_id: Option<String>,
+    pub assertion: serde_json::Value,
+}
+
+impl From<(Uuid, Option<String>, serde_json::Value)> for SsoTicket {
+    fn from((config_id, request_id, assertion): (Uuid, Option<String>, serde_json::Value)) -> Self {
+        Self {
+            config_id,
+            request_id,
+            assertion,
+        }
+    }
+}
+
 /// The rows of `saml_requests`: AuthnRequests sent and not yet answered.
 #[derive(Clone)]
 pub struct SamlRequests {
@@ -265,9 +284,131 @@ impl SamlRequests {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Forgets requests older than `before` (answered or not), and accepted assertions that
-    /// expired before it.
+    /// Whether request `request_id` was sent for `config_id`, is unanswered and younger than
+    /// `max_age` (from any browser: the assertion consumer sees none; the browser is checked
+    /// when the request is taken).
+    pub async fn outstanding(
+        &self,
+        request_id: &str,
+        config_id: Uuid,
+        now: DateTime<Utc>,
+        max_age: chrono::Duration,
+    ) -> Result<bool, sqlx::Error> {
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM saml_requests
+              WHERE request_id = $1 AND config_id = $2 AND used_at IS NULL AND created_at > $3",
+        )
+        .bind(request_id)
+        .bind(config_id)
+        .bind(now - max_age)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Keeps a checked assertion under the ticket whose SHA-256 is `ticket_hash`.
+    pub async fn issue_ticket(
+        &self,
+        ticket_hash: &str,
+        config_id: Uuid,
+        request_id: Option<&str>,
+        assertion: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO sso_tickets (ticket_hash, config_id, request_id, assertion, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(ticket_hash)
+        .bind(config_id)
+        .bind(request_id)
+        .bind(assertion)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Binds a fresh ticket to the browser `browser_digest`: only the first browser to present
+    /// it gets it. Returns its configuration, request and assertion.
+    pub async fn bind_ticket(
+        &self,
+        ticket_hash: &str,
+        browser_digest: &str,
+        now: DateTime<Utc>,
+        max_age: chrono::Duration,
+    ) -> Result<Option<SsoTicket>, sqlx::Error> {
+        let row: Option<(Uuid, Option<String>, serde_json::Value)> = sqlx::query_as(
+            "UPDATE sso_tickets SET browser_digest = $2
+              WHERE ticket_hash = $1 AND browser_digest IS NULL AND created_at > $3
+             RETURNING config_id, request_id, assertion",
+        )
+        .bind(ticket_hash)
+        .bind(browser_digest)
+        .bind(now - max_age)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(SsoTicket::from))
+    }
+
+    /// A fresh ticket bound to `browser_digest`.
+    pub async fn read_ticket(
+        &self,
+        ticket_hash: &str,
+        browser_digest: &str,
+        now: DateTime<Utc>,
+        max_age: chrono::Duration,
+    ) -> Result<Option<SsoTicket>, sqlx::Error> {
+        let row: Option<(Uuid, Option<String>, serde_json::Value)> = sqlx::query_as(
+            "SELECT config_id, request_id, assertion FROM sso_tickets
+              WHERE ticket_hash = $1 AND browser_digest = $2 AND created_at > $3",
+        )
+        .bind(ticket_hash)
+        .bind(browser_digest)
+        .bind(now - max_age)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(SsoTicket::from))
+    }
+
+    /// The configuration of a ticket, whoever holds it.
+    pub async fn ticket_config(&self, ticket_hash: &str) -> Result<Option<Uuid>, sqlx::Error> {
+        sqlx::query_scalar("SELECT config_id FROM sso_tickets WHERE ticket_hash = $1")
+            .bind(ticket_hash)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Spends a ticket: true for the one caller that deleted it.
+    pub async fn spend_ticket(&self, ticket_hash: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM sso_tickets WHERE ticket_hash = $1")
+            .bind(ticket_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The configuration whose assertion consumer URL ends in `acs_path`.
+    pub async fn config_by_acs(&self, acs_path: &str) -> Result<Option<Uuid>, sqlx::Error> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT aggregate_id FROM events
+              WHERE aggregate_type = 'sso_config' AND event_type = 'SsoConfigCreated'
+                AND payload -> 'SsoConfigCreated' -> 'settings' ->> 'sp_acs_path' = $1
+              LIMIT 1",
+        )
+        .bind(acs_path)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.and_then(|id| id.parse().ok()))
+    }
+
+    /// Forgets requests older than `before` (answered or not), tickets issued before it, and
+    /// accepted assertions that expired before it.
     pub async fn prune(&self, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        let tickets = sqlx::query("DELETE FROM sso_tickets WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
         let requests = sqlx::query("DELETE FROM saml_requests WHERE created_at < $1")
             .bind(before)
             .execute(&self.pool)
@@ -276,6 +417,6 @@ impl SamlRequests {
             .bind(before)
             .execute(&self.pool)
             .await?;
-        Ok(requests.rows_affected() + assertions.rows_affected())
+        Ok(requests.rows_affected() + assertions.rows_affected() + tickets.rows_affected())
     }
 }

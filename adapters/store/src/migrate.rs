@@ -46,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "saml_assertions",
         include_str!("../migrations/0011_saml_assertions.sql"),
     ),
+    (
+        12,
+        "sso_tickets",
+        include_str!("../migrations/0012_sso_tickets.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied; returns how many it applied.

@@ -222,6 +222,12 @@ impl Ctx {
             .push(self.web.cookies.set(name, value, max_age_secs));
     }
 
+    /// Sends none of the cookies this request would set (a cross-site POST, which came
+    /// without the browser's cookies: a new browser id would replace the one it has).
+    pub fn set_no_cookies(&mut self) {
+        self.set_cookies.clear();
+    }
+
     pub fn clear_cookie(&mut self, name: &str) {
         self.set_cookies.push(self.web.cookies.clear(name));
     }

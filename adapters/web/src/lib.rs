@@ -113,8 +113,24 @@ where
         )
         .route("/login/code", get(login::show_code).post(login::answer))
         .route("/login/code/resend", post(login::resend))
+        .route("/login/sso", get(sso::show_entry).post(sso::entry))
+        .route("/login/saml/finish", get(sso::finish))
+        .route(
+            "/login/saml/account",
+            get(sso::show_choice).post(sso::choose),
+        )
+        .route(
+            "/login/saml/confirm",
+            get(sso::show_confirm).post(sso::confirm),
+        )
         .route("/login/saml/{slug}", get(sso::start_without_slash))
         .route("/login/saml/{slug}/", get(sso::start))
+        .route(
+            "/saml/acs/{path}",
+            post(sso::acs).layer(axum::extract::DefaultBodyLimit::max(
+                chronid_saml::response::MAX_RESPONSE_BYTES + 4096,
+            )),
+        )
         .route(
             "/login/password",
             get(login::show_change).post(login::change),

@@ -43,6 +43,19 @@ pub enum Pending {
     },
     /// The password expired: a new one is set with this token.
     Change { token: String },
+    /// An SSO login whose user is in several accounts of a shared configuration.
+    SsoChoose {
+        ticket: String,
+        accounts: Vec<(Uuid, String)>,
+    },
+    /// An SSO login whose group sync changed the user's teams: shown until confirmed.
+    SsoConfirm {
+        ticket: String,
+        account_id: Uuid,
+        account_name: String,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
 }
 
 impl std::fmt::Debug for Pending {
@@ -51,6 +64,10 @@ impl std::fmt::Debug for Pending {
             Pending::Choose { accounts, .. } => write!(f, "Choose({} accounts)", accounts.len()),
             Pending::Code { channel, .. } => write!(f, "Code({channel})"),
             Pending::Change { .. } => f.write_str("Change"),
+            Pending::SsoChoose { accounts, .. } => {
+                write!(f, "SsoChoose({} accounts)", accounts.len())
+            }
+            Pending::SsoConfirm { .. } => f.write_str("SsoConfirm"),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::event::SsoSettings;
+use super::event::{SsoLoginFailure, SsoSettings};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SsoConfigCommand {
@@ -19,6 +19,11 @@ pub enum SsoConfigCommand {
         settings: SsoSettings,
     },
     /// Shared SSO: users of one more account log in through this configuration.
+    /// The owner offers to serve `account_id` too (shared SSO).
+    OfferAccount {
+        account_id: Uuid,
+    },
+    /// A manager of `account_id` accepts the owner's offer.
     AddAccount {
         account_id: Uuid,
     },
@@ -27,4 +32,11 @@ pub enum SsoConfigCommand {
         account_id: Uuid,
     },
     Delete,
+    /// Records a refused login.
+    RecordLoginFailure {
+        reason: SsoLoginFailure,
+        account_id: Option<Uuid>,
+        user_id: Option<Uuid>,
+        name_id: Option<String>,
+    },
 }

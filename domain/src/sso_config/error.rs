@@ -16,6 +16,8 @@ pub enum SsoConfigError {
     AccountAlreadyServed,
     #[error("the SSO configuration does not serve this account")]
     AccountNotServed,
+    #[error("the owner of the SSO configuration has not offered to serve this account")]
+    NotOffered,
     #[error("the account that owns an SSO configuration cannot be removed from it")]
     CannotRemoveOwner,
 }
@@ -29,15 +31,17 @@ impl DomainError for SsoConfigError {
         Self::AccountAlreadyServed => "SSO-ACCOUNT-ALREADY-SERVED",
         Self::AccountNotServed => "SSO-ACCOUNT-NOT-SERVED",
         Self::CannotRemoveOwner => "SSO-CANNOT-REMOVE-OWNER",
+        Self::NotOffered => "SSO-NOT-OFFERED",
     }
 
     fn kind(&self) -> ErrorKind {
         match self {
             Self::NotFound | Self::Deleted | Self::AccountNotServed => ErrorKind::NotFound,
             Self::NoChange => ErrorKind::Invalid,
-            Self::AlreadyExists | Self::AccountAlreadyServed | Self::CannotRemoveOwner => {
-                ErrorKind::Conflict
-            }
+            Self::AlreadyExists
+            | Self::AccountAlreadyServed
+            | Self::CannotRemoveOwner
+            | Self::NotOffered => ErrorKind::Conflict,
         }
     }
 }

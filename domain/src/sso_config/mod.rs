@@ -19,7 +19,7 @@ mod tests;
 
 pub use command::SsoConfigCommand;
 pub use error::SsoConfigError;
-pub use event::{NameIdSource, SsoConfigEvent, SsoConfigEventType, SsoSettings};
+pub use event::{NameIdSource, SsoConfigEvent, SsoConfigEventType, SsoLoginFailure, SsoSettings};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
@@ -36,6 +36,9 @@ pub struct SsoConfig {
     pub settings: Option<SsoSettings>,
     /// The accounts whose users log in through this configuration, the owner first.
     pub accounts: Vec<Uuid>,
+    /// Accounts the owner offered to serve, waiting for a manager of each to accept.
+    #[serde(default)]
+    pub offered: Vec<Uuid>,
     pub deleted: bool,
 }
 
@@ -103,10 +106,24 @@ impl Aggregate for SsoConfig {
                 };
                 sink.write(event, self).await;
             }
+            SsoConfigCommand::OfferAccount { account_id } => {
+                self.live_settings()?;
+                if self.accounts.contains(&account_id) {
+                    return Err(SsoConfigError::AccountAlreadyServed);
+                }
+                if self.offered.contains(&account_id) {
+                    return Err(SsoConfigError::NoChange);
+                }
+                sink.write(SsoConfigEvent::SsoAccountOffered { account_id }, self)
+                    .await;
+            }
             SsoConfigCommand::AddAccount { account_id } => {
                 self.live_settings()?;
                 if self.accounts.contains(&account_id) {
                     return Err(SsoConfigError::AccountAlreadyServed);
+                }
+                if !self.offered.contains(&account_id) {
+                    return Err(SsoConfigError::NotOffered);
                 }
                 sink.write(SsoConfigEvent::SsoAccountAdded { account_id }, self)
                     .await;
@@ -131,6 +148,21 @@ impl Aggregate for SsoConfig {
                 };
                 sink.write(event, self).await;
             }
+            SsoConfigCommand::RecordLoginFailure {
+                reason,
+                account_id,
+                user_id,
+                name_id,
+            } => {
+                self.live_settings()?;
+                let event = SsoConfigEvent::SsoLoginFailed {
+                    reason,
+                    account_id,
+                    user_id,
+                    name_id,
+                };
+                sink.write(event, self).await;
+            }
         }
         Ok(())
     }
@@ -148,7 +180,13 @@ impl Aggregate for SsoConfig {
                 self.accounts = vec![account_id];
             }
             SsoConfigEvent::SsoConfigUpdated { settings, .. } => self.settings = Some(settings),
+            SsoConfigEvent::SsoAccountOffered { account_id } => {
+                if !self.offered.contains(&account_id) {
+                    self.offered.push(account_id);
+                }
+            }
             SsoConfigEvent::SsoAccountAdded { account_id } => {
+                self.offered.retain(|a| *a != account_id);
                 if !self.accounts.contains(&account_id) {
                     self.accounts.push(account_id);
                 }
@@ -157,6 +195,7 @@ impl Aggregate for SsoConfig {
                 self.accounts.retain(|a| *a != account_id);
             }
             SsoConfigEvent::SsoConfigDeleted { .. } => self.deleted = true,
+            SsoConfigEvent::SsoLoginFailed { .. } => {}
         }
     }
 }

@@ -59,6 +59,12 @@ fn deleted() -> SsoConfigEvent {
     }
 }
 
+fn other_offered() -> SsoConfigEvent {
+    SsoConfigEvent::SsoAccountOffered {
+        account_id: uuid(OTHER),
+    }
+}
+
 fn other_added() -> SsoConfigEvent {
     SsoConfigEvent::SsoAccountAdded {
         account_id: uuid(OTHER),
@@ -181,9 +187,9 @@ async fn update_with_same_settings_is_refused() {
 }
 
 #[tokio::test]
-async fn add_account_not_served_emits_account_added() {
+async fn add_account_offered_emits_account_added() {
     Test::with(services())
-        .given(vec![created()])
+        .given(vec![created(), other_offered()])
         .when_async(SsoConfigCommand::AddAccount {
             account_id: uuid(OTHER),
         })
@@ -364,4 +370,96 @@ fn sso_event_types_and_error_codes_are_stable() {
         SsoConfigError::AccountNotServed.code(),
         "SSO-ACCOUNT-NOT-SERVED"
     );
+}
+
+#[tokio::test]
+async fn add_account_without_offer_is_refused() {
+    Test::with(services())
+        .given(vec![created()])
+        .when_async(SsoConfigCommand::AddAccount {
+            account_id: uuid(OTHER),
+        })
+        .await
+        .then_expect_error(SsoConfigError::NotOffered);
+}
+
+#[tokio::test]
+async fn offer_account_emits_offered() {
+    Test::with(services())
+        .given(vec![created()])
+        .when_async(SsoConfigCommand::OfferAccount {
+            account_id: uuid(OTHER),
+        })
+        .await
+        .then_expect_events(vec![other_offered()]);
+}
+
+#[tokio::test]
+async fn offer_twice_or_to_a_served_account_is_refused() {
+    Test::with(services())
+        .given(vec![created(), other_offered()])
+        .when_async(SsoConfigCommand::OfferAccount {
+            account_id: uuid(OTHER),
+        })
+        .await
+        .then_expect_error(SsoConfigError::NoChange);
+    Test::with(services())
+        .given(vec![created()])
+        .when_async(SsoConfigCommand::OfferAccount {
+            account_id: uuid(OWNER),
+        })
+        .await
+        .then_expect_error(SsoConfigError::AccountAlreadyServed);
+}
+
+#[tokio::test]
+async fn an_accepted_offer_is_spent() {
+    let mut config = SsoConfig::default();
+    for event in [created(), other_offered(), other_added()] {
+        config.apply(event);
+    }
+    assert!(config.offered.is_empty());
+    assert!(config.serves(uuid(OTHER)));
+}
+
+#[tokio::test]
+async fn a_refused_login_is_recorded() {
+    let failed = SsoConfigEvent::SsoLoginFailed {
+        reason: SsoLoginFailure::Signature,
+        account_id: None,
+        user_id: None,
+        name_id: None,
+    };
+    Test::with(services())
+        .given(vec![created()])
+        .when_async(SsoConfigCommand::RecordLoginFailure {
+            reason: SsoLoginFailure::Signature,
+            account_id: None,
+            user_id: None,
+            name_id: None,
+        })
+        .await
+        .then_expect_events(vec![failed]);
+}
+
+#[tokio::test]
+async fn a_refused_login_on_a_deleted_configuration_is_not_recorded() {
+    Test::with(services())
+        .given(vec![created(), deleted()])
+        .when_async(SsoConfigCommand::RecordLoginFailure {
+            reason: SsoLoginFailure::UnknownUser,
+            account_id: None,
+            user_id: None,
+            name_id: None,
+        })
+        .await
+        .then_expect_error(SsoConfigError::Deleted);
+}
+
+#[test]
+fn every_failure_has_its_serialized_name() {
+    for failure in SsoLoginFailure::ALL {
+        let json = serde_json::to_value(failure).unwrap();
+        assert_eq!(json, serde_json::json!(failure.as_str()));
+    }
 }

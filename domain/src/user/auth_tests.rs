@@ -97,6 +97,7 @@ fn registered_days_ago(days: i64) -> UserEvent {
         password_hash,
         password_changed_at: Some(now() - Duration::days(days)),
         sso_managed,
+        sso_config_id: None,
     }
 }
 

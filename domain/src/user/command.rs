@@ -49,6 +49,8 @@ pub struct RegisterUser {
     /// With a password the user is active at once; without one, invited.
     pub password: Option<Password>,
     pub source: RegistrationSource,
+    /// The SSO configuration that created the user at its first login (source SSO).
+    pub sso_config_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -80,6 +80,9 @@ pub enum UserEvent {
         password_changed_at: Option<DateTime<Utc>>,
         /// Whether the user is managed by SSO (created by it).
         sso_managed: bool,
+        /// The SSO configuration that created the user (source SSO); absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sso_config_id: Option<Uuid>,
     },
     UserProfileUpdated {
         changes: ProfileChanges,

@@ -242,6 +242,7 @@ impl Aggregate for User {
                     password_changed_at: password_hash.as_ref().map(|_| now),
                     password_hash,
                     sso_managed: cmd.source == RegistrationSource::Sso,
+                    sso_config_id: cmd.sso_config_id,
                 };
                 sink.write(event, self).await;
             }
@@ -409,7 +410,11 @@ impl Aggregate for User {
                     return Err(UserError::CredentialChanged);
                 }
                 self.may_log_in(now, login.device_trusted)?;
-                if second_factor(self, login.two_factor, login.device_trusted).is_some() {
+                // A SAML login was authenticated by the identity provider, which owns the
+                // user's second factor (decision 0015); every other method owes chronid's.
+                if login.method != LoginMethod::Sso
+                    && second_factor(self, login.two_factor, login.device_trusted).is_some()
+                {
                     return Err(UserError::SecondFactorDue);
                 }
                 self.write_login(*login, sink, now).await;

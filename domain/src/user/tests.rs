@@ -42,6 +42,7 @@ fn register_command(password: Option<Password>, source: RegistrationSource) -> U
         roles: Roles::member(),
         password,
         source,
+        sso_config_id: None,
     }))
 }
 
@@ -66,6 +67,7 @@ fn registered_event(
         password_hash: password_hash.map(|h| StoredSecret(h.into())),
         password_changed_at: password_hash.map(|_| now()),
         sso_managed: source == RegistrationSource::Sso,
+        sso_config_id: None,
     }
 }
 
@@ -1035,6 +1037,78 @@ async fn record_login_when_the_current_state_asks_a_second_factor_is_refused() {
         .when_async(UserCommand::RecordLogin(login))
         .await
         .then_expect_error(UserError::SecondFactorDue);
+}
+
+#[tokio::test]
+async fn an_sso_login_owes_no_second_factor_of_chronid() {
+    let UserCommand::RecordLogin(mut login) = record_login(None, None) else {
+        unreachable!()
+    };
+    login.method = LoginMethod::Sso;
+    login.two_factor = TwoFactorMode::EveryLogin;
+    let UserEvent::LoginSucceeded {
+        session_id,
+        session_token_hash,
+        session_expires_at,
+        device_id,
+        at,
+        ..
+    } = logged_in()
+    else {
+        unreachable!()
+    };
+    Test::with(services())
+        .given(vec![
+            registered(),
+            UserEvent::TwoFactorRequirementChanged { required: true },
+        ])
+        .when_async(UserCommand::RecordLogin(login.clone()))
+        .await
+        .then_expect_events(vec![UserEvent::LoginSucceeded {
+            method: LoginMethod::Sso,
+            session_id,
+            session_token_hash,
+            session_expires_at,
+            device_id,
+            at,
+        }]);
+    // Google and GitHub still owe it.
+    login.method = LoginMethod::Google;
+    Test::with(services())
+        .given(vec![registered()])
+        .when_async(UserCommand::RecordLogin(login))
+        .await
+        .then_expect_error(UserError::SecondFactorDue);
+}
+
+#[tokio::test]
+async fn an_sso_login_of_a_locked_user_is_refused() {
+    let UserCommand::RecordLogin(mut login) = record_login(None, None) else {
+        unreachable!()
+    };
+    login.method = LoginMethod::Sso;
+    Test::with(services())
+        .given(vec![registered(), policy_lock(5, None)])
+        .when_async(UserCommand::RecordLogin(login))
+        .await
+        .then_expect_error(UserError::Locked);
+}
+
+#[tokio::test]
+async fn sso_registration_records_its_configuration() {
+    let UserCommand::Register(mut cmd) = register_command(None, RegistrationSource::Sso) else {
+        unreachable!()
+    };
+    cmd.sso_config_id = Some(uuid(77));
+    let mut expected = registered_event(None, RegistrationSource::Sso, false);
+    if let UserEvent::UserRegistered { sso_config_id, .. } = &mut expected {
+        *sso_config_id = Some(uuid(77));
+    }
+    Test::with(services())
+        .given_no_previous_events()
+        .when_async(UserCommand::Register(cmd))
+        .await
+        .then_expect_events(vec![expected]);
 }
 
 #[tokio::test]

@@ -171,6 +171,9 @@ impl AcsPath {
 #[serde(transparent)]
 pub struct SpSlug(String);
 
+/// Slugs that would stand where a page of the SAML flow does.
+const RESERVED_SLUGS: [&str; 4] = ["acs", "finish", "account", "confirm"];
+
 impl SpSlug {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         const FIELD: &str = "sp_slug";
@@ -185,6 +188,13 @@ impl SpSlug {
             return Err(ValidationError::new(
                 FIELD,
                 "must be 2 to 63 lowercase letters, digits and inner hyphens, such as 'contoso'",
+            ));
+        }
+        // Words the SAML pages use beside the slugs (`/saml/acs/…`, `/login/saml/finish`…).
+        if RESERVED_SLUGS.contains(&value.as_str()) {
+            return Err(ValidationError::new(
+                FIELD,
+                "is a word this service uses itself",
             ));
         }
         Ok(Self(value))

@@ -283,6 +283,10 @@ fn an_sp_slug_is_a_short_lowercase_name_and_is_read_back_from_its_entity_id() {
         "ünï",
         "a/b",
         &"x".repeat(64),
+        "acs",
+        "Finish",
+        "account",
+        "confirm",
     ] {
         assert!(SpSlug::parse(bad).is_err(), "{bad:?} accepted");
     }

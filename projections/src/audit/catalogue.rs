@@ -312,6 +312,12 @@ pub(super) fn sso_config_line(kind: SsoConfigEventType, ctx: &Ctx) -> Line {
             Line::new(SSO, "Create", "SSO configuration created.").details(identity_provider(ctx))
         }
         S::SsoConfigUpdated => sso_config_updated(ctx),
+        S::SsoAccountOffered => Line::new(SSO, "Update", "SSO configuration offered to account.")
+            .details(
+                uuid_of(ctx.data, "account_id")
+                    .map(|id| format!("account {id}; it is served once a manager of it accepts")),
+            ),
+        S::SsoLoginFailed => sso_login_failed(ctx),
         S::SsoAccountAdded => Line::new(SSO, "Update", "Account added to SSO configuration.")
             .details(uuid_of(ctx.data, "account_id").map(|id| format!("account {id}"))),
         S::SsoAccountRemoved => Line::new(SSO, "Update", "Account removed from SSO configuration.")

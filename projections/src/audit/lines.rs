@@ -375,6 +375,44 @@ pub(super) fn identity_provider(ctx: &Ctx) -> Option<String> {
     str_of(settings, "idp_entity_id").map(|idp| format!("identity provider {}", clean(&idp)))
 }
 
+/// A refused SSO login, listed as a failed login of the user it names (when known).
+pub(super) fn sso_login_failed(ctx: &Ctx) -> Line {
+    let text = match ctx
+        .who()
+        .or_else(|| ctx.text("name_id").map(|n| format!("({n})")))
+    {
+        Some(who) => format!("User login failed {who}."),
+        None => "User login failed.".to_string(),
+    };
+    let reason = match ctx.word("reason").as_str() {
+        "malformed" => "the SAML response is malformed or holds what is not accepted",
+        "assertion_count" => "the SAML response does not hold exactly one assertion",
+        "weak_algorithm" => "the SAML response uses a weak algorithm",
+        "signature" => "the SAML response is not signed by a configured certificate",
+        "issuer" => "the SAML response comes from another identity provider",
+        "destination" => "the SAML response is for another assertion consumer (Destination)",
+        "recipient" => "the assertion is for another assertion consumer (Recipient)",
+        "audience" => "the assertion is for another service provider (Audience)",
+        "expired" => "the assertion has expired",
+        "not_yet_valid" => "the assertion is not valid yet",
+        "unknown_request" => "the SAML response answers no outstanding request",
+        "unsolicited" => "unsolicited SAML responses are not accepted",
+        "idp_status" => "the identity provider did not authenticate the user",
+        "no_subject" => "the assertion names no user",
+        "replayed" => "the assertion was used before",
+        "other_browser" => "the SAML response reached another browser than the one that asked",
+        "name_id_not_email" => "the NameID is not an email address",
+        "unknown_user" => "no user has the NameID as email and auto-create users is off",
+        "method_not_allowed" => "SSO login is not allowed",
+        "user_locked" => "the user is locked",
+        "user_disabled" => "the user is disabled",
+        "creation" => "the user could not be created",
+        _ => "",
+    };
+    let reason = (!reason.is_empty()).then(|| format!("SSO login: {reason}"));
+    Line::new(USER, "Login", text).failed().details(reason)
+}
+
 pub(super) fn sso_config_updated(ctx: &Ctx) -> Line {
     let groups_now = ctx
         .data

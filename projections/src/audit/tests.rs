@@ -4,7 +4,7 @@ use chronid_domain::account::AccountEvent;
 use chronid_domain::device::{DeviceEvent, DeviceRevokeReason};
 use chronid_domain::metadata::Actor;
 use chronid_domain::public::public_data;
-use chronid_domain::sso_config::{NameIdSource, SsoConfigEvent, SsoSettings};
+use chronid_domain::sso_config::{NameIdSource, SsoConfigEvent, SsoLoginFailure, SsoSettings};
 use chronid_domain::user::{
     ChallengePurpose, CodeFailure, DisableReason, IdentityProvider, LockReason, LockScope,
     LoginFailure, LoginMethod, PasswordChangeMethod, ProfileChanges, RegistrationSource,
@@ -269,6 +269,7 @@ fn cases() -> Vec<Case> {
                 password_hash: Some(secret("password_hash")),
                 password_changed_at: None,
                 sso_managed: false,
+                sso_config_id: None,
             }, admin, "User | Create | success | User created."),
         user_case(UserEvent::UserProfileUpdated {
                 changes: ProfileChanges {
@@ -445,6 +446,8 @@ fn cases() -> Vec<Case> {
         device_case(DeviceEvent::DeviceRevoked { reason: DeviceRevokeReason::PasswordReset }, "Device | Revoke | success | Device revoked. Details: the user's password was reset."),
         sso_case(SsoConfigEvent::SsoConfigCreated { config_id: SSO_ID, account_id: ACCOUNT_ID, settings: settings(true) }, "SSO | Create | success | SSO configuration created. Details: identity provider https://idp.example.com/entity."),
         sso_case(SsoConfigEvent::SsoConfigUpdated { settings: settings(false), previous_auto_create_groups: true }, "SSO | Update | success | SSO configuration updated. Details: auto-create groups turned off; its groups are no longer managed by SSO."),
+        sso_case(SsoConfigEvent::SsoAccountOffered { account_id: OTHER_ACCOUNT_ID }, "SSO | Update | success | SSO configuration offered to account. Details: account 00000000-0000-0000-0000-00000000000c; it is served once a manager of it accepts."),
+        sso_case(SsoConfigEvent::SsoLoginFailed { reason: SsoLoginFailure::Signature, account_id: None, user_id: None, name_id: None }, "User | Login | failed | User login failed. Details: SSO login: the SAML response is not signed by a configured certificate."),
         sso_case(SsoConfigEvent::SsoAccountAdded { account_id: OTHER_ACCOUNT_ID }, "SSO | Update | success | Account added to SSO configuration. Details: account 00000000-0000-0000-0000-00000000000c."),
         sso_case(SsoConfigEvent::SsoAccountRemoved { account_id: OTHER_ACCOUNT_ID }, "SSO | Update | success | Account removed from SSO configuration. Details: account 00000000-0000-0000-0000-00000000000c."),
         sso_case(SsoConfigEvent::SsoConfigDeleted {
@@ -474,7 +477,7 @@ fn the_table_covers_every_event_type_of_the_domain() {
     let in_domain = domain_event_types();
     assert_eq!(
         in_domain.len(),
-        67,
+        69,
         "the domain's event catalogue changed size"
     );
     assert_eq!(unique, in_domain);
@@ -509,6 +512,7 @@ fn exactly_the_failed_events_have_a_failed_outcome() {
         "TotpCodeRejected",
         "PasswordResetEmailFailed",
         "TwoFactorCodeDeliveryFailed",
+        "SsoLoginFailed",
     ]
     .map(String::from)
     .into();
@@ -1287,4 +1291,35 @@ fn outcome_strings_round_trip() {
         );
     }
     assert_eq!(Outcome::parse("Failed"), None);
+}
+
+#[test]
+fn a_refused_sso_login_names_the_user_it_was_for() {
+    let case = sso_case(
+        SsoConfigEvent::SsoLoginFailed {
+            reason: SsoLoginFailure::UnknownUser,
+            account_id: Some(ACCOUNT_ID),
+            user_id: None,
+            name_id: Some("ana@corp.example".into()),
+        },
+        "",
+    );
+    assert_eq!(
+        summary(&describe_known(&case.env)),
+        "User | Login | failed | User login failed (ana@corp.example). Details: SSO login: no user \
+         has the NameID as email and auto-create users is off."
+    );
+    for reason in SsoLoginFailure::ALL {
+        let case = sso_case(
+            SsoConfigEvent::SsoLoginFailed {
+                reason,
+                account_id: None,
+                user_id: None,
+                name_id: None,
+            },
+            "",
+        );
+        let line = summary(&describe_known(&case.env));
+        assert!(line.contains("Details: SSO login: "), "{reason:?}: {line}");
+    }
 }

@@ -219,6 +219,7 @@ pub async fn append_every_event_type(app: &TestApp) -> BTreeSet<String> {
                     password_hash: None,
                     password_changed_at: None,
                     sso_managed: false,
+                    sso_config_id: None,
                 },
                 UserEvent::UserProfileUpdated {
                     changes: ProfileChanges {

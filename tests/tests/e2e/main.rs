@@ -21,6 +21,7 @@ mod pages;
 mod relay;
 mod secrets;
 mod sso;
+mod sso_login;
 mod store;
 mod support;
 mod views;

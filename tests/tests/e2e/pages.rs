@@ -6,125 +6,13 @@
 use chronid_http::edge::{Edge, RateLimits, TrustedProxies};
 use chronid_tests::server::spawn_app_with_edge;
 use chronid_tests::{png_image, TestEnv};
-use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::header::SET_COOKIE;
 use reqwest::Method;
 use serde_json::json;
 
 use crate::support::*;
 
 const PASSWORD: &str = "a long enough password";
-
-/// A browser without a browser: keeps the cookies chronid sets, follows no redirect.
-struct Agent {
-    http: reqwest::Client,
-    base: String,
-    cookies: Vec<(String, String)>,
-    language: Option<&'static str>,
-}
-
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Agent {
-    fn new(app: &TestApp) -> Self {
-        Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: app.base.clone(),
-            cookies: Vec::new(),
-            language: None,
-        }
-    }
-
-    fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn keep(&mut self, headers: &HeaderMap) {
-        for set in headers.get_all(SET_COOKIE) {
-            let text = set.to_str().unwrap();
-            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
-            let (k, v) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(name, _)| name != k);
-            if !attributes.contains("Max-Age=0") {
-                self.cookies.push((k.to_string(), v.to_string()));
-            }
-        }
-    }
-
-    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if !self.cookies.is_empty() {
-            let header: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header("cookie", header.join("; "));
-        }
-        if let Some(lang) = self.language {
-            req = req.header("accept-language", lang);
-        }
-        if let Some(form) = form {
-            req = req.form(form);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        self.keep(&headers);
-        Page {
-            status,
-            headers,
-            body: resp.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        self.send(Method::POST, path, Some(form)).await
-    }
-
-    /// Logs in on the login page (its token first) with `login` and `password`.
-    async fn log_in(&mut self, login: &str, password: &str) -> Page {
-        let token = self.token("/login").await;
-        self.post(
-            "/login",
-            &[("csrf", &token), ("login", login), ("password", password)],
-        )
-        .await
-    }
-
-    /// The CSRF token of the forms on `path`.
-    async fn token(&mut self, path: &str) -> String {
-        let page = self.get(path).await;
-        token_in(&page.body)
-    }
-}
-
-fn token_in(body: &str) -> String {
-    let at = body
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a token");
-    body[at + 19..].split('"').next().unwrap().to_string()
-}
-
-fn location(page: &Page) -> &str {
-    page.headers
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
 
 async fn user_with_password(app: &TestApp, email: &str) {
     let r = app

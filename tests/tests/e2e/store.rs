@@ -31,6 +31,7 @@ fn register(user_id: Uuid, account_id: Uuid) -> UserCommand {
         roles: Roles::member(),
         password: None,
         source: RegistrationSource::Admin,
+        sso_config_id: None,
     }))
 }
 

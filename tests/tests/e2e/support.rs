@@ -3,6 +3,8 @@
 
 pub use chronid_tests::server::{spawn_app as spawn, test_services, TestApp};
 use chronid_tests::TestEnv;
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -135,4 +137,138 @@ pub async fn event_count(env: &TestEnv) -> i64 {
         .fetch_one(&env.pool)
         .await
         .unwrap()
+}
+
+/// A browser without a browser: keeps the cookies chronid sets, follows no redirect.
+pub struct Agent {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookies: Vec<(String, String)>,
+    pub language: Option<&'static str>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Agent {
+    pub fn new(app: &TestApp) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            cookies: Vec::new(),
+            language: None,
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn keep(&mut self, headers: &HeaderMap) {
+        for set in headers.get_all(SET_COOKIE) {
+            let text = set.to_str().unwrap();
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            if !attributes.contains("Max-Age=0") {
+                self.cookies.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Page {
+        let url = match path.starts_with("http") {
+            true => path.to_string(),
+            false => format!("{}{path}", self.base),
+        };
+        let mut req = self.http.request(method, url);
+        if !self.cookies.is_empty() {
+            let header: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header("cookie", header.join("; "));
+        }
+        if let Some(lang) = self.language {
+            req = req.header("accept-language", lang);
+        }
+        if let Some(form) = form {
+            req = req.form(form);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        self.keep(&headers);
+        Page {
+            status,
+            headers,
+            body: resp.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    /// A form posted from another site's page: a browser sends no `SameSite=Lax` cookie with
+    /// it, and keeps what the answer sets.
+    pub async fn post_cross_site(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+        let kept = std::mem::take(&mut self.cookies);
+        let page = self.send(Method::POST, url, Some(form)).await;
+        let set = std::mem::replace(&mut self.cookies, kept);
+        for (k, v) in set {
+            self.cookies.retain(|(name, _)| *name != k);
+            self.cookies.push((k, v));
+        }
+        page
+    }
+
+    /// Logs in on the login page (its token first) with `login` and `password`.
+    pub async fn log_in(&mut self, login: &str, password: &str) -> Page {
+        let token = self.token("/login").await;
+        self.post(
+            "/login",
+            &[("csrf", &token), ("login", login), ("password", password)],
+        )
+        .await
+    }
+
+    /// The CSRF token of the forms on `path`.
+    pub async fn token(&mut self, path: &str) -> String {
+        let page = self.get(path).await;
+        token_in(&page.body)
+    }
+}
+
+pub fn token_in(body: &str) -> String {
+    let at = body
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a token");
+    body[at + 19..].split('"').next().unwrap().to_string()
+}
+
+pub fn location(page: &Page) -> &str {
+    page.headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }

@@ -223,3 +223,46 @@ pub async fn delete_sso(
         position: o.position,
     }))
 }
+
+/// Shared SSO: the owner's manager offers the configuration to account `other`; a manager of
+/// `other` accepts with `account == other`. Until accepted, `other` is not served.
+#[utoipa::path(put, path = "/v1/accounts/{account}/sso/{id}/accounts/{other}", tag = "sso",
+    params(("account" = Uuid, Path), ("id" = Uuid, Path), ("other" = Uuid, Path)),
+    responses((status = 200, body = Position), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "SSO-ACCOUNT-ALREADY-SERVED, SSO-NOT-OFFERED")),
+    security(("bearer" = [])))]
+pub async fn share_sso(
+    State(state): State<HttpState>,
+    Caller(who): Caller,
+    facts: Facts,
+    ApiPath((account, id, other)): ApiPath<(Uuid, Uuid, Uuid)>,
+) -> Result<Json<Position>, ApiError> {
+    let o = state
+        .app
+        .share_sso(&who, account, id, other, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
+}
+
+/// Stops serving account `other` (the owner's manager, or a manager of `other`).
+#[utoipa::path(delete, path = "/v1/accounts/{account}/sso/{id}/accounts/{other}", tag = "sso",
+    params(("account" = Uuid, Path), ("id" = Uuid, Path), ("other" = Uuid, Path)),
+    responses((status = 200, body = Position), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "SSO-CANNOT-REMOVE-OWNER")),
+    security(("bearer" = [])))]
+pub async fn unshare_sso(
+    State(state): State<HttpState>,
+    Caller(who): Caller,
+    facts: Facts,
+    ApiPath((account, id, other)): ApiPath<(Uuid, Uuid, Uuid)>,
+) -> Result<Json<Position>, ApiError> {
+    let o = state
+        .app
+        .unshare_sso(&who, account, id, other, &facts.by(&who))
+        .await?;
+    Ok(Json(Position {
+        position: o.position,
+    }))
+}

@@ -624,7 +624,16 @@ pub async fn logout(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
         return *refused;
     }
+    let mut idp_logout = None;
     if let Ok((principal, facts)) = caller(&mut ctx).await {
+        // A session opened through SSO ends at the identity provider too.
+        idp_logout = match ctx.web().app.sso_logout_url(&principal).await {
+            Ok(url) => url,
+            Err(error) => {
+                tracing::warn!(%error, "the SSO logout URL could not be read");
+                None
+            }
+        };
         if let Err(error) = ctx.web().app.logout(&principal, &facts).await {
             tracing::warn!(%error, "logout failed");
             return failed(ctx, &error);
@@ -632,5 +641,8 @@ pub async fn logout(mut ctx: Ctx, fields: Fields) -> Response {
     }
     ctx.clear_cookie(session_cookie(ctx.web().cookies));
     ctx.renew_browser();
-    ctx.redirect("/login?m=logged-out")
+    match idp_logout {
+        Some(url) => ctx.redirect(&url),
+        None => ctx.redirect("/login?m=logged-out"),
+    }
 }

@@ -78,7 +78,11 @@ fn login_page(
                 (password_input.render())
                 button type="submit" { (ctx.t("login-submit")) }
             }
-            p.links { a href="/forgot-password" { (ctx.t("login-forgot")) } }
+            p.links {
+                a href="/forgot-password" { (ctx.t("login-forgot")) }
+                " · "
+                a href="/login/sso" { (ctx.t("login-sso-link")) }
+            }
         }
     };
     ctx.page_status(status, &title, body)
@@ -175,26 +179,7 @@ fn next_step(
     credentials: Option<(String, String)>,
 ) -> Response {
     let pending = match outcome {
-        LoginOutcome::Session(session) => {
-            // A new browser id from here on: one planted before the login does not outlive it.
-            ctx.renew_browser();
-            let cookies = ctx.web().cookies;
-            let secs = (session.expires_at - ctx.now()).num_seconds().max(1) as u64;
-            ctx.set_cookie(
-                session_cookie(cookies),
-                session.token.expose_secret(),
-                Some(secs),
-            );
-            if let Some(device) = &session.device_token {
-                ctx.set_cookie(
-                    device_cookie(cookies),
-                    device.expose_secret(),
-                    Some(DEVICE_COOKIE_SECS),
-                );
-            }
-            ctx.clear_cookie(pending_cookie(cookies));
-            return ctx.redirect("/account");
-        }
+        LoginOutcome::Session(session) => return signed_in_now(ctx, &session),
         LoginOutcome::ChooseAccount(accounts) => {
             let Some((login, password)) = credentials else {
                 return ctx.redirect("/login?m=login-expired");
@@ -231,12 +216,36 @@ fn next_step(
         Pending::Choose { .. } => "/login/account",
         Pending::Code { .. } => "/login/code",
         Pending::Change { .. } => "/login/password",
+        Pending::SsoChoose { .. } => "/login/saml/account",
+        Pending::SsoConfirm { .. } => "/login/saml/confirm",
     };
     keep_pending(&mut ctx, pending);
     ctx.redirect(to)
 }
 
-fn keep_pending(ctx: &mut Ctx, pending: Pending) {
+/// The session just opened goes into its cookie, and the browser to its account page.
+pub(crate) fn signed_in_now(mut ctx: Ctx, session: &chronid_app::NewSession) -> Response {
+    // A new browser id from here on: one planted before the login does not outlive it.
+    ctx.renew_browser();
+    let cookies = ctx.web().cookies;
+    let secs = (session.expires_at - ctx.now()).num_seconds().max(1) as u64;
+    ctx.set_cookie(
+        session_cookie(cookies),
+        session.token.expose_secret(),
+        Some(secs),
+    );
+    if let Some(device) = &session.device_token {
+        ctx.set_cookie(
+            device_cookie(cookies),
+            device.expose_secret(),
+            Some(DEVICE_COOKIE_SECS),
+        );
+    }
+    ctx.clear_cookie(pending_cookie(cookies));
+    ctx.redirect("/account")
+}
+
+pub(crate) fn keep_pending(ctx: &mut Ctx, pending: Pending) {
     let name = pending_cookie(ctx.web().cookies);
     match ctx.web().pending.seal(pending, &ctx.browser, ctx.now()) {
         // Browsers drop a cookie over 4096 bytes: said, rather than found as a loop.
@@ -257,13 +266,13 @@ fn keep_pending(ctx: &mut Ctx, pending: Pending) {
 }
 
 /// The pending login of this browser, if any.
-fn pending(ctx: &Ctx) -> Option<Pending> {
+pub(crate) fn pending(ctx: &Ctx) -> Option<Pending> {
     let value = ctx.cookie(pending_cookie(ctx.web().cookies))?;
     ctx.web().pending.open(value, &ctx.browser, ctx.now())
 }
 
 /// Back to the login page, the pending login forgotten, saying `message_id`.
-fn restart(mut ctx: Ctx, message_id: &str) -> Response {
+pub(crate) fn restart(mut ctx: Ctx, message_id: &str) -> Response {
     ctx.clear_cookie(pending_cookie(ctx.web().cookies));
     ctx.redirect(&format!("/login?m={message_id}"))
 }
@@ -280,26 +289,40 @@ pub(crate) fn channel_name(channel: TwoFactorChannel) -> &'static str {
 /// `GET /login/account`.
 pub async fn show_choice(ctx: Ctx) -> Response {
     match pending(&ctx) {
-        Some(Pending::Choose { accounts, .. }) => choice_page(ctx, StatusCode::OK, &accounts, None),
+        Some(Pending::Choose { accounts, .. }) => {
+            choice_page(ctx, StatusCode::OK, &accounts, None, ChoiceFor::Password)
+        }
         _ => restart(ctx, "login-expired"),
     }
 }
 
-fn choice_page(
+/// Which login the account is chosen for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChoiceFor {
+    Password,
+    Sso,
+}
+
+pub(crate) fn choice_page(
     ctx: Ctx,
     status: StatusCode,
     accounts: &[(Uuid, String)],
     error: Option<String>,
+    choice_for: ChoiceFor,
 ) -> Response {
     let title = ctx.t("choose-title");
+    let (action, intro) = match choice_for {
+        ChoiceFor::Password => ("/login/account", ctx.t("choose-intro")),
+        ChoiceFor::Sso => ("/login/saml/account", ctx.t("sso-choose-intro")),
+    };
     let body = html! {
         div.card {
             h1 { (title) }
             @if let Some(text) = &error { p.error role="alert" id="f-account-error" { (text) } }
-            form method="post" action="/login/account" {
+            form method="post" action=(action) {
                 (csrf_field(&ctx))
                 fieldset {
-                    legend { (ctx.t("choose-intro")) }
+                    legend { (intro) }
                     @for (i, (id, name)) in accounts.iter().enumerate() {
                         div.choice {
                             input type="radio" name="account" id=(format!("account-{i}")) value=(id) checked[i == 0];
@@ -332,7 +355,13 @@ pub async fn choose(ctx: Ctx, fields: Fields) -> Response {
         .filter(|id| accounts.iter().any(|(a, _)| a == id));
     let Some(account_id) = chosen else {
         let text = ctx.t("field-required");
-        return choice_page(ctx, StatusCode::BAD_REQUEST, &accounts, Some(text));
+        return choice_page(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            &accounts,
+            Some(text),
+            ChoiceFor::Password,
+        );
     };
     let Ok(presented) = Password::presented(&password) else {
         return restart(ctx, "login-expired");

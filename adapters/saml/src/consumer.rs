@@ -1,0 +1,119 @@
+//! The assertion consumer's work, without its HTML: check a posted Response against a
+//! configuration and the requests sent for it, accept its assertion once across all nodes, and
+//! keep what it asserts under a one-time ticket for the browser's next, same-site, request
+//! (`chronid_app::App::begin_sso_login` goes on from there). Every refusal is recorded on the
+//! configuration for the audit log.
+
+use std::sync::LazyLock;
+
+use chronid_app::{App, SsoAssertion, SsoError, SsoView};
+use chronid_domain::metadata::RequestFacts;
+use chronid_domain::sso_config::SsoLoginFailure;
+use tokio::sync::Semaphore;
+
+use crate::response::{check, in_response_to_of, Expected, Refusal};
+
+/// Checks (xmlsec's signature work) running at once: the rest wait, so a flood of posted
+/// Responses cannot take every blocking thread.
+static CHECKS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
+
+impl Refusal {
+    /// The refusal as the audit log records it.
+    pub fn failure(&self) -> SsoLoginFailure {
+        match self {
+            Refusal::Encoding | Refusal::Comments => SsoLoginFailure::Malformed,
+            Refusal::AssertionCount => SsoLoginFailure::AssertionCount,
+            Refusal::WeakAlgorithm(_) => SsoLoginFailure::WeakAlgorithm,
+            Refusal::Signature => SsoLoginFailure::Signature,
+            Refusal::Issuer => SsoLoginFailure::Issuer,
+            Refusal::Destination => SsoLoginFailure::Destination,
+            Refusal::Recipient => SsoLoginFailure::Recipient,
+            Refusal::Audience => SsoLoginFailure::Audience,
+            Refusal::Expired => SsoLoginFailure::Expired,
+            Refusal::NotYetValid => SsoLoginFailure::NotYetValid,
+            Refusal::UnknownRequest => SsoLoginFailure::UnknownRequest,
+            Refusal::Unsolicited => SsoLoginFailure::Unsolicited,
+            Refusal::Status(_) => SsoLoginFailure::IdpStatus,
+            Refusal::NoSubject => SsoLoginFailure::NoSubject,
+        }
+    }
+}
+
+/// Takes the base64 `SAMLResponse` posted to `config`'s assertion consumer; returns the ticket
+/// that hands the login to the browser.
+pub async fn consume(
+    app: &App,
+    config: &SsoView,
+    encoded: String,
+    facts: &RequestFacts,
+) -> Result<String, SsoError> {
+    // Which of our requests it answers: looked up by the id the Response names, from any
+    // browser (this cross-site POST carries no cookie); the browser is checked when the
+    // ticket is used.
+    let mut request_ids = Vec::new();
+    if let Some(id) = in_response_to_of(&encoded) {
+        if id.len() <= 256 && app.sso_request_outstanding(&id, config.id).await? {
+            request_ids.push(id);
+        }
+    }
+    let settings = &config.settings;
+    let certificates: Vec<Vec<u8>> = settings.idp_certificates.iter().map(|c| c.der()).collect();
+    let idp_entity_id = settings.idp_entity_id.as_str().to_string();
+    let sp_entity_id = config.sp_entity_id.clone();
+    let acs_url = config.acs_url.clone();
+    let (allow_idp_initiated, allow_sha1) = (settings.allow_idp_initiated, settings.allow_sha1);
+    let now = app.executor().services().clock.now();
+    let permit = CHECKS
+        .acquire()
+        .await
+        .map_err(|e| SsoError::App(chronid_app::AppError::internal(e)))?;
+    let ids = request_ids.clone();
+    let entity = idp_entity_id.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let expected = Expected {
+            idp_entity_id: &entity,
+            certificates: &certificates,
+            sp_entity_id: &sp_entity_id,
+            acs_url: &acs_url,
+            request_ids: &ids,
+            allow_idp_initiated,
+            allow_sha1,
+            now,
+        };
+        check(&encoded, &expected)
+    })
+    .await
+    .map_err(|e| SsoError::App(chronid_app::AppError::internal(e)))?;
+    drop(permit);
+    let refuse = |reason: SsoLoginFailure, name_id: Option<String>| async move {
+        app.record_sso_failure(config.id, reason, None, None, name_id.as_deref(), facts)
+            .await;
+        SsoError::Refused(reason)
+    };
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            tracing::info!(target: "security", config = %config.id, %refusal, "a SAML response was refused");
+            return Err(refuse(refusal.failure(), None).await);
+        }
+    };
+    if !app
+        .accept_assertion_once(
+            &idp_entity_id,
+            &checked.assertion_id,
+            checked.not_on_or_after,
+        )
+        .await?
+    {
+        let name_id = Some(checked.name_id.clone());
+        return Err(refuse(SsoLoginFailure::Replayed, name_id).await);
+    }
+    let assertion = SsoAssertion {
+        name_id: checked.name_id,
+        attributes: checked.attributes,
+    };
+    let ticket = app
+        .issue_sso_ticket(config.id, checked.in_response_to.as_deref(), &assertion)
+        .await?;
+    Ok(ticket)
+}
