@@ -591,3 +591,94 @@ async fn a_branded_host_name_shows_its_logo_and_theme_and_logs_in_to_its_account
         })
         .await;
 }
+
+/// SAML single sign-on in the browser against a real IdP (pysaml2 with xmlsec1): "Login with
+/// SSO" asks the SP initiation URL for an email it does not know, the IdP's login form and its
+/// POST binding back to the assertion consumer, the user created with their names, the group
+/// sync's "I understand" page before the session, logout at the IdP; then, with the
+/// configuration shared with a second account whose manager accepted it, a user of both
+/// chooses the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saml_single_sign_on_creates_the_user_confirms_teams_and_logs_out_at_the_idp() {
+    Site::start()
+        .await
+        .run("saml_sso", async |site| {
+            let b = &site.browser;
+            let idp = chronid_tests::peers::SamlIdp::start(&[site.url("/saml/contoso/metadata")]).await?;
+            let accounts = format!("/v1/accounts/{}", site.account.id);
+            let (status, config) = call(&site.base, &site.account.key, reqwest::Method::POST,
+                &format!("{accounts}/sso"),
+                Some(json!({"idp_entity_id": idp.entity_id, "idp_certificates": [idp.certificate_pem],
+                    "idp_sso_url": idp.sso_url, "logout_url": format!("{}/logout", idp.base),
+                    "sp_slug": "contoso", "auto_create_users": true, "auto_create_groups": true,
+                    "name_id_source": "email"}))).await;
+            ensure!(status == 201, "{status} {config}");
+            let options = json!({"password": true, "google": false, "github": false, "sso": true});
+            let (status, body) = call(&site.base, &site.account.key, reqwest::Method::PUT,
+                &format!("{accounts}/login-options"), Some(options.clone())).await;
+            ensure!(status == 200, "{status} {body}");
+
+            // "Login with SSO": an email not known yet asks for the SP initiation URL.
+            b.goto(&site.url("/login")).await?;
+            b.click("a[href='/login/sso']").await?;
+            b.fill("input[name=email]", "dana@contoso.test").await?;
+            b.click("form[action='/login/sso'] button").await?;
+            b.find("input[name=sp_url]").await?;
+            b.check_accessibility().await?;
+            b.fill("input[name=sp_url]", &site.url("/login/saml/contoso/")).await?;
+            b.click("form[action='/login/sso'] button").await?;
+            // The IdP's own login form.
+            b.find("input#given_name").await?;
+            b.fill("input#email", "dana@contoso.test").await?;
+            b.fill("input#given_name", "Dana").await?;
+            b.fill("input#surname", "Scully").await?;
+            b.fill("input#groups", "Ops, Finance").await?;
+            b.click("form[action='/sso/login'] button").await?;
+            // Its POST binding page submits itself to the assertion consumer; the browser that
+            // asked comes back with its cookies, and sees its new teams before any session.
+            b.wait_for_path("/login/saml/confirm").await?;
+            b.sees_in(".teams-added", "Ops").await?;
+            b.sees_in(".teams-added", "Finance").await?;
+            b.check_accessibility().await?;
+            b.click("form[action='/login/saml/confirm'] button").await?;
+            b.wait_for_path("/account").await?;
+            b.sees("Dana").await?;
+            b.sees("dana@contoso.test").await?;
+            // Logging out ends at the IdP.
+            b.click("form[action='/logout'] button").await?;
+            b.sees("You are logged out").await?;
+            ensure!(b.url_text().await.starts_with(&idp.base), "{}", b.url_text().await);
+
+            // Shared SSO: Globex's manager accepts the owner's offer; Erin is in both.
+            let out = run(&site.env, &["bootstrap", "--account-name", "Globex", "--admin-email", "admin@globex.test"],
+                &format!("{ADMIN_PASSWORD}\n")).await;
+            assert_ok(&out);
+            let globex: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+            let (globex_id, globex_key) = (globex["account_id"].as_str().unwrap_or(""), globex["api_key"].as_str().unwrap_or(""));
+            for (key, account) in [(site.account.key.as_str(), site.account.id.as_str()), (globex_key, globex_id)] {
+                let (status, body) = call(&site.base, key, reqwest::Method::POST,
+                    &format!("/v1/accounts/{account}/users"), Some(json!({"email": "erin@contoso.test"}))).await;
+                ensure!(status == 201, "{status} {body}");
+                let (status, body) = call(&site.base, key, reqwest::Method::PUT,
+                    &format!("/v1/accounts/{account}/sso/{}/accounts/{globex_id}", config["id"].as_str().unwrap_or("")),
+                    None).await;
+                ensure!(status == 200, "{status} {body}");
+            }
+            let (status, body) = call(&site.base, globex_key, reqwest::Method::PUT,
+                &format!("/v1/accounts/{globex_id}/login-options"), Some(options)).await;
+            ensure!(status == 200, "{status} {body}");
+            b.goto(&site.url("/login/saml/contoso/")).await?;
+            b.fill("input#email", "erin@contoso.test").await?;
+            b.click("form[action='/sso/login'] button").await?;
+            b.wait_for_path("/login/saml/account").await?;
+            b.check_accessibility().await?;
+            let globex_choice = format!("input[name=account][value='{globex_id}']");
+            b.click_only(&globex_choice).await?;
+            b.click("form[action='/login/saml/account'] button").await?;
+            b.wait_for_path("/account").await?;
+            b.sees("erin@contoso.test").await?;
+            b.sees("Globex").await?;
+            Ok(())
+        })
+        .await;
+}

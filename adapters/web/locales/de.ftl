@@ -176,3 +176,4 @@ sso-groups-added = Hinzugefügt zu
 sso-groups-removed = Entfernt aus
 sso-groups-submit = Verstanden
 sso-email-invalid = Das ist keine E-Mail-Adresse.
+sso-onward = Weiter zu Ihrem Identitätsanbieter

@@ -176,3 +176,4 @@ sso-groups-added = Added to
 sso-groups-removed = Removed from
 sso-groups-submit = I understand
 sso-email-invalid = This is not an email address.
+sso-onward = Continue to your identity provider

@@ -176,3 +176,4 @@ sso-groups-added = Añadido a
 sso-groups-removed = Eliminado de
 sso-groups-submit = Entendido
 sso-email-invalid = No es una dirección de correo electrónico.
+sso-onward = Continuar a tu proveedor de identidad

@@ -177,3 +177,4 @@ sso-groups-added = Dodani u
 sso-groups-removed = Uklonjeni iz
 sso-groups-submit = Razumijem
 sso-email-invalid = Ovo nije e-adresa.
+sso-onward = Nastavite do svog davatelja identiteta

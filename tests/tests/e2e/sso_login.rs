@@ -249,7 +249,16 @@ async fn a_first_sso_login_creates_the_user_syncs_teams_and_asks_to_confirm() {
     let page = third.get("/account").await;
     let token = token_in(&page.body);
     let out = third.post("/logout", &[("csrf", token.as_str())]).await;
-    assert_eq!(location(&out), format!("{}/logout", idp.base));
+    let refresh = out
+        .headers
+        .get("refresh")
+        .map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(
+        refresh,
+        Some(format!("0;url={}/logout", idp.base)),
+        "{}",
+        out.body
+    );
     assert!(third.cookie("chronid_session").is_none());
 
     // The audit log tells it in the catalogue's words.
@@ -510,7 +519,13 @@ async fn login_with_sso_and_shared_sso_with_a_choice_of_account() {
             &[("csrf", &token), ("email", "jack@jack.test")],
         )
         .await;
-    assert_eq!(location(&found), config["sp_entity_id"].as_str().unwrap());
+    let onward = |page: &Page| {
+        page.headers
+            .get("refresh")
+            .map(|v| v.to_str().unwrap().trim_start_matches("0;url=").to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(onward(&found), config["sp_entity_id"].as_str().unwrap());
     let unknown = agent
         .post(
             "/login/sso",
@@ -529,7 +544,7 @@ async fn login_with_sso_and_shared_sso_with_a_choice_of_account() {
             ],
         )
         .await;
-    assert_eq!(location(&typed), SP_URL);
+    assert_eq!(onward(&typed), SP_URL);
     let wrong = agent
         .post(
             "/login/sso",

@@ -642,7 +642,7 @@ pub async fn logout(mut ctx: Ctx, fields: Fields) -> Response {
     ctx.clear_cookie(session_cookie(ctx.web().cookies));
     ctx.renew_browser();
     match idp_logout {
-        Some(url) => ctx.redirect(&url),
+        Some(url) => super::sso::onward(ctx, &url),
         None => ctx.redirect("/login?m=logged-out"),
     }
 }

@@ -27,6 +27,25 @@ use crate::errors::Shown;
 use crate::layout::{csrf_field, Input};
 use crate::pending::Pending;
 
+/// A page that sends the browser on to `url` by itself (a `Refresh` header) with a link for
+/// when it does not. A form's answer cannot redirect to another site: the pages' policy
+/// (`form-action 'self'`) holds for every redirect a form submission follows, and the IdP is
+/// another site; a refresh is a navigation of its own.
+pub(crate) fn onward(ctx: Ctx, url: &str) -> Response {
+    let title = ctx.t("sso-title");
+    let body = html! {
+        div.card {
+            h1 { (title) }
+            p.links { a href=(url) { (ctx.t("sso-onward")) } }
+        }
+    };
+    let mut response = ctx.page_status(StatusCode::OK, &title, body);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&format!("0;url={url}")) {
+        response.headers_mut().insert("refresh", value);
+    }
+    response
+}
+
 /// `GET /login/saml/{slug}`: to the same with its trailing slash (the SP entity ID's form).
 pub async fn start_without_slash(ctx: Ctx, Path(slug): Path<String>) -> Response {
     match SpSlug::parse(&slug) {
@@ -334,7 +353,7 @@ pub async fn entry(ctx: Ctx, fields: Fields) -> Response {
             None => None,
         };
         return match (found, slug) {
-            (Some(_), Some(slug)) => ctx.redirect(&format!("/login/saml/{}/", slug.as_str())),
+            (Some(_), Some(slug)) => onward(ctx, &format!("/login/saml/{}/", slug.as_str())),
             _ => {
                 let error = Shown {
                     field: Some("sp_url"),
@@ -363,7 +382,7 @@ pub async fn entry(ctx: Ctx, fields: Fields) -> Response {
     };
     let app = ctx.web().app.clone();
     match app.sso_entry_points(&email, ctx.branded_account()).await {
-        Ok(urls) if urls.len() == 1 => ctx.redirect(&urls[0]),
+        Ok(urls) if urls.len() == 1 => onward(ctx, &urls[0]),
         // None known for the email (a user created at the first login has no email here yet)
         // or several (the seed's jack@jack.com): the SP initiation URL decides.
         Ok(_) => entry_page(ctx, StatusCode::OK, &email_text, true, None),
