@@ -16,6 +16,7 @@
 pub mod authn;
 pub mod certificate;
 pub mod consumer;
+pub mod import;
 pub mod metadata;
 pub mod response;
 mod routes;

@@ -71,7 +71,7 @@ async fn a_configuration_gets_its_urls_a_unique_slug_and_only_certificates_it_ca
         .await;
     assert_eq!(r.status, 201, "{r:?}");
     let id = r.body["id"].as_str().unwrap().to_string();
-    let public = "http://127.0.0.1:8080";
+    let public = app.base.as_str();
     assert_eq!(
         r.body["sp_entity_id"],
         format!("{public}/login/saml/contoso/")
@@ -290,7 +290,7 @@ async fn the_sp_initiation_url_sends_the_browser_to_the_idp_with_a_remembered_re
             "{xml}"
         );
         assert!(
-            xml.contains("http://127.0.0.1:8080/login/saml/contoso/"),
+            xml.contains(&format!("{}/login/saml/contoso/", app.base)),
             "the Issuer: {xml}"
         );
         let id = xml

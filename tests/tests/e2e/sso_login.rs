@@ -655,3 +655,67 @@ async fn login_with_sso_and_shared_sso_with_a_choice_of_account() {
     assert_eq!(session_account, beta);
     env.cleanup().await.unwrap();
 }
+
+/// The IdP's metadata XML instead of typed fields: the real IdP's metadata fills the entity
+/// ID, sign-on URL and certificate, and a login goes through; unreadable metadata and missing
+/// fields are named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_imports_the_idps_metadata() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let idp = idp_for(&app).await;
+    let xml = reqwest::get(format!("{}/idp/metadata", idp.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let body = |extra: Value| {
+        let mut b = json!({"sp_slug": "contoso", "auto_create_users": true,
+            "auto_create_groups": false, "name_id_source": "email"});
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    let missing = app.call(Method::POST, "/sso", Some(body(json!({})))).await;
+    missing.assert_problem(400, "VALIDATION");
+    assert!(
+        missing.body.to_string().contains("idp_entity_id"),
+        "{missing:?}"
+    );
+    let junk = app
+        .call(
+            Method::POST,
+            "/sso",
+            Some(body(json!({"idp_metadata_xml": "<x/>"}))),
+        )
+        .await;
+    junk.assert_problem(400, "VALIDATION");
+    assert!(
+        junk.body.to_string().contains("idp_metadata_xml"),
+        "{junk:?}"
+    );
+    let r = app
+        .call(
+            Method::POST,
+            "/sso",
+            Some(body(json!({"idp_metadata_xml": xml}))),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.body["idp_entity_id"], json!(idp.entity_id));
+    assert_eq!(r.body["idp_sso_url"], json!(idp.sso_url));
+    let pem = |s: &str| s.split_whitespace().collect::<String>();
+    assert_eq!(
+        pem(r.body["idp_certificates"][0].as_str().unwrap()),
+        pem(&idp.certificate_pem)
+    );
+    let options = json!({"password": true, "google": false, "github": false, "sso": true});
+    app.call(Method::PUT, "/login-options", Some(options)).await;
+    let mut agent = Agent::new(&app);
+    let acs = through_idp(&mut agent, &idp, &refs(&carol(""))).await;
+    let page = agent.get(location(&acs)).await;
+    assert_eq!(location(&page), "/account", "{}", page.body);
+    env.cleanup().await.unwrap();
+}

@@ -20,12 +20,22 @@ use crate::HttpState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SsoBody {
-    /// IdP identifier (its entity ID, the Issuer of its responses).
-    pub idp_entity_id: String,
+    /// IdP identifier (its entity ID, the Issuer of its responses). Required unless
+    /// `idp_metadata_xml` gives it.
+    #[serde(default)]
+    pub idp_entity_id: Option<String>,
     /// IdP signature certificates (PEM), 1 to 4; each must be valid now, RSA >= 2048 or EC.
-    pub idp_certificates: Vec<String>,
-    /// IdP single sign-on URL (HTTP-Redirect binding).
-    pub idp_sso_url: String,
+    /// Required unless `idp_metadata_xml` gives them.
+    #[serde(default)]
+    pub idp_certificates: Option<Vec<String>>,
+    /// IdP single sign-on URL (HTTP-Redirect binding). Required unless `idp_metadata_xml`
+    /// gives it.
+    #[serde(default)]
+    pub idp_sso_url: Option<String>,
+    /// The IdP's metadata XML, instead of typing the three fields above (and the logout URL):
+    /// a field given beside it wins.
+    #[serde(default)]
+    pub idp_metadata_xml: Option<String>,
     /// Where users go after logging out of chronid.
     #[serde(default)]
     pub logout_url: Option<String>,
@@ -45,17 +55,50 @@ pub struct SsoBody {
 
 impl SsoBody {
     fn parse(&self) -> Result<SsoInput, ValidationError> {
-        let certificates = self
+        let imported = match &self.idp_metadata_xml {
+            Some(xml) => Some(
+                chronid_saml::import::read_idp_metadata(xml)
+                    .map_err(|why| ValidationError::new("idp_metadata_xml", why))?,
+            ),
+            None => None,
+        };
+        let required = |field: &'static str, value: Option<String>| {
+            value.ok_or_else(|| {
+                ValidationError::new(field, "is required (or give idp_metadata_xml)")
+            })
+        };
+        let entity_id = required(
+            "idp_entity_id",
+            self.idp_entity_id
+                .clone()
+                .or_else(|| imported.as_ref().map(|m| m.entity_id.clone())),
+        )?;
+        let sso_url = required(
+            "idp_sso_url",
+            self.idp_sso_url
+                .clone()
+                .or_else(|| imported.as_ref().map(|m| m.sso_url.clone())),
+        )?;
+        let pems = self
             .idp_certificates
+            .clone()
+            .or_else(|| imported.as_ref().map(|m| m.certificates.clone()))
+            .ok_or_else(|| {
+                ValidationError::new("idp_certificates", "is required (or give idp_metadata_xml)")
+            })?;
+        let certificates = pems
             .iter()
             .map(|pem| Certificate::parse(pem))
             .collect::<Result<Vec<_>, _>>()?;
+        let logout_url = self
+            .logout_url
+            .clone()
+            .or_else(|| imported.as_ref().and_then(|m| m.logout_url.clone()));
         Ok(SsoInput {
-            idp_entity_id: EntityId::parse("idp_entity_id", &self.idp_entity_id)?,
+            idp_entity_id: EntityId::parse("idp_entity_id", &entity_id)?,
             idp_certificates: Certificates::new(certificates)?,
-            idp_sso_url: HttpUrl::parse("idp_sso_url", &self.idp_sso_url)?,
-            idp_logout_url: self
-                .logout_url
+            idp_sso_url: HttpUrl::parse("idp_sso_url", &sso_url)?,
+            idp_logout_url: logout_url
                 .as_deref()
                 .map(|u| HttpUrl::parse("logout_url", u))
                 .transpose()?,
