@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use chronid_domain::account::{Account, AccountCommand, AccountError};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::reservation::{
     sp_entity_id_key, Reservation, ReservationCommand, ReservationError,
@@ -343,6 +344,7 @@ impl App {
             ));
         }
         let settings = self.settings_of(input, current.settings.sp_acs_path.clone())?;
+        let groups_off = current.settings.auto_create_groups && !settings.auto_create_groups;
         let moved = settings.sp_entity_id != current.settings.sp_entity_id;
         if moved {
             self.claim_entity_id(&settings.sp_entity_id, config_id, account_id, facts)
@@ -369,6 +371,22 @@ impl App {
         if moved {
             let old = sp_entity_id_key(current.settings.sp_entity_id.as_str());
             self.release(&old, config_id, facts).await;
+        }
+        // Auto-create groups turned off: the SSO teams of every served account become
+        // ordinary teams, whose members are managed by hand from now on.
+        let mut position = position;
+        if groups_off {
+            for served in &current.accounts {
+                match self
+                    .exec
+                    .execute::<Account>(&served.to_string(), AccountCommand::DetachSsoTeams, facts)
+                    .await
+                {
+                    Ok(committed) => position = outcome(*served, &committed).position.or(position),
+                    Err(CommandError::Domain(AccountError::NoChange)) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
         }
         self.sso_view(config_id, position).await
     }

@@ -59,7 +59,17 @@ fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
 /// A configuration of the account for `idp` (slug contoso), and SSO allowed in the login
 /// options.
 async fn configure(app: &TestApp, idp: &SamlIdp, auto_users: bool, auto_groups: bool) -> Value {
-    let body = json!({
+    let body = config_body(idp, auto_users, auto_groups);
+    let r = app.call(Method::POST, "/sso", Some(body)).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let options = json!({"password": true, "google": false, "github": false, "sso": true});
+    let o = app.call(Method::PUT, "/login-options", Some(options)).await;
+    assert_eq!(o.status, 200, "{o:?}");
+    r.body
+}
+
+fn config_body(idp: &SamlIdp, auto_users: bool, auto_groups: bool) -> Value {
+    json!({
         "idp_entity_id": idp.entity_id,
         "idp_certificates": [idp.certificate_pem],
         "idp_sso_url": idp.sso_url,
@@ -68,13 +78,7 @@ async fn configure(app: &TestApp, idp: &SamlIdp, auto_users: bool, auto_groups: 
         "auto_create_users": auto_users,
         "auto_create_groups": auto_groups,
         "name_id_source": "email"
-    });
-    let r = app.call(Method::POST, "/sso", Some(body)).await;
-    assert_eq!(r.status, 201, "{r:?}");
-    let options = json!({"password": true, "google": false, "github": false, "sso": true});
-    let o = app.call(Method::PUT, "/login-options", Some(options)).await;
-    assert_eq!(o.status, 200, "{o:?}");
-    r.body
+    })
 }
 
 async fn idp_for(app: &TestApp) -> SamlIdp {
@@ -261,6 +265,24 @@ async fn a_first_sso_login_creates_the_user_syncs_teams_and_asks_to_confirm() {
     );
     assert!(third.cookie("chronid_session").is_none());
 
+    // Auto-create groups turned off: the SSO teams become ordinary ones.
+    let off = app
+        .call(
+            Method::PATCH,
+            &format!("/sso/{config_id}"),
+            Some(config_body(&idp, true, false)),
+        )
+        .await;
+    assert_eq!(off.status, 200, "{off:?}");
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/teams/{ops}/members/{user_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+
     // The audit log tells it in the catalogue's words.
     let position: i64 = sqlx::query_scalar("SELECT max(global_seq) FROM events")
         .fetch_one(&env.pool)
@@ -280,6 +302,7 @@ async fn a_first_sso_login_creates_the_user_syncs_teams_and_asks_to_confirm() {
         "created at first SSO login",
         "User logged in (Carol Danvers, carol@contoso.test)",
         "by SSO group sync",
+        "no longer managed by SSO",
     ] {
         assert!(text.contains(line), "{line} not in {text}");
     }
