@@ -28,10 +28,10 @@ use crate::{print, Figure};
 const PASSWORD: &str = "a-long-bench-password";
 
 /// A `chronid serve` process on a free port.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
-    http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Drop for Server {
@@ -41,7 +41,7 @@ impl Drop for Server {
     }
 }
 
-fn chronid_binary() -> anyhow::Result<std::path::PathBuf> {
+pub(crate) fn chronid_binary() -> anyhow::Result<std::path::PathBuf> {
     let me = std::env::current_exe()?;
     let path = me.with_file_name("chronid");
     if !path.exists() {
@@ -53,7 +53,7 @@ fn chronid_binary() -> anyhow::Result<std::path::PathBuf> {
     Ok(path)
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -64,6 +64,16 @@ impl Server {
         env: &TestEnv,
         params: Argon2Params,
         queue: Option<usize>,
+    ) -> anyhow::Result<Self> {
+        Self::start_with(env, params, queue, |_| Vec::new()).await
+    }
+
+    /// The same with more settings, given the server's base URL.
+    pub(crate) async fn start_with(
+        env: &TestEnv,
+        params: Argon2Params,
+        queue: Option<usize>,
+        extra: impl FnOnce(&str) -> Vec<(&'static str, String)>,
     ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let mut cmd = Command::new(chronid_binary()?);
@@ -97,6 +107,9 @@ impl Server {
         if let Some(q) = queue {
             cmd.env("CHRONID_HASH_QUEUE", q.to_string());
         }
+        for (k, v) in extra(&format!("http://127.0.0.1:{port}")) {
+            cmd.env(k, v);
+        }
         let child = cmd.spawn().context("starting chronid serve")?;
         let server = Self {
             child,
@@ -124,7 +137,7 @@ impl Server {
         }
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
@@ -144,7 +157,7 @@ impl Server {
 }
 
 /// CPU seconds (user + system) used so far by process `pid` (`self` for this one).
-fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
+pub(crate) fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit_once(')').context("odd /proc stat")?.1;
@@ -449,7 +462,7 @@ pub async fn flood_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
 
 /// A new account holding a user with `email` (and the password); returns the account's API key
 /// and id and the user's id.
-async fn account_with(
+pub(crate) async fn account_with(
     env: &TestEnv,
     server: &Server,
     email: &str,

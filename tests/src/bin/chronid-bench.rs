@@ -21,6 +21,9 @@
 //!   beside an unknown login, in alternating rounds.
 //! - `pages`: the login page's time to first byte beside `GET /health` on the same connection,
 //!   its weight with stylesheet and logo, and a browser login beside the JSON API's.
+//! - `saml`: the server's CPU time per SSO login (the Response at the assertion consumer, then
+//!   the session), for a returning user and a first login, beside samael verifying one of the
+//!   same Responses in this process.
 
 // Benchmarks read the real clock and draw real ids: the determinism rule is for the domain.
 #![allow(clippy::disallowed_methods)]
@@ -31,6 +34,8 @@ mod bench_login;
 mod bench_pages;
 #[path = "../bench/read.rs"]
 mod bench_read;
+#[path = "../bench/saml.rs"]
+mod bench_saml;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -65,6 +70,7 @@ enum Scenario {
     Flood,
     Enumeration,
     Pages,
+    Saml,
 }
 
 #[derive(Debug, Parser)]
@@ -120,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Flood => bench_login::flood_bench(&env, args.quick).await,
         Scenario::Enumeration => bench_login::enumeration_bench(&env, args.quick).await,
         Scenario::Pages => bench_pages::pages_bench(&env, args.quick).await,
+        Scenario::Saml => bench_saml::saml_bench(&env, args.quick).await,
     };
     env.cleanup().await?;
     result

@@ -1,0 +1,301 @@
+//! `saml`: what an SSO login costs the server.
+//!
+//! A `chronid serve` child process (API and pages) with an SSO configuration for a real IdP
+//! (pysaml2 with xmlsec1). Each login is prepared first, outside the measure: a browser opens
+//! the SP initiation URL (the AuthnRequest is remembered with its browser id) and the IdP signs
+//! a Response to that request. The measure is the server's CPU time (from `/proc/<pid>/stat`)
+//! over the logins' two requests: the Response posted to the assertion consumer, then the
+//! browser's `GET /login/saml/finish` that opens the session. The reference, same run: the CPU
+//! time of samael verifying the signature of one of the same Responses in this process (one
+//! thread, `ServiceProvider::parse_base64_response` with the IdP's certificate).
+//!
+//! Two figures: a returning user (found by email), and a first login (the user created).
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use chronid_crypto::Argon2Params;
+use chronid_tests::peers::SamlIdp;
+use chronid_tests::TestEnv;
+use serde_json::{json, Value};
+
+use crate::bench_login::{account_with, cpu_seconds, Server};
+use crate::{print, Figure};
+
+const SLUG: &str = "bench";
+
+/// One login ready to go: the browser's cookies and the signed Response to its request.
+struct Prepared {
+    cookies: String,
+    response: String,
+    request_id: String,
+}
+
+fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(16)
+        .build()?)
+}
+
+/// The `name=value` pairs of a response's Set-Cookie headers.
+fn cookies_of(r: &reqwest::Response) -> String {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn prepare(
+    http: &reqwest::Client,
+    server: &Server,
+    idp: &SamlIdp,
+    sp: &str,
+    email: &str,
+) -> anyhow::Result<Prepared> {
+    let start = http
+        .get(format!("{}/login/saml/{SLUG}/", server.base))
+        .send()
+        .await?;
+    if start.status() != 303 {
+        bail!("the SP initiation URL answered {}", start.status());
+    }
+    let cookies = cookies_of(&start);
+    let location = start.headers()["location"].to_str()?.to_string();
+    // The request's id, as the IdP reads it from the redirect.
+    let query = location.split_once('?').context("no query")?.1;
+    let saml_request = url_param(query, "SAMLRequest").context("no SAMLRequest")?;
+    let request_id = request_id_of(&saml_request)?;
+    let r = idp
+        .test_response(&[
+            ("email", email),
+            ("sp", sp),
+            ("in_response_to", &request_id),
+            ("given_name", "Bench"),
+            ("surname", "User"),
+        ])
+        .await?;
+    Ok(Prepared {
+        cookies,
+        response: r["saml_response"].as_str().unwrap_or_default().to_string(),
+        request_id,
+    })
+}
+
+fn url_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| {
+            let v = v.replace('+', " ");
+            percent_decode(&v)
+        })
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The ID of a deflated, base64 AuthnRequest.
+fn request_id_of(saml_request: &str) -> anyhow::Result<String> {
+    use base64::Engine;
+    use std::io::Read;
+    let deflated = base64::engine::general_purpose::STANDARD.decode(saml_request)?;
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(&deflated[..]).read_to_string(&mut xml)?;
+    let at = xml.find(" ID=\"").context("no ID")? + 5;
+    Ok(xml[at..].split('"').next().unwrap_or_default().to_string())
+}
+
+/// The two requests of a login: the Response to the consumer (cross-site: no cookie), then
+/// the browser at the finish page; true when a session was opened.
+async fn log_in(
+    http: &reqwest::Client,
+    server: &Server,
+    acs_url: &str,
+    p: &Prepared,
+) -> anyhow::Result<bool> {
+    let posted = http
+        .post(acs_url)
+        .form(&[("SAMLResponse", p.response.as_str())])
+        .send()
+        .await?;
+    if posted.status() != 303 {
+        bail!(
+            "the consumer answered {}: {}",
+            posted.status(),
+            posted.text().await?
+        );
+    }
+    let finish = posted.headers()["location"].to_str()?.to_string();
+    let done = http
+        .get(format!("{}{finish}", server.base))
+        .header("cookie", &p.cookies)
+        .send()
+        .await?;
+    let to = done
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok(to == "/account" && cookies_of(&done).contains("chronid_session="))
+}
+
+/// CPU seconds of samael verifying `response` (base64) once, averaged over `n`, on one thread.
+fn samael_verify_cpu(
+    idp_metadata: &str,
+    sp_entity_id: &str,
+    acs_url: &str,
+    prepared: &[Prepared],
+    n: usize,
+) -> anyhow::Result<f64> {
+    use samael::service_provider::ServiceProvider;
+    let sp = ServiceProvider {
+        entity_id: Some(sp_entity_id.to_string()),
+        acs_url: Some(acs_url.to_string()),
+        idp_metadata: idp_metadata.parse()?,
+        ..ServiceProvider::default()
+    };
+    let thread_cpu = || -> anyhow::Result<f64> {
+        let tid = std::fs::read_link("/proc/thread-self")?;
+        let path = tid
+            .to_string_lossy()
+            .trim_start_matches("/proc/")
+            .to_string();
+        cpu_seconds(&path)
+    };
+    let before = thread_cpu()?;
+    for i in 0..n {
+        let p = &prepared[i % prepared.len()];
+        let ids = [p.request_id.as_str()];
+        sp.parse_base64_response(&p.response, Some(&ids))
+            .map_err(|e| anyhow::anyhow!("samael refused a response the server takes: {e}"))?;
+    }
+    Ok((thread_cpu()? - before) / n as f64)
+}
+
+pub async fn saml_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
+    let server = Server::start_with(env, Argon2Params::default(), None, |base| {
+        vec![
+            ("CHRONID_PUBLIC_URL", base.to_string()),
+            ("CHRONID_COMPONENTS", "api".to_string()),
+        ]
+    })
+    .await?;
+    let (key, account, _) = account_with(env, &server, "admin-user@bench.test").await?;
+    let idp = SamlIdp::start(&[format!("{}/saml/{SLUG}/metadata", server.base)]).await?;
+    let config: Value = server
+        .http
+        .post(format!("{}/v1/accounts/{account}/sso", server.base))
+        .bearer_auth(&key)
+        .json(
+            &json!({"idp_entity_id": idp.entity_id, "idp_certificates": [idp.certificate_pem],
+            "idp_sso_url": idp.sso_url, "sp_slug": SLUG, "auto_create_users": true,
+            "auto_create_groups": false, "name_id_source": "email"}),
+        )
+        .send()
+        .await?
+        .json()
+        .await?;
+    let (Some(sp), Some(acs_url)) = (config["sp_entity_id"].as_str(), config["acs_url"].as_str())
+    else {
+        bail!("the SSO configuration: {config}");
+    };
+    let options = server
+        .http
+        .put(format!(
+            "{}/v1/accounts/{account}/login-options",
+            server.base
+        ))
+        .bearer_auth(&key)
+        .json(&json!({"password": true, "google": false, "github": false, "sso": true}))
+        .send()
+        .await?;
+    if !options.status().is_success() {
+        bail!("login options: {}", options.text().await?);
+    }
+    let http = client()?;
+    let n = if quick { 40 } else { 200 };
+    let emails: Vec<String> = (0..n).map(|i| format!("sso{i}@bench.test")).collect();
+
+    // First logins: each creates its user.
+    let mut first = Vec::with_capacity(n);
+    for email in &emails {
+        first.push(prepare(&http, &server, &idp, sp, email).await?);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pid = server.pid().to_string();
+    let before = cpu_seconds(&pid)?;
+    for p in &first {
+        if !log_in(&http, &server, acs_url, p).await? {
+            bail!("a first SSO login opened no session");
+        }
+    }
+    let first_cpu = (cpu_seconds(&pid)? - before) / n as f64;
+
+    // Returning users.
+    let mut again = Vec::with_capacity(n);
+    for email in &emails {
+        again.push(prepare(&http, &server, &idp, sp, email).await?);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = cpu_seconds(&pid)?;
+    for p in &again {
+        if !log_in(&http, &server, acs_url, p).await? {
+            bail!("a returning SSO login opened no session");
+        }
+    }
+    let returning_cpu = (cpu_seconds(&pid)? - before) / n as f64;
+
+    // The reference: samael alone verifying the same responses, in this process.
+    let metadata = reqwest::get(format!("{}/idp/metadata", idp.base))
+        .await?
+        .text()
+        .await?;
+    let (sp, acs_url) = (sp.to_string(), acs_url.to_string());
+    let verify = tokio::task::spawn_blocking(move || {
+        samael_verify_cpu(&metadata, &sp, &acs_url, &again, n.max(100))
+    })
+    .await??;
+
+    for (figure, value, what) in [
+        (
+            "sso_login_cpu_returning",
+            returning_cpu,
+            "a user found by email",
+        ),
+        (
+            "sso_login_cpu_first",
+            first_cpu,
+            "the user created at this login",
+        ),
+    ] {
+        print(Figure {
+            scenario: "saml",
+            figure,
+            params: json!({"logins": n, "path": "POST ACS (Response check, assertion recorded, ticket) + GET finish (ticket bound, request taken, session)", "user": what}),
+            value: value * 1000.0,
+            unit: "ms CPU",
+            reference: "samael_verify_cpu",
+            reference_value: verify * 1000.0,
+        });
+    }
+    Ok(())
+}
