@@ -384,10 +384,11 @@ class IdentityProvider:
 
     def build_response(self, sp, acs_url, in_response_to, person, mode="valid", destination=None):
         """The XML text of a Response to `sp` for `person` (a dict: email, given_name,
-        surname, groups), built as `mode` says (see RESPONSE_MODES)."""
+        surname, groups, and email_claim when the email claim differs), built as `mode` says (see RESPONSE_MODES)."""
         if mode not in RESPONSE_MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {', '.join(RESPONSE_MODES)}")
-        identity = {CLAIM_EMAIL: [person["email"]]}
+        # The email claim is the NameID's address unless the person gives another one.
+        identity = {CLAIM_EMAIL: [person.get("email_claim") or person["email"]]}
         if person.get("given_name"):
             identity[CLAIM_GIVEN_NAME] = [person["given_name"]]
         if person.get("surname"):
@@ -695,6 +696,7 @@ class Http(BaseHTTPRequestHandler):
             "given_name": form.get("given_name", "").strip(),
             "surname": form.get("surname", "").strip(),
             "groups": split_groups(form.get("groups")),
+            "email_claim": form.get("email_claim", "").strip(),
         }
         relay_state = form.get("relay_state", "")
         xml = self.idp.build_response(sp, acs_url, form.get("request_id") or None, person)
@@ -719,6 +721,7 @@ class Http(BaseHTTPRequestHandler):
             "given_name": query.get("given_name", ""),
             "surname": query.get("surname", ""),
             "groups": split_groups(query.get("groups")),
+            "email_claim": query.get("email_claim", ""),
         }
         xml = self.idp.build_response(sp, acs_url, query.get("in_response_to") or None, person,
                                       mode=mode, destination=query.get("destination") or None)

@@ -9,13 +9,15 @@
 //! here (login CSRF), and a ticket opens one session at most: it is deleted when the session
 //! is opened.
 //!
-//! Which user: the NameID (an email, or a UPN written like one) is matched exactly against the
-//! emails of the users of the accounts the configuration serves, then the email claim if the
-//! IdP sends one. None, and auto-create users on: the user is created in the owner account (or
-//! the account chosen), with the email claim or the NameID as email and the given name and
-//! surname claims. Several (shared SSO): the user chooses the account. With auto-create groups
-//! on, the group claim's values become the user's memberships in SSO-managed teams (created
-//! when missing); when that changed anything, the session waits for the user's confirmation.
+//! Which user: the NameID (an email, or a UPN written like one) names, in each account the
+//! configuration serves, the user it was linked to at an earlier login, else the user whose
+//! email it is (exactly); the email claim never finds anyone (an IdP user who can edit that
+//! attribute would pick whom to log in as). None, and auto-create users on: the user is created
+//! in the owner account (or the account chosen), with the email claim or the NameID as email
+//! and the given name and surname claims, and linked to the NameID. Several (shared SSO): the
+//! user chooses the account. With auto-create groups on, the group claim's values become the
+//! user's memberships in SSO-managed teams (created when missing); when that changes anything,
+//! the changes are shown first and written with the session once the user confirms them.
 //! The identity provider authenticated the user: no code of chronid's is asked (decision 0015).
 //! Every refusal is recorded on the configuration (`SsoLoginFailed`) for the audit log.
 
@@ -24,10 +26,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chronid_crypto::{random_bytes, sha256_hex, SessionToken};
 use chronid_domain::account::{Account, AccountCommand, AccountError};
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::reservation::{email_key, Reservation};
+use chronid_domain::reservation::{
+    email_key, external_identity_key, Reservation, ReservationCommand,
+};
 use chronid_domain::sso_config::{SsoConfig, SsoConfigCommand, SsoLoginFailure, SsoSettings};
 use chronid_domain::user::{
-    LoginMethod, RecordLogin, RegistrationSource, User, UserCommand, UserError,
+    IdentityProvider, LoginMethod, RecordLogin, RegistrationSource, User, UserCommand, UserError,
 };
 use chronid_domain::values::{Email, Name, PersonName, Roles, StoredSecret};
 use chronid_store::login_state::SsoTicket;
@@ -55,7 +59,7 @@ pub const GROUP_CLAIM: &str = "http://schemas.xmlsoap.org/claims/Group";
 pub const SSO_TICKET_LIFETIME: Duration = Duration::minutes(10);
 
 /// At most this many groups of one assertion are synced.
-const MAX_GROUPS: usize = 200;
+const MAX_GROUPS: usize = 1000;
 
 /// What a checked assertion says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,26 +155,44 @@ impl App {
             .map_err(AppError::internal)
     }
 
-    /// Keeps a checked assertion for its browser; returns the one-time ticket to hand it.
+    /// Keeps a checked assertion for the browser that sent the request it answers, taking
+    /// that request (once); returns the one-time ticket to hand it. An unsolicited assertion
+    /// (no request) waits for the first browser that presents its ticket.
     pub async fn issue_sso_ticket(
         &self,
         config_id: Uuid,
         request_id: Option<&str>,
         assertion: &SsoAssertion,
-    ) -> Result<String, AppError> {
-        let ticket = hex::encode(random_bytes::<32>());
-        let value = serde_json::to_value(assertion).map_err(AppError::internal)?;
+    ) -> Result<String, SsoError> {
         let now = self.exec.services().clock.now();
+        let browser = match request_id {
+            Some(id) => {
+                let taken = self
+                    .saml_requests
+                    .take_answered(id, config_id, now, crate::SSO_REQUEST_LIFETIME)
+                    .await
+                    .map_err(internal)?;
+                // Answered meanwhile by another Response: this one comes too late.
+                let Some(browser) = taken else {
+                    return Err(SsoError::Refused(SsoLoginFailure::UnknownRequest));
+                };
+                Some(browser)
+            }
+            None => None,
+        };
+        let ticket = hex::encode(random_bytes::<32>());
+        let value = serde_json::to_value(assertion).map_err(internal)?;
         self.saml_requests
             .issue_ticket(
                 &sha256_hex(ticket.as_bytes()),
                 config_id,
                 request_id,
+                browser.as_deref(),
                 &value,
                 now,
             )
             .await
-            .map_err(AppError::internal)?;
+            .map_err(internal)?;
         Ok(ticket)
     }
 
@@ -214,8 +236,8 @@ impl App {
         SsoError::Refused(reason)
     }
 
-    /// The browser `browser_digest` arrives with `ticket`: binds the ticket to it, takes the
-    /// AuthnRequest it answers from the same browser, and goes on with the login.
+    /// The browser `browser_digest` arrives with `ticket`: the ticket must be this browser's
+    /// (the one its request was sent from), or, unsolicited, not yet any browser's.
     #[tracing::instrument(name = "begin_sso_login", skip_all, fields(request_id = facts.correlation_id.as_deref()))]
     pub async fn begin_sso_login(
         &self,
@@ -226,46 +248,34 @@ impl App {
         let hash = sha256_hex(ticket.as_bytes());
         let now = self.exec.services().clock.now();
         let requests = &self.saml_requests;
-        let bound = requests
-            .bind_ticket(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
+        let mine = requests
+            .read_ticket(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
             .await
             .map_err(internal)?;
-        let Some(bound) = bound else {
-            // The same browser coming back (a reload) goes on; any other is refused.
-            if requests
-                .read_ticket(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
+        let bound = match mine {
+            Some(ticket) => Some(ticket),
+            None => requests
+                .bind_ticket(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
                 .await
-                .map_err(internal)?
-                .is_some()
-            {
-                return self
-                    .continue_sso_login(ticket, browser_digest, None, false, facts)
-                    .await;
-            }
-            return Err(
-                match requests.ticket_config(&hash).await.map_err(internal)? {
-                    Some(config_id) => {
-                        requests.spend_ticket(&hash).await.map_err(internal)?;
-                        let reason = SsoLoginFailure::OtherBrowser;
-                        self.refuse(config_id, reason, (None, None), None, facts)
-                            .await
-                    }
-                    None => SsoError::Refused(SsoLoginFailure::Replayed),
-                },
-            );
+                .map_err(internal)?,
         };
-        if let Some(request_id) = &bound.request_id {
-            let taken = self.take_sso_request(request_id, browser_digest).await?;
-            if taken != Some(bound.config_id) {
+        if bound.is_some() {
+            return self
+                .continue_sso_login(ticket, browser_digest, None, false, facts)
+                .await;
+        }
+        // Another browser's ticket (an attacker's Response planted here, or a leaked link):
+        // spent, so it logs no one in anywhere, and recorded.
+        match requests.ticket_config(&hash).await.map_err(internal)? {
+            Some(config_id) => {
                 requests.spend_ticket(&hash).await.map_err(internal)?;
                 let reason = SsoLoginFailure::OtherBrowser;
-                return Err(self
-                    .refuse(bound.config_id, reason, (None, None), None, facts)
-                    .await);
+                Err(self
+                    .refuse(config_id, reason, (None, None), None, facts)
+                    .await)
             }
+            None => Err(SsoError::Refused(SsoLoginFailure::Replayed)),
         }
-        self.continue_sso_login(ticket, browser_digest, None, false, facts)
-            .await
     }
 
     /// Goes on with the login of `ticket` in the browser it is bound to: in `account` when the
@@ -339,13 +349,20 @@ impl App {
             }
             None => step.config.accounts.clone(),
         };
+        // Who the NameID names in each served account: the user it was linked to at an earlier
+        // login, else the user whose email it is. The email claim never finds a user: an IdP
+        // user able to edit that attribute would otherwise pick whom to log in as.
+        let subject = name_id.trim().to_lowercase();
+        let provider = format!("saml:{config_id}");
         let mut matched: Vec<(Uuid, Uuid)> = Vec::new();
         for account_id in &accounts {
-            for email in [Some(&email), claimed.as_ref()].into_iter().flatten() {
-                if let Some(user_id) = self.user_with_email(*account_id, email).await? {
-                    matched.push((*account_id, user_id));
-                    break;
-                }
+            let key = external_identity_key(*account_id, &provider, &subject);
+            let found = match self.holder_in(*account_id, &key).await? {
+                Some(user_id) => Some(user_id),
+                None => self.user_with_email(*account_id, &email).await?,
+            };
+            if let Some(user_id) = found {
+                matched.push((*account_id, user_id));
             }
         }
         let (account_id, user_id) = match matched.as_slice() {
@@ -381,18 +398,23 @@ impl App {
                     roles: Roles::member(),
                     password: None,
                 };
-                let lookup = new.email.clone();
                 let source = RegistrationSource::Sso;
                 match self
                     .register_user_unchecked(account_id, new, source, Some(config_id), facts)
                     .await
                 {
                     Ok(created) => (account_id, created.id),
-                    // Another login of the same user created it meanwhile.
+                    // Another login with the same NameID created it meanwhile: that user.
+                    // Any other holder of the email is someone else, not this NameID's.
                     Err(e) if e.code == crate::AppCode::EmailTaken.as_str() => {
-                        match self.user_with_email(account_id, &lookup).await? {
+                        match self.user_with_email(account_id, &email).await? {
                             Some(user_id) => (account_id, user_id),
-                            None => return Err(e.into()),
+                            None => {
+                                let reason = SsoLoginFailure::Creation;
+                                return Err(self
+                                    .refuse(config_id, reason, who, Some(name_id), facts)
+                                    .await);
+                            }
                         }
                     }
                     Err(e) if e.kind == chronid_domain::error::ErrorKind::Invalid => {
@@ -435,19 +457,20 @@ impl App {
                 .refuse(config_id, reason, who, Some(name_id), facts)
                 .await);
         }
-        if step.settings.auto_create_groups {
-            let (added, removed) = self
-                .sync_sso_teams(account.clone(), &user, step.assertion, facts)
-                .await?;
-            if !confirmed && !(added.is_empty() && removed.is_empty()) {
-                let account_name = account.name.as_ref().map(|n| n.as_str().to_string());
-                return Ok(SsoOutcome::GroupsChanged {
-                    account_id,
-                    account_name: account_name.unwrap_or_default(),
-                    added,
-                    removed,
-                });
-            }
+        // Group sync: shown first when it changes anything, written once the user confirmed,
+        // with the session.
+        let plan = match step.settings.auto_create_groups {
+            true => Some(team_plan(&account, &user, step.assertion)),
+            false => None,
+        };
+        if let Some(plan) = plan.as_ref().filter(|p| !p.is_empty() && !confirmed) {
+            let account_name = account.name.as_ref().map(|n| n.as_str().to_string());
+            return Ok(SsoOutcome::GroupsChanged {
+                account_id,
+                account_name: account_name.unwrap_or_default(),
+                added: plan.added_names(),
+                removed: plan.removed_names(),
+            });
         }
         // The ticket opens one session: whoever deletes it goes on.
         if !self
@@ -457,6 +480,14 @@ impl App {
             .map_err(internal)?
         {
             return Err(SsoError::Refused(SsoLoginFailure::Replayed));
+        }
+        // Linked from now on: the NameID finds this user even after an email change.
+        let key = external_identity_key(account_id, &provider, &subject);
+        self.link_identity(user_id, account_id, &key, &subject, facts)
+            .await;
+        if let Some(plan) = plan {
+            self.apply_team_plan(account_id, user_id, plan, facts)
+                .await?;
         }
         match self.open_sso_session(&user, &account, facts).await {
             Ok(session) => Ok(SsoOutcome::Session(Box::new(session))),
@@ -551,123 +582,113 @@ impl App {
         Ok((seq > 0 && user.account_id == Some(account_id)).then_some(owner))
     }
 
-    /// Makes the user's memberships in SSO-managed teams of `account` exactly the asserted
-    /// groups, creating SSO teams that are missing. A group named like a team not managed by
-    /// SSO is left alone: that team's members are managed by hand. Returns the team names the
-    /// user joined and left.
-    async fn sync_sso_teams(
+    /// The user a reservation key names, if that user is of `account_id`.
+    async fn holder_in(&self, account_id: Uuid, key: &str) -> Result<Option<Uuid>, AppError> {
+        let (held, _) = self.exec.load::<Reservation>(key).await?;
+        let Some(owner) = held.owner else {
+            return Ok(None);
+        };
+        let (user, seq) = self.exec.load::<User>(&owner.to_string()).await?;
+        Ok((seq > 0 && user.account_id == Some(account_id)).then_some(owner))
+    }
+
+    /// Links the NameID to the user (its reservation first): best effort, since the login
+    /// stands without it (the email still finds the user).
+    async fn link_identity(
         &self,
-        mut account: Account,
-        user: &User,
-        assertion: &SsoAssertion,
+        user_id: Uuid,
+        account_id: Uuid,
+        key: &str,
+        subject: &str,
         facts: &RequestFacts,
-    ) -> Result<(Vec<String>, Vec<String>), SsoError> {
-        let (Some(account_id), Some(user_id)) = (account.id, user.id) else {
-            return Err(internal("an SSO login without its account or user"));
+    ) {
+        if self.holder_in(account_id, key).await.ok().flatten() == Some(user_id) {
+            return;
+        }
+        let claim = ReservationCommand::Claim {
+            owner: user_id,
+            account_id: Some(account_id),
         };
         let facts = as_user(facts, user_id);
-        let mut wanted: BTreeMap<String, Name> = BTreeMap::new();
-        for value in assertion.attributes.get(GROUP_CLAIM).into_iter().flatten() {
-            match Name::parse("group", value) {
-                Ok(name) if wanted.len() < MAX_GROUPS => {
-                    wanted.entry(name.key()).or_insert(name);
-                }
-                Ok(_) => break,
-                Err(_) => {
-                    tracing::info!(%account_id, "an SSO group name is not a team name; skipped")
-                }
+        if let Err(error) = self.exec.execute::<Reservation>(key, claim, &facts).await {
+            let error = AppError::from(error);
+            tracing::info!(%user_id, code = error.code, "an SSO identity was not linked");
+            return;
+        }
+        let command = UserCommand::LinkExternalIdentity {
+            provider: IdentityProvider::Saml,
+            subject: subject.to_string(),
+        };
+        match self.on_user_id(user_id, command, &facts).await {
+            Ok(_) | Err(CommandError::Domain(UserError::NoChange)) => {}
+            Err(error) => {
+                let error = AppError::from(error);
+                tracing::warn!(%user_id, code = error.code, "an SSO identity could not be linked");
             }
         }
-        let mut target: BTreeSet<Uuid> = BTreeSet::new();
-        for (key, name) in wanted {
-            let found = |account: &Account| {
-                account
-                    .teams
-                    .iter()
-                    .find(|(_, t)| t.name.key() == key)
-                    .map(|(id, t)| (*id, t.sso_managed))
+    }
+
+    /// Writes a group sync: the missing SSO teams created, the memberships added and removed.
+    async fn apply_team_plan(
+        &self,
+        account_id: Uuid,
+        user_id: Uuid,
+        plan: TeamPlan,
+        facts: &RequestFacts,
+    ) -> Result<(), SsoError> {
+        let facts = as_user(facts, user_id);
+        let mut join: Vec<Uuid> = plan.join.iter().map(|(id, _)| *id).collect();
+        for name in plan.create {
+            let team_id = self.exec.services().ids.new_id();
+            let key = name.key();
+            let command = AccountCommand::CreateTeam {
+                team_id,
+                name,
+                sso_managed: true,
             };
-            let team = match found(&account) {
-                Some(team) => Some(team),
-                None => {
-                    let team_id = self.exec.services().ids.new_id();
-                    let command = AccountCommand::CreateTeam {
-                        team_id,
-                        name,
-                        sso_managed: true,
-                    };
-                    match self
-                        .exec
-                        .execute::<Account>(&account_id.to_string(), command, &facts)
-                        .await
-                    {
-                        Ok(_) => Some((team_id, true)),
-                        // Another login created it meanwhile.
-                        Err(CommandError::Domain(AccountError::TeamNameTaken)) => {
-                            account = self.account(account_id).await?;
-                            found(&account)
-                        }
-                        Err(e) => return Err(e.into()),
+            match self
+                .exec
+                .execute::<Account>(&account_id.to_string(), command, &facts)
+                .await
+            {
+                Ok(_) => join.push(team_id),
+                // Another login created it meanwhile: that team, if it is an SSO one.
+                Err(CommandError::Domain(AccountError::TeamNameTaken)) => {
+                    let account = self.account(account_id).await?;
+                    let found = account
+                        .teams
+                        .iter()
+                        .find(|(_, t)| t.name.key() == key && t.sso_managed);
+                    if let Some((id, _)) = found {
+                        join.push(*id);
                     }
                 }
-            };
-            match team {
-                Some((id, true)) => {
-                    target.insert(id);
-                }
-                Some((_, false)) => {
-                    tracing::info!(%account_id, "an SSO group matches a team managed by hand; skipped")
-                }
-                None => {}
+                Err(e) => return Err(e.into()),
             }
         }
-        let account = self.account(account_id).await?;
-        let sso_teams: BTreeSet<Uuid> = account
-            .teams
-            .iter()
-            .filter(|(_, t)| t.sso_managed)
-            .map(|(id, _)| *id)
-            .collect();
-        let current: BTreeSet<Uuid> = user.teams.keys().copied().collect();
-        let name_of = |id: &Uuid| {
-            account
-                .teams
-                .get(id)
-                .map(|t| t.name.as_str().to_string())
-                .unwrap_or_default()
-        };
-        let mut added = Vec::new();
-        for team_id in target.difference(&current) {
+        for team_id in join {
             let command = UserCommand::AddToTeam {
-                team_id: *team_id,
+                team_id,
                 team_sso_managed: true,
                 via_sso: true,
             };
             match self.on_user_id(user_id, command, &facts).await {
-                Ok(_) => added.push(name_of(team_id)),
-                Err(CommandError::Domain(UserError::AlreadyInTeam)) => {}
+                Ok(_) | Err(CommandError::Domain(UserError::AlreadyInTeam)) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        let mut removed = Vec::new();
-        for team_id in current.intersection(&sso_teams) {
-            if target.contains(team_id) {
-                continue;
-            }
+        for (team_id, _) in plan.leave {
             let command = UserCommand::RemoveFromTeam {
-                team_id: *team_id,
+                team_id,
                 team_sso_managed: true,
                 via_sso: true,
             };
             match self.on_user_id(user_id, command, &facts).await {
-                Ok(_) => removed.push(name_of(team_id)),
-                Err(CommandError::Domain(UserError::NotInTeam)) => {}
+                Ok(_) | Err(CommandError::Domain(UserError::NotInTeam)) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        added.sort();
-        removed.sort();
-        Ok((added, removed))
+        Ok(())
     }
 
     /// Opens the session of an SSO login (no device, no code: the IdP authenticated).
@@ -718,6 +739,80 @@ impl App {
             position: committed.position(),
         })
     }
+}
+
+/// A group sync to write: SSO teams to create (and join), SSO teams to join, and to leave.
+#[derive(Debug, Default)]
+struct TeamPlan {
+    create: Vec<Name>,
+    join: Vec<(Uuid, String)>,
+    leave: Vec<(Uuid, String)>,
+}
+
+impl TeamPlan {
+    fn is_empty(&self) -> bool {
+        self.create.is_empty() && self.join.is_empty() && self.leave.is_empty()
+    }
+
+    fn added_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .create
+            .iter()
+            .map(|n| n.as_str().to_string())
+            .chain(self.join.iter().map(|(_, n)| n.clone()))
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn removed_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.leave.iter().map(|(_, n)| n.clone()).collect();
+        names.sort();
+        names
+    }
+}
+
+/// What makes the user's memberships in the SSO-managed teams of `account` exactly the
+/// asserted groups, matched to teams by name (case-insensitive). A group named like a team
+/// managed by hand is left alone: that team's members are managed by hand. Past `MAX_GROUPS`
+/// groups the rest are not read, and then no membership is removed (the list is not whole).
+fn team_plan(account: &Account, user: &User, assertion: &SsoAssertion) -> TeamPlan {
+    let mut wanted: BTreeMap<String, Name> = BTreeMap::new();
+    let mut whole = true;
+    for value in assertion.attributes.get(GROUP_CLAIM).into_iter().flatten() {
+        if wanted.len() == MAX_GROUPS {
+            whole = false;
+            break;
+        }
+        if let Ok(name) = Name::parse("group", value) {
+            wanted.entry(name.key()).or_insert(name);
+        }
+    }
+    let mut plan = TeamPlan::default();
+    let mut target: BTreeSet<Uuid> = BTreeSet::new();
+    for (key, name) in wanted {
+        match account.teams.iter().find(|(_, t)| t.name.key() == key) {
+            Some((id, team)) if team.sso_managed => {
+                target.insert(*id);
+                if !user.teams.contains_key(id) {
+                    plan.join.push((*id, team.name.as_str().to_string()));
+                }
+            }
+            Some(_) => {}
+            None => plan.create.push(name),
+        }
+    }
+    if whole {
+        for id in user.teams.keys() {
+            match account.teams.get(id) {
+                Some(team) if team.sso_managed && !target.contains(id) => {
+                    plan.leave.push((*id, team.name.as_str().to_string()));
+                }
+                _ => {}
+            }
+        }
+    }
+    plan
 }
 
 /// What a login step reads from the ticket.

@@ -4,7 +4,7 @@
 //! (`chronid_app::App::begin_sso_login` goes on from there). Every refusal is recorded on the
 //! configuration for the audit log.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chronid_app::{App, SsoAssertion, SsoError, SsoView};
 use chronid_domain::metadata::RequestFacts;
@@ -15,7 +15,10 @@ use crate::response::{check, in_response_to_of, Expected, Refusal};
 
 /// Checks (xmlsec's signature work) running at once: the rest wait, so a flood of posted
 /// Responses cannot take every blocking thread.
-static CHECKS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
+static CHECKS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(4)));
+
+/// How long a posted Response waits for a check slot.
+const CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Refusal {
     /// The refusal as the audit log records it.
@@ -63,13 +66,20 @@ pub async fn consume(
     let acs_url = config.acs_url.clone();
     let (allow_idp_initiated, allow_sha1) = (settings.allow_idp_initiated, settings.allow_sha1);
     let now = app.executor().services().clock.now();
-    let permit = CHECKS
-        .acquire()
+    // The permit moves into the blocking task: it is held while xmlsec works, even when the
+    // client has gone; a post that cannot get one soon is answered as unavailable.
+    let permit = tokio::time::timeout(CHECK_WAIT, CHECKS.clone().acquire_owned())
         .await
+        .map_err(|_| {
+            SsoError::App(chronid_app::AppError::internal(
+                "no SAML check slot within 5 s: too many Responses at once",
+            ))
+        })?
         .map_err(|e| SsoError::App(chronid_app::AppError::internal(e)))?;
     let ids = request_ids.clone();
     let entity = idp_entity_id.clone();
     let checked = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let expected = Expected {
             idp_entity_id: &entity,
             certificates: &certificates,
@@ -84,7 +94,6 @@ pub async fn consume(
     })
     .await
     .map_err(|e| SsoError::App(chronid_app::AppError::internal(e)))?;
-    drop(permit);
     let refuse = |reason: SsoLoginFailure, name_id: Option<String>| async move {
         app.record_sso_failure(config.id, reason, None, None, name_id.as_deref(), facts)
             .await;
@@ -112,8 +121,14 @@ pub async fn consume(
         name_id: checked.name_id,
         attributes: checked.attributes,
     };
-    let ticket = app
+    match app
         .issue_sso_ticket(config.id, checked.in_response_to.as_deref(), &assertion)
-        .await?;
-    Ok(ticket)
+        .await
+    {
+        Ok(ticket) => Ok(ticket),
+        Err(SsoError::Refused(reason)) => {
+            Err(refuse(reason, Some(assertion.name_id.clone())).await)
+        }
+        Err(other) => Err(other),
+    }
 }

@@ -258,7 +258,9 @@ fn ours(a: &Assertion, response_to: Option<String>, e: &Expected<'_>) -> Result<
         .iter()
         .filter(|c| c.method.as_deref() == Some("urn:oasis:names:tc:SAML:2.0:cm:bearer"))
         .filter_map(|c| c.subject_confirmation_data.as_ref())
-        .find(|d| d.recipient.as_deref() == Some(e.acs_url))
+        // The Web Browser SSO profile forbids NotBefore on a bearer confirmation: one that has
+        // it is not a confirmation for us.
+        .find(|d| d.recipient.as_deref() == Some(e.acs_url) && d.not_before.is_none())
         .ok_or(Refusal::Recipient)?;
     if bearer.in_response_to != response_to {
         return Err(Refusal::UnknownRequest);

@@ -306,22 +306,49 @@ impl SamlRequests {
         Ok(found.is_some())
     }
 
-    /// Keeps a checked assertion under the ticket whose SHA-256 is `ticket_hash`.
+    /// Takes request `request_id` of `config_id`, answered by a checked Response: once, while
+    /// fresh. Returns the browser it was sent from, whose ticket this becomes.
+    pub async fn take_answered(
+        &self,
+        request_id: &str,
+        config_id: Uuid,
+        now: DateTime<Utc>,
+        max_age: chrono::Duration,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "UPDATE saml_requests SET used_at = $3
+              WHERE request_id = $1 AND config_id = $2 AND used_at IS NULL AND created_at > $4
+             RETURNING browser_digest",
+        )
+        .bind(request_id)
+        .bind(config_id)
+        .bind(now)
+        .bind(now - max_age)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Keeps a checked assertion under the ticket whose SHA-256 is `ticket_hash`, for the
+    /// browser `browser_digest` (the one that sent the request; `None` for an unsolicited
+    /// Response, bound to the first browser that presents it).
     pub async fn issue_ticket(
         &self,
         ticket_hash: &str,
         config_id: Uuid,
         request_id: Option<&str>,
+        browser_digest: Option<&str>,
         assertion: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO sso_tickets (ticket_hash, config_id, request_id, assertion, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sso_tickets
+                    (ticket_hash, config_id, request_id, browser_digest, assertion, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(ticket_hash)
         .bind(config_id)
         .bind(request_id)
+        .bind(browser_digest)
         .bind(assertion)
         .bind(now)
         .execute(&self.pool)
@@ -329,8 +356,9 @@ impl SamlRequests {
         Ok(())
     }
 
-    /// Binds a fresh ticket to the browser `browser_digest`: only the first browser to present
-    /// it gets it. Returns its configuration, request and assertion.
+    /// Binds a fresh unsolicited ticket (no browser yet) to the browser `browser_digest`: only
+    /// the first browser to present it gets it. Returns its configuration, request and
+    /// assertion.
     pub async fn bind_ticket(
         &self,
         ticket_hash: &str,

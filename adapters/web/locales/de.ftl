@@ -177,3 +177,6 @@ sso-groups-removed = Entfernt aus
 sso-groups-submit = Verstanden
 sso-email-invalid = Das ist keine E-Mail-Adresse.
 sso-onward = Weiter zu Ihrem Identitätsanbieter
+sso-start-title = Mit Single Sign-On anmelden
+sso-start-intro = Sie sind einem Link von einer anderen Website gefolgt, um sich über den Identitätsanbieter bei { $account } anzumelden. Fahren Sie nur fort, wenn Sie das wollten.
+sso-start-continue = Weiter

@@ -177,3 +177,6 @@ sso-groups-removed = Removed from
 sso-groups-submit = I understand
 sso-email-invalid = This is not an email address.
 sso-onward = Continue to your identity provider
+sso-start-title = Log in with single sign-on
+sso-start-intro = You followed a link from another site to log in to { $account } through its identity provider. Continue only if you meant to.
+sso-start-continue = Continue

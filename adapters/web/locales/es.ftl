@@ -177,3 +177,6 @@ sso-groups-removed = Eliminado de
 sso-groups-submit = Entendido
 sso-email-invalid = No es una dirección de correo electrónico.
 sso-onward = Continuar a tu proveedor de identidad
+sso-start-title = Iniciar sesión con inicio de sesión único
+sso-start-intro = Has seguido un enlace desde otro sitio para iniciar sesión en { $account } con su proveedor de identidad. Continúa solo si era tu intención.
+sso-start-continue = Continuar

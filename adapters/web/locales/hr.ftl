@@ -178,3 +178,6 @@ sso-groups-removed = Uklonjeni iz
 sso-groups-submit = Razumijem
 sso-email-invalid = Ovo nije e-adresa.
 sso-onward = Nastavite do svog davatelja identiteta
+sso-start-title = Prijava jedinstvenom prijavom
+sso-start-intro = Slijedili ste poveznicu s druge stranice za prijavu u { $account } putem njegova davatelja identiteta. Nastavite samo ako ste to htjeli.
+sso-start-continue = Nastavi

@@ -39,6 +39,15 @@ pub fn username_key(account_id: Uuid, username: &crate::values::Username) -> Str
     format!("username:{account_id}:{}", username.key())
 }
 
+/// The reservation key of an external identity within an account: `provider` names the
+/// provider (for SAML, `saml:{configuration id}`), `subject` its identifier of the user.
+pub fn external_identity_key(account_id: Uuid, provider: &str, subject: &str) -> String {
+    format!(
+        "identity:{account_id}:{provider}:{}",
+        subject.trim().to_lowercase()
+    )
+}
+
 /// The reservation key of an account's login host name (unique across all accounts).
 pub fn hostname_key(hostname: &crate::values::Hostname) -> String {
     format!("hostname:{}", hostname.as_str().to_ascii_lowercase())

@@ -57,6 +57,15 @@ impl SsoConfig {
     }
 }
 
+/// Whether `next` changes whom the configuration trusts or what its logins may do: everything
+/// but the logout URL and the SP entity ID.
+fn trust_changed(current: &SsoSettings, next: &SsoSettings) -> bool {
+    let mut same = next.clone();
+    same.idp_logout_url = current.idp_logout_url.clone();
+    same.sp_entity_id = current.sp_entity_id.clone();
+    same != *current
+}
+
 impl crate::Upcast for SsoConfig {}
 
 impl AccountScoped for SsoConfig {
@@ -100,11 +109,28 @@ impl Aggregate for SsoConfig {
                     return Err(SsoConfigError::NoChange);
                 }
                 let previous_auto_create_groups = current.auto_create_groups;
+                let trust_changed = trust_changed(current, &settings);
                 let event = SsoConfigEvent::SsoConfigUpdated {
                     settings,
                     previous_auto_create_groups,
                 };
                 sink.write(event, self).await;
+                // Another account agreed to the configuration as it was: a change of whom it
+                // trusts, or of what a login may do, needs that account's agreement again.
+                if trust_changed {
+                    let others: Vec<Uuid> = self
+                        .accounts
+                        .iter()
+                        .copied()
+                        .filter(|a| Some(*a) != self.account_id)
+                        .collect();
+                    for account_id in others {
+                        sink.write(SsoConfigEvent::SsoAccountRemoved { account_id }, self)
+                            .await;
+                        sink.write(SsoConfigEvent::SsoAccountOffered { account_id }, self)
+                            .await;
+                    }
+                }
             }
             SsoConfigCommand::OfferAccount { account_id } => {
                 self.live_settings()?;

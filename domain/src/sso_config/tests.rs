@@ -463,3 +463,38 @@ fn every_failure_has_its_serialized_name() {
         assert_eq!(json, serde_json::json!(failure.as_str()));
     }
 }
+
+#[tokio::test]
+async fn a_change_of_trust_asks_the_other_accounts_to_agree_again() {
+    let mut changed = settings();
+    changed.allow_idp_initiated = !changed.allow_idp_initiated;
+    Test::with(services())
+        .given(vec![created(), other_offered(), other_added()])
+        .when_async(SsoConfigCommand::Update {
+            settings: changed.clone(),
+        })
+        .await
+        .then_expect_events(vec![
+            SsoConfigEvent::SsoConfigUpdated {
+                settings: changed,
+                previous_auto_create_groups: settings().auto_create_groups,
+            },
+            SsoConfigEvent::SsoAccountRemoved {
+                account_id: uuid(OTHER),
+            },
+            other_offered(),
+        ]);
+    // A new logout URL is not a change of trust.
+    let mut logout = settings();
+    logout.idp_logout_url = Some(HttpUrl::parse("logout_url", "https://idp.test/bye").unwrap());
+    Test::with(services())
+        .given(vec![created(), other_offered(), other_added()])
+        .when_async(SsoConfigCommand::Update {
+            settings: logout.clone(),
+        })
+        .await
+        .then_expect_events(vec![SsoConfigEvent::SsoConfigUpdated {
+            settings: logout,
+            previous_auto_create_groups: settings().auto_create_groups,
+        }]);
+}

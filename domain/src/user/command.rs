@@ -5,7 +5,8 @@
 use uuid::Uuid;
 
 use super::event::{
-    DisableReason, LoginMethod, ProfileChanges, RegistrationSource, ResetInitiator,
+    DisableReason, IdentityProvider, LoginMethod, ProfileChanges, RegistrationSource,
+    ResetInitiator,
 };
 use chrono::{DateTime, Utc};
 
@@ -83,6 +84,12 @@ pub enum UserCommand {
     /// An administrator requires (or stops requiring) two-factor authentication of this user.
     RequireTwoFactor {
         required: bool,
+    },
+    /// Links an identity of an external provider to the user (the application claims its
+    /// reservation key first, so one identity names one user of an account).
+    LinkExternalIdentity {
+        provider: IdentityProvider,
+        subject: String,
     },
     AddToTeam {
         team_id: Uuid,

@@ -338,6 +338,19 @@ impl Aggregate for User {
                 )
                 .await;
             }
+            UserCommand::LinkExternalIdentity { provider, subject } => {
+                if self
+                    .external_identities
+                    .contains(&(provider, subject.clone()))
+                {
+                    return Err(UserError::NoChange);
+                }
+                sink.write(
+                    UserEvent::ExternalIdentityLinked { provider, subject },
+                    self,
+                )
+                .await;
+            }
             UserCommand::RequireTwoFactor { required } => {
                 if required == self.two_factor_required {
                     return Err(UserError::NoChange);

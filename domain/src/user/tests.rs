@@ -1509,3 +1509,26 @@ fn profile_changes_round_trip_keeps_cleared_fields_apart_from_unchanged_ones() {
 
 #[path = "auth_tests.rs"]
 mod auth_tests;
+
+#[tokio::test]
+async fn linking_an_external_identity_records_it_once() {
+    let link = || UserCommand::LinkExternalIdentity {
+        provider: IdentityProvider::Saml,
+        subject: "ana@corp.example".into(),
+    };
+    let linked = UserEvent::ExternalIdentityLinked {
+        provider: IdentityProvider::Saml,
+        subject: "ana@corp.example".into(),
+    };
+    Test::with(services())
+        .given(vec![registered()])
+        .when_async(link())
+        .await
+        .then_expect_events(vec![linked.clone()]);
+    Test::with(services())
+        .given(vec![registered(), linked])
+        .when_async(link())
+        .await
+        .then_expect_error(UserError::NoChange);
+    refused_on_unknown_user(link()).await;
+}

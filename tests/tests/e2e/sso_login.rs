@@ -321,7 +321,7 @@ async fn the_assertion_consumer_refuses_and_records_every_attack() {
     let acs_url = config["acs_url"].as_str().unwrap().to_string();
     let sp = config["sp_entity_id"].as_str().unwrap().to_string();
 
-    // A response posted twice: the second is refused.
+    // A response posted twice: the second is refused, its request answered already.
     let mut victim = Agent::new(&app);
     let (acs, fields) = idp_answer(&mut victim, &idp, &refs(&carol(""))).await;
     assert_eq!(acs, acs_url);
@@ -330,11 +330,11 @@ async fn the_assertion_consumer_refuses_and_records_every_attack() {
     let replayed = victim.post_cross_site(&acs, &pairs(&fields)).await;
     assert_eq!(replayed.status, 400, "{}", replayed.body);
     assert!(
-        replayed.body.contains("Reference: replayed"),
+        replayed.body.contains("Reference: unknown_request"),
         "{}",
         replayed.body
     );
-    assert_eq!(failures(&env, "replayed").await, 1);
+    assert_eq!(failures(&env, "unknown_request").await, 1);
 
     // The ticket taken to another browser (an attacker's own response planted in a victim's
     // browser): refused there, and spent.
@@ -434,6 +434,35 @@ async fn the_assertion_consumer_refuses_and_records_every_attack() {
             .await;
         assert_eq!(page.status, 400, "{junk}: {}", page.body);
     }
+    // Where unsolicited responses are allowed, the same one twice: its assertion is
+    // accepted once.
+    let mut allowing = crate::sso_login::config_body(&idp, true, false);
+    allowing["allow_idp_initiated"] = json!(true);
+    let config_id = config["id"].as_str().unwrap();
+    let r = app
+        .call(Method::PATCH, &format!("/sso/{config_id}"), Some(allowing))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = idp
+        .test_response(&[
+            ("email", "carol@contoso.test"),
+            ("sp", &sp),
+            ("mode", "unsolicited"),
+        ])
+        .await
+        .unwrap();
+    let unsolicited = r["saml_response"].as_str().unwrap();
+    let once = forger
+        .post_cross_site(&acs_url, &[("SAMLResponse", unsolicited)])
+        .await;
+    assert_eq!(once.status, 303, "{}", once.body);
+    let twice = forger
+        .post_cross_site(&acs_url, &[("SAMLResponse", unsolicited)])
+        .await;
+    assert_eq!(twice.status, 400);
+    assert!(twice.body.contains("Reference: replayed"), "{}", twice.body);
+    assert_eq!(failures(&env, "replayed").await, 1);
+
     // An assertion consumer URL that is not one.
     let page = forger
         .post_cross_site(
@@ -740,5 +769,138 @@ async fn a_configuration_imports_the_idps_metadata() {
     let acs = through_idp(&mut agent, &idp, &refs(&carol(""))).await;
     let page = agent.get(location(&acs)).await;
     assert_eq!(location(&page), "/account", "{}", page.body);
+    env.cleanup().await.unwrap();
+}
+
+/// The email claim names no one: an IdP user whose NameID is theirs but whose email attribute
+/// says the administrator's gets no session as the administrator, neither found by it nor
+/// created over it. A user created with a claim different from the NameID is found again by the
+/// NameID (linked at the first login). Arriving at the SP initiation URL from another site asks
+/// first. A change of the IdP's certificate needs the other account's agreement again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_email_claim_finds_no_one_and_other_sites_and_changed_trust_ask_first() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let idp = idp_for(&app).await;
+    let config = configure(&app, &idp, true, false).await;
+    let config_id = config["id"].as_str().unwrap().to_string();
+
+    let mut mallory = Agent::new(&app);
+    let acs = through_idp(
+        &mut mallory,
+        &idp,
+        &[
+            ("email", "mallory@contoso.test"),
+            ("email_claim", "admin@acme.test"),
+        ],
+    )
+    .await;
+    let page = mallory.get(location(&acs)).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("Reference: creation"), "{}", page.body);
+    assert!(mallory.cookie("chronid_session").is_none());
+    let admin_logins: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'LoginSucceeded'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(admin_logins, 0, "nobody logged in");
+
+    // Nina's email at the IdP differs from her NameID: created with it, found by the NameID.
+    for round in 0..2 {
+        let mut nina = Agent::new(&app);
+        let acs = through_idp(
+            &mut nina,
+            &idp,
+            &[
+                ("email", "n.smith@contoso.test"),
+                ("email_claim", "nina@contoso.test"),
+            ],
+        )
+        .await;
+        let page = nina.get(location(&acs)).await;
+        assert_eq!(location(&page), "/account", "round {round}: {}", page.body);
+    }
+    let ninas: Vec<String> = sqlx::query_scalar(
+        "SELECT payload -> 'UserRegistered' ->> 'email' FROM events
+          WHERE event_type = 'UserRegistered' AND payload -> 'UserRegistered' ->> 'source' = 'sso'",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(ninas, ["nina@contoso.test"]);
+    let linked: Value = sqlx::query_scalar(
+        "SELECT payload -> 'ExternalIdentityLinked' FROM events WHERE event_type = 'ExternalIdentityLinked'",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(linked["provider"], "saml");
+    assert_eq!(linked["subject"], "n.smith@contoso.test");
+
+    // From another site: a page to confirm, and no request sent to the IdP yet.
+    let requests = |env: &TestEnv| {
+        let pool = env.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM saml_requests")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let before = requests(&env).await;
+    let page = app
+        .http
+        .get(format!("{}{SP_URL}", app.base))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(body.contains(&format!("href=\"{SP_URL}\"")), "{body}");
+    assert!(body.contains("Acme"), "{body}");
+    assert_eq!(requests(&env).await, before);
+
+    // Shared with Beta, then the owner changes the IdP's trust: Beta is offered again, not
+    // served, until its manager agrees once more.
+    let beta = app
+        .app
+        .bootstrap(
+            Name::parse("name", "Beta").unwrap(),
+            Email::parse("admin@beta.test").unwrap(),
+            None,
+            Password::parse("another-long-password").unwrap(),
+        )
+        .await
+        .unwrap();
+    let beta_key = secrecy::ExposeSecret::expose_secret(&beta.api_key).to_string();
+    let share = format!(
+        "{}/v1/accounts/{{account}}/sso/{config_id}/accounts/{}",
+        app.base, beta.account_id
+    );
+    let offered = app
+        .http
+        .put(share.replace("{account}", &app.account_id.to_string()))
+        .bearer_auth(&app.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(offered.status(), 200);
+    let accept = || {
+        app.http
+            .put(share.replace("{account}", &beta.account_id.to_string()))
+            .bearer_auth(&beta_key)
+            .send()
+    };
+    assert_eq!(accept().await.unwrap().status(), 200);
+    let mut changed = config_body(&idp, true, false);
+    changed["allow_idp_initiated"] = json!(true);
+    let r = app
+        .call(Method::PATCH, &format!("/sso/{config_id}"), Some(changed))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["accounts"], json!([app.account_id]));
+    assert_eq!(accept().await.unwrap().status(), 200, "agreed again");
     env.cleanup().await.unwrap();
 }

@@ -71,6 +71,22 @@ pub async fn start(ctx: Ctx, Path(slug): Path<String>) -> Response {
         Ok(None) => return super::not_found(ctx).await,
         Err(error) => return unavailable(ctx, "an SSO configuration could not be read", &error),
     };
+    // Sent here by another site (a link in a mail, or an attacker's page whose IdP would
+    // answer at once and log this browser in as the attacker's user): the person confirms
+    // first. Their click comes from this page, same-origin. Typed or bookmarked URLs say
+    // `none`; a client that sends no such header goes on.
+    let from_elsewhere = ctx
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "cross-site" || site == "same-site");
+    if from_elsewhere {
+        let name = match app.branding(view.owner).await {
+            Ok(Some(b)) => b.name.as_str().to_string(),
+            _ => String::new(),
+        };
+        return confirm_start(ctx, &slug, &name);
+    }
     let id = request_id(rand::random());
     let digest = ctx.web().csrf.browser_digest(&ctx.browser);
     if let Err(error) = app.remember_sso_request(&id, view.id, &digest).await {
@@ -93,6 +109,25 @@ pub async fn start(ctx: Ctx, Path(slug): Path<String>) -> Response {
             ctx.error_page(StatusCode::INTERNAL_SERVER_ERROR, &text)
         }
     }
+}
+
+/// The page that asks a person who came from another site whether to log in.
+fn confirm_start(ctx: Ctx, slug: &SpSlug, account: &str) -> Response {
+    let title = ctx.t("sso-start-title");
+    let intro = ctx.t_with(
+        "sso-start-intro",
+        &[("account", account.to_string().into())],
+    );
+    let to = format!("/login/saml/{}/", slug.as_str());
+    let body = html! {
+        div.card {
+            h1 { (title) }
+            p { (intro) }
+            p { a.button href=(to) { (ctx.t("sso-start-continue")) } }
+            p.links { a href="/login" { (ctx.t("forgot-back")) } }
+        }
+    };
+    ctx.page_status(StatusCode::OK, &title, body)
 }
 
 /// `POST /saml/acs/{path}`: the assertion consumer (HTTP-POST binding).
