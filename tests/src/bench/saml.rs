@@ -124,14 +124,12 @@ fn request_id_of(saml_request: &str) -> anyhow::Result<String> {
     Ok(xml[at..].split('"').next().unwrap_or_default().to_string())
 }
 
-/// The two requests of a login: the Response to the consumer (cross-site: no cookie), then
-/// the browser at the finish page; true when a session was opened.
-async fn log_in(
+/// The Response posted to the consumer (cross-site: no cookie); the finish URL it answers.
+async fn post_response(
     http: &reqwest::Client,
-    server: &Server,
     acs_url: &str,
     p: &Prepared,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<String> {
     let posted = http
         .post(acs_url)
         .form(&[("SAMLResponse", p.response.as_str())])
@@ -144,7 +142,16 @@ async fn log_in(
             posted.text().await?
         );
     }
-    let finish = posted.headers()["location"].to_str()?.to_string();
+    Ok(posted.headers()["location"].to_str()?.to_string())
+}
+
+/// The browser at the finish page; true when a session was opened.
+async fn finish(
+    http: &reqwest::Client,
+    server: &Server,
+    finish: &str,
+    p: &Prepared,
+) -> anyhow::Result<bool> {
     let done = http
         .get(format!("{}{finish}", server.base))
         .header("cookie", &p.cookies)
@@ -156,6 +163,32 @@ async fn log_in(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     Ok(to == "/account" && cookies_of(&done).contains("chronid_session="))
+}
+
+/// Server CPU seconds per login of `prepared`, in all and for each of its two requests
+/// (all consumer posts first, then all finish pages).
+async fn measure(
+    http: &reqwest::Client,
+    server: &Server,
+    acs_url: &str,
+    prepared: &[Prepared],
+) -> anyhow::Result<(f64, f64, f64)> {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pid = server.pid().to_string();
+    let n = prepared.len() as f64;
+    let start = cpu_seconds(&pid)?;
+    let mut finishes = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        finishes.push(post_response(http, acs_url, p).await?);
+    }
+    let middle = cpu_seconds(&pid)?;
+    for (p, to) in prepared.iter().zip(&finishes) {
+        if !finish(http, server, to, p).await? {
+            bail!("an SSO login opened no session");
+        }
+    }
+    let end = cpu_seconds(&pid)?;
+    Ok(((end - start) / n, (middle - start) / n, (end - middle) / n))
 }
 
 /// CPU seconds of samael verifying `response` (base64) once, averaged over `n`, on one thread.
@@ -175,10 +208,7 @@ fn samael_verify_cpu(
     };
     let thread_cpu = || -> anyhow::Result<f64> {
         let tid = std::fs::read_link("/proc/thread-self")?;
-        let path = tid
-            .to_string_lossy()
-            .trim_start_matches("/proc/")
-            .to_string();
+        let path = tid.to_string_lossy().trim_start_matches("/proc/").to_string();
         cpu_seconds(&path)
     };
     let before = thread_cpu()?;
@@ -187,6 +217,39 @@ fn samael_verify_cpu(
         let ids = [p.request_id.as_str()];
         sp.parse_base64_response(&p.response, Some(&ids))
             .map_err(|e| anyhow::anyhow!("samael refused a response the server takes: {e}"))?;
+    }
+    Ok((thread_cpu()? - before) / n as f64)
+}
+
+/// CPU seconds of chronid's whole check of one Response (the strict screen, samael, its own
+/// checks), averaged over `n`, on one thread: context for the figure.
+fn chronid_check_cpu(
+    expected: (&str, Vec<Vec<u8>>, &str, &str),
+    prepared: &[Prepared],
+    n: usize,
+) -> anyhow::Result<f64> {
+    let (idp_entity_id, certificates, sp_entity_id, acs_url) = expected;
+    let thread_cpu = || -> anyhow::Result<f64> {
+        let tid = std::fs::read_link("/proc/thread-self")?;
+        let path = tid.to_string_lossy().trim_start_matches("/proc/").to_string();
+        cpu_seconds(&path)
+    };
+    let before = thread_cpu()?;
+    for i in 0..n {
+        let p = &prepared[i % prepared.len()];
+        let ids = [p.request_id.clone()];
+        let e = chronid_saml::response::Expected {
+            idp_entity_id,
+            certificates: &certificates,
+            sp_entity_id,
+            acs_url,
+            request_ids: &ids,
+            allow_idp_initiated: false,
+            allow_sha1: false,
+            now: chrono::Utc::now(),
+        };
+        chronid_saml::response::check(&p.response, &e)
+            .map_err(|e| anyhow::anyhow!("the check refused a response the server took: {e}"))?;
     }
     Ok((thread_cpu()? - before) / n as f64)
 }
@@ -240,29 +303,14 @@ pub async fn saml_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     for email in &emails {
         first.push(prepare(&http, &server, &idp, sp, email).await?);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let pid = server.pid().to_string();
-    let before = cpu_seconds(&pid)?;
-    for p in &first {
-        if !log_in(&http, &server, acs_url, p).await? {
-            bail!("a first SSO login opened no session");
-        }
-    }
-    let first_cpu = (cpu_seconds(&pid)? - before) / n as f64;
+    let first_cpu = measure(&http, &server, acs_url, &first).await?;
 
     // Returning users.
     let mut again = Vec::with_capacity(n);
     for email in &emails {
         again.push(prepare(&http, &server, &idp, sp, email).await?);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let before = cpu_seconds(&pid)?;
-    for p in &again {
-        if !log_in(&http, &server, acs_url, p).await? {
-            bail!("a returning SSO login opened no session");
-        }
-    }
-    let returning_cpu = (cpu_seconds(&pid)? - before) / n as f64;
+    let returning_cpu = measure(&http, &server, acs_url, &again).await?;
 
     // The reference: samael alone verifying the same responses, in this process.
     let metadata = reqwest::get(format!("{}/idp/metadata", idp.base))
@@ -270,27 +318,27 @@ pub async fn saml_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
         .text()
         .await?;
     let (sp, acs_url) = (sp.to_string(), acs_url.to_string());
-    let verify = tokio::task::spawn_blocking(move || {
-        samael_verify_cpu(&metadata, &sp, &acs_url, &again, n.max(100))
+    let der = chronid_domain::values::Certificate::parse(&idp.certificate_pem)?.der();
+    let entity = idp.entity_id.clone();
+    let (verify, check) = tokio::task::spawn_blocking(move || {
+        let verify = samael_verify_cpu(&metadata, &sp, &acs_url, &again, n.max(100))?;
+        let check = chronid_check_cpu((&entity, vec![der], &sp, &acs_url), &again, n.max(100))?;
+        anyhow::Ok((verify, check))
     })
     .await??;
 
-    for (figure, value, what) in [
-        (
-            "sso_login_cpu_returning",
-            returning_cpu,
-            "a user found by email",
-        ),
-        (
-            "sso_login_cpu_first",
-            first_cpu,
-            "the user created at this login",
-        ),
+    for (figure, (value, consumer, session), what) in [
+        ("sso_login_cpu_returning", returning_cpu, "a user found by email"),
+        ("sso_login_cpu_first", first_cpu, "the user created at this login"),
     ] {
         print(Figure {
             scenario: "saml",
             figure,
-            params: json!({"logins": n, "path": "POST ACS (Response check, assertion recorded, ticket) + GET finish (ticket bound, request taken, session)", "user": what}),
+            params: json!({"logins": n, "user": what,
+                "consumer_ms": (consumer * 1e5).round() / 100.0,
+                "finish_ms": (session * 1e5).round() / 100.0,
+                "chronid_check_ms": (check * 1e5).round() / 100.0,
+                "path": "POST ACS (Response check, assertion recorded, request taken, ticket) + GET finish (ticket read, user, session)"}),
             value: value * 1000.0,
             unit: "ms CPU",
             reference: "samael_verify_cpu",

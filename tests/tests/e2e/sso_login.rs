@@ -705,6 +705,21 @@ async fn login_with_sso_and_shared_sso_with_a_choice_of_account() {
     .await
     .unwrap();
     assert_eq!(session_account, beta);
+
+    // Beta gets a configuration of its own: jack's email now has two SP initiation URLs, and
+    // "Login with SSO" asks which (the seed's jack@jack.com).
+    let mut own = config_body(&idp, false, false);
+    own["sp_slug"] = json!("beta-corp");
+    let r = other_call(Method::POST, "/sso".into(), Some(own)).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let mut agent = Agent::new(&app);
+    let token = agent.token("/login/sso").await;
+    let asked = agent
+        .post("/login/sso", &[("csrf", &token), ("email", "jack@jack.test")])
+        .await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.headers.get("refresh").is_none());
+    assert!(asked.body.contains("name=\"sp_url\""), "{}", asked.body);
     env.cleanup().await.unwrap();
 }
 
