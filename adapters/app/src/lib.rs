@@ -92,6 +92,8 @@ pub struct App {
     public_url: String,
     /// AuthnRequests sent and not answered yet (the store's `saml_requests`).
     saml_requests: chronid_store::login_state::SamlRequests,
+    /// Assertion consumer path -> SSO configuration (a path never changes).
+    acs_configs: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Uuid>>>,
 }
 
 impl App {
@@ -102,6 +104,7 @@ impl App {
             blobs: chronid_store::blobs::Blobs::new(exec.pool().clone()),
             certificate_check: None,
             saml_requests: chronid_store::login_state::SamlRequests::new(exec.pool().clone()),
+            acs_configs: std::sync::Arc::default(),
             public_url: "http://127.0.0.1:8080".to_string(),
             exec,
             keys: ApiKeyCache::default(),

@@ -34,9 +34,9 @@ use chronid_domain::user::{
     IdentityProvider, LoginMethod, RecordLogin, RegistrationSource, User, UserCommand, UserError,
 };
 use chronid_domain::values::{Email, Name, PersonName, Roles, StoredSecret};
-use chronid_store::login_state::SsoTicket;
+use chronid_store::login_state::{Acceptance, SsoTicket};
 use chronid_store::CommandError;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -126,13 +126,31 @@ fn recorded_name_id(name_id: &str) -> String {
 impl App {
     /// The live configuration whose assertion consumer URL ends in `acs_path`.
     pub async fn sso_by_acs(&self, acs_path: &str) -> Result<Option<crate::SsoView>, AppError> {
-        let Some(config_id) = self
-            .saml_requests
-            .config_by_acs(acs_path)
-            .await
-            .map_err(AppError::internal)?
-        else {
-            return Ok(None);
+        // A configuration's assertion consumer path never changes: remembered once found.
+        let known = self
+            .acs_configs
+            .lock()
+            .ok()
+            .and_then(|m| m.get(acs_path).copied());
+        let config_id = match known {
+            Some(id) => id,
+            None => {
+                let Some(id) = self
+                    .saml_requests
+                    .config_by_acs(acs_path)
+                    .await
+                    .map_err(AppError::internal)?
+                else {
+                    return Ok(None);
+                };
+                if let Ok(mut m) = self.acs_configs.lock() {
+                    if m.len() >= 10_000 {
+                        m.clear();
+                    }
+                    m.insert(acs_path.to_string(), id);
+                }
+                id
+            }
         };
         match self.sso_view(config_id, None).await {
             Ok(view) if view.settings.sp_acs_path.as_str() == acs_path => Ok(Some(view)),
@@ -142,58 +160,42 @@ impl App {
         }
     }
 
-    /// Whether AuthnRequest `request_id` of `config_id` waits for its Response.
-    pub async fn sso_request_outstanding(
-        &self,
-        request_id: &str,
-        config_id: Uuid,
-    ) -> Result<bool, AppError> {
-        let now = self.exec.services().clock.now();
-        self.saml_requests
-            .outstanding(request_id, config_id, now, crate::SSO_REQUEST_LIFETIME)
-            .await
-            .map_err(AppError::internal)
-    }
-
-    /// Keeps a checked assertion for the browser that sent the request it answers, taking
-    /// that request (once); returns the one-time ticket to hand it. An unsolicited assertion
-    /// (no request) waits for the first browser that presents its ticket.
-    pub async fn issue_sso_ticket(
+    /// Takes a checked Response: its assertion accepted once across all nodes, the request it
+    /// answers taken (it names the browser the request was sent from), and what it asserts
+    /// kept for that browser under a one-time ticket, returned. An unsolicited assertion (no
+    /// request) waits for the first browser that presents its ticket.
+    pub async fn accept_sso_response(
         &self,
         config_id: Uuid,
+        issuer: &str,
+        assertion_id: &str,
+        expires_at: DateTime<Utc>,
         request_id: Option<&str>,
         assertion: &SsoAssertion,
     ) -> Result<String, SsoError> {
         let now = self.exec.services().clock.now();
-        let browser = match request_id {
-            Some(id) => {
-                let taken = self
-                    .saml_requests
-                    .take_answered(id, config_id, now, crate::SSO_REQUEST_LIFETIME)
-                    .await
-                    .map_err(internal)?;
-                // Answered meanwhile by another Response: this one comes too late.
-                let Some(browser) = taken else {
-                    return Err(SsoError::Refused(SsoLoginFailure::UnknownRequest));
-                };
-                Some(browser)
-            }
-            None => None,
-        };
         let ticket = hex::encode(random_bytes::<32>());
         let value = serde_json::to_value(assertion).map_err(internal)?;
-        self.saml_requests
-            .issue_ticket(
-                &sha256_hex(ticket.as_bytes()),
+        let acceptance = self
+            .saml_requests
+            .accept_response(
                 config_id,
+                issuer,
+                assertion_id,
+                expires_at,
                 request_id,
-                browser.as_deref(),
+                &sha256_hex(ticket.as_bytes()),
                 &value,
                 now,
+                crate::SSO_REQUEST_LIFETIME,
             )
             .await
             .map_err(internal)?;
-        Ok(ticket)
+        match acceptance {
+            Acceptance::Issued => Ok(ticket),
+            Acceptance::Replayed => Err(SsoError::Refused(SsoLoginFailure::Replayed)),
+            Acceptance::RequestGone => Err(SsoError::Refused(SsoLoginFailure::UnknownRequest)),
+        }
     }
 
     /// Records a refused SSO login on its configuration; a failure to record is logged, the
@@ -259,10 +261,8 @@ impl App {
                 .await
                 .map_err(internal)?,
         };
-        if bound.is_some() {
-            return self
-                .continue_sso_login(ticket, browser_digest, None, false, facts)
-                .await;
+        if let Some(bound) = bound {
+            return self.continue_with(&hash, bound, None, false, facts).await;
         }
         // Another browser's ticket (an attacker's Response planted here, or a leaked link):
         // spent, so it logs no one in anywhere, and recorded.
@@ -299,6 +299,19 @@ impl App {
         else {
             return Err(SsoError::Refused(SsoLoginFailure::Replayed));
         };
+        self.continue_with(&hash, ticket, account, confirmed, facts)
+            .await
+    }
+
+    /// Goes on with the login of a ticket read for this browser.
+    async fn continue_with(
+        &self,
+        hash: &str,
+        ticket: SsoTicket,
+        account: Option<Uuid>,
+        confirmed: bool,
+        facts: &RequestFacts,
+    ) -> Result<SsoOutcome, SsoError> {
         let (config, seq) = self
             .exec
             .load::<SsoConfig>(&ticket.config_id.to_string())
@@ -310,7 +323,7 @@ impl App {
         let assertion: SsoAssertion =
             serde_json::from_value(ticket.assertion.clone()).map_err(internal)?;
         let step = SsoStep {
-            hash: &hash,
+            hash,
             ticket: &ticket,
             config: &config,
             settings: &settings,
@@ -355,10 +368,14 @@ impl App {
         let subject = name_id.trim().to_lowercase();
         let provider = format!("saml:{config_id}");
         let mut matched: Vec<(Uuid, Uuid)> = Vec::new();
+        let mut linked: Vec<Uuid> = Vec::new();
         for account_id in &accounts {
             let key = external_identity_key(*account_id, &provider, &subject);
             let found = match self.holder_in(*account_id, &key).await? {
-                Some(user_id) => Some(user_id),
+                Some(user_id) => {
+                    linked.push(user_id);
+                    Some(user_id)
+                }
                 None => self.user_with_email(*account_id, &email).await?,
             };
             if let Some(user_id) = found {
@@ -482,9 +499,11 @@ impl App {
             return Err(SsoError::Refused(SsoLoginFailure::Replayed));
         }
         // Linked from now on: the NameID finds this user even after an email change.
-        let key = external_identity_key(account_id, &provider, &subject);
-        self.link_identity(user_id, account_id, &key, &subject, facts)
-            .await;
+        if !linked.contains(&user_id) {
+            let key = external_identity_key(account_id, &provider, &subject);
+            self.link_identity(user_id, account_id, &key, &subject, facts)
+                .await;
+        }
         if let Some(plan) = plan {
             self.apply_team_plan(account_id, user_id, plan, facts)
                 .await?;
@@ -602,9 +621,6 @@ impl App {
         subject: &str,
         facts: &RequestFacts,
     ) {
-        if self.holder_in(account_id, key).await.ok().flatten() == Some(user_id) {
-            return;
-        }
         let claim = ReservationCommand::Claim {
             owner: user_id,
             account_id: Some(account_id),

@@ -53,12 +53,13 @@ pub async fn consume(
     // Which of our requests it answers: looked up by the id the Response names, from any
     // browser (this cross-site POST carries no cookie); the browser is checked when the
     // ticket is used.
-    let mut request_ids = Vec::new();
-    if let Some(id) = in_response_to_of(&encoded) {
-        if id.len() <= 256 && app.sso_request_outstanding(&id, config.id).await? {
-            request_ids.push(id);
-        }
-    }
+    // The request a Response claims to answer is checked for what the signature covers here
+    // (the signed confirmation must name it too), and for being ours when it is taken: once,
+    // fresh, sent for this configuration.
+    let request_ids: Vec<String> = in_response_to_of(&encoded)
+        .filter(|id| id.len() <= 256)
+        .into_iter()
+        .collect();
     let settings = &config.settings;
     let certificates: Vec<Vec<u8>> = settings.idp_certificates.iter().map(|c| c.der()).collect();
     let idp_entity_id = settings.idp_entity_id.as_str().to_string();
@@ -106,29 +107,23 @@ pub async fn consume(
             return Err(refuse(refusal.failure(), None).await);
         }
     };
-    if !app
-        .accept_assertion_once(
+    let assertion = SsoAssertion {
+        name_id: checked.name_id.clone(),
+        attributes: checked.attributes,
+    };
+    let accepted = app
+        .accept_sso_response(
+            config.id,
             &idp_entity_id,
             &checked.assertion_id,
             checked.not_on_or_after,
+            checked.in_response_to.as_deref(),
+            &assertion,
         )
-        .await?
-    {
-        let name_id = Some(checked.name_id.clone());
-        return Err(refuse(SsoLoginFailure::Replayed, name_id).await);
-    }
-    let assertion = SsoAssertion {
-        name_id: checked.name_id,
-        attributes: checked.attributes,
-    };
-    match app
-        .issue_sso_ticket(config.id, checked.in_response_to.as_deref(), &assertion)
-        .await
-    {
+        .await;
+    match accepted {
         Ok(ticket) => Ok(ticket),
-        Err(SsoError::Refused(reason)) => {
-            Err(refuse(reason, Some(assertion.name_id.clone())).await)
-        }
+        Err(SsoError::Refused(reason)) => Err(refuse(reason, Some(checked.name_id)).await),
         Err(other) => Err(other),
     }
 }

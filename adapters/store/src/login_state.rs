@@ -189,6 +189,17 @@ pub async fn claimed_logins(
     .await
 }
 
+/// What became of a checked Response (`SamlRequests::accept_response`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acceptance {
+    /// Its ticket was issued.
+    Issued,
+    /// Its assertion was accepted before.
+    Replayed,
+    /// The request it answers was answered already, or is too old, or was never sent.
+    RequestGone,
+}
+
 /// A checked SSO assertion waiting for its browser (`sso_tickets`).
 #[derive(Debug, Clone)]
 pub struct SsoTicket {
@@ -284,76 +295,58 @@ impl SamlRequests {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Whether request `request_id` was sent for `config_id`, is unanswered and younger than
-    /// `max_age` (from any browser: the assertion consumer sees none; the browser is checked
-    /// when the request is taken).
-    pub async fn outstanding(
+    /// Everything a checked Response changes, in one statement: its assertion accepted once
+    /// across all nodes, the request it answers taken (once, fresh, of this configuration), and
+    /// the ticket issued for the browser that sent the request. Nothing is issued unless both
+    /// the assertion is new and the request (if any) was outstanding; either is spent anyway.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn accept_response(
         &self,
-        request_id: &str,
         config_id: Uuid,
-        now: DateTime<Utc>,
-        max_age: chrono::Duration,
-    ) -> Result<bool, sqlx::Error> {
-        let found: Option<i32> = sqlx::query_scalar(
-            "SELECT 1 FROM saml_requests
-              WHERE request_id = $1 AND config_id = $2 AND used_at IS NULL AND created_at > $3",
-        )
-        .bind(request_id)
-        .bind(config_id)
-        .bind(now - max_age)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
-    }
-
-    /// Takes request `request_id` of `config_id`, answered by a checked Response: once, while
-    /// fresh. Returns the browser it was sent from, whose ticket this becomes.
-    pub async fn take_answered(
-        &self,
-        request_id: &str,
-        config_id: Uuid,
-        now: DateTime<Utc>,
-        max_age: chrono::Duration,
-    ) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "UPDATE saml_requests SET used_at = $3
-              WHERE request_id = $1 AND config_id = $2 AND used_at IS NULL AND created_at > $4
-             RETURNING browser_digest",
-        )
-        .bind(request_id)
-        .bind(config_id)
-        .bind(now)
-        .bind(now - max_age)
-        .fetch_optional(&self.pool)
-        .await
-    }
-
-    /// Keeps a checked assertion under the ticket whose SHA-256 is `ticket_hash`, for the
-    /// browser `browser_digest` (the one that sent the request; `None` for an unsolicited
-    /// Response, bound to the first browser that presents it).
-    pub async fn issue_ticket(
-        &self,
-        ticket_hash: &str,
-        config_id: Uuid,
+        issuer: &str,
+        assertion_id: &str,
+        assertion_expires_at: DateTime<Utc>,
         request_id: Option<&str>,
-        browser_digest: Option<&str>,
+        ticket_hash: &str,
         assertion: &serde_json::Value,
         now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO sso_tickets
-                    (ticket_hash, config_id, request_id, browser_digest, assertion, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+        max_age: chrono::Duration,
+    ) -> Result<Acceptance, sqlx::Error> {
+        let (accepted, taken, issued): (bool, bool, bool) = sqlx::query_as(
+            "WITH taken AS (
+                 UPDATE saml_requests SET used_at = $1
+                  WHERE $2::text IS NOT NULL AND request_id = $2 AND config_id = $3
+                    AND used_at IS NULL AND created_at > $4
+                 RETURNING browser_digest),
+             accepted AS (
+                 INSERT INTO saml_assertions (issuer, assertion_id, expires_at)
+                 VALUES ($5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1),
+             ticket AS (
+                 INSERT INTO sso_tickets
+                        (ticket_hash, config_id, request_id, browser_digest, assertion, created_at)
+                 SELECT $8, $3, $2, (SELECT browser_digest FROM taken), $9, $1
+                  WHERE EXISTS (SELECT 1 FROM accepted)
+                    AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM taken))
+                 RETURNING 1)
+             SELECT EXISTS (SELECT 1 FROM accepted), EXISTS (SELECT 1 FROM taken),
+                    EXISTS (SELECT 1 FROM ticket)",
         )
-        .bind(ticket_hash)
-        .bind(config_id)
-        .bind(request_id)
-        .bind(browser_digest)
-        .bind(assertion)
         .bind(now)
-        .execute(&self.pool)
+        .bind(request_id)
+        .bind(config_id)
+        .bind(now - max_age)
+        .bind(issuer)
+        .bind(assertion_id)
+        .bind(assertion_expires_at)
+        .bind(ticket_hash)
+        .bind(assertion)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(())
+        Ok(match (issued, accepted, taken) {
+            (true, _, _) => Acceptance::Issued,
+            (false, false, _) => Acceptance::Replayed,
+            (false, true, _) => Acceptance::RequestGone,
+        })
     }
 
     /// Binds a fresh unsolicited ticket (no browser yet) to the browser `browser_digest`: only

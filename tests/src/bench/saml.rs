@@ -208,7 +208,10 @@ fn samael_verify_cpu(
     };
     let thread_cpu = || -> anyhow::Result<f64> {
         let tid = std::fs::read_link("/proc/thread-self")?;
-        let path = tid.to_string_lossy().trim_start_matches("/proc/").to_string();
+        let path = tid
+            .to_string_lossy()
+            .trim_start_matches("/proc/")
+            .to_string();
         cpu_seconds(&path)
     };
     let before = thread_cpu()?;
@@ -231,7 +234,10 @@ fn chronid_check_cpu(
     let (idp_entity_id, certificates, sp_entity_id, acs_url) = expected;
     let thread_cpu = || -> anyhow::Result<f64> {
         let tid = std::fs::read_link("/proc/thread-self")?;
-        let path = tid.to_string_lossy().trim_start_matches("/proc/").to_string();
+        let path = tid
+            .to_string_lossy()
+            .trim_start_matches("/proc/")
+            .to_string();
         cpu_seconds(&path)
     };
     let before = thread_cpu()?;
@@ -328,8 +334,16 @@ pub async fn saml_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     .await??;
 
     for (figure, (value, consumer, session), what) in [
-        ("sso_login_cpu_returning", returning_cpu, "a user found by email"),
-        ("sso_login_cpu_first", first_cpu, "the user created at this login"),
+        (
+            "sso_login_cpu_returning",
+            returning_cpu,
+            "a user found by email",
+        ),
+        (
+            "sso_login_cpu_first",
+            first_cpu,
+            "the user created at this login",
+        ),
     ] {
         print(Figure {
             scenario: "saml",
