@@ -251,17 +251,10 @@ impl App {
         let now = self.exec.services().clock.now();
         let requests = &self.saml_requests;
         let mine = requests
-            .read_ticket(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
+            .ticket_for(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
             .await
             .map_err(internal)?;
-        let bound = match mine {
-            Some(ticket) => Some(ticket),
-            None => requests
-                .bind_ticket(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
-                .await
-                .map_err(internal)?,
-        };
-        if let Some(bound) = bound {
+        if let Some(bound) = mine {
             return self.continue_with(&hash, bound, None, false, facts).await;
         }
         // Another browser's ticket (an attacker's Response planted here, or a leaked link):
@@ -293,7 +286,7 @@ impl App {
         let now = self.exec.services().clock.now();
         let Some(ticket) = self
             .saml_requests
-            .read_ticket(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
+            .ticket_for(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
             .await
             .map_err(internal)?
         else {

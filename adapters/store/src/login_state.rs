@@ -349,10 +349,10 @@ impl SamlRequests {
         })
     }
 
-    /// Binds a fresh unsolicited ticket (no browser yet) to the browser `browser_digest`: only
-    /// the first browser to present it gets it. Returns its configuration, request and
-    /// assertion.
-    pub async fn bind_ticket(
+    /// The fresh ticket of the browser `browser_digest`: one issued for it, or an unsolicited
+    /// one no browser holds yet, which becomes its (only the first browser to present it gets
+    /// it). Returns its configuration, request and assertion.
+    pub async fn ticket_for(
         &self,
         ticket_hash: &str,
         browser_digest: &str,
@@ -361,28 +361,9 @@ impl SamlRequests {
     ) -> Result<Option<SsoTicket>, sqlx::Error> {
         let row: Option<(Uuid, Option<String>, serde_json::Value)> = sqlx::query_as(
             "UPDATE sso_tickets SET browser_digest = $2
-              WHERE ticket_hash = $1 AND browser_digest IS NULL AND created_at > $3
+              WHERE ticket_hash = $1 AND created_at > $3
+                AND (browser_digest = $2 OR (browser_digest IS NULL AND request_id IS NULL))
              RETURNING config_id, request_id, assertion",
-        )
-        .bind(ticket_hash)
-        .bind(browser_digest)
-        .bind(now - max_age)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(SsoTicket::from))
-    }
-
-    /// A fresh ticket bound to `browser_digest`.
-    pub async fn read_ticket(
-        &self,
-        ticket_hash: &str,
-        browser_digest: &str,
-        now: DateTime<Utc>,
-        max_age: chrono::Duration,
-    ) -> Result<Option<SsoTicket>, sqlx::Error> {
-        let row: Option<(Uuid, Option<String>, serde_json::Value)> = sqlx::query_as(
-            "SELECT config_id, request_id, assertion FROM sso_tickets
-              WHERE ticket_hash = $1 AND browser_digest = $2 AND created_at > $3",
         )
         .bind(ticket_hash)
         .bind(browser_digest)

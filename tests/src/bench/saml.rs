@@ -191,6 +191,16 @@ async fn measure(
     Ok(((end - start) / n, (middle - start) / n, (end - middle) / n))
 }
 
+/// CPU seconds (user + system) this thread has used.
+fn thread_cpu() -> anyhow::Result<f64> {
+    let tid = std::fs::read_link("/proc/thread-self")?;
+    let path = tid
+        .to_string_lossy()
+        .trim_start_matches("/proc/")
+        .to_string();
+    cpu_seconds(&path)
+}
+
 /// CPU seconds of samael verifying `response` (base64) once, averaged over `n`, on one thread.
 fn samael_verify_cpu(
     idp_metadata: &str,
@@ -205,14 +215,6 @@ fn samael_verify_cpu(
         acs_url: Some(acs_url.to_string()),
         idp_metadata: idp_metadata.parse()?,
         ..ServiceProvider::default()
-    };
-    let thread_cpu = || -> anyhow::Result<f64> {
-        let tid = std::fs::read_link("/proc/thread-self")?;
-        let path = tid
-            .to_string_lossy()
-            .trim_start_matches("/proc/")
-            .to_string();
-        cpu_seconds(&path)
     };
     let before = thread_cpu()?;
     for i in 0..n {
@@ -232,14 +234,6 @@ fn chronid_check_cpu(
     n: usize,
 ) -> anyhow::Result<f64> {
     let (idp_entity_id, certificates, sp_entity_id, acs_url) = expected;
-    let thread_cpu = || -> anyhow::Result<f64> {
-        let tid = std::fs::read_link("/proc/thread-self")?;
-        let path = tid
-            .to_string_lossy()
-            .trim_start_matches("/proc/")
-            .to_string();
-        cpu_seconds(&path)
-    };
     let before = thread_cpu()?;
     for i in 0..n {
         let p = &prepared[i % prepared.len()];

@@ -337,8 +337,34 @@ pub(crate) fn choice_page(
     ctx.page_status(status, &title, body)
 }
 
+/// The account the form chose among `accounts`, or the choice page again saying so.
+pub(crate) fn chosen_account(
+    ctx: Ctx,
+    fields: &Fields,
+    accounts: &[(Uuid, String)],
+    choice_for: ChoiceFor,
+) -> Result<(Ctx, Uuid), Box<Response>> {
+    let chosen = Uuid::parse_str(fields.text("account"))
+        .ok()
+        .filter(|id| accounts.iter().any(|(a, _)| a == id));
+    match chosen {
+        Some(id) => Ok((ctx, id)),
+        None => {
+            let text = ctx.t("field-required");
+            let page = choice_page(
+                ctx,
+                StatusCode::BAD_REQUEST,
+                accounts,
+                Some(text),
+                choice_for,
+            );
+            Err(Box::new(page))
+        }
+    }
+}
+
 /// `POST /login/account`.
-pub async fn choose(ctx: Ctx, fields: Fields) -> Response {
+pub async fn choose(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
         return *refused;
     }
@@ -350,18 +376,12 @@ pub async fn choose(ctx: Ctx, fields: Fields) -> Response {
     else {
         return restart(ctx, "login-expired");
     };
-    let chosen = Uuid::parse_str(fields.text("account"))
-        .ok()
-        .filter(|id| accounts.iter().any(|(a, _)| a == id));
-    let Some(account_id) = chosen else {
-        let text = ctx.t("field-required");
-        return choice_page(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            &accounts,
-            Some(text),
-            ChoiceFor::Password,
-        );
+    let account_id = match chosen_account(ctx, &fields, &accounts, ChoiceFor::Password) {
+        Ok((ctx_back, id)) => {
+            ctx = ctx_back;
+            id
+        }
+        Err(page) => return *page,
     };
     let Ok(presented) = Password::presented(&password) else {
         return restart(ctx, "login-expired");

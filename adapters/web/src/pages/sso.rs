@@ -21,7 +21,9 @@ use chronid_saml::authn::{redirect_url, request_id, AuthnParams};
 use maud::html;
 use uuid::Uuid;
 
-use super::login::{choice_page, keep_pending, pending, restart, signed_in_now, ChoiceFor};
+use super::login::{
+    choice_page, chosen_account, keep_pending, pending, restart, signed_in_now, ChoiceFor,
+};
 use crate::context::{Ctx, Fields};
 use crate::errors::Shown;
 use crate::layout::{csrf_field, Input};
@@ -251,20 +253,10 @@ pub async fn choose(ctx: Ctx, fields: Fields) -> Response {
     let Some(Pending::SsoChoose { ticket, accounts }) = pending(&ctx) else {
         return restart(ctx, "login-expired");
     };
-    let chosen = Uuid::parse_str(fields.text("account"))
-        .ok()
-        .filter(|id| accounts.iter().any(|(a, _)| a == id));
-    let Some(account_id) = chosen else {
-        let text = ctx.t("field-required");
-        return choice_page(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            &accounts,
-            Some(text),
-            ChoiceFor::Sso,
-        );
-    };
-    go_on(ctx, ticket, account_id, false).await
+    match chosen_account(ctx, &fields, &accounts, ChoiceFor::Sso) {
+        Ok((ctx, account_id)) => go_on(ctx, ticket, account_id, false).await,
+        Err(page) => *page,
+    }
 }
 
 async fn go_on(ctx: Ctx, ticket: String, account_id: Uuid, confirmed: bool) -> Response {
