@@ -30,7 +30,7 @@ mod tests {
     fn every_language_has_every_page_message_and_each_formats() {
         let ids = chronid_app::i18n::check_complete(
             sources,
-            &["tries", "secs", "min", "account", "code"],
+            &["tries", "secs", "min", "account", "code", "example"],
         )
         .unwrap();
         assert!(ids > 50, "the English catalogue looks cut short: {ids}");
