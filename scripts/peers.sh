@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The end-to-end tests' peers (tests/peers/peers.py): an SMTP server, a stand-in SMS / voice
 # provider and a TOTP calculator (pyotp); and for the browser tests Debian's chromium with its
-# chromedriver, and axe-core from npm (tests/peers/package.json, into tests/peers/node_modules).
+# chromedriver, axe-core from npm (tests/peers/package.json, into tests/peers/node_modules); for
+# the Google and GitHub logins, oidc-provider from npm (tests/peers/oidc_provider.mjs, run with
+# Node) and a GitHub stand-in (tests/peers/github_standin.py).
 # Each test starts its own peers on free ports; this script makes sure they can run.
 #   install  installs what is missing: aiosmtpd, pyotp and pysaml2 with pip, xmlsec1, chromium
-#            and chromium-driver with apt-get, axe-core with npm (scripts/test.sh runs it)
+#            and chromium-driver with apt-get, axe-core and oidc-provider with npm (scripts/test.sh
+#            runs it)
 #   start    also runs one shared set, for trying the server by hand with a mail sink, on
 #            CHRONID_TEST_SMTP_PORT (default 2525) and CHRONID_TEST_PEERS_PORT (default 2580)
 #   stop     stops that shared set
@@ -56,12 +59,12 @@ install() {
     echo "peers: installing chromium and chromium-driver with apt-get" >&2
     apt-get install -y chromium chromium-driver >/dev/null
   fi
-  if [ ! -f tests/peers/node_modules/axe-core/axe.min.js ]; then
+  if [ ! -f tests/peers/node_modules/axe-core/axe.min.js ] || [ ! -f tests/peers/node_modules/oidc-provider/package.json ]; then
     if ! command -v npm >/dev/null; then
       echo "peers: installing nodejs and npm with apt-get" >&2
       apt-get install -y nodejs npm >/dev/null
     fi
-    echo "peers: installing axe-core with npm (tests/peers/package-lock.json)" >&2
+    echo "peers: installing axe-core and oidc-provider with npm (tests/peers/package-lock.json)" >&2
     (cd tests/peers && npm ci --silent --no-audit --no-fund)
   fi
 }

@@ -224,13 +224,29 @@ async fn launch(
     String,
     String,
 )> {
+    launch_with("python3", script, args, what, needs).await
+}
+
+/// `launch` with another interpreter (`node` for the npm peers).
+async fn launch_with(
+    program: &str,
+    script: &str,
+    args: &[String],
+    what: &str,
+    needs: &str,
+) -> anyhow::Result<(
+    tokio::process::Child,
+    tokio::io::BufReader<tokio::process::ChildStdout>,
+    String,
+    String,
+)> {
     use tokio::io::AsyncBufReadExt as _;
     let path = format!("{}/peers/{script}", env!("CARGO_MANIFEST_DIR"));
     let how = "install them with `scripts/peers.sh install` (scripts/test.sh does)";
     // Errors go to a file, read back if the peer does not start (a pipe nobody reads could fill
     // up and stall it).
     let errors = tempfile::NamedTempFile::new()?;
-    let mut child = tokio::process::Command::new("python3")
+    let mut child = tokio::process::Command::new(program)
         .arg(&path)
         .args(args)
         .arg("--parent-pid")
@@ -240,7 +256,7 @@ async fn launch(
         .stderr(errors.reopen()?)
         .kill_on_drop(true)
         .spawn()
-        .with_context(|| format!("cannot run python3 for {what}: {how}"))?;
+        .with_context(|| format!("cannot run {program} for {what}: {how}"))?;
     let mut stdout = tokio::io::BufReader::new(child.stdout.take().context("the peer's output")?);
     let mut first = String::new();
     let read = tokio::time::timeout(Duration::from_secs(20), stdout.read_line(&mut first)).await;
@@ -249,7 +265,7 @@ async fn launch(
         Ok(Ok(_)) if first.is_empty() => {
             let status = child.wait().await?;
             bail!(
-                "{what} exited ({status}) before listening; if python3's {needs} is missing, {how}\n{}",
+                "{what} exited ({status}) before listening; if {program}'s {needs} is missing, {how}\n{}",
                 said()
             );
         }
@@ -336,5 +352,100 @@ impl SamlIdp {
             bail!("the SAML IdP peer answered {status}: {body}");
         }
         Ok(serde_json::from_str(&body)?)
+    }
+}
+
+/// The OpenID Connect provider of the Google login tests (`tests/peers/oidc_provider.mjs`:
+/// panva's oidc-provider from npm, run with Node): one static client, PKCE required, the email
+/// claims in the ID token; its development login and consent pages take any login, which
+/// becomes the account's `sub` and email (verified unless it starts with "unverified").
+pub struct OidcProvider {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    _process: Process,
+}
+
+#[derive(Deserialize)]
+struct OidcListening {
+    issuer: String,
+}
+
+impl OidcProvider {
+    /// Starts a provider whose client may redirect to `redirect_uri`.
+    pub async fn start(redirect_uri: &str) -> anyhow::Result<Self> {
+        let client_id = format!("chronid-{}", uuid::Uuid::new_v4().simple());
+        let client_secret = uuid::Uuid::new_v4().simple().to_string();
+        let args = vec![
+            "--client-id".to_string(),
+            client_id.clone(),
+            "--client-secret".into(),
+            client_secret.clone(),
+            "--redirect-uri".into(),
+            redirect_uri.to_string(),
+        ];
+        let (child, stdout, first, said) = launch_with(
+            "node",
+            "oidc_provider.mjs",
+            &args,
+            "the OpenID Connect provider peer (oidc-provider)",
+            "oidc-provider (npm)",
+        )
+        .await?;
+        let listening: OidcListening = serde_json::from_str(&first)
+            .with_context(|| format!("the OpenID Connect provider said {first:?}\n{said}"))?;
+        Ok(Self {
+            issuer: listening.issuer,
+            client_id,
+            client_secret,
+            _process: Process {
+                child: std::sync::Mutex::new(child),
+                _stdout: stdout,
+            },
+        })
+    }
+}
+
+/// The stand-in for GitHub of the GitHub login tests (`tests/peers/github_standin.py`): the
+/// OAuth app flow with PKCE and the REST API's `/user` and `/user/emails`, as GitHub documents
+/// them; web and API at the same base URL.
+pub struct GithubStandIn {
+    pub base: String,
+    pub client_id: String,
+    pub client_secret: String,
+    _process: Process,
+}
+
+#[derive(Deserialize)]
+struct GithubListening {
+    base: String,
+}
+
+impl GithubStandIn {
+    /// Starts a stand-in whose OAuth app redirects to `redirect_uri`.
+    pub async fn start(redirect_uri: &str) -> anyhow::Result<Self> {
+        let client_id = format!("Iv1.{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        let client_secret = uuid::Uuid::new_v4().simple().to_string();
+        let args = vec![
+            "--client-id".to_string(),
+            client_id.clone(),
+            "--client-secret".into(),
+            client_secret.clone(),
+            "--redirect-uri".into(),
+            redirect_uri.to_string(),
+        ];
+        let (child, stdout, first, said) =
+            launch("github_standin.py", &args, "the GitHub stand-in", "python3").await?;
+        let listening: GithubListening = serde_json::from_str(&first)
+            .with_context(|| format!("the GitHub stand-in said {first:?}\n{said}"))?;
+        Ok(Self {
+            base: listening.base,
+            client_id,
+            client_secret,
+            _process: Process {
+                child: std::sync::Mutex::new(child),
+                _stdout: stdout,
+            },
+        })
     }
 }

@@ -18,6 +18,7 @@ mod harness;
 mod journey;
 mod login;
 mod pages;
+mod providers;
 mod relay;
 mod secrets;
 mod sso;
