@@ -373,6 +373,8 @@ struct OidcListening {
 
 impl OidcProvider {
     /// Starts a provider whose client may redirect to `redirect_uri`.
+    // A test peer's client credentials, not ids of the domain.
+    #[allow(clippy::disallowed_methods)]
     pub async fn start(redirect_uri: &str) -> anyhow::Result<Self> {
         let client_id = format!("chronid-{}", uuid::Uuid::new_v4().simple());
         let client_secret = uuid::Uuid::new_v4().simple().to_string();
@@ -423,6 +425,8 @@ struct GithubListening {
 
 impl GithubStandIn {
     /// Starts a stand-in whose OAuth app redirects to `redirect_uri`.
+    // A test peer's client credentials, not ids of the domain.
+    #[allow(clippy::disallowed_methods)]
     pub async fn start(redirect_uri: &str) -> anyhow::Result<Self> {
         let client_id = format!("Iv1.{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
         let client_secret = uuid::Uuid::new_v4().simple().to_string();
