@@ -87,7 +87,8 @@ impl Peers {
     /// Starts a fresh set of peers on free ports, and waits until they answer.
     pub async fn start() -> anyhow::Result<Self> {
         let args = ["--smtp-port", "0", "--http-port", "0"].map(String::from);
-        let (child, stdout, first, said) = launch(
+        let (child, stdout, first, said) = launch_with(
+            "python3",
             "peers.py",
             &args,
             "the test peers (SMTP server, SMS provider, pyotp)",
@@ -209,25 +210,10 @@ pub fn code_in(text: &str, digits: usize) -> Option<String> {
     })
 }
 
-/// Starts `tests/peers/{script}` with `args` (and `--parent-pid`, so it ends with this process),
-/// and reads the one line it prints once listening. Returns the process, its output, that line,
-/// and what it wrote on stderr so far (for messages). `needs` names the Python packages whose
-/// absence is the likely cause of a failure.
-async fn launch(
-    script: &str,
-    args: &[String],
-    what: &str,
-    needs: &str,
-) -> anyhow::Result<(
-    tokio::process::Child,
-    tokio::io::BufReader<tokio::process::ChildStdout>,
-    String,
-    String,
-)> {
-    launch_with("python3", script, args, what, needs).await
-}
-
-/// `launch` with another interpreter (`node` for the npm peers).
+/// Starts `tests/peers/{script}` with `program` (python3, or node for the npm peers) and `args`
+/// (and `--parent-pid`, so it ends with this process), and reads the one line it prints once
+/// listening. Returns the process, its output, that line, and what it wrote on stderr so far
+/// (for messages). `needs` names the packages whose absence is the likely cause of a failure.
 async fn launch_with(
     program: &str,
     script: &str,
@@ -314,7 +300,8 @@ impl SamlIdp {
             args.push("--sp-metadata-url".into());
             args.push(url.clone());
         }
-        let (child, stdout, first, said) = launch(
+        let (child, stdout, first, said) = launch_with(
+            "python3",
             "saml_idp.py",
             &args,
             "the SAML IdP peer (pysaml2)",
@@ -438,8 +425,14 @@ impl GithubStandIn {
             "--redirect-uri".into(),
             redirect_uri.to_string(),
         ];
-        let (child, stdout, first, said) =
-            launch("github_standin.py", &args, "the GitHub stand-in", "python3").await?;
+        let (child, stdout, first, said) = launch_with(
+            "python3",
+            "github_standin.py",
+            &args,
+            "the GitHub stand-in",
+            "python3",
+        )
+        .await?;
         let listening: GithubListening = serde_json::from_str(&first)
             .with_context(|| format!("the GitHub stand-in said {first:?}\n{said}"))?;
         Ok(Self {
