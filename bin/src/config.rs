@@ -250,9 +250,46 @@ pub struct ServeConfig {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub rate_forgot_per_minute: u32,
+    /// Google login: the OAuth client id (Google login is off without it).
+    #[arg(long, env = "CHRONID_GOOGLE_CLIENT_ID")]
+    pub google_client_id: Option<String>,
+    /// Google login: the OAuth client secret.
+    #[arg(long, env = "CHRONID_GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    pub google_client_secret: Option<String>,
+    /// Google login: the OpenID Connect issuer whose discovery and keys are used (default
+    /// https://accounts.google.com; any OpenID Connect provider works).
+    #[arg(long, env = "CHRONID_GOOGLE_ISSUER")]
+    pub google_issuer: Option<String>,
+    /// GitHub login: the OAuth app's client id (GitHub login is off without it).
+    #[arg(long, env = "CHRONID_GITHUB_CLIENT_ID")]
+    pub github_client_id: Option<String>,
+    /// GitHub login: the OAuth app's client secret.
+    #[arg(long, env = "CHRONID_GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+    /// GitHub login: where its OAuth pages are (default https://github.com; GitHub Enterprise
+    /// otherwise).
+    #[arg(long, env = "CHRONID_GITHUB_URL")]
+    pub github_url: Option<String>,
+    /// GitHub login: its REST API (default https://api.github.com).
+    #[arg(long, env = "CHRONID_GITHUB_API_URL")]
+    pub github_api_url: Option<String>,
 }
 
 impl ServeConfig {
+    /// The login providers that are on (Google, GitHub), checked.
+    pub fn providers(&self) -> anyhow::Result<chronid_oauth::Providers> {
+        let raw = chronid_oauth::RawProviders {
+            google_client_id: self.google_client_id.clone(),
+            google_client_secret: self.google_client_secret.clone(),
+            google_issuer: self.google_issuer.clone(),
+            github_client_id: self.github_client_id.clone(),
+            github_client_secret: self.github_client_secret.clone(),
+            github_url: self.github_url.clone(),
+            github_api_url: self.github_api_url.clone(),
+        };
+        chronid_oauth::Providers::from_raw(&raw).map_err(|e| usage!("{e}"))
+    }
+
     /// The notifier's senders and link base, from the flags.
     pub fn notifier(&self) -> anyhow::Result<chronid_notify::NotifierConfig> {
         use chronid_notify::{HttpPhoneSender, NotifierConfig, SmtpMailer};

@@ -30,6 +30,14 @@ pub async fn run(
     let edge = serve.edge()?;
     let notifier_config = serve.notifier()?;
     let web_config = serve.web()?;
+    // Checked at start, so a wrong setting stops the process naming it; the login routes
+    // that use them come with the rest of the issue.
+    let providers = serve.providers()?;
+    tracing::info!(
+        google = providers.google.is_some(),
+        github = providers.github.is_some(),
+        "login providers"
+    );
     if serve.components.is_empty() {
         return Err(usage!(
             "--components / CHRONID_COMPONENTS names nothing to run"

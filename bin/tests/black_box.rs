@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flags_that_cannot_be_taken_exit_2_naming_the_flag() {
     let env = TestEnv::new().await.unwrap();
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 10] = [
         (
             &[
                 "bootstrap",
@@ -51,6 +51,22 @@ async fn flags_that_cannot_be_taken_exit_2_naming_the_flag() {
             "--trusted-proxies",
         ),
         (&["serve", "--listen", "not-an-address"], "--listen"),
+        (
+            &["serve", "--google-client-id", "an-id"],
+            "CHRONID_GOOGLE_CLIENT_SECRET",
+        ),
+        (
+            &[
+                "serve",
+                "--github-client-id",
+                "an-id",
+                "--github-client-secret",
+                "a-secret",
+                "--github-url",
+                "http://github.example.com",
+            ],
+            "--github-url",
+        ),
         (&["audit", "--account", "not-a-uuid"], "--account"),
         (&["replay", "--projection", "nope"], "--projection"),
         (&["serve", "--no-such-flag"], "--no-such-flag"),
