@@ -337,3 +337,195 @@ async fn the_github_stand_in_answers_as_github_documents() {
         .unwrap();
     assert_eq!(bad.status(), 401);
 }
+
+/// Through the provider's login and consent pages as `login`, from `url` back to the client's
+/// callback: the callback URL with `code` and `state`.
+async fn through_provider(a: &mut Agent, issuer: &str, url: &str, login: &str) -> String {
+    let mut page = a.get(url).await;
+    for _ in 0..8 {
+        let to = location(&page).to_string();
+        if to.starts_with(CALLBACK) {
+            return to;
+        }
+        page = if to.is_empty() {
+            let form = action(&page.body);
+            if page.body.contains("name=\"login\"") {
+                a.post(
+                    &form,
+                    &[("prompt", "login"), ("login", login), ("password", "x")],
+                )
+                .await
+            } else {
+                a.post(&form, &[("prompt", "consent")]).await
+            }
+        } else if to.starts_with("http") {
+            a.get(&to).await
+        } else {
+            a.get(&format!("{issuer}{to}")).await
+        };
+    }
+    panic!("the provider did not send the browser back: {}", page.body);
+}
+
+/// A compact JWS (RS256) of `claims` with `key`, or unsigned (`alg: none`).
+fn jws(
+    key: Option<&openssl::pkey::PKey<openssl::pkey::Private>>,
+    kid: &str,
+    claims: &Value,
+) -> String {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let alg = if key.is_some() { "RS256" } else { "none" };
+    let header = serde_json::json!({"alg": alg, "kid": kid, "typ": "JWT"});
+    let input = format!(
+        "{}.{}",
+        b64.encode(header.to_string()),
+        b64.encode(claims.to_string())
+    );
+    let signature = match key {
+        Some(key) => {
+            let mut signer =
+                openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), key).unwrap();
+            signer.update(input.as_bytes()).unwrap();
+            b64.encode(signer.sign_to_vec().unwrap())
+        }
+        None => String::new(),
+    };
+    format!("{input}.{signature}")
+}
+
+fn rsa_key() -> openssl::pkey::PKey<openssl::pkey::Private> {
+    openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap()
+}
+
+fn jwks_of(key: &openssl::pkey::PKey<openssl::pkey::Private>, kid: &str) -> String {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let rsa = key.rsa().unwrap();
+    serde_json::json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+        "n": b64.encode(rsa.n().to_vec()), "e": b64.encode(rsa.e().to_vec())}]})
+    .to_string()
+}
+
+/// chronid's Google client against the real provider: PKCE, state and nonce carried through its
+/// pages, the ID token checked; then each refusal the issue lists, with ID tokens the test signs
+/// itself for the ones a real provider would not issue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_google_client_takes_a_real_login_and_refuses_every_forgery() {
+    use chronid_oauth::google::{Google, Refusal};
+    let op = OidcProvider::start(CALLBACK).await.unwrap();
+    let settings = chronid_oauth::Providers::from_raw(&chronid_oauth::RawProviders {
+        google_client_id: Some(op.client_id.clone()),
+        google_client_secret: Some(op.client_secret.clone()),
+        google_issuer: Some(op.issuer.clone()),
+        ..Default::default()
+    })
+    .unwrap()
+    .google
+    .unwrap();
+    let http = chronid_oauth::http_client().unwrap();
+    let google = Google::discover(&settings, CALLBACK, http).await.unwrap();
+
+    // A real login.
+    let (url, started) = google.begin().unwrap();
+    for needed in [
+        "code_challenge_method=S256",
+        "nonce=",
+        "state=",
+        "scope=openid+email",
+    ] {
+        assert!(url.contains(needed), "{needed} in {url}");
+    }
+    let mut a = agent(&op.issuer);
+    let back = through_provider(&mut a, &op.issuer, &url, "ana@acme.test").await;
+    let (code, state) = (
+        param(&back, "code").unwrap(),
+        param(&back, "state").unwrap(),
+    );
+    // Another attempt's state is refused before the code is spent.
+    assert_eq!(
+        google.finish(&code, "another-state", &started).await,
+        Err(Refusal::State)
+    );
+    let identity = google.finish(&code, &state, &started).await.unwrap();
+    assert_eq!(identity.subject, "ana@acme.test");
+    assert_eq!(identity.email, "ana@acme.test");
+    // The code works once.
+    assert!(matches!(
+        google.finish(&code, &state, &started).await,
+        Err(Refusal::Code(_))
+    ));
+    // Another attempt's nonce; an email the provider has not verified.
+    let (url, mut started) = google.begin().unwrap();
+    let back = through_provider(&mut a, &op.issuer, &url, "ana@acme.test").await;
+    started.nonce = "another-nonce".into();
+    let (code, state) = (
+        param(&back, "code").unwrap(),
+        param(&back, "state").unwrap(),
+    );
+    assert_eq!(
+        google.finish(&code, &state, &started).await,
+        Err(Refusal::Nonce)
+    );
+    let mut b = agent(&op.issuer);
+    let (url, started) = google.begin().unwrap();
+    let back = through_provider(&mut b, &op.issuer, &url, "unverified-bo@acme.test").await;
+    let (code, state) = (
+        param(&back, "code").unwrap(),
+        param(&back, "state").unwrap(),
+    );
+    assert_eq!(
+        google.finish(&code, &state, &started).await,
+        Err(Refusal::EmailNotVerified)
+    );
+
+    // ID tokens the test signs: with its own key trusted, each claim's check shows.
+    let key = rsa_key();
+    let trusting = google
+        .clone()
+        .with_keys(&jwks_of(&key, "test-key"))
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let claims = |changes: Value| {
+        let mut c = serde_json::json!({"iss": op.issuer, "aud": op.client_id, "sub": "ana@acme.test",
+            "email": "ana@acme.test", "email_verified": true, "nonce": "n-1",
+            "iat": now, "exp": now + 300});
+        c.as_object_mut()
+            .unwrap()
+            .extend(changes.as_object().unwrap().clone());
+        c
+    };
+    let good = jws(Some(&key), "test-key", &claims(serde_json::json!({})));
+    assert!(trusting.verify_id_token(&good, "n-1").await.is_ok());
+    for (changes, refusal) in [
+        (
+            serde_json::json!({"aud": "another-client"}),
+            Refusal::Audience,
+        ),
+        (
+            serde_json::json!({"exp": now - 600, "iat": now - 900}),
+            Refusal::Expired,
+        ),
+        (
+            serde_json::json!({"iss": "https://evil.test"}),
+            Refusal::Issuer,
+        ),
+        (serde_json::json!({"nonce": "n-2"}), Refusal::Nonce),
+    ] {
+        let token = jws(Some(&key), "test-key", &claims(changes.clone()));
+        assert_eq!(
+            trusting.verify_id_token(&token, "n-1").await,
+            Err(refusal),
+            "{changes}"
+        );
+    }
+    // alg none, and a key nobody published (the set is fetched again, and still lacks it).
+    let unsigned = jws(None, "test-key", &claims(serde_json::json!({})));
+    assert_eq!(
+        trusting.verify_id_token(&unsigned, "n-1").await,
+        Err(Refusal::Signature)
+    );
+    let stranger = jws(Some(&rsa_key()), "test-key", &claims(serde_json::json!({})));
+    assert_eq!(
+        google.verify_id_token(&stranger, "n-1").await,
+        Err(Refusal::Signature)
+    );
+}
