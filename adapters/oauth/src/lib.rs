@@ -11,6 +11,7 @@
 //! with a verified identity (provider, subject, email) that `chronid-app` links or logs in; no
 //! use case, no SQL, no HTML here.
 
+pub mod github;
 pub mod google;
 pub mod settings;
 

@@ -529,3 +529,118 @@ async fn the_google_client_takes_a_real_login_and_refuses_every_forgery() {
         Err(Refusal::Signature)
     );
 }
+
+/// Through the GitHub stand-in's authorization form as the given user, back to the callback.
+async fn through_github(a: &mut Agent, url: &str, who: &[(&str, &str)]) -> String {
+    let form = a.get(url).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for part in form.body.split("type=\"hidden\"").skip(1) {
+        let name = part
+            .split("name=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let value = part
+            .split("value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        fields.push((name.to_string(), value.replace("&amp;", "&")));
+    }
+    fields.extend(who.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let back = a.post("/login/oauth/authorize", &pairs).await;
+    location(&back).to_string()
+}
+
+/// chronid's GitHub client against the stand-in: PKCE and state through the authorization, the
+/// code exchanged (GitHub's 200-with-error answers read as refusals), the user's id and the
+/// primary verified email read from the API; a code used twice, another state and a user
+/// without a verified primary email refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_github_client_takes_a_login_and_reads_the_verified_primary_email() {
+    use chronid_oauth::github::{Github, Refusal};
+    let callback = "http://127.0.0.1:9/auth/github/callback";
+    let gh = GithubStandIn::start(callback).await.unwrap();
+    let settings = chronid_oauth::Providers::from_raw(&chronid_oauth::RawProviders {
+        github_client_id: Some(gh.client_id.clone()),
+        github_client_secret: Some(gh.client_secret.clone()),
+        github_url: Some(gh.base.clone()),
+        github_api_url: Some(gh.base.clone()),
+        ..Default::default()
+    })
+    .unwrap()
+    .github
+    .unwrap();
+    let github = Github::new(&settings, callback, chronid_oauth::http_client().unwrap());
+    let octo = [
+        ("login", "octo"),
+        ("user_id", "583231"),
+        ("email", "octo@github.test"),
+        ("verified", "yes"),
+        ("other_email", "octo@elsewhere.test"),
+    ];
+    let (url, started) = github.begin().unwrap();
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    let mut a = agent(&gh.base);
+    let back = through_github(&mut a, &url, &octo).await;
+    let (code, state) = (
+        param(&back, "code").unwrap(),
+        param(&back, "state").unwrap(),
+    );
+    assert_eq!(
+        github.finish(&code, "another-state", &started).await,
+        Err(Refusal::State)
+    );
+    let identity = github.finish(&code, &state, &started).await.unwrap();
+    assert_eq!(identity.subject, "583231");
+    assert_eq!(identity.login, "octo");
+    assert_eq!(identity.email, "octo@github.test");
+    assert_eq!(
+        github.finish(&code, &state, &started).await,
+        Err(Refusal::Code("bad_verification_code".into())),
+        "a code works once"
+    );
+    // The primary email not verified: the other, verified one is not taken instead.
+    let (url, started) = github.begin().unwrap();
+    let unverified = [
+        ("login", "octo"),
+        ("user_id", "583231"),
+        ("email", "octo@github.test"),
+        ("verified", "no"),
+        ("other_email", "octo@elsewhere.test"),
+    ];
+    let back = through_github(&mut a, &url, &unverified).await;
+    let (code, state) = (
+        param(&back, "code").unwrap(),
+        param(&back, "state").unwrap(),
+    );
+    assert_eq!(
+        github.finish(&code, &state, &started).await,
+        Err(Refusal::NoVerifiedEmail)
+    );
+    // A verifier of another attempt: GitHub's 200 with an error.
+    let (url, started) = github.begin().unwrap();
+    let back = through_github(&mut a, &url, &octo).await;
+    let (code, state) = (
+        param(&back, "code").unwrap(),
+        param(&back, "state").unwrap(),
+    );
+    let (_, other) = github.begin().unwrap();
+    let crossed = chronid_oauth::github::Started {
+        state: started.state.clone(),
+        verifier: other.verifier,
+    };
+    assert_eq!(
+        github.finish(&code, &state, &crossed).await,
+        Err(Refusal::Code("bad_verification_code".into()))
+    );
+}
