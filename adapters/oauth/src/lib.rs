@@ -1,15 +1,13 @@
 //! The OAuth room: login with Google (OpenID Connect) and GitHub (OAuth 2.0), issue "Google and
 //! GitHub login".
 //!
-//! Here so far: the per-deployment provider settings (`settings`) and the HTTP client every
-//! provider call goes through (`http_client`: it follows no redirect, so a provider answer
-//! cannot point chronid's requests elsewhere).
-//!
-//! What will live here: the authorization request with PKCE (S256), `state` and `nonce`, the
-//! code exchange, the ID token checks (JWKS cached and refreshed on an unknown `kid`, issuer,
-//! audience, expiry, nonce, `email_verified`), GitHub's `/user` and `/user/emails`. It answers
-//! with a verified identity (provider, subject, email) that `chronid-app` links or logs in; no
-//! use case, no SQL, no HTML here.
+//! Here: the per-deployment provider settings (`settings`), the HTTP client every provider call
+//! goes through (`http_client`: it follows no redirect, so a provider answer cannot point
+//! chronid's requests elsewhere), and the two clients: `google` (discovery, PKCE, state and
+//! nonce, the ID token's checks) and `github` (PKCE and state, the token endpoint's 200-with-error
+//! answers, `/user` and the primary verified email from `/user/emails`). Each answers with a
+//! verified identity (subject and email) that `chronid-app` will link or log in; no use case, no
+//! SQL, no HTML here.
 
 pub mod github;
 pub mod google;
