@@ -13,8 +13,8 @@ use oauth2::{
 };
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
+use crate::same_secret;
 use crate::settings::GithubSettings;
 
 /// The GitHub provider of a deployment.
@@ -72,10 +72,6 @@ struct Email {
     email: String,
     primary: bool,
     verified: bool,
-}
-
-fn same_secret(a: &str, b: &str) -> bool {
-    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 
 type Client = BasicClient<

@@ -16,8 +16,8 @@ use openidconnect::{
     PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 
+use crate::same_secret;
 use crate::settings::GoogleSettings;
 
 type Client = CoreClient<
@@ -80,11 +80,6 @@ pub enum Refusal {
     EmailNotVerified,
     #[error("the provider could not be reached ({0})")]
     Unreachable(String),
-}
-
-/// Equal, in time that does not depend on where they differ.
-fn same_secret(a: &str, b: &str) -> bool {
-    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 
 impl Google {

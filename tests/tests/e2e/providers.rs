@@ -92,45 +92,9 @@ async fn the_openid_provider_requires_pkce_and_signs_the_email_claims() {
 
     let verifier = "a-verifier-of-enough-length-for-pkce-0123456789";
     let s256 = challenge(verifier);
-    let mut page = a
-        .get(&base_query(&[
-            ("code_challenge", &s256),
-            ("code_challenge_method", "S256"),
-        ]))
-        .await;
     // Through its login and consent pages.
-    let mut back = None;
-    for _ in 0..8 {
-        let to = location(&page).to_string();
-        if to.starts_with(CALLBACK) {
-            back = Some(to);
-            break;
-        }
-        page = if to.is_empty() {
-            let form = action(&page.body);
-            if page.body.contains("name=\"login\"") {
-                a.post(
-                    &form,
-                    &[
-                        ("prompt", "login"),
-                        ("login", "ana@acme.test"),
-                        ("password", "x"),
-                    ],
-                )
-                .await
-            } else {
-                a.post(&form, &[("prompt", "consent")]).await
-            }
-        } else {
-            let next = if to.starts_with("http") {
-                to
-            } else {
-                format!("{}{to}", op.issuer)
-            };
-            a.get(&next).await
-        };
-    }
-    let back = back.expect("back at the client");
+    let url = base_query(&[("code_challenge", &s256), ("code_challenge_method", "S256")]);
+    let back = through_provider(&mut a, &op.issuer, &url, "ana@acme.test").await;
     assert_eq!(param(&back, "state").as_deref(), Some("st-1"));
     let code = param(&back, "code").unwrap();
     let token = |verifier: &'static str, code: String| {
@@ -209,41 +173,14 @@ async fn the_github_stand_in_answers_as_github_documents() {
             ("code_challenge_method", "S256"),
         ],
     );
-    let form = a.get(&authorize).await;
-    assert_eq!(form.status, 200);
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for part in form.body.split("type=\"hidden\"").skip(1) {
-        let name = part
-            .split("name=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let value = part
-            .split("value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        fields.push((name.to_string(), value.replace("&amp;", "&")));
-    }
-    for (k, v) in [
+    let octo = [
         ("login", "octo"),
         ("user_id", "583231"),
         ("email", "octo@github.test"),
         ("verified", "yes"),
         ("other_email", "octo@elsewhere.test"),
-    ] {
-        fields.push((k.into(), v.into()));
-    }
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let back = a.post("/login/oauth/authorize", &pairs).await;
-    let to = location(&back).to_string();
+    ];
+    let to = through_github(&mut a, &authorize, &octo).await;
     assert_eq!(param(&to, "state").as_deref(), Some("st-2"));
     let code = param(&to, "code").unwrap();
     let http = reqwest::Client::new();
@@ -273,8 +210,8 @@ async fn the_github_stand_in_answers_as_github_documents() {
     let wrong: Value = wrong.json().await.unwrap();
     assert_eq!(wrong["error"], "bad_verification_code");
     // A new code; answered form-encoded unless JSON is asked for.
-    let back = a.post("/login/oauth/authorize", &pairs).await;
-    let code = param(location(&back), "code").unwrap();
+    let to = through_github(&mut a, &authorize, &octo).await;
+    let code = param(&to, "code").unwrap();
     let plain = exchange(
         None,
         "a-verifier-of-enough-length-for-pkce-0123456789",
