@@ -238,12 +238,33 @@ impl App {
         let Some(config_id) = held.owner else {
             return Ok(None);
         };
+        let view = self.live_sso_view(config_id).await?;
+        Ok(view.filter(|v| v.sp_entity_id == entity_id.as_str()))
+    }
+
+    /// A configuration that exists and is not deleted.
+    pub(crate) async fn live_sso_view(&self, config_id: Uuid) -> Result<Option<SsoView>, AppError> {
         match self.sso_view(config_id, None).await {
-            Ok(view) if view.sp_entity_id == entity_id.as_str() => Ok(Some(view)),
-            Ok(_) => Ok(None),
+            Ok(view) => Ok(Some(view)),
             Err(e) if e.kind == chronid_domain::error::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The live configurations serving `account_id`, oldest first.
+    pub(crate) async fn configs_serving(&self, account_id: Uuid) -> Result<Vec<SsoView>, AppError> {
+        let ids = chronid_store::sso_configs_of(self.exec.pool(), account_id)
+            .await
+            .map_err(AppError::internal)?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(view) = self.live_sso_view(id).await? {
+                if view.accounts.contains(&account_id) {
+                    out.push(view);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Remembers the AuthnRequest `request_id` sent for `config_id` from the browser whose id
@@ -261,34 +282,6 @@ impl App {
             .map_err(AppError::internal)
     }
 
-    /// Takes the outstanding AuthnRequest a Response answers (`InResponseTo`): once, from the
-    /// browser it was sent from, within `SSO_REQUEST_LIFETIME`. Returns its configuration.
-    pub async fn take_sso_request(
-        &self,
-        request_id: &str,
-        browser_digest: &str,
-    ) -> Result<Option<Uuid>, AppError> {
-        let now = self.exec.services().clock.now();
-        self.saml_requests
-            .take(request_id, browser_digest, now, SSO_REQUEST_LIFETIME)
-            .await
-            .map_err(AppError::internal)
-    }
-
-    /// Accepts assertion `assertion_id` of `issuer` once across all nodes: false when it was
-    /// accepted before (a replayed Response).
-    pub async fn accept_assertion_once(
-        &self,
-        issuer: &str,
-        assertion_id: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<bool, AppError> {
-        self.saml_requests
-            .accept_assertion(issuer, assertion_id, expires_at)
-            .await
-            .map_err(AppError::internal)
-    }
-
     /// The configurations serving `account_id` (AccountManager of it).
     pub async fn sso_configs(
         &self,
@@ -296,19 +289,7 @@ impl App {
         account_id: Uuid,
     ) -> Result<Vec<SsoView>, AppError> {
         who.require_account_manager(account_id)?;
-        let ids = chronid_store::sso_configs_of(self.exec.pool(), account_id)
-            .await
-            .map_err(AppError::internal)?;
-        let mut out = Vec::new();
-        for id in ids {
-            match self.sso_view(id, None).await {
-                Ok(view) if view.accounts.contains(&account_id) => out.push(view),
-                Ok(_) => {}
-                Err(e) if e.kind == chronid_domain::error::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
+        self.configs_serving(account_id).await
     }
 
     /// One configuration serving `account_id`.

@@ -2,12 +2,12 @@
 //!
 //! The assertion consumer is reached by a cross-site POST, which carries none of the browser's
 //! cookies (they are `SameSite=Lax`). So the login is split in two: the consumer checks the
-//! Response and keeps what it asserts under a random one-time ticket (`issue_sso_ticket`); the
-//! browser is then sent to a same-site page with the ticket, where the ticket is bound to the
-//! browser and the AuthnRequest it answers is taken from the same browser
-//! (`begin_sso_login`). A Response captured from another browser's login cannot open a session
-//! here (login CSRF), and a ticket opens one session at most: it is deleted when the session
-//! is opened.
+//! Response, takes the AuthnRequest it answers and keeps what it asserts under a random
+//! one-time ticket for the browser that sent that request (`accept_sso_response`); the browser
+//! is then sent to a same-site page with the ticket, which only that browser can use
+//! (`sso_login`). A Response captured from another browser's login cannot open a session here
+//! (login CSRF), and a ticket opens one session at most: it is deleted when the session is
+//! opened.
 //!
 //! Which user: the NameID (an email, or a UPN written like one) names, in each account the
 //! configuration serves, the user it was linked to at an earlier login, else the user whose
@@ -152,12 +152,8 @@ impl App {
                 id
             }
         };
-        match self.sso_view(config_id, None).await {
-            Ok(view) if view.settings.sp_acs_path.as_str() == acs_path => Ok(Some(view)),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind == chronid_domain::error::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let view = self.live_sso_view(config_id).await?;
+        Ok(view.filter(|v| v.settings.sp_acs_path.as_str() == acs_path))
     }
 
     /// Takes a checked Response: its assertion accepted once across all nodes, the request it
@@ -238,13 +234,18 @@ impl App {
         SsoError::Refused(reason)
     }
 
-    /// The browser `browser_digest` arrives with `ticket`: the ticket must be this browser's
-    /// (the one its request was sent from), or, unsolicited, not yet any browser's.
-    #[tracing::instrument(name = "begin_sso_login", skip_all, fields(request_id = facts.correlation_id.as_deref()))]
-    pub async fn begin_sso_login(
+    /// A step of the SSO login of `ticket` in the browser `browser_digest`: its first (the
+    /// finish page), or after the user chose `account`, or `confirmed` the group changes. The
+    /// ticket must be this browser's (the one its request was sent from), or, unsolicited, not
+    /// yet any browser's; another browser's ticket is spent, so it logs no one in anywhere, and
+    /// the attempt recorded.
+    #[tracing::instrument(name = "sso_login", skip_all, fields(request_id = facts.correlation_id.as_deref()))]
+    pub async fn sso_login(
         &self,
         ticket: &str,
         browser_digest: &str,
+        account: Option<Uuid>,
+        confirmed: bool,
         facts: &RequestFacts,
     ) -> Result<SsoOutcome, SsoError> {
         let hash = sha256_hex(ticket.as_bytes());
@@ -254,11 +255,11 @@ impl App {
             .ticket_for(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
             .await
             .map_err(internal)?;
-        if let Some(bound) = mine {
-            return self.continue_with(&hash, bound, None, false, facts).await;
+        if let Some(ticket) = mine {
+            return self
+                .continue_with(&hash, ticket, account, confirmed, facts)
+                .await;
         }
-        // Another browser's ticket (an attacker's Response planted here, or a leaked link):
-        // spent, so it logs no one in anywhere, and recorded.
         match requests.ticket_config(&hash).await.map_err(internal)? {
             Some(config_id) => {
                 requests.spend_ticket(&hash).await.map_err(internal)?;
@@ -269,31 +270,6 @@ impl App {
             }
             None => Err(SsoError::Refused(SsoLoginFailure::Replayed)),
         }
-    }
-
-    /// Goes on with the login of `ticket` in the browser it is bound to: in `account` when the
-    /// user chose one, past the group changes when the user confirmed them.
-    #[tracing::instrument(name = "continue_sso_login", skip_all, fields(request_id = facts.correlation_id.as_deref()))]
-    pub async fn continue_sso_login(
-        &self,
-        ticket: &str,
-        browser_digest: &str,
-        account: Option<Uuid>,
-        confirmed: bool,
-        facts: &RequestFacts,
-    ) -> Result<SsoOutcome, SsoError> {
-        let hash = sha256_hex(ticket.as_bytes());
-        let now = self.exec.services().clock.now();
-        let Some(ticket) = self
-            .saml_requests
-            .ticket_for(&hash, browser_digest, now, SSO_TICKET_LIFETIME)
-            .await
-            .map_err(internal)?
-        else {
-            return Err(SsoError::Refused(SsoLoginFailure::Replayed));
-        };
-        self.continue_with(&hash, ticket, account, confirmed, facts)
-            .await
     }
 
     /// Goes on with the login of a ticket read for this browser.
@@ -518,27 +494,16 @@ impl App {
         account_id: Option<Uuid>,
     ) -> Result<Vec<String>, AppError> {
         let users = self.login_candidates(email.as_str(), account_id).await?;
-        let mut accounts: Vec<Uuid> = users
+        let accounts: BTreeSet<Uuid> = users
             .iter()
             .filter(|u| u.email.as_ref() == Some(email))
             .filter_map(|u| u.account_id)
             .collect();
-        accounts.dedup();
         let mut urls: Vec<String> = Vec::new();
         for account in accounts {
-            let ids = chronid_store::sso_configs_of(self.exec.pool(), account)
-                .await
-                .map_err(AppError::internal)?;
-            for id in ids {
-                match self.sso_view(id, None).await {
-                    Ok(view) if view.accounts.contains(&account) => {
-                        if !urls.contains(&view.sp_entity_id) {
-                            urls.push(view.sp_entity_id);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) if e.kind == chronid_domain::error::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e),
+            for view in self.configs_serving(account).await? {
+                if !urls.contains(&view.sp_entity_id) {
+                    urls.push(view.sp_entity_id);
                 }
             }
         }
@@ -559,22 +524,11 @@ impl App {
         let Some(account_id) = user.account_id.filter(|_| by_sso) else {
             return Ok(None);
         };
-        let ids = chronid_store::sso_configs_of(self.exec.pool(), account_id)
-            .await
-            .map_err(AppError::internal)?;
-        for id in ids {
-            match self.sso_view(id, None).await {
-                Ok(view) if view.accounts.contains(&account_id) => {
-                    if let Some(url) = view.settings.idp_logout_url {
-                        return Ok(Some(url.as_str().to_string()));
-                    }
-                }
-                Ok(_) => {}
-                Err(e) if e.kind == chronid_domain::error::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(None)
+        let configs = self.configs_serving(account_id).await?;
+        Ok(configs
+            .into_iter()
+            .find_map(|view| view.settings.idp_logout_url)
+            .map(|url| url.as_str().to_string()))
     }
 
     /// The user of `account_id` whose email is `email`, from its reservation (no view lag).
@@ -583,15 +537,8 @@ impl App {
         account_id: Uuid,
         email: &Email,
     ) -> Result<Option<Uuid>, AppError> {
-        let (held, _) = self
-            .exec
-            .load::<Reservation>(&email_key(account_id, email))
-            .await?;
-        let Some(owner) = held.owner else {
-            return Ok(None);
-        };
-        let (user, seq) = self.exec.load::<User>(&owner.to_string()).await?;
-        Ok((seq > 0 && user.account_id == Some(account_id)).then_some(owner))
+        self.holder_in(account_id, &email_key(account_id, email))
+            .await
     }
 
     /// The user a reservation key names, if that user is of `account_id`.

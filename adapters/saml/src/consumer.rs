@@ -1,7 +1,7 @@
 //! The assertion consumer's work, without its HTML: check a posted Response against a
 //! configuration and the requests sent for it, accept its assertion once across all nodes, and
 //! keep what it asserts under a one-time ticket for the browser's next, same-site, request
-//! (`chronid_app::App::begin_sso_login` goes on from there). Every refusal is recorded on the
+//! (`chronid_app::App::sso_login` goes on from there). Every refusal is recorded on the
 //! configuration for the audit log.
 
 use std::sync::{Arc, LazyLock};

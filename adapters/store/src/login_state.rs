@@ -251,50 +251,6 @@ impl SamlRequests {
         Ok(())
     }
 
-    /// Takes request `request_id` if it is outstanding, from `browser_digest`, and younger than
-    /// `max_age`: marks it used in the same statement, so a second answer to it finds nothing,
-    /// whichever node it reaches. Returns the configuration it was sent for.
-    pub async fn take(
-        &self,
-        request_id: &str,
-        browser_digest: &str,
-        now: DateTime<Utc>,
-        max_age: chrono::Duration,
-    ) -> Result<Option<Uuid>, sqlx::Error> {
-        sqlx::query_scalar(
-            "UPDATE saml_requests SET used_at = $3
-              WHERE request_id = $1 AND browser_digest = $2 AND used_at IS NULL
-                AND created_at > $4
-             RETURNING config_id",
-        )
-        .bind(request_id)
-        .bind(browser_digest)
-        .bind(now)
-        .bind(now - max_age)
-        .fetch_optional(&self.pool)
-        .await
-    }
-
-    /// Records assertion `assertion_id` of `issuer` as accepted, usable until `expires_at`:
-    /// true the first time, false when any node recorded it before (a replay).
-    pub async fn accept_assertion(
-        &self,
-        issuer: &str,
-        assertion_id: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "INSERT INTO saml_assertions (issuer, assertion_id, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(issuer)
-        .bind(assertion_id)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// Everything a checked Response changes, in one statement: its assertion accepted once
     /// across all nodes, the request it answers taken (once, fresh, of this configuration), and
     /// the ticket issued for the browser that sent the request. Nothing is issued unless both

@@ -168,7 +168,9 @@ pub async fn finish(ctx: Ctx) -> Response {
     }
     let digest = ctx.web().csrf.browser_digest(&ctx.browser);
     let app = ctx.web().app.clone();
-    let outcome = app.begin_sso_login(&ticket, &digest, &ctx.facts).await;
+    let outcome = app
+        .sso_login(&ticket, &digest, None, false, &ctx.facts)
+        .await;
     next(ctx, ticket, outcome)
 }
 
@@ -263,7 +265,7 @@ async fn go_on(ctx: Ctx, ticket: String, account_id: Uuid, confirmed: bool) -> R
     let digest = ctx.web().csrf.browser_digest(&ctx.browser);
     let app = ctx.web().app.clone();
     let outcome = app
-        .continue_sso_login(&ticket, &digest, Some(account_id), confirmed, &ctx.facts)
+        .sso_login(&ticket, &digest, Some(account_id), confirmed, &ctx.facts)
         .await;
     next(ctx, ticket, outcome)
 }
