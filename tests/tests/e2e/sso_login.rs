@@ -922,3 +922,126 @@ async fn the_email_claim_finds_no_one_and_other_sites_and_changed_trust_ask_firs
     assert_eq!(accept().await.unwrap().status(), 200, "agreed again");
     env.cleanup().await.unwrap();
 }
+
+/// Sent twice at once: the same Response posted twice concurrently yields one ticket; the same
+/// ticket presented twice concurrently by its browser opens one session. And a manager of
+/// another account cannot offer someone else's configuration, accept it for a third account,
+/// or take the owner off it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_replays_open_one_session_and_other_managers_cannot_share() {
+    let env = TestEnv::new().await.unwrap();
+    let app = spawn_app(&env).await;
+    let idp = idp_for(&app).await;
+    let config = configure(&app, &idp, true, false).await;
+    let config_id = config["id"].as_str().unwrap().to_string();
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut agent = Agent::new(&app);
+    let (acs, fields) = idp_answer(&mut agent, &idp, &refs(&carol(""))).await;
+    let post = || client.post(&acs).form(&pairs(&fields)).send();
+    let (a, b) = tokio::join!(post(), post());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [303, 400], "one ticket for one Response");
+    // The ticket that was issued, presented twice at once by its browser.
+    let issued = [a, b]
+        .into_iter()
+        .find_map(|r| {
+            r.headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string())
+        })
+        .unwrap();
+    let finish = format!("{}{issued}", app.base);
+    let cookies: String = agent
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let get = || client.get(&finish).header("cookie", &cookies).send();
+    let (a, b) = tokio::join!(get(), get());
+    let mut to: Vec<String> = [a.unwrap(), b.unwrap()]
+        .iter()
+        .map(|r| {
+            r.headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_else(|| r.status().to_string())
+        })
+        .collect();
+    to.sort();
+    assert_eq!(to[0], "/account", "{to:?}");
+    assert_ne!(to[1], "/account", "{to:?}");
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'LoginSucceeded'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(sessions, 1);
+
+    // Beta's and Gamma's managers against Acme's configuration.
+    let boot = |name: &str, email: &str| {
+        let app = app.app.clone();
+        let (name, email) = (name.to_string(), email.to_string());
+        async move {
+            let b = app
+                .bootstrap(
+                    Name::parse("name", &name).unwrap(),
+                    Email::parse(&email).unwrap(),
+                    None,
+                    Password::parse("another-long-password").unwrap(),
+                )
+                .await
+                .unwrap();
+            (
+                b.account_id,
+                secrecy::ExposeSecret::expose_secret(&b.api_key).to_string(),
+            )
+        }
+    };
+    let (beta, beta_key) = boot("Beta", "admin@beta.test").await;
+    let (gamma, _) = boot("Gamma", "admin@gamma.test").await;
+    let call = |key: &str, method: Method, account: Uuid, other: Uuid| {
+        let req = app
+            .http
+            .request(
+                method,
+                format!(
+                    "{}/v1/accounts/{account}/sso/{config_id}/accounts/{other}",
+                    app.base
+                ),
+            )
+            .bearer_auth(key);
+        async move { reply(req.send().await.unwrap()).await }
+    };
+    // Offering for Gamma from Beta: Beta does not own it.
+    call(&beta_key, Method::PUT, beta, gamma)
+        .await
+        .assert_problem(403, "AUTH-FORBIDDEN");
+    // Beta's key on Acme's path: not Acme's manager.
+    call(&beta_key, Method::PUT, app.account_id, beta)
+        .await
+        .assert_problem(403, "AUTH-FORBIDDEN");
+    // Accepting for Beta without an offer.
+    call(&beta_key, Method::PUT, beta, beta)
+        .await
+        .assert_problem(404, "SSO-NOT-FOUND");
+    // Offered and accepted, Beta still cannot take Acme (the owner) off it.
+    let offered = call(&app.api_key, Method::PUT, app.account_id, beta).await;
+    assert_eq!(offered.status, 200, "{offered:?}");
+    assert_eq!(call(&beta_key, Method::PUT, beta, beta).await.status, 200);
+    call(&beta_key, Method::DELETE, beta, app.account_id)
+        .await
+        .assert_problem(403, "AUTH-FORBIDDEN");
+    // Beta may leave.
+    assert_eq!(
+        call(&beta_key, Method::DELETE, beta, beta).await.status,
+        200
+    );
+    env.cleanup().await.unwrap();
+}
