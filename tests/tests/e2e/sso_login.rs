@@ -609,6 +609,11 @@ async fn login_with_sso_and_shared_sso_with_a_choice_of_account() {
         .await;
     assert_eq!(wrong.status, 400);
     assert!(
+        wrong.body.contains("value=\"https://evil.test/\""),
+        "the typed URL is kept: {}",
+        wrong.body
+    );
+    assert!(
         wrong.body.contains("f-sp_url-error") || wrong.body.contains("not an SP initiation URL")
     );
     let bad = agent

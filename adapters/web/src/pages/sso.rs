@@ -320,13 +320,13 @@ pub async fn confirm(ctx: Ctx, fields: Fields) -> Response {
 
 /// `GET /login/sso`: "Login with SSO".
 pub async fn show_entry(ctx: Ctx) -> Response {
-    entry_page(ctx, StatusCode::OK, "", false, None)
+    entry_page(ctx, StatusCode::OK, ("", ""), false, None)
 }
 
 fn entry_page(
     ctx: Ctx,
     status: StatusCode,
-    email: &str,
+    (email, sp_url): (&str, &str),
     ask_url: bool,
     error: Option<Shown>,
 ) -> Response {
@@ -341,6 +341,7 @@ fn entry_page(
         ctx.web().config.public_url.trim_end_matches('/')
     );
     let mut url_input = Input::new("sp_url", ctx.t("sso-field-sp-url"), "url", "url");
+    url_input.value = sp_url;
     url_input.error = at("sp_url");
     url_input.hint = Some(ctx.t_with("sso-sp-url-intro", &[("example", example.into())]));
     url_input.autofocus = ask_url;
@@ -388,7 +389,8 @@ pub async fn entry(ctx: Ctx, fields: Fields) -> Response {
                     field: Some("sp_url"),
                     text: ctx.t("sso-sp-url-invalid"),
                 };
-                entry_page(ctx, StatusCode::BAD_REQUEST, &email_text, true, Some(error))
+                let typed = (email_text.as_str(), typed.as_str());
+                entry_page(ctx, StatusCode::BAD_REQUEST, typed, true, Some(error))
             }
         };
     }
@@ -401,20 +403,15 @@ pub async fn entry(ctx: Ctx, fields: Fields) -> Response {
             field: Some("email"),
             text,
         };
-        return entry_page(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            &email_text,
-            false,
-            Some(error),
-        );
+        let typed = (email_text.as_str(), "");
+        return entry_page(ctx, StatusCode::BAD_REQUEST, typed, false, Some(error));
     };
     let app = ctx.web().app.clone();
     match app.sso_entry_points(&email, ctx.branded_account()).await {
         Ok(urls) if urls.len() == 1 => onward(ctx, &urls[0]),
         // None known for the email (a user created at the first login has no email here yet)
         // or several (the seed's jack@jack.com): the SP initiation URL decides.
-        Ok(_) => entry_page(ctx, StatusCode::OK, &email_text, true, None),
+        Ok(_) => entry_page(ctx, StatusCode::OK, (&email_text, ""), true, None),
         Err(error) => unavailable(ctx, "SSO configurations could not be read", &error),
     }
 }
