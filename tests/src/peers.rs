@@ -342,6 +342,20 @@ impl SamlIdp {
     }
 }
 
+/// The arguments that register the one client of a provider peer.
+fn client_args(client_id: &str, client_secret: &str, redirect_uri: &str) -> Vec<String> {
+    [
+        "--client-id",
+        client_id,
+        "--client-secret",
+        client_secret,
+        "--redirect-uri",
+        redirect_uri,
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
 /// The OpenID Connect provider of the Google login tests (`tests/peers/oidc_provider.mjs`:
 /// panva's oidc-provider from npm, run with Node): one static client, PKCE required, the email
 /// claims in the ID token; its development login and consent pages take any login, which
@@ -365,14 +379,7 @@ impl OidcProvider {
     pub async fn start(redirect_uri: &str) -> anyhow::Result<Self> {
         let client_id = format!("chronid-{}", uuid::Uuid::new_v4().simple());
         let client_secret = uuid::Uuid::new_v4().simple().to_string();
-        let args = vec![
-            "--client-id".to_string(),
-            client_id.clone(),
-            "--client-secret".into(),
-            client_secret.clone(),
-            "--redirect-uri".into(),
-            redirect_uri.to_string(),
-        ];
+        let args = client_args(&client_id, &client_secret, redirect_uri);
         let (child, stdout, first, said) = launch_with(
             "node",
             "oidc_provider.mjs",
@@ -417,14 +424,7 @@ impl GithubStandIn {
     pub async fn start(redirect_uri: &str) -> anyhow::Result<Self> {
         let client_id = format!("Iv1.{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
         let client_secret = uuid::Uuid::new_v4().simple().to_string();
-        let args = vec![
-            "--client-id".to_string(),
-            client_id.clone(),
-            "--client-secret".into(),
-            client_secret.clone(),
-            "--redirect-uri".into(),
-            redirect_uri.to_string(),
-        ];
+        let args = client_args(&client_id, &client_secret, redirect_uri);
         let (child, stdout, first, said) = launch_with(
             "python3",
             "github_standin.py",
