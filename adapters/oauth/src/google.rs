@@ -17,8 +17,14 @@ use openidconnect::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
 use crate::same_secret;
 use crate::settings::GoogleSettings;
+
+/// A key set is fetched again at most this often, however many tokens name unknown keys.
+const KEYS_REFRESH_EVERY: Duration = Duration::from_secs(60);
 
 type Client = CoreClient<
     EndpointSet,
@@ -32,7 +38,10 @@ type Client = CoreClient<
 /// The Google (OpenID Connect) provider of a deployment, discovered at start.
 #[derive(Clone)]
 pub struct Google {
-    metadata: CoreProviderMetadata,
+    /// The discovery document, with the key set fetched again when a token names a key it
+    /// lacks (a rotation), at most once per `KEYS_REFRESH_EVERY`.
+    metadata: Arc<RwLock<CoreProviderMetadata>>,
+    keys_fetched: Arc<Mutex<Option<Instant>>>,
     client_id: String,
     client_secret: SecretString,
     redirect_uri: String,
@@ -66,6 +75,10 @@ pub enum Refusal {
     NoIdToken,
     #[error("the ID token is not signed by the provider")]
     Signature,
+    /// Internal to the check: a key the cached set lacks (answered as `Signature` once the set
+    /// was fetched again).
+    #[error("the ID token names a key the provider does not publish")]
+    UnknownKey,
     #[error("the ID token is for another client (audience)")]
     Audience,
     #[error("the ID token comes from another issuer")]
@@ -95,7 +108,8 @@ impl Google {
             .await
             .map_err(|e| format!("OpenID Connect discovery of {}: {e}", settings.issuer))?;
         Ok(Self {
-            metadata,
+            metadata: Arc::new(RwLock::new(metadata)),
+            keys_fetched: Arc::default(),
             client_id: settings.client_id.clone(),
             client_secret: settings.client_secret.clone(),
             redirect_uri: redirect_uri.to_string(),
@@ -105,16 +119,49 @@ impl Google {
 
     /// The same provider trusting the keys of the JWKS document `jwks` instead of the ones it
     /// published (tests that sign their own ID tokens).
-    pub fn with_keys(mut self, jwks: &str) -> Result<Self, String> {
+    pub fn with_keys(self, jwks: &str) -> Result<Self, String> {
         let keys: CoreJsonWebKeySet = serde_json::from_str(jwks).map_err(|e| e.to_string())?;
-        self.metadata = self.metadata.set_jwks(keys);
-        Ok(self)
+        let metadata = self.metadata().set_jwks(keys);
+        Ok(Self {
+            metadata: Arc::new(RwLock::new(metadata)),
+            keys_fetched: Arc::default(),
+            ..self
+        })
+    }
+
+    fn metadata(&self) -> CoreProviderMetadata {
+        match self.metadata.read() {
+            Ok(m) => m.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Fetches the key set again unless it was fetched within `KEYS_REFRESH_EVERY`; true when
+    /// it did.
+    async fn refresh_keys(&self) -> Result<bool, Refusal> {
+        {
+            let Ok(mut last) = self.keys_fetched.lock() else {
+                return Ok(false);
+            };
+            if last.is_some_and(|at| at.elapsed() < KEYS_REFRESH_EVERY) {
+                return Ok(false);
+            }
+            *last = Some(Instant::now());
+        }
+        let uri = self.metadata().jwks_uri().clone();
+        let keys = CoreJsonWebKeySet::fetch_async(&uri, &self.http)
+            .await
+            .map_err(|e| Refusal::Unreachable(e.to_string()))?;
+        if let Ok(mut m) = self.metadata.write() {
+            *m = m.clone().set_jwks(keys);
+        }
+        Ok(true)
     }
 
     fn client(&self) -> Result<Client, String> {
         let redirect = RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| e.to_string())?;
         Ok(CoreClient::from_provider_metadata(
-            self.metadata.clone(),
+            self.metadata(),
             ClientId::new(self.client_id.clone()),
             Some(ClientSecret::new(
                 self.client_secret.expose_secret().to_string(),
@@ -181,28 +228,25 @@ impl Google {
         raw: &str,
         nonce: &str,
     ) -> Result<VerifiedIdentity, Refusal> {
-        match self.claims(&self.metadata, raw, nonce) {
-            Err(Refusal::Signature) => {
-                let keys = CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), &self.http)
-                    .await
-                    .map_err(|e| Refusal::Unreachable(e.to_string()))?;
-                let refreshed = self.metadata.clone().set_jwks(keys);
-                self.claims(&refreshed, raw, nonce)
+        match self.claims(raw, nonce) {
+            Err(Refusal::UnknownKey) => {
+                // A key the cached set lacks: the provider may have rotated its keys.
+                if self.refresh_keys().await? {
+                    if let Ok(identity) = self.claims(raw, nonce) {
+                        return Ok(identity);
+                    }
+                }
+                Err(Refusal::Signature)
             }
             other => other,
         }
     }
 
-    fn claims(
-        &self,
-        metadata: &CoreProviderMetadata,
-        raw: &str,
-        nonce: &str,
-    ) -> Result<VerifiedIdentity, Refusal> {
+    fn claims(&self, raw: &str, nonce: &str) -> Result<VerifiedIdentity, Refusal> {
         let token: openidconnect::core::CoreIdToken =
             raw.parse().map_err(|_| Refusal::Signature)?;
         let client = CoreClient::from_provider_metadata(
-            metadata.clone(),
+            self.metadata(),
             ClientId::new(self.client_id.clone()),
             None,
         );
@@ -211,8 +255,10 @@ impl Google {
             .claims(&verifier, &Nonce::new(nonce.to_string()))
             .map_err(|e| match e {
                 ClaimsVerificationError::SignatureVerification(
-                    SignatureVerificationError::NoMatchingKey
-                    | SignatureVerificationError::CryptoError(_)
+                    SignatureVerificationError::NoMatchingKey,
+                ) => Refusal::UnknownKey,
+                ClaimsVerificationError::SignatureVerification(
+                    SignatureVerificationError::CryptoError(_)
                     | SignatureVerificationError::DisallowedAlg(_)
                     | SignatureVerificationError::NoSignature,
                 ) => Refusal::Signature,

@@ -414,6 +414,21 @@ async fn the_google_client_takes_a_real_login_and_refuses_every_forgery() {
         Err(Refusal::EmailNotVerified)
     );
 
+    // The provider rotated its keys since discovery (here: the set chronid holds has only a
+    // key the provider never used): the set is fetched again, and the login goes through.
+    let stale = google
+        .clone()
+        .with_keys(&jwks_of(&rsa_key(), "retired-key"))
+        .unwrap();
+    let (url, started) = stale.begin().unwrap();
+    let back = through_provider(&mut a, &op.issuer, &url, "ana@acme.test").await;
+    let (code, state) = (
+        param(&back, "code").unwrap(),
+        param(&back, "state").unwrap(),
+    );
+    let identity = stale.finish(&code, &state, &started).await.unwrap();
+    assert_eq!(identity.email, "ana@acme.test");
+
     // ID tokens the test signs: with its own key trusted, each claim's check shows.
     let key = rsa_key();
     let trusting = google
