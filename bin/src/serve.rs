@@ -30,8 +30,7 @@ pub async fn run(
     let edge = serve.edge()?;
     let notifier_config = serve.notifier()?;
     let web_config = serve.web()?;
-    // Checked at start, so a wrong setting stops the process naming it; the login routes
-    // that use them come with the rest of the issue.
+    // Checked at start, so a wrong setting stops the process naming it.
     let providers = serve.providers()?;
     tracing::info!(
         google = providers.google.is_some(),
@@ -140,8 +139,14 @@ pub async fn run(
         });
         let public_host = web_config.public_host();
         let saml_app = app.clone();
+        // Google's discovery document is read now: a provider that cannot be reached at start
+        // stops the process naming it, rather than failing each login.
+        let oauth = chronid_oauth::Clients::connect(&providers, &web_config.public_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("--google-issuer / CHRONID_GOOGLE_ISSUER: {e}"))?;
         let pages = chronid_web::WebState::new(app.clone(), web_config, &crypto.secret_key()?)
-            .map_err(|e| anyhow::anyhow!("the pages' language catalogues: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("the pages' language catalogues: {e}"))?
+            .with_oauth(oauth);
         let state = HttpState::new(app, Some(client.clone()), read)
             .with_edge(edge)
             .with_public_host(public_host)

@@ -1,12 +1,14 @@
 //! chronid's domain: the Account, User, Device and SsoConfig aggregates, the Reservation aggregate
-//! that makes cross-aggregate values unique, their commands, events and errors, the validated value
-//! types commands carry, and the ports (`Clock`, `IdGenerator`, `PasswordHasher`, ...) through which
-//! time, ids, randomness and hashing reach the aggregates. Nothing here does IO.
+//! that makes cross-aggregate values unique, ExternalLogin (a refused Google or GitHub login),
+//! their commands, events and errors, the validated value types commands carry, and the ports
+//! (`Clock`, `IdGenerator`, `PasswordHasher`, ...) through which time, ids, randomness and
+//! hashing reach the aggregates. Nothing here does IO.
 
 pub mod account;
 pub mod device;
 pub mod error;
 mod event_types;
+pub mod external_login;
 pub mod metadata;
 pub mod ports;
 pub mod public;

@@ -6,6 +6,7 @@
 
 use chronid_domain::account::AccountEventType;
 use chronid_domain::device::DeviceEventType;
+use chronid_domain::external_login::ExternalLoginEventType;
 use chronid_domain::public::PublicEnvelope;
 use chronid_domain::sso_config::SsoConfigEventType;
 use chronid_domain::user::UserEventType;
@@ -17,6 +18,7 @@ pub enum Published {
     Account(AccountEventType),
     Device(DeviceEventType),
     SsoConfig(SsoConfigEventType),
+    ExternalLogin(ExternalLoginEventType),
 }
 
 impl Published {
@@ -28,6 +30,7 @@ impl Published {
             "account" => AccountEventType::parse(name).map(Self::Account),
             "device" => DeviceEventType::parse(name).map(Self::Device),
             "sso_config" => SsoConfigEventType::parse(name).map(Self::SsoConfig),
+            "external_login" => ExternalLoginEventType::parse(name).map(Self::ExternalLogin),
             _ => None,
         }
     }
@@ -40,6 +43,11 @@ impl Published {
             .chain(AccountEventType::ALL.iter().map(|t| Self::Account(*t)))
             .chain(DeviceEventType::ALL.iter().map(|t| Self::Device(*t)))
             .chain(SsoConfigEventType::ALL.iter().map(|t| Self::SsoConfig(*t)))
+            .chain(
+                ExternalLoginEventType::ALL
+                    .iter()
+                    .map(|t| Self::ExternalLogin(*t)),
+            )
     }
 
     /// The aggregate type and event type on the wire.
@@ -49,6 +57,7 @@ impl Published {
             Self::Account(t) => ("account", t.name()),
             Self::Device(t) => ("device", t.name()),
             Self::SsoConfig(t) => ("sso_config", t.name()),
+            Self::ExternalLogin(t) => ("external_login", t.name()),
         }
     }
 }

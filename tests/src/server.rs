@@ -108,8 +108,30 @@ pub async fn spawn_app_edge(
     read: ReadSide,
     edge: Edge,
 ) -> anyhow::Result<TestApp> {
+    let none = async |_: String| Ok(chronid_oauth::Clients::default());
+    spawn_app_full(env, (pool, services, read, edge), none).await
+}
+
+/// Starts the API with Google and GitHub login through the clients `providers` makes for the
+/// server's base URL (the peers' redirect URIs are known once it listens), and bootstraps
+/// account "Acme".
+pub async fn spawn_app_with_providers(
+    env: &TestEnv,
+    providers: impl AsyncFnOnce(String) -> anyhow::Result<chronid_oauth::Clients>,
+) -> anyhow::Result<TestApp> {
+    let edge = Edge::new(TrustedProxies::default(), RateLimits::unlimited());
+    let parts = (env.pool.clone(), test_services(), ReadSide::default(), edge);
+    spawn_app_full(env, parts, providers).await
+}
+
+async fn spawn_app_full(
+    env: &TestEnv,
+    (pool, services, read, edge): (sqlx::PgPool, Services, ReadSide, Edge),
+    providers: impl AsyncFnOnce(String) -> anyhow::Result<chronid_oauth::Clients>,
+) -> anyhow::Result<TestApp> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let oauth = providers(format!("http://{addr}")).await?;
     let app = App::new(CommandExecutor::new(pool, services))
         .with_public_url(format!("http://{addr}"))
         .with_certificate_check(std::sync::Arc::new(|der, now| {
@@ -132,8 +154,9 @@ pub async fn spawn_app_edge(
         terms_url: Some("https://acme.test/terms".into()),
         privacy_url: Some("https://acme.test/privacy".into()),
     };
-    let pages =
-        chronid_web::WebState::new(app.clone(), web, TEST_SECRET).map_err(anyhow::Error::msg)?;
+    let pages = chronid_web::WebState::new(app.clone(), web, TEST_SECRET)
+        .map_err(anyhow::Error::msg)?
+        .with_oauth(oauth);
     let saml_app = app.clone();
     let state = state
         .with_public_host("127.0.0.1")

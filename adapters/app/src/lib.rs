@@ -7,6 +7,7 @@ mod accounts;
 mod api_keys;
 mod devices;
 mod error;
+mod external_login;
 pub mod i18n;
 mod inactivity;
 mod login;
@@ -21,6 +22,7 @@ mod users;
 pub use api_keys::{ApiKeyCache, Principal};
 pub use devices::DeviceInfo;
 pub use error::{AppCode, AppError};
+pub use external_login::{provider_name, ExternalError, ExternalSignIn, LinkedIdentity};
 pub use login::challenges::ChallengeIssued;
 use login::Sessions;
 pub use login::{
@@ -128,6 +130,11 @@ impl App {
     /// Counters of refused logins, for /metrics.
     pub fn auth_metrics(&self) -> &AuthMetrics {
         &self.sessions.metrics
+    }
+
+    /// A new id (time-ordered), from the services' generator.
+    pub fn new_id(&self) -> Uuid {
+        self.exec.services().ids.new_id()
     }
 
     pub fn executor(&self) -> &CommandExecutor {

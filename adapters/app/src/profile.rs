@@ -38,6 +38,8 @@ pub struct Branding {
     pub color_scheme: Option<ColorScheme>,
     pub logo: Option<Logo>,
     pub language: Option<String>,
+    /// Which ways of logging in the account allows (its login page shows only those).
+    pub login_options: chronid_domain::values::LoginOptions,
 }
 
 impl App {
@@ -86,6 +88,7 @@ impl App {
             color_scheme: c.color_scheme,
             logo: c.logo,
             language: c.language.map(|l| l.as_str().to_string()),
+            login_options: account.login_options,
         }))
     }
 }

@@ -470,8 +470,14 @@ impl App {
         // Linked from now on: the NameID finds this user even after an email change.
         if !linked.contains(&user_id) {
             let key = external_identity_key(account_id, &provider, &subject);
-            self.link_identity(user_id, account_id, &key, &subject, facts)
-                .await;
+            self.link_identity(
+                (user_id, account_id),
+                IdentityProvider::Saml,
+                &key,
+                &subject,
+                facts,
+            )
+            .await;
         }
         if let Some(plan) = plan {
             self.apply_team_plan(account_id, user_id, plan, facts)
@@ -551,12 +557,12 @@ impl App {
         Ok((seq > 0 && user.account_id == Some(account_id)).then_some(owner))
     }
 
-    /// Links the NameID to the user (its reservation first): best effort, since the login
-    /// stands without it (the email still finds the user).
-    async fn link_identity(
+    /// Links an identity at `provider` to the user (its reservation `key` first): best effort,
+    /// since the login stands without it (the email still finds the user).
+    pub(crate) async fn link_identity(
         &self,
-        user_id: Uuid,
-        account_id: Uuid,
+        (user_id, account_id): (Uuid, Uuid),
+        provider: IdentityProvider,
         key: &str,
         subject: &str,
         facts: &RequestFacts,
@@ -568,18 +574,18 @@ impl App {
         let facts = as_user(facts, user_id);
         if let Err(error) = self.exec.execute::<Reservation>(key, claim, &facts).await {
             let error = AppError::from(error);
-            tracing::info!(%user_id, code = error.code, "an SSO identity was not linked");
+            tracing::info!(%user_id, code = error.code, ?provider, "an identity was not linked");
             return;
         }
         let command = UserCommand::LinkExternalIdentity {
-            provider: IdentityProvider::Saml,
+            provider,
             subject: subject.to_string(),
         };
         match self.on_user_id(user_id, command, &facts).await {
             Ok(_) | Err(CommandError::Domain(UserError::NoChange)) => {}
             Err(error) => {
                 let error = AppError::from(error);
-                tracing::warn!(%user_id, code = error.code, "an SSO identity could not be linked");
+                tracing::warn!(%user_id, code = error.code, ?provider, "an identity could not be linked");
             }
         }
     }

@@ -31,7 +31,36 @@ pub fn http_client() -> reqwest::Result<reqwest::Client> {
 }
 
 /// Equal, in a time that does not depend on where two secrets differ (their digests compared).
-pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+pub fn same_secret(a: &str, b: &str) -> bool {
     use sha2::{Digest, Sha256};
     Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
+}
+
+/// The providers a deployment has configured, ready for logins (discovered at start).
+#[derive(Clone, Default)]
+pub struct Clients {
+    pub google: Option<google::Google>,
+    pub github: Option<github::Github>,
+}
+
+impl Clients {
+    /// The clients of `providers`, whose logins come back to `{public_url}/auth/{provider}/callback`
+    /// (the URL to register at the provider). Google's discovery document and keys are fetched
+    /// now: a provider that cannot be reached at start is an error naming it.
+    pub async fn connect(providers: &Providers, public_url: &str) -> Result<Self, String> {
+        let base = public_url.trim_end_matches('/');
+        let http = http_client().map_err(|e| format!("the providers' HTTP client: {e}"))?;
+        let google = match &providers.google {
+            Some(settings) => {
+                let redirect = format!("{base}/auth/google/callback");
+                Some(google::Google::discover(settings, &redirect, http.clone()).await?)
+            }
+            None => None,
+        };
+        let github = providers.github.as_ref().map(|settings| {
+            let redirect = format!("{base}/auth/github/callback");
+            github::Github::new(settings, &redirect, http.clone())
+        });
+        Ok(Self { google, github })
+    }
 }

@@ -25,6 +25,9 @@ pub struct LoginChallenges {
 pub struct ChallengeRoute {
     pub user_id: Uuid,
     pub language: Option<String>,
+    /// For a Google or GitHub login: the provider (`google`, `github`) and its subject, linked
+    /// to the user once the challenge is passed.
+    pub external: Option<(String, String)>,
 }
 
 impl LoginChallenges {
@@ -39,13 +42,16 @@ impl LoginChallenges {
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO login_challenges (challenge_id, user_id, language, created_at)
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO login_challenges
+                 (challenge_id, user_id, language, created_at, provider, subject)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(challenge_id)
         .bind(to.user_id)
         .bind(to.language.as_deref())
         .bind(now)
+        .bind(to.external.as_ref().map(|(p, _)| p.as_str()))
+        .bind(to.external.as_ref().map(|(_, s)| s.as_str()))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -60,13 +66,21 @@ impl LoginChallenges {
     }
 
     pub async fn find(&self, challenge_id: Uuid) -> Result<Option<ChallengeRoute>, sqlx::Error> {
-        let row: Option<(Uuid, Option<String>)> = sqlx::query_as(
-            "SELECT user_id, language FROM login_challenges WHERE challenge_id = $1",
+        type Row = (Uuid, Option<String>, Option<String>, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT user_id, language, provider, subject FROM login_challenges
+              WHERE challenge_id = $1",
         )
         .bind(challenge_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(user_id, language)| ChallengeRoute { user_id, language }))
+        Ok(
+            row.map(|(user_id, language, provider, subject)| ChallengeRoute {
+                user_id,
+                language,
+                external: provider.zip(subject),
+            }),
+        )
     }
 
     /// Drops the routes created before `before`.
@@ -184,6 +198,28 @@ pub async fn claimed_logins(
           ORDER BY aggregate_id LIMIT $2",
     )
     .bind(values)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The reservation ids of `identity:<account>:<provider>:<subject>` claimed in any account for
+/// `value` (`<provider>:<subject>`, the subject lowercase), at most `limit`, in id order: the
+/// users an external identity was linked to. Uses the index `events_reserved_login` as
+/// `claimed_logins` does.
+pub async fn claimed_identities(
+    pool: &PgPool,
+    value: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT aggregate_id FROM events
+          WHERE aggregate_type = 'reservation' AND event_type = 'ReservationClaimed'
+            AND substr(aggregate_id, strpos(aggregate_id, ':') + 38) = $1
+            AND aggregate_id LIKE 'identity:%'
+          ORDER BY aggregate_id LIMIT $2",
+    )
+    .bind(value)
     .bind(limit)
     .fetch_all(pool)
     .await

@@ -51,6 +51,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sso_tickets",
         include_str!("../migrations/0012_sso_tickets.sql"),
     ),
+    (
+        13,
+        "external_logins",
+        include_str!("../migrations/0013_external_logins.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied; returns how many it applied.

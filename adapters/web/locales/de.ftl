@@ -180,3 +180,24 @@ sso-onward = Weiter zu Ihrem Identitätsanbieter
 sso-start-title = Mit Single Sign-On anmelden
 sso-start-intro = Sie sind einem Link von einer anderen Website gefolgt, um sich über den Identitätsanbieter bei { $account } anzumelden. Fahren Sie nur fort, wenn Sie das wollten.
 sso-start-continue = Weiter
+
+# Google and GitHub login
+login-with-google = Mit Google anmelden
+login-with-github = Mit GitHub anmelden
+external-unavailable = Der Anmeldeanbieter ist gerade nicht erreichbar. Versuchen Sie es gleich noch einmal oder melden Sie sich anders an.
+external-choose-intro = Ihre E-Mail-Adresse gehört zu Benutzern mehrerer Konten, die diese Anmeldung erlauben. Welches möchten Sie verwenden?
+external-refused-title = Anmeldung nicht erfolgreich
+external-refused-stale = Diese Anmeldung ist abgelaufen, wurde schon verwendet oder in einem anderen Browser begonnen. Beginnen Sie erneut auf der Anmeldeseite.
+external-refused-response = Die Antwort von { $provider } konnte nicht angenommen werden. Beginnen Sie erneut; geschieht es wieder, informieren Sie Ihren Administrator.
+external-refused-unverified = { $provider } hat Ihre E-Mail-Adresse nicht bestätigt. Bestätigen Sie sie bei { $provider } und versuchen Sie es erneut.
+external-refused-no-account = In keinem Konto, das die Anmeldung mit { $provider } erlaubt, gibt es einen Benutzer mit Ihrer { $provider }-E-Mail-Adresse. Wenden Sie sich an einen Administrator Ihres Kontos.
+external-refused-not-allowed = Ihr Konto erlaubt die Anmeldung mit { $provider } nicht.
+external-refused-user = Ihr Benutzer ist gesperrt oder deaktiviert. Wenden Sie sich an einen Administrator Ihres Kontos.
+external-refused-cancelled = Die Anmeldung wurde bei { $provider } nicht abgeschlossen.
+identities-heading = Verknüpfte Identitäten
+identities-intro = Google-, GitHub- und Single-Sign-On-Identitäten, mit denen Sie sich anmelden. Eine getrennte Identität findet Sie nicht mehr; Ihre bestätigte E-Mail-Adresse kann sie bei der nächsten Anmeldung wieder verknüpfen.
+identities-none = Noch ist keine Identität mit Ihnen verknüpft.
+identity-provider = Anbieter
+identity-subject = Kennung
+identity-unlink = Trennen
+identity-unlinked = Die Identität wurde getrennt.

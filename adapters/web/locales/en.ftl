@@ -180,3 +180,24 @@ sso-onward = Continue to your identity provider
 sso-start-title = Log in with single sign-on
 sso-start-intro = You followed a link from another site to log in to { $account } through its identity provider. Continue only if you meant to.
 sso-start-continue = Continue
+
+# Google and GitHub login
+login-with-google = Log in with Google
+login-with-github = Log in with GitHub
+external-unavailable = The login provider cannot be reached just now. Try again in a moment, or log in another way.
+external-choose-intro = Your email is a user of several accounts that allow this login. Which one do you want to use?
+external-refused-title = Login did not succeed
+external-refused-stale = This sign-in has expired, was already used, or was started in another browser. Start again from the login page.
+external-refused-response = { $provider }'s answer could not be accepted. Start again; if it happens again, tell your administrator.
+external-refused-unverified = { $provider } has not verified your email address. Verify it at { $provider }, then try again.
+external-refused-no-account = There is no user with your { $provider } email in an account that allows logging in with { $provider }. Ask an administrator of your account.
+external-refused-not-allowed = Your account does not allow logging in with { $provider }.
+external-refused-user = Your user is locked or disabled. Ask an administrator of your account.
+external-refused-cancelled = The login was not completed at { $provider }.
+identities-heading = Linked identities
+identities-intro = Google, GitHub and single sign-on identities that log you in. An identity you unlink no longer finds you; your verified email may link it again at its next login.
+identities-none = No identity is linked to you yet.
+identity-provider = Provider
+identity-subject = Identifier
+identity-unlink = Unlink
+identity-unlinked = The identity was unlinked.

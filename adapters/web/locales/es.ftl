@@ -180,3 +180,24 @@ sso-onward = Continuar a tu proveedor de identidad
 sso-start-title = Iniciar sesión con inicio de sesión único
 sso-start-intro = Has seguido un enlace desde otro sitio para iniciar sesión en { $account } con su proveedor de identidad. Continúa solo si era tu intención.
 sso-start-continue = Continuar
+
+# Google and GitHub login
+login-with-google = Iniciar sesión con Google
+login-with-github = Iniciar sesión con GitHub
+external-unavailable = No se puede contactar con el proveedor de inicio de sesión en este momento. Inténtelo de nuevo en un momento o inicie sesión de otra forma.
+external-choose-intro = Su correo electrónico es de usuarios de varias cuentas que permiten este inicio de sesión. ¿Cuál desea usar?
+external-refused-title = No se pudo iniciar sesión
+external-refused-stale = Este inicio de sesión ha caducado, ya se usó o se empezó en otro navegador. Empiece de nuevo desde la página de inicio de sesión.
+external-refused-response = No se pudo aceptar la respuesta de { $provider }. Empiece de nuevo; si vuelve a ocurrir, avise a su administrador.
+external-refused-unverified = { $provider } no ha verificado su dirección de correo. Verifíquela en { $provider } e inténtelo de nuevo.
+external-refused-no-account = Ninguna cuenta que permita iniciar sesión con { $provider } tiene un usuario con su correo de { $provider }. Consulte a un administrador de su cuenta.
+external-refused-not-allowed = Su cuenta no permite iniciar sesión con { $provider }.
+external-refused-user = Su usuario está bloqueado o desactivado. Consulte a un administrador de su cuenta.
+external-refused-cancelled = El inicio de sesión no se completó en { $provider }.
+identities-heading = Identidades vinculadas
+identities-intro = Identidades de Google, GitHub e inicio de sesión único con las que inicia sesión. Una identidad desvinculada ya no le encuentra; su correo verificado puede volver a vincularla en su próximo inicio de sesión.
+identities-none = Todavía no tiene ninguna identidad vinculada.
+identity-provider = Proveedor
+identity-subject = Identificador
+identity-unlink = Desvincular
+identity-unlinked = Se desvinculó la identidad.

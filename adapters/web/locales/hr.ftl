@@ -181,3 +181,24 @@ sso-onward = Nastavite do svog davatelja identiteta
 sso-start-title = Prijava jedinstvenom prijavom
 sso-start-intro = Slijedili ste poveznicu s druge stranice za prijavu u { $account } putem njegova davatelja identiteta. Nastavite samo ako ste to htjeli.
 sso-start-continue = Nastavi
+
+# Google and GitHub login
+login-with-google = Prijava putem Googlea
+login-with-github = Prijava putem GitHuba
+external-unavailable = Pružatelj prijave trenutačno nije dostupan. Pokušajte ponovno za trenutak ili se prijavite na drugi način.
+external-choose-intro = Vaša e-pošta pripada korisnicima više računa koji dopuštaju ovu prijavu. Koji želite koristiti?
+external-refused-title = Prijava nije uspjela
+external-refused-stale = Ova je prijava istekla, već je korištena ili je započeta u drugom pregledniku. Počnite ponovno sa stranice za prijavu.
+external-refused-response = Odgovor pružatelja { $provider } nije prihvaćen. Počnite ponovno; ako se ponovi, obavijestite administratora.
+external-refused-unverified = { $provider } nije potvrdio vašu adresu e-pošte. Potvrdite je kod pružatelja { $provider } i pokušajte ponovno.
+external-refused-no-account = Nijedan račun koji dopušta prijavu putem { $provider } nema korisnika s vašom e-poštom pružatelja { $provider }. Obratite se administratoru svog računa.
+external-refused-not-allowed = Vaš račun ne dopušta prijavu putem { $provider }.
+external-refused-user = Vaš je korisnik zaključan ili onemogućen. Obratite se administratoru svog računa.
+external-refused-cancelled = Prijava nije dovršena kod pružatelja { $provider }.
+identities-heading = Povezani identiteti
+identities-intro = Identiteti Googlea, GitHuba i jedinstvene prijave kojima se prijavljujete. Odspojeni identitet vas više ne pronalazi; vaša potvrđena e-pošta može ga ponovno povezati pri sljedećoj prijavi.
+identities-none = Još nijedan identitet nije povezan s vama.
+identity-provider = Pružatelj
+identity-subject = Identifikator
+identity-unlink = Odspoji
+identity-unlinked = Identitet je odspojen.

@@ -75,6 +75,8 @@ pub struct WebState {
     pub catalogues: Catalogues,
     /// The host of the public URL, worked out once: unbranded pages are served on it.
     pub public_host: String,
+    /// The Google and GitHub clients of the deployment (none unless configured).
+    pub oauth: Arc<chronid_oauth::Clients>,
 }
 
 impl WebState {
@@ -89,7 +91,16 @@ impl WebState {
             csrf: Csrf::from_secret(secret),
             pending: PendingSealer::from_secret(secret),
             catalogues: i18n::load()?,
+            oauth: Arc::default(),
         })
+    }
+
+    /// The same pages with Google and GitHub login through `clients`.
+    pub fn with_oauth(self, clients: chronid_oauth::Clients) -> Self {
+        Self {
+            oauth: Arc::new(clients),
+            ..self
+        }
     }
 }
 
@@ -103,7 +114,7 @@ pub fn routes<S>(state: WebState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    use pages::{account, login, password, sso};
+    use pages::{account, external, login, password, sso};
     Router::new()
         .route("/", get(login::root))
         .route("/login", get(login::show).post(login::submit))
@@ -114,6 +125,13 @@ where
         .route("/login/code", get(login::show_code).post(login::answer))
         .route("/login/code/resend", post(login::resend))
         .route("/login/sso", get(sso::show_entry).post(sso::entry))
+        .route("/auth/{provider}/start", get(external::start))
+        .route("/auth/{provider}/callback", get(external::callback))
+        .route(
+            "/login/external/account",
+            get(external::show_choice).post(external::choose),
+        )
+        .route("/account/identities/unlink", post(account::unlink_identity))
         .route("/login/saml/finish", get(sso::finish))
         .route(
             "/login/saml/account",

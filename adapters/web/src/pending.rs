@@ -48,6 +48,26 @@ pub enum Pending {
         ticket: String,
         accounts: Vec<(Uuid, String)>,
     },
+    /// A Google or GitHub login sent to the provider: what its answer must match.
+    ExternalStarted {
+        /// `google` or `github`.
+        provider: String,
+        attempt_id: Uuid,
+        state: String,
+        /// Google's; GitHub has none.
+        nonce: Option<String>,
+        verifier: String,
+        /// Only this account (the login started on its branded host).
+        account: Option<Uuid>,
+    },
+    /// A Google or GitHub identity whose email is held in several accounts that allow it.
+    ExternalChoose {
+        provider: String,
+        attempt_id: Uuid,
+        subject: String,
+        email: String,
+        accounts: Vec<(Uuid, String)>,
+    },
     /// An SSO login whose group sync changed the user's teams: shown until confirmed.
     SsoConfirm {
         ticket: String,
@@ -68,6 +88,8 @@ impl std::fmt::Debug for Pending {
                 write!(f, "SsoChoose({} accounts)", accounts.len())
             }
             Pending::SsoConfirm { .. } => f.write_str("SsoConfirm"),
+            Pending::ExternalStarted { provider, .. } => write!(f, "ExternalStarted({provider})"),
+            Pending::ExternalChoose { provider, .. } => write!(f, "ExternalChoose({provider})"),
         }
     }
 }

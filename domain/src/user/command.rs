@@ -91,6 +91,11 @@ pub enum UserCommand {
         provider: IdentityProvider,
         subject: String,
     },
+    /// Forgets a linked identity: the provider's subject no longer finds this user.
+    UnlinkExternalIdentity {
+        provider: IdentityProvider,
+        subject: String,
+    },
     AddToTeam {
         team_id: Uuid,
         /// Whether the team is managed by SSO group sync (read from the Account).

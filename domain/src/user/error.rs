@@ -11,6 +11,8 @@ pub enum UserError {
     NotFound,
     #[error("nothing to change")]
     NoChange,
+    #[error("no such identity is linked to the user")]
+    IdentityNotLinked,
     #[error("the user is already disabled")]
     AlreadyDisabled,
     #[error("the user is not disabled")]
@@ -92,6 +94,7 @@ impl DomainError for UserError {
         Self::AlreadyRegistered => "USR-EXISTS",
         Self::NotFound => "USR-NOT-FOUND",
         Self::NoChange => "USR-NO-CHANGE",
+        Self::IdentityNotLinked => "USR-IDENTITY-NOT-LINKED",
         Self::AlreadyDisabled => "USR-ALREADY-DISABLED",
         Self::NotDisabled => "USR-NOT-DISABLED",
         Self::AlreadyLocked => "USR-ALREADY-LOCKED",
@@ -134,7 +137,7 @@ impl DomainError for UserError {
             Self::Locked | Self::Disabled | Self::WrongPassword | Self::TwoFactorRequired => {
                 ErrorKind::Forbidden
             }
-            Self::ChallengeNotFound => ErrorKind::NotFound,
+            Self::ChallengeNotFound | Self::IdentityNotLinked => ErrorKind::NotFound,
             Self::ChallengeExpired
             | Self::ChallengeExhausted
             | Self::CodeInvalid

@@ -351,6 +351,19 @@ impl Aggregate for User {
                 )
                 .await;
             }
+            UserCommand::UnlinkExternalIdentity { provider, subject } => {
+                if !self
+                    .external_identities
+                    .contains(&(provider, subject.clone()))
+                {
+                    return Err(UserError::IdentityNotLinked);
+                }
+                sink.write(
+                    UserEvent::ExternalIdentityUnlinked { provider, subject },
+                    self,
+                )
+                .await;
+            }
             UserCommand::RequireTwoFactor { required } => {
                 if required == self.two_factor_required {
                     return Err(UserError::NoChange);

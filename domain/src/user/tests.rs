@@ -1532,3 +1532,36 @@ async fn linking_an_external_identity_records_it_once() {
         .then_expect_error(UserError::NoChange);
     refused_on_unknown_user(link()).await;
 }
+
+#[tokio::test]
+async fn unlinking_forgets_only_an_identity_that_is_linked() {
+    let linked = UserEvent::ExternalIdentityLinked {
+        provider: IdentityProvider::Google,
+        subject: "1234".into(),
+    };
+    let unlink = |subject: &str| UserCommand::UnlinkExternalIdentity {
+        provider: IdentityProvider::Google,
+        subject: subject.into(),
+    };
+    Test::with(services())
+        .given(vec![registered(), linked.clone()])
+        .when_async(unlink("1234"))
+        .await
+        .then_expect_events(vec![UserEvent::ExternalIdentityUnlinked {
+            provider: IdentityProvider::Google,
+            subject: "1234".into(),
+        }]);
+    Test::with(services())
+        .given(vec![registered(), linked.clone()])
+        .when_async(unlink("5678"))
+        .await
+        .then_expect_error(UserError::IdentityNotLinked);
+    Test::with(services())
+        .given(vec![registered(), linked])
+        .when_async(UserCommand::UnlinkExternalIdentity {
+            provider: IdentityProvider::Github,
+            subject: "1234".into(),
+        })
+        .await
+        .then_expect_error(UserError::IdentityNotLinked);
+}

@@ -5,6 +5,7 @@
 
 use chronid_domain::account::AccountEventType;
 use chronid_domain::device::DeviceEventType;
+use chronid_domain::external_login::ExternalLoginEventType;
 use chronid_domain::sso_config::SsoConfigEventType;
 use chronid_domain::user::UserEventType;
 use serde_json::Value;
@@ -32,6 +33,7 @@ pub(super) fn line_of(ctx: &Ctx) -> Line {
         Some(Published::Account(kind)) => account_line(kind, ctx),
         Some(Published::Device(kind)) => device_line(kind, ctx),
         Some(Published::SsoConfig(kind)) => sso_config_line(kind, ctx),
+        Some(Published::ExternalLogin(kind)) => external_login_line(kind, ctx),
         None => unknown(ctx.env),
     }
 }
@@ -300,6 +302,13 @@ pub(super) fn device_line(kind: DeviceEventType, ctx: &Ctx) -> Line {
                 _ => None,
             },
         ),
+    }
+}
+
+/// The catalogue's line of each external login event.
+pub(super) fn external_login_line(kind: ExternalLoginEventType, ctx: &Ctx) -> Line {
+    match kind {
+        ExternalLoginEventType::ExternalLoginRefused => external_login_refused(ctx),
     }
 }
 

@@ -413,6 +413,49 @@ pub(super) fn sso_login_failed(ctx: &Ctx) -> Line {
     Line::new(USER, "Login", text).failed().details(reason)
 }
 
+/// A Google or GitHub login refused: who, when known (the user, else the verified email), and
+/// why in chronid's words.
+pub(super) fn external_login_refused(ctx: &Ctx) -> Line {
+    let text = match ctx
+        .who()
+        .or_else(|| ctx.text("email").map(|e| format!("({e})")))
+    {
+        Some(who) => format!("User login failed {who}."),
+        None => "User login failed.".to_string(),
+    };
+    let provider = match ctx.word("provider").as_str() {
+        "google" => "Google",
+        "github" => "GitHub",
+        _ => "External",
+    };
+    let reason = match ctx.word("reason").as_str() {
+        "state" => "the answer is for another login attempt or another browser (state)",
+        "code" => "the provider refused the authorization code (used before, or expired)",
+        "no_id_token" => "the provider sent no ID token",
+        "signature" => "the ID token is not signed by a key of the provider",
+        "audience" => "the ID token is for another client (audience)",
+        "issuer" => "the ID token comes from another issuer",
+        "expired" => "the ID token has expired",
+        "nonce" => "the ID token answers another login attempt (nonce)",
+        "claims" => "the ID token's claims are not acceptable",
+        "email_not_verified" => "the provider has not verified the email",
+        "provider_error" => "the provider's API answered with an error",
+        "no_account" => "no user of an account that allows this login holds the email",
+        "provider_not_allowed" => "the account does not allow this login",
+        "user_locked" => "the user is locked",
+        "user_disabled" => "the user is disabled",
+        "cancelled" => "the login was not completed at the provider",
+        _ => "",
+    };
+    let details = match reason.is_empty() {
+        true => format!("{provider} login"),
+        false => format!("{provider} login: {reason}"),
+    };
+    Line::new(USER, "Login", text)
+        .failed()
+        .details(Some(details))
+}
+
 pub(super) fn sso_config_updated(ctx: &Ctx) -> Line {
     let groups_now = ctx
         .data

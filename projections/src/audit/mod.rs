@@ -264,7 +264,7 @@ fn target_of(env: &PublicEnvelope, lookup: &dyn Fn(Uuid) -> Option<Principal>) -
 fn named_target(env: &PublicEnvelope) -> Option<Uuid> {
     match env.aggregate_type.as_str() {
         "user" => Some(env.aggregate_id),
-        "device" | "sso_config" => uuid_of(&env.data, "user_id"),
+        "device" | "sso_config" | "external_login" => uuid_of(&env.data, "user_id"),
         _ => None,
     }
 }

@@ -2,6 +2,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chronid_domain::account::AccountEvent;
 use chronid_domain::device::{DeviceEvent, DeviceRevokeReason};
+use chronid_domain::external_login::{ExternalLoginEvent, ExternalLoginFailure, Refusal};
 use chronid_domain::metadata::Actor;
 use chronid_domain::public::public_data;
 use chronid_domain::sso_config::{NameIdSource, SsoConfigEvent, SsoLoginFailure, SsoSettings};
@@ -454,7 +455,45 @@ fn cases() -> Vec<Case> {
                 sp_entity_id: EntityId::parse("sp_entity_id", "https://sp.example.com/acme").unwrap(),
                 accounts: vec![ACCOUNT_ID, OTHER_ACCOUNT_ID],
             }, "SSO | Delete | success | SSO configuration deleted. Details: logins through it ended for 2 accounts."),
+        case("external_login", ATTEMPT_ID, &ExternalLoginEvent::ExternalLoginRefused(Refusal {
+                provider: IdentityProvider::Google,
+                reason: ExternalLoginFailure::NoAccount,
+                account_id: None,
+                user_id: None,
+                subject: Some("1234".into()),
+                email: Some("ana@example.com".into()),
+            }), Actor::system(), "User | Login | failed | User login failed (ana@example.com). Details: Google login: no user of an account that allows this login holds the email."),
     ]
+}
+
+const ATTEMPT_ID: Uuid = Uuid::from_u128(0x77);
+
+#[test]
+fn a_refused_external_login_says_why_in_chronids_words() {
+    for reason in ExternalLoginFailure::ALL.iter().copied() {
+        for provider in [IdentityProvider::Google, IdentityProvider::Github] {
+            let event = ExternalLoginEvent::ExternalLoginRefused(Refusal {
+                provider,
+                reason,
+                account_id: Some(ACCOUNT_ID),
+                user_id: Some(USER_ID),
+                subject: None,
+                email: None,
+            });
+            let case = case("external_login", ATTEMPT_ID, &event, Actor::system(), "");
+            let record = describe_known(&case.env);
+            let line = summary(&record);
+            let name = match provider {
+                IdentityProvider::Github => "GitHub",
+                _ => "Google",
+            };
+            assert!(
+                line.contains(&format!("Details: {name} login: ")),
+                "{reason:?}: {line}"
+            );
+            assert_eq!(record.target_id, Some(USER_ID), "{line}");
+        }
+    }
 }
 
 /// Every `event_type()` string of the four aggregates, read from their sources.
@@ -477,7 +516,7 @@ fn the_table_covers_every_event_type_of_the_domain() {
     let in_domain = domain_event_types();
     assert_eq!(
         in_domain.len(),
-        69,
+        70,
         "the domain's event catalogue changed size"
     );
     assert_eq!(unique, in_domain);
@@ -513,6 +552,7 @@ fn exactly_the_failed_events_have_a_failed_outcome() {
         "PasswordResetEmailFailed",
         "TwoFactorCodeDeliveryFailed",
         "SsoLoginFailed",
+        "ExternalLoginRefused",
     ]
     .map(String::from)
     .into();

@@ -13,6 +13,7 @@ mod api;
 mod attacks;
 mod catalogue;
 mod credentials;
+mod external_login;
 mod flows;
 mod harness;
 mod journey;

@@ -13,7 +13,7 @@ use crate::support::*;
 
 const CALLBACK: &str = "http://127.0.0.1:9/auth/google/callback";
 
-fn agent(base: &str) -> Agent {
+pub(crate) fn agent(base: &str) -> Agent {
     Agent {
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -36,7 +36,7 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
         .to_string()
 }
 
-fn param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn param(url: &str, name: &str) -> Option<String> {
     query_of(url)
         .into_iter()
         .find(|(k, _)| k == name)
@@ -278,10 +278,22 @@ async fn the_github_stand_in_answers_as_github_documents() {
 /// Through the provider's login and consent pages as `login`, from `url` back to the client's
 /// callback: the callback URL with `code` and `state`.
 async fn through_provider(a: &mut Agent, issuer: &str, url: &str, login: &str) -> String {
+    through_provider_to(a, issuer, url, login, CALLBACK).await
+}
+
+/// Through the provider's login and consent pages as `login`, to where it sends the browser
+/// back (a URL starting with `callback`).
+pub(crate) async fn through_provider_to(
+    a: &mut Agent,
+    issuer: &str,
+    url: &str,
+    login: &str,
+    callback: &str,
+) -> String {
     let mut page = a.get(url).await;
     for _ in 0..8 {
         let to = location(&page).to_string();
-        if to.starts_with(CALLBACK) {
+        if to.starts_with(callback) {
             return to;
         }
         page = if to.is_empty() {
@@ -305,7 +317,7 @@ async fn through_provider(a: &mut Agent, issuer: &str, url: &str, login: &str) -
 }
 
 /// A compact JWS (RS256) of `claims` with `key`, or unsigned (`alg: none`).
-fn jws(
+pub(crate) fn jws(
     key: Option<&openssl::pkey::PKey<openssl::pkey::Private>>,
     kid: &str,
     claims: &Value,
@@ -330,11 +342,11 @@ fn jws(
     format!("{input}.{signature}")
 }
 
-fn rsa_key() -> openssl::pkey::PKey<openssl::pkey::Private> {
+pub(crate) fn rsa_key() -> openssl::pkey::PKey<openssl::pkey::Private> {
     openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap()
 }
 
-fn jwks_of(key: &openssl::pkey::PKey<openssl::pkey::Private>, kid: &str) -> String {
+pub(crate) fn jwks_of(key: &openssl::pkey::PKey<openssl::pkey::Private>, kid: &str) -> String {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let rsa = key.rsa().unwrap();
     serde_json::json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
@@ -483,7 +495,7 @@ async fn the_google_client_takes_a_real_login_and_refuses_every_forgery() {
 }
 
 /// Through the GitHub stand-in's authorization form as the given user, back to the callback.
-async fn through_github(a: &mut Agent, url: &str, who: &[(&str, &str)]) -> String {
+pub(crate) async fn through_github(a: &mut Agent, url: &str, who: &[(&str, &str)]) -> String {
     let form = a.get(url).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let mut fields: Vec<(String, String)> = Vec::new();

@@ -23,6 +23,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{as_user, refused_login, LoginOutcome, NewSession};
+use crate::external_login::{login_method, provider_named};
 use crate::password::CHANGE_TOKEN_LIFETIME;
 use crate::{App, AppError, Principal};
 
@@ -79,9 +80,10 @@ impl App {
         user: &User,
         channel: TwoFactorChannel,
         device: (Uuid, SecretString, bool),
-        language: Option<&Language>,
+        route: (Option<&Language>, Option<&(String, String)>),
         facts: &RequestFacts,
     ) -> Result<ChallengeIssued, AppError> {
+        let (language, external) = route;
         let Some(user_id) = user.id else {
             return Err(challenge_not_found());
         };
@@ -97,7 +99,7 @@ impl App {
             Err(CommandError::Domain(e)) => return Err(refused_login(self, e)),
             Err(other) => return Err(other.into()),
         }
-        self.route_challenge(challenge_id, user_id, language)
+        self.route_challenge(challenge_id, user_id, language, external)
             .await?;
         Ok(ChallengeIssued {
             challenge_id,
@@ -114,10 +116,12 @@ impl App {
         challenge_id: Uuid,
         user_id: Uuid,
         language: Option<&Language>,
+        external: Option<&(String, String)>,
     ) -> Result<(), AppError> {
         let route = ChallengeRoute {
             user_id,
             language: language.map(|l| l.as_str().to_string()),
+            external: external.cloned(),
         };
         self.challenges
             .route(challenge_id, &route, self.exec.services().clock.now())
@@ -132,12 +136,17 @@ impl App {
             .map_err(AppError::internal)
     }
 
-    /// The user a challenge id routes to, the login's language, and the user as stored.
+    /// The user a challenge id routes to, the login's language, the provider and subject of a
+    /// Google or GitHub login, and the user as stored.
     async fn routed_challenge(
         &self,
         challenge_id: Uuid,
-    ) -> Result<(Uuid, Option<Language>, User), AppError> {
-        let ChallengeRoute { user_id, language } = self
+    ) -> Result<(Uuid, Option<Language>, Option<(String, String)>, User), AppError> {
+        let ChallengeRoute {
+            user_id,
+            language,
+            external,
+        } = self
             .challenges
             .find(challenge_id)
             .await
@@ -145,7 +154,7 @@ impl App {
             .ok_or_else(challenge_not_found)?;
         let language = language.and_then(|l| Language::parse(&l).ok());
         let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
-        Ok((user_id, language, user))
+        Ok((user_id, language, external, user))
     }
 
     /// Answers a login's challenge with a code; the client presents the device token it was
@@ -158,7 +167,10 @@ impl App {
         device_token: Option<String>,
         facts: &RequestFacts,
     ) -> Result<LoginOutcome, AppError> {
-        let (user_id, language, user) = self.routed_challenge(challenge_id).await?;
+        let (user_id, language, external, user) = self.routed_challenge(challenge_id).await?;
+        let via = external
+            .as_ref()
+            .and_then(|(p, s)| Some((provider_named(p)?, s.clone())));
         let challenge = user
             .challenges
             .get(&challenge_id)
@@ -185,7 +197,9 @@ impl App {
             challenge_id,
             code,
             login: RecordLogin {
-                method: LoginMethod::Password,
+                method: via
+                    .as_ref()
+                    .map_or(LoginMethod::Password, |(p, _)| login_method(*p)),
                 session_id,
                 session_token_hash: StoredSecret(minted.secret_hash),
                 session_expires_at: expires_at,
@@ -196,7 +210,8 @@ impl App {
                 two_factor: policy.two_factor,
             },
             lockout: Lockout::of(&policy),
-            password_validity_days: policy.password_validity_days,
+            // A Google or GitHub login does not use the password: its age asks nothing of it.
+            password_validity_days: policy.password_validity_days.filter(|_| via.is_none()),
             next: NextStep {
                 challenge_id: services.ids.new_id(),
                 change_id,
@@ -244,7 +259,7 @@ impl App {
                     channel,
                     ..
                 } => {
-                    self.route_challenge(next, user_id, language.as_ref())
+                    self.route_challenge(next, user_id, language.as_ref(), external.as_ref())
                         .await?;
                     return Ok(LoginOutcome::TwoFactorRequired(Box::new(ChallengeIssued {
                         challenge_id: next,
@@ -264,6 +279,10 @@ impl App {
         if let Some((device_id, _)) = proven {
             self.trust_device(device_id, challenge_id, user.trust_epoch, &facts)
                 .await;
+        }
+        // A Google or GitHub identity is linked only once the whole login passed.
+        if let Some((provider, subject)) = &via {
+            self.link_external(&user, *provider, subject, &facts).await;
         }
         self.record_activity(session_id, user_id, now).await?;
         Ok(LoginOutcome::Session(Box::new(NewSession {
@@ -288,7 +307,7 @@ impl App {
         device_token: Option<String>,
         facts: &RequestFacts,
     ) -> Result<ChallengeIssued, AppError> {
-        let (user_id, language, user) = self.routed_challenge(challenge_id).await?;
+        let (user_id, language, external, user) = self.routed_challenge(challenge_id).await?;
         let now = self.exec.services().clock.now();
         let challenge = user
             .challenges
@@ -323,7 +342,7 @@ impl App {
                 &user,
                 challenge.channel,
                 (device_id, SecretString::from(token), false),
-                language.as_ref(),
+                (language.as_ref(), external.as_ref()),
                 &facts,
             )
             .await;
@@ -333,6 +352,7 @@ impl App {
                 let route = ChallengeRoute {
                     user_id,
                     language: language.as_ref().map(|l| l.as_str().to_string()),
+                    external,
                 };
                 self.challenges
                     .route(challenge_id, &route, now)

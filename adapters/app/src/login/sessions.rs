@@ -69,7 +69,7 @@ impl App {
                     &user,
                     channel,
                     (device_id, device_token, trusted),
-                    request.language.as_ref(),
+                    (request.language.as_ref(), None),
                     &facts,
                 )
                 .await?;

@@ -127,6 +127,7 @@ enum Section {
     Totp,
     Channel,
     Password,
+    Identities,
 }
 
 /// What the Security tab shows beyond the user's state.
@@ -152,13 +153,16 @@ async fn security_page(
     shows: Shows,
 ) -> Response {
     let app = ctx.web().app.clone();
-    let (me, sessions, devices) = match (
+    let (me, sessions, devices, identities) = match (
         app.my_profile(principal).await,
         app.my_sessions(principal).await,
         app.my_devices(principal).await,
+        app.my_identities(principal).await,
     ) {
-        (Ok(me), Ok(s), Ok(d)) => (me, s, d),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(ctx, &e),
+        (Ok(me), Ok(s), Ok(d), Ok(i)) => (me, s, d, i),
+        (Err(e), _, _, _) | (_, Err(e), _, _) | (_, _, Err(e), _) | (_, _, _, Err(e)) => {
+            return failed(ctx, &e)
+        }
     };
     let title = ctx.t("tab-security");
     let note = notice(&ctx);
@@ -244,9 +248,87 @@ async fn security_page(
                 }
             }
         }
+        (identities_section(&ctx, &identities, error_in(Section::Identities)))
     };
     let chrome = chrome(&ctx, principal).await;
     ctx.page_with(status, &title, chrome, body)
+}
+
+/// The Google, GitHub and SSO identities linked to the user; Google and GitHub ones can be
+/// unlinked (SSO identities follow the identity provider).
+fn identities_section(
+    ctx: &Ctx,
+    identities: &[chronid_app::LinkedIdentity],
+    error: Option<Shown>,
+) -> Markup {
+    use chronid_domain::user::IdentityProvider as P;
+    let name = |p: P| match p {
+        P::Google => "Google",
+        P::Github => "GitHub",
+        P::Saml => "SSO",
+    };
+    html! {
+        section.card aria-labelledby="identities-heading" {
+            h2 id="identities-heading" { (ctx.t("identities-heading")) }
+            p.hint { (ctx.t("identities-intro")) }
+            @if let Some(text) = error.as_ref().map(|e| e.text.clone()) { p.error role="alert" { (text) } }
+            @if identities.is_empty() {
+                p { (ctx.t("identities-none")) }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { (ctx.t("identity-provider")) }
+                        th scope="col" { (ctx.t("identity-subject")) }
+                        th scope="col" { span.skip { (ctx.t("identity-unlink")) } }
+                    } }
+                    tbody {
+                        @for i in identities {
+                            tr {
+                                td { (name(i.provider)) }
+                                td { code { (i.subject) } }
+                                td {
+                                    @if i.provider != P::Saml {
+                                        form.inline method="post" action="/account/identities/unlink" {
+                                            (csrf_field(ctx))
+                                            input type="hidden" name="provider" value=(chronid_app::provider_name(i.provider));
+                                            input type="hidden" name="subject" value=(i.subject);
+                                            button.secondary type="submit" { (ctx.t("identity-unlink")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /account/identities/unlink`.
+pub async fn unlink_identity(ctx: Ctx, fields: Fields) -> Response {
+    use chronid_domain::user::IdentityProvider as P;
+    act(
+        ctx,
+        fields,
+        Section::Identities,
+        "identity-unlinked",
+        |app, who, facts, fields| async move {
+            let provider = match fields.text("provider") {
+                "google" => P::Google,
+                "github" => P::Github,
+                _ => {
+                    let refused = chronid_domain::user::UserError::IdentityNotLinked;
+                    return Err((AppError::from_domain(&refused), "provider"));
+                }
+            };
+            app.unlink_my_identity(&who, provider, fields.text("subject"), &facts)
+                .await
+                .map(|_| None)
+                .map_err(|e| (e, "subject"))
+        },
+    )
+    .await
 }
 
 fn code_input(ctx: &Ctx, name: &'static str, error: Option<&Shown>) -> Markup {

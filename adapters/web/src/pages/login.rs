@@ -78,6 +78,7 @@ fn login_page(
                 (password_input.render())
                 button type="submit" { (ctx.t("login-submit")) }
             }
+            (super::external::buttons(&ctx))
             p.links {
                 a href="/forgot-password" { (ctx.t("login-forgot")) }
                 " · "
@@ -151,13 +152,13 @@ async fn log_in(
 }
 
 /// The language the user chose with the selector, which becomes theirs at login.
-fn chosen_language(ctx: &Ctx) -> Option<Language> {
+pub(crate) fn chosen_language(ctx: &Ctx) -> Option<Language> {
     ctx.lang_chosen
         .then(|| Language::parse(ctx.lang.tag()).ok())
         .flatten()
 }
 
-fn status_of(error: &AppError) -> StatusCode {
+pub(crate) fn status_of(error: &AppError) -> StatusCode {
     use chronid_domain::error::ErrorKind;
     match error.kind {
         ErrorKind::Invalid => StatusCode::BAD_REQUEST,
@@ -173,7 +174,7 @@ fn status_of(error: &AppError) -> StatusCode {
 
 /// Where a login goes after a step: signed in, or on to the next step, kept in the sealed
 /// pending cookie.
-fn next_step(
+pub(crate) fn next_step(
     mut ctx: Ctx,
     outcome: LoginOutcome,
     credentials: Option<(String, String)>,
@@ -218,6 +219,8 @@ fn next_step(
         Pending::Change { .. } => "/login/password",
         Pending::SsoChoose { .. } => "/login/saml/account",
         Pending::SsoConfirm { .. } => "/login/saml/confirm",
+        Pending::ExternalStarted { .. } => "/login",
+        Pending::ExternalChoose { .. } => "/login/external/account",
     };
     keep_pending(&mut ctx, pending);
     ctx.redirect(to)
@@ -301,6 +304,7 @@ pub async fn show_choice(ctx: Ctx) -> Response {
 pub(crate) enum ChoiceFor {
     Password,
     Sso,
+    External,
 }
 
 pub(crate) fn choice_page(
@@ -314,6 +318,7 @@ pub(crate) fn choice_page(
     let (action, intro) = match choice_for {
         ChoiceFor::Password => ("/login/account", ctx.t("choose-intro")),
         ChoiceFor::Sso => ("/login/saml/account", ctx.t("sso-choose-intro")),
+        ChoiceFor::External => ("/login/external/account", ctx.t("external-choose-intro")),
     };
     let body = html! {
         div.card {

@@ -1,7 +1,9 @@
-//! The pages, one file per flow: logging in (`login`), forgot and reset password (`password`),
-//! and the signed-in user's own pages (`account`).
+//! The pages, one file per flow: logging in (`login`), single sign-on (`sso`), Google and
+//! GitHub login (`external`), forgot and reset password (`password`), and the signed-in user's
+//! own pages (`account`).
 
 pub mod account;
+pub mod external;
 pub mod login;
 pub mod password;
 pub mod sso;
@@ -35,6 +37,7 @@ pub(crate) fn notice(ctx: &Ctx) -> Option<String> {
         "session-ended",
         "login-expired",
         "code-sent",
+        "identity-unlinked",
     ]
     .into_iter()
     .find(|id| *id == asked)?;
