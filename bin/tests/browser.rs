@@ -41,23 +41,27 @@ impl Site {
 
     /// The same with `browser_args` given to chromium.
     async fn start_with(browser_args: &[String]) -> Site {
+        Self::start_configured(browser_args, free_port(), Vec::new()).await
+    }
+
+    /// The same serving at `port`, with the settings `extra` besides the usual ones.
+    async fn start_configured(
+        browser_args: &[String],
+        port: u16,
+        extra: Vec<(&str, String)>,
+    ) -> Site {
         let env = TestEnv::new().await.unwrap();
         let peers = Peers::start().await.unwrap();
         let account = bootstrap(&env).await;
-        let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let serve = Serve::start_at(
-            &env,
-            "api,relay,projections,notifier",
-            &[
-                ("CHRONID_PUBLIC_URL", base.clone()),
-                ("CHRONID_SMTP_URL", peers.smtp_url()),
-                ("CHRONID_TERMS_URL", "https://acme.test/terms".into()),
-                ("CHRONID_PRIVACY_URL", "https://acme.test/privacy".into()),
-            ],
-            port,
-        )
-        .await;
+        let mut settings = vec![
+            ("CHRONID_PUBLIC_URL", base.clone()),
+            ("CHRONID_SMTP_URL", peers.smtp_url()),
+            ("CHRONID_TERMS_URL", "https://acme.test/terms".into()),
+            ("CHRONID_PRIVACY_URL", "https://acme.test/privacy".into()),
+        ];
+        settings.extend(extra);
+        let serve = Serve::start_at(&env, "api,relay,projections,notifier", &settings, port).await;
         let browser = Browser::start(browser_args).await.unwrap();
         Site {
             env,
@@ -678,6 +682,94 @@ async fn saml_single_sign_on_creates_the_user_confirms_teams_and_logs_out_at_the
             b.wait_for_path("/account").await?;
             b.sees("erin@contoso.test").await?;
             b.sees("Globex").await?;
+            Ok(())
+        })
+        .await;
+}
+
+/// Google and GitHub login in the browser: the login page's buttons, the OpenID Connect
+/// provider's own login and consent pages (oidc-provider), the GitHub stand-in's authorization
+/// form, back to chronid with a session and the identity shown on the Security tab, unlinked
+/// there; and the page that says why a login was refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_and_github_login_through_the_providers_pages() {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let op = chronid_tests::peers::OidcProvider::start(&format!("{base}/auth/google/callback"))
+        .await
+        .unwrap();
+    let gh = chronid_tests::peers::GithubStandIn::start(&format!("{base}/auth/github/callback"))
+        .await
+        .unwrap();
+    let settings = vec![
+        ("CHRONID_GOOGLE_CLIENT_ID", op.client_id.clone()),
+        ("CHRONID_GOOGLE_CLIENT_SECRET", op.client_secret.clone()),
+        ("CHRONID_GOOGLE_ISSUER", op.issuer.clone()),
+        ("CHRONID_GITHUB_CLIENT_ID", gh.client_id.clone()),
+        ("CHRONID_GITHUB_CLIENT_SECRET", gh.client_secret.clone()),
+        ("CHRONID_GITHUB_URL", gh.base.clone()),
+        ("CHRONID_GITHUB_API_URL", gh.base.clone()),
+    ];
+    Site::start_configured(&[], port, settings)
+        .await
+        .run("google_github", async |site| {
+            let b = &site.browser;
+            site.user("gina@acme.test", json!({"first_name": "Gina"}))
+                .await;
+            let options = json!({"password": true, "google": true, "github": true, "sso": false});
+            let (status, body) = call(
+                &site.base,
+                &site.account.key,
+                reqwest::Method::PUT,
+                &format!("/v1/accounts/{}/login-options", site.account.id),
+                Some(options),
+            )
+            .await;
+            ensure!(status == 200, "{status} {body}");
+
+            // Google: the provider's login and consent pages, then the account.
+            b.goto(&site.url("/login")).await?;
+            b.check_accessibility().await?;
+            b.click("a[href$='/auth/google/start']").await?;
+            b.fill("input[name=login]", "gina@acme.test").await?;
+            b.fill("input[name=password]", "anything").await?;
+            b.click("button[type=submit]").await?;
+            b.find("input[name=prompt][value=consent]").await?;
+            b.click("button[type=submit]").await?;
+            b.wait_for_path("/account").await?;
+            b.sees("gina@acme.test").await?;
+            b.goto(&site.url("/account/security")).await?;
+            b.sees_in("#identities-heading", "Linked identities")
+                .await?;
+            b.sees("Google").await?;
+            b.check_accessibility().await?;
+            site.log_out().await?;
+
+            // GitHub: the stand-in's authorization form says who signs in.
+            b.click("a[href$='/auth/github/start']").await?;
+            b.fill("input#login", "gina-gh").await?;
+            b.fill("input#user_id", "4242").await?;
+            b.fill("input#email", "gina@acme.test").await?;
+            b.click("button[type=submit]").await?;
+            b.wait_for_path("/account").await?;
+            b.goto(&site.url("/account/security")).await?;
+            b.sees("GitHub").await?;
+            b.sees("4242").await?;
+            // Unlinked there.
+            b.click("form[action='/account/identities/unlink'] input[value='4242'] ~ button")
+                .await?;
+            b.sees("The identity was unlinked.").await?;
+            site.log_out().await?;
+
+            // Nobody holds this email: refused, saying why and with the reason's name.
+            b.click("a[href$='/auth/github/start']").await?;
+            b.fill("input#login", "stranger").await?;
+            b.fill("input#user_id", "999").await?;
+            b.fill("input#email", "stranger@elsewhere.test").await?;
+            b.click("button[type=submit]").await?;
+            b.sees("There is no user with your GitHub email").await?;
+            b.sees("Reference: no_account").await?;
+            b.check_accessibility().await?;
             Ok(())
         })
         .await;
