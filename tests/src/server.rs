@@ -112,15 +112,16 @@ pub async fn spawn_app_edge(
     spawn_app_full(env, (pool, services, read, edge), none).await
 }
 
-/// Starts the API with Google and GitHub login through the clients `providers` makes for the
-/// server's base URL (the peers' redirect URIs are known once it listens), and bootstraps
+/// Starts the API (with the read side `read`) with Google and GitHub login through the clients
+/// `providers` makes for the server's base URL (the peers' redirect URIs are known once it listens), and bootstraps
 /// account "Acme".
 pub async fn spawn_app_with_providers(
     env: &TestEnv,
+    read: ReadSide,
     providers: impl AsyncFnOnce(String) -> anyhow::Result<chronid_oauth::Clients>,
 ) -> anyhow::Result<TestApp> {
     let edge = Edge::new(TrustedProxies::default(), RateLimits::unlimited());
-    let parts = (env.pool.clone(), test_services(), ReadSide::default(), edge);
+    let parts = (env.pool.clone(), test_services(), read, edge);
     spawn_app_full(env, parts, providers).await
 }
 

@@ -235,6 +235,10 @@ pub(super) fn limited_route(path: &str) -> Option<LimitedRoute> {
         "/v1/login" | "/login" | "/login/account" | "/login/sso" => Some(LimitedRoute::Login),
         // The assertion consumer: each post costs a signature check.
         p if p.starts_with("/saml/acs/") => Some(LimitedRoute::Login),
+        // Google and GitHub logins: each callback costs calls to the provider and may record a
+        // refusal (a GET, limited like the posts).
+        p if is_provider_callback(p) => Some(LimitedRoute::Login),
+        "/login/external/account" => Some(LimitedRoute::Login),
         "/v1/password/forgot"
         | "/v1/password/reset"
         | "/forgot-password"
@@ -244,6 +248,11 @@ pub(super) fn limited_route(path: &str) -> Option<LimitedRoute> {
         p if p.starts_with("/v1/login/challenges/") => Some(LimitedRoute::Challenge),
         _ => None,
     }
+}
+
+/// A provider's answer to a Google or GitHub login.
+fn is_provider_callback(path: &str) -> bool {
+    matches!(path, "/auth/google/callback" | "/auth/github/callback")
 }
 
 fn limiter(per_minute: u32) -> Limiter {
@@ -269,7 +278,8 @@ impl Edge {
 
     /// The limiter of a route, if it has one.
     fn limiter_for(&self, method: &axum::http::Method, path: &str) -> Option<&Limiter> {
-        if method != axum::http::Method::POST {
+        let callback = method == axum::http::Method::GET && is_provider_callback(path);
+        if method != axum::http::Method::POST && !callback {
             return None;
         }
         limited_route(path).map(|route| match route {
@@ -414,6 +424,20 @@ mod tests {
             ),
             ip("203.0.113.9")
         );
+    }
+
+    #[test]
+    fn provider_callbacks_draw_on_the_login_allowance_though_they_are_gets() {
+        let edge = Edge::new(TrustedProxies::default(), RateLimits::default());
+        let get = axum::http::Method::GET;
+        let post = axum::http::Method::POST;
+        for path in ["/auth/google/callback", "/auth/github/callback"] {
+            assert!(edge.limiter_for(&get, path).is_some(), "{path}");
+        }
+        assert!(edge.limiter_for(&post, "/login/external/account").is_some());
+        // Starting a login or reading a page is not limited.
+        assert!(edge.limiter_for(&get, "/auth/google/start").is_none());
+        assert!(edge.limiter_for(&get, "/login").is_none());
     }
 
     #[test]

@@ -7,8 +7,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use chronid_http::ReadSide;
 use chronid_tests::peers::{code_in, GithubStandIn, OidcProvider, Peers};
-use chronid_tests::server::{spawn_app_with_providers, Delivering};
+use chronid_tests::server::{spawn_app_with_providers, Delivering, Workers};
 use chronid_tests::TestEnv;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -92,8 +93,9 @@ async fn google_round(a: &mut Agent, op: &OidcProvider, base: &str, login: &str)
 async fn google_logs_in_through_a_real_provider_and_links_only_after_the_second_factor() {
     let env = TestEnv::new().await.unwrap();
     let peers = Peers::start().await.unwrap();
+    let workers = Workers::start(&env);
     let mut op_slot = None;
-    let app = spawn_app_with_providers(&env, async |base: String| {
+    let app = spawn_app_with_providers(&env, workers.read_side(), async |base: String| {
         let op = OidcProvider::start(&format!("{base}/auth/google/callback")).await?;
         let settings = chronid_oauth::Providers::from_raw(&chronid_oauth::RawProviders {
             google_client_id: Some(op.client_id.clone()),
@@ -217,6 +219,66 @@ async fn google_logs_in_through_a_real_provider_and_links_only_after_the_second_
             .await
             .unwrap();
     assert_eq!(users, 2, "the administrator and ana");
+
+    // The audit log tells each outcome: Acme's through the API (and the administrator sees the
+    // identity in the user view), the deployment's through the query `chronid audit` runs.
+    let position: i64 = sqlx::query_scalar("SELECT max(global_seq) FROM events")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    let audit = app
+        .call(
+            Method::GET,
+            &format!("/audit?min_position={position}&limit=200"),
+            None,
+        )
+        .await;
+    assert_eq!(audit.status, 200, "{audit:?}");
+    let text = audit.body.to_string();
+    for line in [
+        format!("External identity linked. Details: Google account {email}."),
+        "User logged in".to_string(),
+        "Google login: the account does not allow this login.".to_string(),
+    ] {
+        assert!(text.contains(&line), "{line} not in {text}");
+    }
+    let view = app
+        .call(
+            Method::GET,
+            &format!("/users/{ana}?min_position={position}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        view.body["external_identities"],
+        json!([{"provider": "google", "subject": email}]),
+        "{view:?}"
+    );
+    use futures::StreamExt;
+    let no_params = std::collections::HashMap::new();
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now();
+    let filter =
+        chronid_views::query::resolve_audit_filter(&env.pool, Uuid::nil(), &no_params, now)
+            .await
+            .unwrap();
+    let deployment: Vec<String> =
+        chronid_views::query::audit_all(env.pool.clone(), Uuid::nil(), filter)
+            .map(|e| e.unwrap().description)
+            .collect()
+            .await;
+    for line in [
+        "Google login: the answer is for another login attempt or another browser (state).",
+        "Google login: the provider refused the authorization code (used before, or expired).",
+        "Google login: the provider has not verified the email.",
+        "Google login: no user of an account that allows this login holds the email.",
+    ] {
+        assert!(
+            deployment.iter().any(|d| d.contains(line)),
+            "{line} not in {deployment:?}"
+        );
+    }
+    drop(workers);
     env.cleanup().await.unwrap();
 }
 
@@ -287,7 +349,7 @@ async fn forged_id_tokens_are_refused_and_recorded() {
     let env = TestEnv::new().await.unwrap();
     let hostile = Hostile::start().await;
     let client_id = "chronid-client";
-    let app = spawn_app_with_providers(&env, async |base: String| {
+    let app = spawn_app_with_providers(&env, ReadSide::default(), async |base: String| {
         let settings = chronid_oauth::Providers::from_raw(&chronid_oauth::RawProviders {
             google_client_id: Some(client_id.into()),
             google_client_secret: Some("secret".into()),
@@ -432,7 +494,7 @@ async fn second_account(app: &TestApp, email: &str) -> (Uuid, Uuid) {
 async fn github_links_one_account_of_several_keeps_it_through_an_email_change_and_unlinks() {
     let env = TestEnv::new().await.unwrap();
     let mut gh_slot = None;
-    let app = spawn_app_with_providers(&env, async |base: String| {
+    let app = spawn_app_with_providers(&env, ReadSide::default(), async |base: String| {
         let gh = GithubStandIn::start(&format!("{base}/auth/github/callback")).await?;
         let settings = chronid_oauth::Providers::from_raw(&chronid_oauth::RawProviders {
             github_client_id: Some(gh.client_id.clone()),
