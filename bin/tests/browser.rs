@@ -736,6 +736,11 @@ async fn google_and_github_login_through_the_providers_pages() {
             b.click("button[type=submit]").await?;
             b.find("input[name=prompt][value=consent]").await?;
             b.click("button[type=submit]").await?;
+            // Found by her email and not linked yet: chronid's own code before the link.
+            b.wait_for_path("/login/code").await?;
+            let code = code_in(&site.mail("gina@acme.test", 1).await?, 6).context("no code")?;
+            b.fill("input[name=code]", &code).await?;
+            b.click("form[action='/login/code'] button").await?;
             b.wait_for_path("/account").await?;
             b.sees("gina@acme.test").await?;
             b.goto(&site.url("/account/security")).await?;
@@ -751,6 +756,10 @@ async fn google_and_github_login_through_the_providers_pages() {
             b.fill("input#user_id", "4242").await?;
             b.fill("input#email", "gina@acme.test").await?;
             b.click("button[type=submit]").await?;
+            b.wait_for_path("/login/code").await?;
+            let code = code_in(&site.mail("gina@acme.test", 2).await?, 6).context("no code")?;
+            b.fill("input[name=code]", &code).await?;
+            b.click("form[action='/login/code'] button").await?;
             b.wait_for_path("/account").await?;
             b.goto(&site.url("/account/security")).await?;
             b.sees("GitHub").await?;

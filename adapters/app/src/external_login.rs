@@ -16,7 +16,7 @@ use chronid_domain::external_login::{
     ExternalLogin, ExternalLoginCommand, ExternalLoginFailure, Refusal,
 };
 use chronid_domain::metadata::RequestFacts;
-use chronid_domain::reservation::{external_identity_key, Reservation, ReservationCommand};
+use chronid_domain::reservation::{provider_identity_key, Reservation, ReservationCommand};
 use chronid_domain::user::{
     second_factor, IdentityProvider, LoginMethod, RecordLogin, User, UserCommand, UserError,
 };
@@ -59,7 +59,7 @@ pub(crate) fn provider_named(name: &str) -> Option<IdentityProvider> {
     }
 }
 
-fn allows(account: &Account, provider: IdentityProvider) -> bool {
+pub(crate) fn allows(account: &Account, provider: IdentityProvider) -> bool {
     match provider {
         IdentityProvider::Google => account.login_options.google,
         IdentityProvider::Github => account.login_options.github,
@@ -68,7 +68,7 @@ fn allows(account: &Account, provider: IdentityProvider) -> bool {
 }
 
 /// An identity the provider vouched for, presented for a login.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ExternalSignIn {
     /// The attempt's id: the refusal, if any, is recorded under it.
     pub attempt_id: Uuid,
@@ -83,6 +83,16 @@ pub struct ExternalSignIn {
     pub language: Option<Language>,
     /// The device token the browser kept from an earlier login, if any.
     pub device_token: Option<String>,
+}
+
+impl std::fmt::Debug for ExternalSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExternalSignIn")
+            .field("attempt_id", &self.attempt_id)
+            .field("provider", &self.provider)
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a Google or GitHub login did not go on.
@@ -165,12 +175,10 @@ impl App {
             }
         }
         if allowed.is_empty() {
-            // Each account whose user it was hears of it; with none, the deployment does.
+            // Each account whose user it was hears of it; with none, the deployment does (never
+            // an account the request named: anyone could name any).
             let (reason, concerned) = match barred.is_empty() {
-                true => (
-                    ExternalLoginFailure::NoAccount,
-                    vec![(None, sign_in.account_id)],
-                ),
+                true => (ExternalLoginFailure::NoAccount, vec![(None, None)]),
                 false => (
                     ExternalLoginFailure::ProviderNotAllowed,
                     barred
@@ -228,7 +236,7 @@ impl App {
     /// one.
     async fn external_candidates(&self, sign_in: &ExternalSignIn) -> Result<Vec<User>, AppError> {
         let name = provider_name(sign_in.provider);
-        let value = format!("{name}:{}", sign_in.subject.trim().to_lowercase());
+        let value = format!("{name}:{}", sign_in.subject);
         let keys = claimed_identities(self.exec.pool(), &value, MAX_MATCHES)
             .await
             .map_err(AppError::internal)?;
@@ -291,7 +299,20 @@ impl App {
             return Err(state_refusal(refused));
         }
         let policy = &account.policy;
-        let factor = second_factor(user, policy.two_factor, trusted);
+        let provider = sign_in.provider;
+        // An identity found by its email, not linked yet, is linked only after chronid's own
+        // proof: the provider vouches for its account's address, not for the person who holds
+        // this user (a lapsed domain, a reassigned address). So the first login asks a code
+        // even where the account asks none (the authenticator when the user has one).
+        let linked = user
+            .external_identities
+            .contains(&(provider, sign_in.subject.clone()));
+        let factor = second_factor(user, policy.two_factor, trusted).or_else(|| {
+            (!linked).then(|| match user.totp_enabled() {
+                true => TwoFactorChannel::Totp,
+                false => TwoFactorChannel::Email,
+            })
+        });
         if factor.is_some_and(|c| c != TwoFactorChannel::Totp) {
             if let Some(retry_after_secs) = user.codes_retry_after(now) {
                 let refused = UserError::TooManyCodes { retry_after_secs };
@@ -305,7 +326,6 @@ impl App {
             ),
             None => self.register_device(user_id, account_id, &facts).await?,
         };
-        let provider = sign_in.provider;
         if let Some(channel) = factor {
             let external = (provider_name(provider).to_string(), sign_in.subject.clone());
             let issued = self
@@ -380,7 +400,7 @@ impl App {
         {
             return;
         }
-        let key = external_identity_key(account_id, provider_name(provider), subject);
+        let key = provider_identity_key(account_id, provider_name(provider), subject);
         self.link_identity((user_id, account_id), provider, &key, subject, facts)
             .await;
     }
@@ -415,7 +435,7 @@ impl App {
             subject: subject.to_string(),
         };
         let (committed, _) = self.on_user_id(user_id, command, facts).await?;
-        let key = external_identity_key(who.account_id, provider_name(provider), subject);
+        let key = provider_identity_key(who.account_id, provider_name(provider), subject);
         let release = ReservationCommand::Release { owner: user_id };
         if let Err(error) = self.exec.execute::<Reservation>(&key, release, facts).await {
             // The link is gone from the user; a reservation left behind finds no linked user.

@@ -26,10 +26,16 @@ pub struct Github {
 }
 
 /// What the browser keeps between `begin` and `finish` (sealed, bound to the browser).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Started {
     pub state: String,
     pub verifier: String,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Started([redacted])")
+    }
 }
 
 /// A GitHub user and the email GitHub verified as their primary one.

@@ -49,11 +49,17 @@ pub struct Google {
 }
 
 /// What the browser keeps between `begin` and `finish` (sealed, bound to the browser).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Started {
     pub state: String,
     pub nonce: String,
     pub verifier: String,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Started([redacted])")
+    }
 }
 
 /// An identity the provider vouched for.

@@ -53,6 +53,13 @@ pub fn hostname_key(hostname: &crate::values::Hostname) -> String {
     format!("hostname:{}", hostname.as_str().to_ascii_lowercase())
 }
 
+/// The reservation key of a Google or GitHub identity within an account: `provider` is
+/// `google` or `github`, `subject` its identifier of the user as given (OpenID Connect subjects
+/// are case-sensitive).
+pub fn provider_identity_key(account_id: Uuid, provider: &str, subject: &str) -> String {
+    format!("identity:{account_id}:{provider}:{subject}")
+}
+
 /// The reservation key of an SSO service-provider entity id (unique across all accounts).
 pub fn sp_entity_id_key(sp_entity_id: &str) -> String {
     format!("sp_entity_id:{}", sp_entity_id.trim().to_lowercase())

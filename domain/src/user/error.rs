@@ -13,6 +13,8 @@ pub enum UserError {
     NoChange,
     #[error("no such identity is linked to the user")]
     IdentityNotLinked,
+    #[error("another identity at this provider is linked to the user")]
+    OtherIdentityLinked,
     #[error("the user is already disabled")]
     AlreadyDisabled,
     #[error("the user is not disabled")]
@@ -95,6 +97,7 @@ impl DomainError for UserError {
         Self::NotFound => "USR-NOT-FOUND",
         Self::NoChange => "USR-NO-CHANGE",
         Self::IdentityNotLinked => "USR-IDENTITY-NOT-LINKED",
+        Self::OtherIdentityLinked => "USR-OTHER-IDENTITY-LINKED",
         Self::AlreadyDisabled => "USR-ALREADY-DISABLED",
         Self::NotDisabled => "USR-NOT-DISABLED",
         Self::AlreadyLocked => "USR-ALREADY-LOCKED",

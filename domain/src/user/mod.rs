@@ -345,6 +345,13 @@ impl Aggregate for User {
                 {
                     return Err(UserError::NoChange);
                 }
+                // One Google and one GitHub account per user: a second one with the same
+                // address does not join the first. (SAML NameIDs come one per configuration.)
+                if provider != IdentityProvider::Saml
+                    && self.external_identities.iter().any(|(p, _)| *p == provider)
+                {
+                    return Err(UserError::OtherIdentityLinked);
+                }
                 sink.write(
                     UserEvent::ExternalIdentityLinked { provider, subject },
                     self,

@@ -1534,6 +1534,41 @@ async fn linking_an_external_identity_records_it_once() {
 }
 
 #[tokio::test]
+async fn a_user_links_one_google_account_but_a_nameid_per_configuration() {
+    let linked = |provider, subject: &str| UserEvent::ExternalIdentityLinked {
+        provider,
+        subject: subject.into(),
+    };
+    Test::with(services())
+        .given(vec![registered(), linked(IdentityProvider::Google, "1234")])
+        .when_async(UserCommand::LinkExternalIdentity {
+            provider: IdentityProvider::Google,
+            subject: "5678".into(),
+        })
+        .await
+        .then_expect_error(UserError::OtherIdentityLinked);
+    Test::with(services())
+        .given(vec![registered(), linked(IdentityProvider::Google, "1234")])
+        .when_async(UserCommand::LinkExternalIdentity {
+            provider: IdentityProvider::Github,
+            subject: "1234".into(),
+        })
+        .await
+        .then_expect_events(vec![linked(IdentityProvider::Github, "1234")]);
+    Test::with(services())
+        .given(vec![
+            registered(),
+            linked(IdentityProvider::Saml, "ana@a.example"),
+        ])
+        .when_async(UserCommand::LinkExternalIdentity {
+            provider: IdentityProvider::Saml,
+            subject: "ana@b.example".into(),
+        })
+        .await
+        .then_expect_events(vec![linked(IdentityProvider::Saml, "ana@b.example")]);
+}
+
+#[tokio::test]
 async fn unlinking_forgets_only_an_identity_that_is_linked() {
     let linked = UserEvent::ExternalIdentityLinked {
         provider: IdentityProvider::Google,

@@ -75,7 +75,16 @@ impl Server {
         queue: Option<usize>,
         extra: impl FnOnce(&str) -> Vec<(&'static str, String)>,
     ) -> anyhow::Result<Self> {
-        let port = free_port()?;
+        Self::start_on(env, (params, queue), free_port()?, extra).await
+    }
+
+    /// The same listening on `port` (for peers that must know the server's URL first).
+    pub(crate) async fn start_on(
+        env: &TestEnv,
+        (params, queue): (Argon2Params, Option<usize>),
+        port: u16,
+        extra: impl FnOnce(&str) -> Vec<(&'static str, String)>,
+    ) -> anyhow::Result<Self> {
         let mut cmd = Command::new(chronid_binary()?);
         cmd.arg("serve")
             .env("CHRONID_DATABASE_URL", &env.database_url)

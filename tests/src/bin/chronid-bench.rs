@@ -24,12 +24,17 @@
 //! - `saml`: the server's CPU time per SSO login (the Response at the assertion consumer, then
 //!   the session), for a returning user and a first login, beside samael verifying one of the
 //!   same Responses in this process.
+//! - `oidc`: the server's CPU time per Google login (the provider's answer at the callback
+//!   through the session, a real OpenID Connect provider on this machine), beside one ID token
+//!   verified in this process.
 
 // Benchmarks read the real clock and draw real ids: the determinism rule is for the domain.
 #![allow(clippy::disallowed_methods)]
 
 #[path = "../bench/login.rs"]
 mod bench_login;
+#[path = "../bench/oidc.rs"]
+mod bench_oidc;
 #[path = "../bench/pages.rs"]
 mod bench_pages;
 #[path = "../bench/read.rs"]
@@ -71,6 +76,7 @@ enum Scenario {
     Enumeration,
     Pages,
     Saml,
+    Oidc,
 }
 
 #[derive(Debug, Parser)]
@@ -127,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Enumeration => bench_login::enumeration_bench(&env, args.quick).await,
         Scenario::Pages => bench_pages::pages_bench(&env, args.quick).await,
         Scenario::Saml => bench_saml::saml_bench(&env, args.quick).await,
+        Scenario::Oidc => bench_oidc::oidc_bench(&env, args.quick).await,
     };
     env.cleanup().await?;
     result

@@ -23,7 +23,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{as_user, refused_login, LoginOutcome, NewSession};
-use crate::external_login::{login_method, provider_named};
+use crate::external_login::{allows, login_method, provider_named};
 use crate::password::CHANGE_TOKEN_LIFETIME;
 use crate::{App, AppError, Principal};
 
@@ -177,7 +177,17 @@ impl App {
             .cloned()
             .ok_or_else(challenge_not_found)?;
         let account_id = user.account_id.ok_or_else(challenge_not_found)?;
-        let policy = self.account(account_id).await?.policy;
+        let account = self.account(account_id).await?;
+        // A Google or GitHub login the account stopped allowing since it began goes no further.
+        if let Some((provider, _)) = &via {
+            if !allows(&account, *provider) {
+                return Err(AppError::new(
+                    crate::AppCode::MethodNotAllowed,
+                    "this account does not allow this login; use its other login options",
+                ));
+            }
+        }
+        let policy = account.policy;
         let facts = as_user(facts, user_id);
         // The device is the challenge's only when the client proves it with the token it got
         // at login; otherwise the client is a device of its own, never trusted by this answer.

@@ -142,7 +142,8 @@ pub async fn callback(mut ctx: Ctx, Path(name): Path<String>) -> Response {
     let Some(provider) = configured(&ctx, &name) else {
         return super::not_found(ctx).await;
     };
-    // The pending login is used once, whatever the answer.
+    // The pending login is used once, whatever the answer; another step in progress (a
+    // password login's code) is left alone, whoever sent the browser here.
     let started = match pending(&ctx) {
         Some(Pending::ExternalStarted {
             provider: p,
@@ -154,12 +155,16 @@ pub async fn callback(mut ctx: Ctx, Path(name): Path<String>) -> Response {
         }) if p == name => Some((attempt_id, state, nonce, verifier, account)),
         _ => None,
     };
-    ctx.clear_cookie(pending_cookie(ctx.web().cookies));
+    if started.is_some() {
+        ctx.clear_cookie(pending_cookie(ctx.web().cookies));
+    }
     let app = ctx.web().app.clone();
-    let refusal = |reason, account_id| Refusal {
+    // Before a user is found, a refusal is the deployment's: the account a login started with
+    // (`?account=`) is anyone's to name.
+    let refusal = |reason| Refusal {
         provider,
         reason,
-        account_id,
+        account_id: None,
         user_id: None,
         subject: None,
         email: None,
@@ -167,8 +172,7 @@ pub async fn callback(mut ctx: Ctx, Path(name): Path<String>) -> Response {
     let Some((attempt_id, state, nonce, verifier, account)) = started else {
         let reason = ExternalLoginFailure::State;
         let attempt = app.new_id();
-        let account = ctx.branded_account();
-        app.refuse_external_login(attempt, refusal(reason, account), &ctx.facts)
+        app.refuse_external_login(attempt, refusal(reason), &ctx.facts)
             .await;
         return refused(ctx, provider, reason);
     };
@@ -206,7 +210,7 @@ pub async fn callback(mut ctx: Ctx, Path(name): Path<String>) -> Response {
     let (subject, email) = match verified {
         Ok(identity) => identity,
         Err(Some(reason)) => {
-            app.refuse_external_login(attempt_id, refusal(reason, account), &ctx.facts)
+            app.refuse_external_login(attempt_id, refusal(reason), &ctx.facts)
                 .await;
             return refused(ctx, provider, reason);
         }
