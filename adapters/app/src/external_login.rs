@@ -23,7 +23,6 @@ use chronid_domain::user::{
 use chronid_domain::values::{Email, Language, StoredSecret, TwoFactorChannel};
 use chronid_store::login_state::claimed_identities;
 use chronid_store::CommandError;
-use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::login::{as_user, AccountChoice, LoginOutcome, NewSession};
@@ -313,19 +312,14 @@ impl App {
                 false => TwoFactorChannel::Email,
             })
         });
-        if factor.is_some_and(|c| c != TwoFactorChannel::Totp) {
-            if let Some(retry_after_secs) = user.codes_retry_after(now) {
-                let refused = UserError::TooManyCodes { retry_after_secs };
-                return Err(AppError::from_domain(&refused).into());
-            }
-        }
-        let (device_id, device_token) = match presented {
-            Some((id, _)) => (
-                id,
-                SecretString::from(sign_in.device_token.clone().unwrap_or_default()),
-            ),
-            None => self.register_device(user_id, account_id, &facts).await?,
-        };
+        let (device_id, device_token) = self
+            .login_device(
+                user,
+                factor,
+                (presented, sign_in.device_token.as_deref()),
+                &facts,
+            )
+            .await?;
         if let Some(channel) = factor {
             let external = (provider_name(provider).to_string(), sign_in.subject.clone());
             let issued = self

@@ -175,6 +175,24 @@ pub(crate) fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
     Ok(ticks / 100.0)
 }
 
+/// CPU seconds (user + system) the calling thread has used.
+pub(crate) fn thread_cpu() -> anyhow::Result<f64> {
+    let tid = std::fs::read_link("/proc/thread-self")?;
+    let path = tid
+        .to_string_lossy()
+        .trim_start_matches("/proc/")
+        .to_string();
+    cpu_seconds(&path)
+}
+
+/// A client that follows no redirect, as a browser's requests are measured one by one.
+pub(crate) fn no_redirect_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(16)
+        .build()?)
+}
+
 /// Resident memory of `pid` in KiB.
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;

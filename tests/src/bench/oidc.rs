@@ -27,7 +27,9 @@ use chronid_domain::reservation::{provider_identity_key, Reservation, Reservatio
 use chronid_domain::user::{IdentityProvider, User, UserCommand};
 use chronid_tests::server::test_services;
 
-use crate::bench_login::{account_with, cpu_seconds, free_port, Server};
+use crate::bench_login::{
+    account_with, cpu_seconds, free_port, no_redirect_client, thread_cpu, Server,
+};
 use crate::{print, Figure};
 
 /// A browser without a browser, for one host: its cookies, sent back as they were set.
@@ -51,13 +53,6 @@ impl Jar {
         let pairs: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
         pairs.join("; ")
     }
-}
-
-fn client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(16)
-        .build()?)
 }
 
 fn location(r: &reqwest::Response) -> String {
@@ -180,16 +175,6 @@ async fn measure(
     Ok((cpu_seconds(&pid)? - start) / prepared.len() as f64)
 }
 
-/// CPU seconds (user + system) this thread has used.
-fn thread_cpu() -> anyhow::Result<f64> {
-    let tid = std::fs::read_link("/proc/thread-self")?;
-    let path = tid
-        .to_string_lossy()
-        .trim_start_matches("/proc/")
-        .to_string();
-    cpu_seconds(&path)
-}
-
 /// Raw ID tokens of the provider for chronid's client, with their nonces: logins run by this
 /// process, the code exchanged here.
 async fn id_tokens(
@@ -306,7 +291,7 @@ pub async fn oidc_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     }
     // The server's cache takes a read-only state for at most 2 s.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let http = client()?;
+    let http = no_redirect_client()?;
 
     // Returning: found by the link, through the session.
     let mut again = Vec::with_capacity(n);

@@ -19,7 +19,7 @@ use chronid_tests::peers::SamlIdp;
 use chronid_tests::TestEnv;
 use serde_json::{json, Value};
 
-use crate::bench_login::{account_with, cpu_seconds, Server};
+use crate::bench_login::{account_with, cpu_seconds, no_redirect_client, thread_cpu, Server};
 use crate::{print, Figure};
 
 const SLUG: &str = "bench";
@@ -29,13 +29,6 @@ struct Prepared {
     cookies: String,
     response: String,
     request_id: String,
-}
-
-fn client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(16)
-        .build()?)
 }
 
 /// The `name=value` pairs of a response's Set-Cookie headers.
@@ -191,16 +184,6 @@ async fn measure(
     Ok(((end - start) / n, (middle - start) / n, (end - middle) / n))
 }
 
-/// CPU seconds (user + system) this thread has used.
-fn thread_cpu() -> anyhow::Result<f64> {
-    let tid = std::fs::read_link("/proc/thread-self")?;
-    let path = tid
-        .to_string_lossy()
-        .trim_start_matches("/proc/")
-        .to_string();
-    cpu_seconds(&path)
-}
-
 /// CPU seconds of samael verifying `response` (base64) once, averaged over `n`, on one thread.
 fn samael_verify_cpu(
     idp_metadata: &str,
@@ -294,7 +277,7 @@ pub async fn saml_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     if !options.status().is_success() {
         bail!("login options: {}", options.text().await?);
     }
-    let http = client()?;
+    let http = no_redirect_client()?;
     let n = if quick { 40 } else { 200 };
     let emails: Vec<String> = (0..n).map(|i| format!("sso{i}@bench.test")).collect();
 

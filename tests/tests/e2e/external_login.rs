@@ -222,19 +222,11 @@ async fn google_logs_in_through_a_real_provider_and_links_only_after_the_second_
 
     // The audit log tells each outcome: Acme's through the API (and the administrator sees the
     // identity in the user view), the deployment's through the query `chronid audit` runs.
+    let text = audit_text(&app, &env).await;
     let position: i64 = sqlx::query_scalar("SELECT max(global_seq) FROM events")
         .fetch_one(&env.pool)
         .await
         .unwrap();
-    let audit = app
-        .call(
-            Method::GET,
-            &format!("/audit?min_position={position}&limit=200"),
-            None,
-        )
-        .await;
-    assert_eq!(audit.status, 200, "{audit:?}");
-    let text = audit.body.to_string();
     for line in [
         format!("External identity linked. Details: Google account {email}."),
         "User logged in".to_string(),

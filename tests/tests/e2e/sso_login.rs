@@ -284,19 +284,7 @@ async fn a_first_sso_login_creates_the_user_syncs_teams_and_asks_to_confirm() {
     assert_eq!(r.status, 200, "{r:?}");
 
     // The audit log tells it in the catalogue's words.
-    let position: i64 = sqlx::query_scalar("SELECT max(global_seq) FROM events")
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
-    let audit = app
-        .call(
-            Method::GET,
-            &format!("/audit?min_position={position}&limit=100"),
-            None,
-        )
-        .await;
-    assert_eq!(audit.status, 200, "{audit:?}");
-    let text = audit.body.to_string();
+    let text = audit_text(&app, &env).await;
     for line in [
         "User created.",
         "created at first SSO login",

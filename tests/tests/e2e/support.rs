@@ -272,3 +272,21 @@ pub fn location(page: &Page) -> &str {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
 }
+
+/// The account's audit log (its first 200 entries, newest first) once the projection has
+/// applied every event written so far, as JSON text.
+pub async fn audit_text(app: &TestApp, env: &chronid_tests::TestEnv) -> String {
+    let position: i64 = sqlx::query_scalar("SELECT max(global_seq) FROM events")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    let audit = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/audit?min_position={position}&limit=200"),
+            None,
+        )
+        .await;
+    assert_eq!(audit.status, 200, "{audit:?}");
+    audit.body.to_string()
+}

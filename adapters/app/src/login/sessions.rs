@@ -48,20 +48,14 @@ impl App {
         }
         let policy = &account.policy;
         let factor = second_factor(&user, policy.two_factor, trusted);
-        // A code that could not be sent anyway leaves no device behind.
-        if factor.is_some_and(|c| c != chronid_domain::values::TwoFactorChannel::Totp) {
-            if let Some(retry_after_secs) = user.codes_retry_after(now) {
-                let refused = UserError::TooManyCodes { retry_after_secs };
-                return Err(AppError::from_domain(&refused).into());
-            }
-        }
-        let (device_id, device_token) = match presented {
-            Some((id, _)) => (
-                id,
-                SecretString::from(request.device_token.clone().unwrap_or_default()),
-            ),
-            None => self.register_device(user_id, account_id, &facts).await?,
-        };
+        let (device_id, device_token) = self
+            .login_device(
+                &user,
+                factor,
+                (presented, request.device_token.as_deref()),
+                &facts,
+            )
+            .await?;
         // The second factor comes before anything else, an expired password included.
         if let Some(channel) = factor {
             let issued = self
@@ -123,6 +117,35 @@ impl App {
             device_token: Some(device_token),
             position: committed.position(),
         })))
+    }
+
+    /// The device a login goes on from: the one the client presented, else one registered now,
+    /// with the token the client keeps. A login owing a code that could not be sent anyway
+    /// (the user's limit reached) is refused first, leaving no device behind.
+    pub(crate) async fn login_device(
+        &self,
+        user: &User,
+        factor: Option<chronid_domain::values::TwoFactorChannel>,
+        (presented, token): (Option<(Uuid, bool)>, Option<&str>),
+        facts: &RequestFacts,
+    ) -> Result<(Uuid, SecretString), AppError> {
+        let (Some(user_id), Some(account_id)) = (user.id, user.account_id) else {
+            return Err(AppError::internal("a login without its user"));
+        };
+        let now = self.exec.services().clock.now();
+        if factor.is_some_and(|c| c != chronid_domain::values::TwoFactorChannel::Totp) {
+            if let Some(retry_after_secs) = user.codes_retry_after(now) {
+                let refused = UserError::TooManyCodes { retry_after_secs };
+                return Err(AppError::from_domain(&refused));
+            }
+        }
+        Ok(match presented {
+            Some((id, _)) => (
+                id,
+                SecretString::from(token.unwrap_or_default().to_string()),
+            ),
+            None => self.register_device(user_id, account_id, facts).await?,
+        })
     }
 
     /// A new session's first use, for the idle timeout.
