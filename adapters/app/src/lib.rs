@@ -5,6 +5,7 @@
 
 mod accounts;
 mod api_keys;
+pub mod audit;
 mod devices;
 mod error;
 mod external_login;

@@ -5,6 +5,7 @@
 use chronid_app::AppCode;
 use chronid_domain::account::AccountError;
 use chronid_domain::device::DeviceError;
+use chronid_domain::external_login::ExternalLoginError;
 use chronid_domain::reservation::ReservationError;
 use chronid_domain::sso_config::SsoConfigError;
 use chronid_domain::user::UserError;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<(&'static str, &'static str)> {
     add("DeviceError", DeviceError::codes());
     add("SsoConfigError", SsoConfigError::codes());
     add("ReservationError", ReservationError::codes());
+    add("ExternalLoginError", ExternalLoginError::codes());
     add("AppCode", &AppCode::ALL.map(AppCode::as_str));
     add("HttpCode", &HttpCode::ALL.map(HttpCode::as_str));
     codes

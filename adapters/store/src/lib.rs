@@ -17,7 +17,7 @@ pub use batch::AppendBatcher;
 pub use devices::{sso_configs_of, trusted_devices_of};
 pub use event_store::{CommittedEvent, LoadedAggregate, PgEventStore, DEFAULT_SNAPSHOT_EVERY};
 pub use executor::{CommandError, CommandExecutor, Committed, GuardError};
-pub use migrate::migrate;
+pub use migrate::{migrate, versions as migration_versions};
 pub use rows::{Cursor, RESERVATION_AGGREGATE_TYPE};
 pub use wakeup::{CommitNotifier, EVENTS_CHANNEL};
 

@@ -56,7 +56,17 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "external_logins",
         include_str!("../migrations/0013_external_logins.sql"),
     ),
+    (
+        14,
+        "audit_logins",
+        include_str!("../migrations/0014_audit_logins.sql"),
+    ),
 ];
+
+/// The version of every migration, in order.
+pub fn versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|(v, _, _)| *v).collect()
+}
 
 /// Applies the migrations not yet applied; returns how many it applied.
 pub async fn migrate(pool: &PgPool) -> Result<usize, sqlx::Error> {

@@ -326,6 +326,11 @@ impl Ctx {
         self.finish(response)
     }
 
+    /// `response` with the pages' security headers and the cookies this request sets.
+    pub fn finish_response(self, response: Response) -> Response {
+        self.finish(response)
+    }
+
     fn finish(self, response: Response) -> Response {
         let mut response = crate::headers::secure(response);
         for c in &self.set_cookies {

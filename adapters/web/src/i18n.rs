@@ -30,7 +30,10 @@ mod tests {
     fn every_language_has_every_page_message_and_each_formats() {
         let ids = chronid_app::i18n::check_complete(
             sources,
-            &["tries", "secs", "min", "account", "code", "example"],
+            &[
+                "tries", "secs", "min", "account", "code", "example", "provider", "logins",
+                "failed", "from", "to",
+            ],
         )
         .unwrap();
         assert!(ids > 50, "the English catalogue looks cut short: {ids}");

@@ -114,7 +114,7 @@ pub fn routes<S>(state: WebState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    use pages::{account, external, login, password, sso};
+    use pages::{account, console, external, login, password, sso};
     Router::new()
         .route("/", get(login::root))
         .route("/login", get(login::show).post(login::submit))
@@ -172,6 +172,10 @@ where
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/account/devices/{id}/forget", post(account::forget_device))
         .route("/logout", post(account::logout))
+        .route("/console", get(console::to_home))
+        .route("/console/", get(console::home))
+        .route("/console/audit", get(console::audit))
+        .route("/console/audit/export", get(console::export))
         .route("/assets/{name}", get(assets::asset))
         .route("/assets/logo/{account}", get(assets::logo))
         .with_state(state)

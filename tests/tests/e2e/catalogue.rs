@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 
 use chronid_domain::account::{Account, AccountEvent};
 use chronid_domain::device::{Device, DeviceEvent, DeviceRevokeReason};
+use chronid_domain::external_login::{
+    ExternalLogin, ExternalLoginEvent, ExternalLoginFailure, Refusal,
+};
 use chronid_domain::metadata::RequestFacts;
 use chronid_domain::sso_config::{NameIdSource, SsoConfig, SsoConfigEvent, SsoSettings};
 use chronid_domain::user::{
@@ -25,27 +28,12 @@ use chrono::{Duration, Utc};
 use cqrs_es::{Aggregate, DomainEvent};
 use uuid::Uuid;
 
-/// Every `event_type()` string of the four aggregates, read from their sources (a new event
-/// type shows here without anyone listing it).
+/// Every event type the domain publishes, from the domain's own event-type enums (an event
+/// added to an aggregate shows here without anyone listing it).
 pub fn domain_event_types() -> BTreeSet<String> {
-    let sources = [
-        include_str!("../../../domain/src/user/event.rs"),
-        include_str!("../../../domain/src/account/event.rs"),
-        include_str!("../../../domain/src/device/event.rs"),
-        include_str!("../../../domain/src/sso_config/event.rs"),
-    ];
-    let mut types = BTreeSet::new();
-    for source in sources {
-        let body = source
-            .split("fn event_type(&self) -> String {")
-            .nth(1)
-            .and_then(|rest| rest.split("fn event_version").next())
-            .unwrap();
-        for arm in body.split("=> \"").skip(1) {
-            types.insert(arm.split('"').next().unwrap().to_string());
-        }
-    }
-    types
+    chronid_projections::published::Published::all()
+        .map(|p| p.names().1.to_string())
+        .collect()
 }
 
 fn secret(s: &str) -> StoredSecret {
@@ -445,8 +433,17 @@ pub async fn append_every_event_type(app: &TestApp) -> BTreeSet<String> {
                     settings: sso_settings(false),
                     previous_auto_create_groups: true,
                 },
+                SsoConfigEvent::SsoAccountOffered {
+                    account_id: other_account,
+                },
                 SsoConfigEvent::SsoAccountAdded {
                     account_id: other_account,
+                },
+                SsoConfigEvent::SsoLoginFailed {
+                    reason: chronid_domain::sso_config::SsoLoginFailure::UnknownUser,
+                    account_id: Some(account),
+                    user_id: None,
+                    name_id: Some("nobody@corp.example".into()),
                 },
                 SsoConfigEvent::SsoAccountRemoved {
                     account_id: other_account,
@@ -460,6 +457,24 @@ pub async fn append_every_event_type(app: &TestApp) -> BTreeSet<String> {
         )
         .await,
     );
+    // A refused Google login of the user, and one the deployment's.
+    for account_id in [Some(account), None] {
+        written.extend(
+            append::<ExternalLogin>(
+                app,
+                Uuid::now_v7(),
+                vec![ExternalLoginEvent::ExternalLoginRefused(Refusal {
+                    provider: IdentityProvider::Google,
+                    reason: ExternalLoginFailure::ProviderNotAllowed,
+                    account_id,
+                    user_id: account_id.map(|_| user),
+                    subject: Some("1234".into()),
+                    email: Some("catalogue@acme.test".into()),
+                })],
+            )
+            .await,
+        );
+    }
     // The team's deletion last: the user's membership events above name it.
     written.extend(
         append::<Account>(

@@ -12,6 +12,7 @@
 mod api;
 mod attacks;
 mod catalogue;
+mod console;
 mod credentials;
 mod external_login;
 mod flows;

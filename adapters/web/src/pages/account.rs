@@ -22,7 +22,7 @@ use crate::layout::{csrf_field, Chrome, Input};
 
 /// The signed-in caller with the request's facts acting as them, or the answer that sends the
 /// browser to the login page.
-async fn caller(ctx: &mut Ctx) -> Result<(Principal, RequestFacts), ()> {
+pub(crate) async fn caller(ctx: &mut Ctx) -> Result<(Principal, RequestFacts), ()> {
     match signed_in(ctx).await {
         Some((principal, _)) => {
             let mut facts = ctx.facts.clone();
@@ -39,11 +39,11 @@ async fn caller(ctx: &mut Ctx) -> Result<(Principal, RequestFacts), ()> {
     }
 }
 
-fn to_login(ctx: Ctx) -> Response {
+pub(crate) fn to_login(ctx: Ctx) -> Response {
     ctx.redirect("/login?m=session-ended")
 }
 
-async fn chrome(ctx: &Ctx, principal: &Principal) -> Chrome {
+pub(crate) async fn chrome(ctx: &Ctx, principal: &Principal) -> Chrome {
     Chrome {
         branding: ctx
             .web()
@@ -57,12 +57,15 @@ async fn chrome(ctx: &Ctx, principal: &Principal) -> Chrome {
     }
 }
 
-fn tabs(ctx: &Ctx, security: bool) -> Markup {
+fn tabs(ctx: &Ctx, security: bool, who: &Principal) -> Markup {
     html! {
         nav.tabs aria-label=(ctx.t("account-nav")) {
             ul {
                 li { a href="/account" aria-current=[(!security).then_some("page")] { (ctx.t("tab-profile")) } }
                 li { a href="/account/security" aria-current=[security.then_some("page")] { (ctx.t("tab-security")) } }
+                @if who.roles.can_administer_users() {
+                    li { a href="/console/" { (ctx.t("console-title")) } }
+                }
             }
         }
     }
@@ -98,7 +101,7 @@ pub async fn profile(mut ctx: Ctx) -> Response {
     let note = notice(&ctx);
     let body = html! {
         h1 { (title) }
-        (tabs(&ctx, false))
+        (tabs(&ctx, false, &principal))
         @if let Some(note) = note { p.notice role="status" { (note) } }
         div.card {
             dl.profile {
@@ -179,7 +182,7 @@ async fn security_page(
     };
     let body = html! {
         h1 { (ctx.t("account-title")) }
-        (tabs(&ctx, true))
+        (tabs(&ctx, true, principal))
         @if let Some(note) = note { p.notice role="status" { (note) } }
         (totp_section(&ctx, &me, shows.enrolment.as_ref(), error_in(Section::Totp)))
         (channel_section(&ctx, &me, error_in(Section::Channel)))

@@ -3,6 +3,7 @@
 //! own pages (`account`).
 
 pub mod account;
+pub mod console;
 pub mod external;
 pub mod login;
 pub mod password;

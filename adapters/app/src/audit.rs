@@ -1,0 +1,140 @@
+//! The audit log for the console's pages: a filtered page of entries newest first (the same
+//! query and filters as `GET /v1/accounts/{a}/audit` and `chronid audit`), every matching entry
+//! for an export, and the logins and failed logins per hour over the page's time range.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::Stream;
+use uuid::Uuid;
+
+pub use chronid_views::export::{audit_csv_line, AUDIT_CSV_HEADER};
+use chronid_views::query::{self, FilterError};
+pub use chronid_views::query::{AuditEntry, AuditFilter, AuditKey, LoginHour};
+
+use crate::{App, AppError, Principal};
+
+/// The chart covers at most this much time (the newest part of a longer range).
+pub const CHART_SPAN_MAX: Duration = Duration::days(14);
+/// A range with no bounds is charted over this last stretch of time.
+pub const CHART_SPAN_DEFAULT: Duration = Duration::hours(24);
+
+/// A page of the audit log and what the page shows beside it.
+#[derive(Debug, Clone)]
+pub struct AuditPageView {
+    pub entries: Vec<AuditEntry>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<AuditKey>,
+    /// The bounds applied (a named range resolved in the account's time zone).
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Why an audit filter was refused: the parameter and the reason, for the page to show beside
+/// the field.
+#[derive(Debug, Clone)]
+pub struct AuditFilterRefused {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// An audit query's failure.
+#[derive(Debug)]
+pub enum AuditError {
+    Filter(AuditFilterRefused),
+    App(AppError),
+}
+
+impl From<AppError> for AuditError {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+impl App {
+    async fn audit_filter(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        params: &HashMap<String, String>,
+    ) -> Result<AuditFilter, AuditError> {
+        who.require_account_manager(account_id)?;
+        let now = self.exec.services().clock.now();
+        match query::resolve_audit_filter(self.exec.pool(), account_id, params, now).await {
+            Ok(filter) => Ok(filter),
+            Err(FilterError::Invalid(p)) => Err(AuditError::Filter(AuditFilterRefused {
+                field: p.field,
+                message: p.message,
+            })),
+            Err(FilterError::Db(e)) => Err(AppError::internal(e).into()),
+        }
+    }
+
+    /// A page of `limit` entries after `after`, filtered by `params` (`username`, `ip`, `q`,
+    /// `range`, `tz`, `from`, `to`). AccountManager only.
+    pub async fn audit_page(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        params: &HashMap<String, String>,
+        after: Option<AuditKey>,
+        limit: i64,
+    ) -> Result<AuditPageView, AuditError> {
+        let filter = self.audit_filter(who, account_id, params).await?;
+        let entries = query::audit(self.exec.pool(), account_id, &filter, after, limit)
+            .await
+            .map_err(AppError::internal)?;
+        let next = match entries.last() {
+            Some(last) if entries.len() as i64 == limit => Some(AuditKey {
+                at: last.at,
+                position: last.position,
+            }),
+            _ => None,
+        };
+        Ok(AuditPageView {
+            entries,
+            next,
+            from: filter.from,
+            to: filter.to,
+        })
+    }
+
+    /// Every entry `params` matches, newest first, for an export. AccountManager only.
+    pub async fn audit_export(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        params: &HashMap<String, String>,
+    ) -> Result<impl Stream<Item = Result<AuditEntry, query::DbError>> + use<>, AuditError> {
+        let filter = self.audit_filter(who, account_id, params).await?;
+        Ok(query::audit_all(
+            self.exec.pool().clone(),
+            account_id,
+            filter,
+        ))
+    }
+
+    /// Logins and failed logins per hour between `from` and `to` (the last day when unbounded;
+    /// at most `CHART_SPAN_MAX`, the newest part), with the other filters of `params`.
+    /// AccountManager only.
+    pub async fn audit_login_hours(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        params: &HashMap<String, String>,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>, Vec<LoginHour>), AuditError> {
+        let mut filter = self.audit_filter(who, account_id, params).await?;
+        let now = self.exec.services().clock.now();
+        let to = filter.to.unwrap_or(now).min(now + Duration::hours(1));
+        let from = filter
+            .from
+            .unwrap_or(to - CHART_SPAN_DEFAULT)
+            .max(to - CHART_SPAN_MAX);
+        filter.from = Some(from);
+        filter.to = Some(to);
+        let hours = query::audit_login_hours(self.exec.pool(), account_id, &filter)
+            .await
+            .map_err(AppError::internal)?;
+        Ok((from, to, hours))
+    }
+}

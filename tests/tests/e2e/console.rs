@@ -1,0 +1,162 @@
+//! The console's audit log over HTTP (the browser test with axe-core is in
+//! `bin/tests/browser.rs`): only an AccountManager sees it; its filters narrow the table to
+//! what the same filters give through `GET /v1/accounts/{a}/audit`; the CSV export is the API's
+//! export byte for byte; the chart counts the logins and failed logins; a filter it cannot take
+//! is said beside its field.
+
+use chronid_tests::server::spawn_full;
+use chronid_tests::TestEnv;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+const PASSWORD: &str = "a long password for ada";
+
+/// The descriptions in the page's table, in order.
+fn rows(body: &str) -> Vec<String> {
+    let Some(table) = body.split("<table class=\"audit\">").nth(1) else {
+        return Vec::new();
+    };
+    let table = table.split("</table>").next().unwrap_or("");
+    table
+        .split("<tr class=\"")
+        .skip(1)
+        .map(|row| {
+            let cells: Vec<&str> = row.split("<td>").collect();
+            let last = cells.last().copied().unwrap_or("");
+            last.split("</td>").next().unwrap_or("").to_string()
+        })
+        .collect()
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_audit_page_shows_what_the_api_shows_to_account_managers_only() {
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "ada@acme.test", "password": PASSWORD,
+                "roles": ["AccountAdmin"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+
+    // Two logins and three wrong passwords.
+    let mut manager = Agent::new(&app);
+    for _ in 0..3 {
+        let wrong = manager.log_in("ada@acme.test", "not her password").await;
+        assert_eq!(wrong.status, 401, "{}", wrong.body);
+    }
+    let mut ada = Agent::new(&app);
+    assert_eq!(
+        location(&ada.log_in("ada@acme.test", PASSWORD).await),
+        "/account"
+    );
+    let signed = manager
+        .log_in("admin@acme.test", "a-long-admin-password")
+        .await;
+    assert_eq!(location(&signed), "/account");
+    // The page reads the audit projection: wait for it through the API.
+    let everything = audit_text(&app, &env).await;
+    assert!(everything.contains("User login failed"), "{everything}");
+
+    // Not signed in: to the login page. An AccountAdmin: the console, without the audit log.
+    let mut nobody = Agent::new(&app);
+    let away = nobody.get("/console/audit").await;
+    assert_eq!(away.status, 303);
+    assert!(location(&away).starts_with("/login"));
+    let home = ada.get("/console/").await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(!home.body.contains("/console/audit"));
+    assert_eq!(ada.get("/console/audit").await.status, 403);
+    assert_eq!(
+        ada.get("/console/audit/export?format=csv").await.status,
+        403
+    );
+    assert!(manager
+        .get("/console/")
+        .await
+        .body
+        .contains("/console/audit"));
+
+    // Each filter narrows the table to the API's answer to the same filter.
+    for query in [
+        "",
+        "q=failed",
+        "username=ada%40acme.test",
+        "ip=127.0.0.1",
+        "range=today",
+        "q=nothing+matches+this",
+    ] {
+        let page = manager.get(&format!("/console/audit?{query}")).await;
+        assert_eq!(page.status, 200, "{query}: {}", page.body);
+        let api = app
+            .call(Method::GET, &format!("/audit?{query}&limit=50"), None)
+            .await;
+        assert_eq!(api.status, 200, "{api:?}");
+        let expected: Vec<String> = api.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["description"].as_str().unwrap().to_string())
+            .collect();
+        let shown: Vec<String> = rows(&page.body).iter().map(|r| unescape(r)).collect();
+        assert_eq!(shown, expected, "{query}");
+        if query.starts_with("q=failed") {
+            assert_eq!(shown.len(), 3, "{shown:?}");
+        }
+    }
+
+    // The export is the API's, byte for byte.
+    let mine = manager
+        .get("/console/audit/export?format=csv&q=failed")
+        .await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let theirs = app
+        .http
+        .get(app.url("/audit/export?format=csv&q=failed"))
+        .bearer_auth(&app.api_key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(mine.body, theirs);
+    assert_eq!(mine.body.lines().count(), 1 + 3, "{}", mine.body);
+
+    // The chart says its totals in words: two logins, three failed.
+    let page = manager.get("/console/audit").await;
+    assert!(page.body.contains("<svg"), "{}", page.body);
+    assert!(
+        page.body.contains("2 logins and 3 failed logins"),
+        "{}",
+        page.body
+    );
+
+    // A time it cannot read: said beside the field, 400.
+    let bad = manager.get("/console/audit?from=yesterday-ish").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("id=\"f-from-error\""), "{}", bad.body);
+    // A page position that is not one.
+    assert_eq!(
+        manager.get("/console/audit?after=garbage").await.status,
+        400
+    );
+    env.cleanup().await.unwrap();
+}
