@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures::Stream;
 use uuid::Uuid;
 
@@ -19,9 +19,15 @@ pub const CHART_SPAN_MAX: Duration = Duration::days(14);
 /// A range with no bounds is charted over this last stretch of time.
 pub const CHART_SPAN_DEFAULT: Duration = Duration::hours(24);
 
+/// A time zone (IANA), in which the console shows and reads times.
+pub type Zone = chrono_tz::Tz;
+
 /// A page of the audit log and what the page shows beside it.
 #[derive(Debug, Clone)]
 pub struct AuditPageView {
+    /// The account's time zone: the page shows its times in it, and reads the times of its
+    /// date-and-time range in it.
+    pub zone: Zone,
     pub entries: Vec<AuditEntry>,
     /// Where the next page starts, when there is one.
     pub next: Option<AuditKey>,
@@ -51,7 +57,22 @@ impl From<AppError> for AuditError {
     }
 }
 
+/// `2026-12-01T09:00` or `2026-12-01T09:00:30`: a date and time with no offset.
+fn local_time(raw: &str) -> Option<chrono::NaiveDateTime> {
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(raw, f).ok())
+}
+
 impl App {
+    /// The account's time zone (UTC unless it set one).
+    pub async fn account_zone(&self, account_id: Uuid) -> Result<Zone, AppError> {
+        let name = query::account_time_zone(self.exec.pool(), account_id)
+            .await
+            .map_err(AppError::internal)?;
+        Ok(chronid_projections::range::parse_time_zone(&name).unwrap_or(chrono_tz::UTC))
+    }
+
     async fn audit_filter(
         &self,
         who: &Principal,
@@ -60,6 +81,24 @@ impl App {
     ) -> Result<AuditFilter, AuditError> {
         who.require_account_manager(account_id)?;
         let now = self.exec.services().clock.now();
+        // A date and time without an offset (a `datetime-local` field) is the account's.
+        let mut params = params.clone();
+        for name in ["from", "to"] {
+            let Some(raw) = params.get(name) else {
+                continue;
+            };
+            if let Some(local) = local_time(raw) {
+                let zone = self.account_zone(account_id).await?;
+                let at = zone
+                    .from_local_datetime(&local)
+                    .earliest()
+                    .map(|t| t.with_timezone(&Utc).to_rfc3339());
+                if let Some(at) = at {
+                    params.insert(name.to_string(), at);
+                }
+            }
+        }
+        let params = &params;
         match query::resolve_audit_filter(self.exec.pool(), account_id, params, now).await {
             Ok(filter) => Ok(filter),
             Err(FilterError::Invalid(p)) => Err(AuditError::Filter(AuditFilterRefused {
@@ -92,6 +131,7 @@ impl App {
             _ => None,
         };
         Ok(AuditPageView {
+            zone: self.account_zone(account_id).await?,
             entries,
             next,
             from: filter.from,

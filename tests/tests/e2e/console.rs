@@ -149,6 +149,30 @@ async fn the_audit_page_shows_what_the_api_shows_to_account_managers_only() {
         page.body
     );
 
+    // A date-and-time range as the page's fields give it (no offset), read in the account's
+    // time zone (UTC here): from an hour ago everything, from an hour ahead nothing.
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now();
+    let local = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let earlier = manager
+        .get(&format!(
+            "/console/audit?from={}",
+            local(now - chrono::Duration::hours(1))
+        ))
+        .await;
+    assert_eq!(earlier.status, 200, "{}", earlier.body);
+    let all = manager.get("/console/audit").await;
+    assert_eq!(rows(&earlier.body), rows(&all.body));
+    assert!(!rows(&all.body).is_empty());
+    let ahead = local(now + chrono::Duration::hours(1));
+    let later = manager.get(&format!("/console/audit?from={ahead}")).await;
+    assert_eq!(later.status, 200);
+    assert!(rows(&later.body).is_empty(), "{}", later.body);
+    assert!(
+        later.body.contains(&format!("value=\"{ahead}\"")),
+        "the field keeps what was typed"
+    );
+
     // A time it cannot read: said beside the field, 400.
     let bad = manager.get("/console/audit?from=yesterday-ish").await;
     assert_eq!(bad.status, 400);

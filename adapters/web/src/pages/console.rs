@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chronid_app::audit::{AuditEntry, AuditError, AuditKey, LoginHour};
+use chronid_app::audit::{AuditEntry, AuditError, AuditKey, LoginHour, Zone};
 use chronid_app::Principal;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use futures::StreamExt;
@@ -133,6 +133,13 @@ pub async fn audit(mut ctx: Ctx) -> Response {
     let params = filters(&ctx);
     let app = ctx.web().app.clone();
     let account = who.account_id;
+    let zone = match app.account_zone(account).await {
+        Ok(zone) => zone,
+        Err(error) => {
+            let text = crate::errors::shown(&ctx, &error, "q").text;
+            return ctx.error_page(super::login::status_of(&error), &text);
+        }
+    };
     let after = match after_of(&ctx) {
         Ok(after) => after,
         Err(()) => {
@@ -152,6 +159,7 @@ pub async fn audit(mut ctx: Ctx) -> Response {
         }
     };
     let title = ctx.t("audit-title");
+    let zone_hint = ctx.t_with("audit-time-hint", &[("zone", zone.name().into())]);
     let value = |name: &str| params.get(name).cloned().unwrap_or_default();
     let error_at = |name: &str| {
         refused
@@ -182,7 +190,7 @@ pub async fn audit(mut ctx: Ctx) -> Response {
         ));
         format!("/console/audit?{}", query_string(&pairs))
     });
-    let text_field = |name: &'static str, label: String, hint: Option<String>| {
+    let field = |name: &'static str, kind: &'static str, label: String, hint: Option<String>| {
         let error = error_at(name);
         let id = format!("f-{name}");
         let error_id = format!("f-{name}-error");
@@ -191,7 +199,7 @@ pub async fn audit(mut ctx: Ctx) -> Response {
                 label for=(id) { (label) }
                 @if let Some(hint) = hint { p.hint { (hint) } }
                 @if let Some(e) = &error { p.error id=(error_id) { (e) } }
-                input type="text" id=(id) name=(name) value=(value(name))
+                input type=(kind) id=(id) name=(name) value=(value(name)) step=[(kind == "datetime-local").then_some("1")]
                     aria-invalid=[error.as_ref().map(|_| "true")]
                     aria-describedby=[error.as_ref().map(|_| error_id.clone())];
             }
@@ -206,9 +214,9 @@ pub async fn audit(mut ctx: Ctx) -> Response {
                 p.error role="alert" { (r.message) }
             }
             form.filters method="get" action="/console/audit" {
-                (text_field("username", ctx.t("audit-username"), None))
-                (text_field("ip", ctx.t("audit-ip"), None))
-                (text_field("q", ctx.t("audit-text"), None))
+                (field("username", "text", ctx.t("audit-username"), None))
+                (field("ip", "text", ctx.t("audit-ip"), None))
+                (field("q", "text", ctx.t("audit-text"), None))
                 div.field {
                     label for="f-range" { (ctx.t("audit-range")) }
                     @if let Some(e) = error_at("range") { p.error id="f-range-error" { (e) } }
@@ -219,8 +227,8 @@ pub async fn audit(mut ctx: Ctx) -> Response {
                         }
                     }
                 }
-                (text_field("from", ctx.t("audit-from"), Some(ctx.t("audit-time-hint"))))
-                (text_field("to", ctx.t("audit-to"), Some(ctx.t("audit-time-hint"))))
+                (field("from", "datetime-local", ctx.t("audit-from"), Some(zone_hint.clone())))
+                (field("to", "datetime-local", ctx.t("audit-to"), Some(zone_hint.clone())))
                 button type="submit" { (ctx.t("audit-apply")) }
                 " "
                 a href="/console/audit" { (ctx.t("audit-clear")) }
@@ -229,7 +237,7 @@ pub async fn audit(mut ctx: Ctx) -> Response {
         @if let Some((from, to, hours)) = &chart {
             section.card aria-labelledby="audit-chart-heading" {
                 h2 id="audit-chart-heading" { (ctx.t("audit-chart")) }
-                (login_chart(&ctx, *from, *to, hours))
+                (login_chart(&ctx, (*from, *to, zone), hours))
             }
         }
         @if let Some(page) = &page {
@@ -243,7 +251,7 @@ pub async fn audit(mut ctx: Ctx) -> Response {
                 @if page.entries.is_empty() {
                     p { (ctx.t("audit-none")) }
                 } @else {
-                    (entries_table(&ctx, &page.entries))
+                    (entries_table(&ctx, &page.entries, zone))
                 }
                 @if let Some(older) = &older {
                     p.links { a href=(older) rel="next" { (ctx.t("audit-older")) } }
@@ -259,7 +267,7 @@ pub async fn audit(mut ctx: Ctx) -> Response {
     ctx.page_with(status, &title, chrome, body)
 }
 
-fn entries_table(ctx: &Ctx, entries: &[AuditEntry]) -> Markup {
+fn entries_table(ctx: &Ctx, entries: &[AuditEntry], zone: Zone) -> Markup {
     html! {
         table.audit {
             caption.skip { (ctx.t("audit-entries")) }
@@ -273,7 +281,7 @@ fn entries_table(ctx: &Ctx, entries: &[AuditEntry]) -> Markup {
             tbody {
                 @for e in entries {
                     tr.(if e.outcome == "failed" { "failed" } else { "ok" }) {
-                        td { time datetime=(e.at.to_rfc3339_opts(SecondsFormat::Secs, true)) { (e.at.format("%Y-%m-%d %H:%M:%S UTC")) } }
+                        td { time datetime=(e.at.to_rfc3339_opts(SecondsFormat::Secs, true)) { (e.at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S %Z")) } }
                         td { code { (e.account_id.simple().to_string()[..8]) } }
                         td { (e.username.clone().unwrap_or_default()) }
                         td { (e.ip.clone().unwrap_or_default()) }
@@ -287,7 +295,11 @@ fn entries_table(ctx: &Ctx, entries: &[AuditEntry]) -> Markup {
 
 /// Logins (and, stacked on them, failed logins) per hour from `from` to `to`, as an SVG bar
 /// chart with its totals said in words for who cannot see it.
-fn login_chart(ctx: &Ctx, from: DateTime<Utc>, to: DateTime<Utc>, hours: &[LoginHour]) -> Markup {
+fn login_chart(
+    ctx: &Ctx,
+    (from, to, zone): (DateTime<Utc>, DateTime<Utc>, Zone),
+    hours: &[LoginHour],
+) -> Markup {
     use chrono::Timelike;
     let start = from
         .with_minute(0)
@@ -315,6 +327,7 @@ fn login_chart(ctx: &Ctx, from: DateTime<Utc>, to: DateTime<Utc>, hours: &[Login
     let slot = (width - pad) / slots as f64;
     let bar = (slot * 0.8).max(1.0);
     let scale = (height - pad) / top as f64;
+    let local = |t: DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
     let total_ok: i64 = ok.iter().sum();
     let total_failed: i64 = failed.iter().sum();
     let summary = ctx.t_with(
@@ -322,8 +335,9 @@ fn login_chart(ctx: &Ctx, from: DateTime<Utc>, to: DateTime<Utc>, hours: &[Login
         &[
             ("logins", Arg::Number(total_ok)),
             ("failed", Arg::Number(total_failed)),
-            ("from", from.format("%Y-%m-%d %H:%M").to_string().into()),
-            ("to", to.format("%Y-%m-%d %H:%M").to_string().into()),
+            ("from", local(from).into()),
+            ("to", local(to).into()),
+            ("zone", zone.name().into()),
         ],
     );
     let label_every = (slots / 8).max(1);
@@ -345,7 +359,7 @@ fn login_chart(ctx: &Ctx, from: DateTime<Utc>, to: DateTime<Utc>, hours: &[Login
                         rect class="failed" x=(format!("{x:.1}")) y=(format!("{:.1}", height - pad - ok_h - failed_h)) width=(format!("{bar:.1}")) height=(format!("{failed_h:.1}")) {}
                     }
                     @if i % label_every == 0 {
-                        text x=(format!("{x:.1}")) y=(height - 6.0) class="tick" { ((start + Duration::hours(i as i64)).format("%H:%M")) }
+                        text x=(format!("{x:.1}")) y=(height - 6.0) class="tick" { ((start + Duration::hours(i as i64)).with_timezone(&zone).format("%H:%M")) }
                     }
                 }
             }
