@@ -844,3 +844,63 @@ async fn the_console_audit_log_for_managers_only() {
         })
         .await;
 }
+
+/// The console's users: an AccountManager creates a user, sends them a password reset link,
+/// and the user completes the reset from the mailbox and logs in; the manager disables them
+/// and sees it at once; axe-core on the list and the user's page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_creates_a_user_who_sets_a_password_from_the_reset_link() {
+    Site::start()
+        .await
+        .run("console_users", async |site| {
+            let b = &site.browser;
+            site.log_in("admin@acme.test", ADMIN_PASSWORD).await?;
+            b.wait_for_path("/account").await?;
+            b.goto(&site.url("/console/users")).await?;
+            b.check_accessibility().await?;
+            // A wrong email is said beside its field.
+            b.fill("form.create input[name=email]", "not-an-email")
+                .await?;
+            b.click("form.create button").await?;
+            b.find("#f-email-error").await?;
+            b.check_accessibility().await?;
+            b.fill("form.create input[name=email]", "nina@acme.test")
+                .await?;
+            b.fill("form.create input[name=first_name]", "Nina").await?;
+            b.click("form.create button").await?;
+            b.sees("The user was created.").await?;
+            b.sees_in("dd.status", "Invited").await?;
+            b.check_accessibility().await?;
+            b.click("form[action$='/password-reset'] button").await?;
+            b.sees("The password reset link was sent.").await?;
+            let mail = site.mail("nina@acme.test", 1).await?;
+            let link = mail
+                .split_whitespace()
+                .find(|w| w.starts_with(&site.url("/reset-password?token=")))
+                .with_context(|| format!("no reset link in {mail}"))?
+                .to_string();
+            site.log_out().await?;
+            b.goto(&link).await?;
+            b.fill("input[name=new_password]", "nina's own new password")
+                .await?;
+            b.fill("input[name=new_password_repeat]", "nina's own new password")
+                .await?;
+            b.click("form[action='/reset-password'] button").await?;
+            b.wait_for_path("/login").await?;
+            site.log_in("nina@acme.test", "nina's own new password")
+                .await?;
+            b.wait_for_path("/account").await?;
+            b.sees("nina@acme.test").await?;
+            site.log_out().await?;
+
+            // The manager disables her: the page says so after the redirect.
+            site.log_in("admin@acme.test", ADMIN_PASSWORD).await?;
+            b.wait_for_path("/account").await?;
+            b.goto(&site.url("/console/users?q=nina")).await?;
+            b.click("table.users a").await?;
+            b.click("form[action$='/disable'] button").await?;
+            b.sees_in("dd.status", "Disabled").await?;
+            Ok(())
+        })
+        .await;
+}

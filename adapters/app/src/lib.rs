@@ -6,6 +6,7 @@
 mod accounts;
 mod api_keys;
 pub mod audit;
+pub mod console;
 mod devices;
 mod error;
 mod external_login;

@@ -58,6 +58,10 @@ pub fn shown(ctx: &Ctx, error: &AppError, password_field: &'static str) -> Shown
         "VALIDATION" if error.field == Some("channel") => {
             (Some("channel"), "field-required", vec![])
         }
+        "VALIDATION" if matches!(error.field, Some("email" | "first_name" | "last_name")) => {
+            (error.field, "field-invalid", vec![])
+        }
+        "USR-EMAIL-TAKEN" => (Some("email"), "email-taken", vec![]),
         "INTERNAL" | "SERVER-BUSY" => (None, "error-internal", vec![]),
         other => (None, "error-other", vec![("code", other.into())]),
     };

@@ -114,7 +114,7 @@ pub fn routes<S>(state: WebState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    use pages::{account, console, external, login, password, sso};
+    use pages::{account, console, console_users, external, login, password, sso};
     Router::new()
         .route("/", get(login::root))
         .route("/login", get(login::show).post(login::submit))
@@ -175,6 +175,12 @@ where
         .route("/console", get(console::to_home))
         .route("/console/", get(console::home))
         .route("/console/audit", get(console::audit))
+        .route(
+            "/console/users",
+            get(console_users::list).post(console_users::create),
+        )
+        .route("/console/users/{id}", get(console_users::show))
+        .route("/console/users/{id}/{action}", post(console_users::act))
         .route("/console/audit/export", get(console::export))
         .route("/assets/{name}", get(assets::asset))
         .route("/assets/logo/{account}", get(assets::logo))

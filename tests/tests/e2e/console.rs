@@ -184,3 +184,149 @@ async fn the_audit_page_shows_what_the_api_shows_to_account_managers_only() {
     );
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_users_pages_act_for_this_accounts_administrators_only() {
+    use chronid_domain::values::{Email, Name, Password};
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    for (email, roles) in [
+        ("ada@acme.test", json!(["AccountAdmin"])),
+        ("max@acme.test", json!([])),
+    ] {
+        let r = app
+            .call(
+                Method::POST,
+                "/users",
+                Some(json!({"email": email, "password": PASSWORD, "roles": roles})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+    }
+    let bob = app.create_user("bob@acme.test").await;
+    // A user of another account.
+    let other = app
+        .app
+        .bootstrap(
+            Name::parse("name", "Zenith").unwrap(),
+            Email::parse("admin@zenith.test").unwrap(),
+            None,
+            Password::parse("a-long-admin-password").unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut ada = Agent::new(&app);
+    assert_eq!(
+        location(&ada.log_in("ada@acme.test", PASSWORD).await),
+        "/account"
+    );
+    let mut max = Agent::new(&app);
+    assert_eq!(
+        location(&max.log_in("max@acme.test", PASSWORD).await),
+        "/account"
+    );
+
+    // A member has no console.
+    assert_eq!(max.get("/console/users").await.status, 403);
+    assert_eq!(max.get(&format!("/console/users/{bob}")).await.status, 403);
+    let token = max.token("/account").await;
+    let tried = max
+        .post(
+            &format!("/console/users/{bob}/disable"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(tried.status, 403);
+
+    // The list and its filters (the view may lag the creations a moment).
+    let mut listed = String::new();
+    for _ in 0..50 {
+        listed = ada.get("/console/users?q=bob").await.body;
+        if listed.contains("bob@acme.test") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(listed.contains("bob@acme.test"), "{listed}");
+    assert!(!listed.contains("max@acme.test"));
+    assert_eq!(ada.get("/console/users?status=sleeping").await.status, 400);
+
+    // Actions: without the form's token refused; with it, the page says the change at once.
+    let refused = ada.post(&format!("/console/users/{bob}/lock"), &[]).await;
+    assert_eq!(refused.status, 403);
+    let token = ada.token(&format!("/console/users/{bob}")).await;
+    let locked = ada
+        .post(&format!("/console/users/{bob}/lock"), &[("csrf", &token)])
+        .await;
+    let to = location(&locked).to_string();
+    assert!(
+        to.starts_with(&format!("/console/users/{bob}?m=saved&at=")),
+        "{to}"
+    );
+    let page = ada.get(&to).await;
+    assert!(
+        page.body.contains("Locked (by an administrator)"),
+        "{}",
+        page.body
+    );
+    let unlocked = ada
+        .post(&format!("/console/users/{bob}/unlock"), &[("csrf", &token)])
+        .await;
+    let page = ada.get(location(&unlocked)).await;
+    assert!(!page.body.contains("Locked ("), "{}", page.body);
+    let required = ada
+        .post(
+            &format!("/console/users/{bob}/two-factor-on"),
+            &[("csrf", &token)],
+        )
+        .await;
+    let page = ada.get(location(&required)).await;
+    assert!(
+        page.body.contains("Turn off two-factor authentication"),
+        "{}",
+        page.body
+    );
+
+    // Another account's user: not found, and nothing written.
+    let theirs = other.user_id;
+    let before = event_count(&env).await;
+    assert_eq!(
+        ada.get(&format!("/console/users/{theirs}")).await.status,
+        404
+    );
+    let crossed = ada
+        .post(
+            &format!("/console/users/{theirs}/disable"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(crossed.status, 404, "{}", crossed.body);
+    assert_eq!(event_count(&env).await, before);
+
+    // An AccountAdmin cannot make an AccountManager; a taken email is said beside its field.
+    let made = ada
+        .post(
+            "/console/users",
+            &[
+                ("csrf", &token),
+                ("email", "eve@acme.test"),
+                ("role", "AccountManager"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 403, "{}", made.body);
+    let taken = ada
+        .post(
+            "/console/users",
+            &[("csrf", &token), ("email", "bob@acme.test"), ("role", "")],
+        )
+        .await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert!(
+        taken.body.contains("id=\"f-email-error\""),
+        "{}",
+        taken.body
+    );
+    assert_eq!(event_count(&env).await, before);
+    env.cleanup().await.unwrap();
+}

@@ -37,12 +37,13 @@ const RANGES: [(&str, &str); 5] = [
     ("last_week", "audit-range-last-week"),
 ];
 
-fn nav(ctx: &Ctx, who: &Principal, current: &str) -> Markup {
+pub(crate) fn nav(ctx: &Ctx, who: &Principal, current: &str) -> Markup {
     let manager = who.roles.can_manage_account();
     html! {
         nav.tabs aria-label=(ctx.t("console-nav")) {
             ul {
                 li { a href="/console/" aria-current=[(current == "home").then_some("page")] { (ctx.t("console-title")) } }
+                (super::console_users::link(ctx, current == "users"))
                 @if manager {
                     li { a href="/console/audit" aria-current=[(current == "audit").then_some("page")] { (ctx.t("audit-title")) } }
                 }
@@ -59,7 +60,7 @@ async fn console_caller(ctx: &mut Ctx) -> Result<Principal, ()> {
     }
 }
 
-fn forbidden(ctx: Ctx) -> Response {
+pub(crate) fn forbidden(ctx: Ctx) -> Response {
     let text = ctx.t("console-forbidden");
     ctx.error_page(StatusCode::FORBIDDEN, &text)
 }
@@ -83,6 +84,7 @@ pub async fn home(mut ctx: Ctx) -> Response {
         (nav(&ctx, &who, "home"))
         section.card {
             p { (ctx.t("console-intro")) }
+            p { a href="/console/users" { (ctx.t("users-title")) } }
             @if who.roles.can_manage_account() {
                 p { a href="/console/audit" { (ctx.t("audit-title")) } }
             }

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod console;
+pub mod console_users;
 pub mod external;
 pub mod login;
 pub mod password;
@@ -39,6 +40,8 @@ pub(crate) fn notice(ctx: &Ctx) -> Option<String> {
         "login-expired",
         "code-sent",
         "identity-unlinked",
+        "reset-link-sent",
+        "user-created",
     ]
     .into_iter()
     .find(|id| *id == asked)?;

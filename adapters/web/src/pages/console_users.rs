@@ -1,0 +1,522 @@
+//! The console's users: the list with its search, filters and paging (`/console/users`), and one
+//! user's page (`/console/users/{id}`) with details, status and why, roles, two-factor, trusted
+//! devices and linked identities, and the administrator's actions: disable / enable, lock /
+//! unlock, password reset by email, require or turn off two-factor. Each action is a form with
+//! the CSRF token; its result shows after the redirect, once the user view holds the write.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chronid_app::console::{UserSearch, UserView};
+use chronid_app::{AppError, Principal, StatusChange};
+use chronid_domain::metadata::RequestFacts;
+use maud::{html, Markup};
+use uuid::Uuid;
+
+use super::account::{caller, chrome, to_login};
+use super::console::{forbidden, nav};
+use crate::context::{Ctx, Fields};
+use crate::errors::Shown;
+use crate::layout::{csrf_field, Input};
+
+/// Users on one page of the list.
+const PAGE: i64 = 50;
+
+const STATUSES: [(&str, &str); 4] = [
+    ("invited", "user-status-invited"),
+    ("active", "user-status-active"),
+    ("disabled", "user-status-disabled"),
+    ("locked", "user-status-locked"),
+];
+
+/// The caller allowed to the users' pages (AccountAdmin or AccountManager), with the facts
+/// acting as them; else the answer.
+async fn admin(ctx: &mut Ctx) -> Result<(Principal, RequestFacts), bool> {
+    match caller(ctx).await {
+        Ok((who, facts)) if who.roles.can_administer_users() => Ok((who, facts)),
+        Ok(_) => Err(true),
+        Err(()) => Err(false),
+    }
+}
+
+fn refused(ctx: Ctx, signed_in: bool) -> Response {
+    match signed_in {
+        true => forbidden(ctx),
+        false => to_login(ctx),
+    }
+}
+
+fn param<'a>(ctx: &'a Ctx, name: &str) -> &'a str {
+    ctx.query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+        .trim()
+}
+
+fn full_name(u: &UserView) -> String {
+    [u.first_name.clone(), u.last_name.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn status_text(ctx: &Ctx, u: &UserView) -> String {
+    let id = STATUSES
+        .iter()
+        .find(|(name, _)| *name == u.status.as_str())
+        .map_or("user-status-active", |(_, id)| id);
+    let status = ctx.t(id);
+    match u.status_reason.as_deref() {
+        Some("admin") => format!("{status} ({})", ctx.t("user-reason-admin")),
+        Some("inactivity") => format!("{status} ({})", ctx.t("user-reason-inactivity")),
+        Some("policy") => format!("{status} ({})", ctx.t("user-reason-policy")),
+        _ => status,
+    }
+}
+
+/// `GET /console/users`.
+pub async fn list(mut ctx: Ctx) -> Response {
+    let who = match admin(&mut ctx).await {
+        Ok((who, _)) => who,
+        Err(signed_in) => return refused(ctx, signed_in),
+    };
+    let text = param(&ctx, "q").to_string();
+    let status = param(&ctx, "status").to_string();
+    let role = param(&ctx, "role").to_string();
+    let bad_filter = (!status.is_empty() && !STATUSES.iter().any(|(s, _)| *s == status))
+        || (!role.is_empty() && role != "AccountAdmin" && role != "AccountManager");
+    let after = match param(&ctx, "after") {
+        "" => None,
+        raw => match Uuid::parse_str(raw) {
+            Ok(id) => Some(id),
+            Err(_) => return super::not_found(ctx).await,
+        },
+    };
+    let search = UserSearch {
+        text: (!text.is_empty()).then(|| text.clone()),
+        status: (!status.is_empty() && !bad_filter).then(|| status.clone()),
+        role: (!role.is_empty() && !bad_filter).then(|| role.clone()),
+        team: None,
+        after,
+        limit: PAGE,
+    };
+    let app = ctx.web().app.clone();
+    let users = match app.console_users(&who, who.account_id, search).await {
+        Ok(users) => users,
+        Err(error) => return failed(ctx, &error),
+    };
+    let next = (users.len() as i64 == PAGE)
+        .then(|| users.last().map(|u| u.id))
+        .flatten()
+        .map(|last| {
+            let pairs = [
+                ("q", text.as_str()),
+                ("status", status.as_str()),
+                ("role", role.as_str()),
+                ("after", &last.to_string()),
+            ];
+            format!(
+                "/console/users?{}",
+                serde_urlencoded::to_string(pairs).unwrap_or_default()
+            )
+        });
+    let title = ctx.t("users-title");
+    let body = html! {
+        h1 { (title) }
+        (nav(&ctx, &who, "users"))
+        section.card aria-labelledby="users-filters-heading" {
+            h2 id="users-filters-heading" { (ctx.t("audit-filters")) }
+            @if bad_filter { p.error role="alert" { (ctx.t("users-bad-filter")) } }
+            form.filters method="get" action="/console/users" {
+                div.field {
+                    label for="f-q" { (ctx.t("users-search")) }
+                    input type="search" id="f-q" name="q" value=(text);
+                }
+                div.field {
+                    label for="f-status" { (ctx.t("users-status")) }
+                    select id="f-status" name="status" {
+                        option value="" selected[status.is_empty()] { (ctx.t("users-any")) }
+                        @for (name, label) in STATUSES {
+                            option value=(name) selected[status == name] { (ctx.t(label)) }
+                        }
+                    }
+                }
+                div.field {
+                    label for="f-role" { (ctx.t("users-role")) }
+                    select id="f-role" name="role" {
+                        option value="" selected[role.is_empty()] { (ctx.t("users-any")) }
+                        option value="AccountAdmin" selected[role == "AccountAdmin"] { "AccountAdmin" }
+                        option value="AccountManager" selected[role == "AccountManager"] { "AccountManager" }
+                    }
+                }
+                button type="submit" { (ctx.t("audit-apply")) }
+                " "
+                a href="/console/users" { (ctx.t("audit-clear")) }
+            }
+        }
+        (create_form(&ctx, &CreateValues::default(), None))
+        section.card aria-labelledby="users-heading" {
+            h2 id="users-heading" { (ctx.t("users-heading")) }
+            @if users.is_empty() {
+                p { (ctx.t("users-none")) }
+            } @else {
+                table.users {
+                    thead { tr {
+                        th scope="col" { (ctx.t("users-col-name")) }
+                        th scope="col" { (ctx.t("users-col-email")) }
+                        th scope="col" { (ctx.t("audit-col-username")) }
+                        th scope="col" { (ctx.t("users-status")) }
+                        th scope="col" { (ctx.t("users-col-roles")) }
+                        th scope="col" { (ctx.t("users-col-last-login")) }
+                    } }
+                    tbody {
+                        @for u in &users {
+                            tr {
+                                td { a href=(format!("/console/users/{}", u.id)) {
+                                    @let name = full_name(u);
+                                    @if name.is_empty() { (u.email) } @else { (name) }
+                                } }
+                                td { (u.email) }
+                                td { (u.username.clone().unwrap_or_default()) }
+                                td { (status_text(&ctx, u)) }
+                                td { (u.roles.join(", ")) }
+                                td { (u.last_login_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(next) = &next {
+                p.links { a href=(next) rel="next" { (ctx.t("users-next")) } }
+            }
+        }
+    };
+    let status_code = match bad_filter {
+        true => StatusCode::BAD_REQUEST,
+        false => StatusCode::OK,
+    };
+    let chrome = chrome(&ctx, &who).await;
+    ctx.page_with(status_code, &title, chrome, body)
+}
+
+/// What the create form was given, shown again with an error.
+#[derive(Default)]
+struct CreateValues {
+    email: String,
+    first_name: String,
+    last_name: String,
+    role: String,
+}
+
+fn create_form(ctx: &Ctx, values: &CreateValues, error: Option<&Shown>) -> Markup {
+    let at = |field: &str| error.and_then(|e| e.at(field));
+    let mut email = Input::new("email", ctx.t("users-col-email"), "email", "off");
+    email.value = &values.email;
+    email.error = at("email");
+    let mut first = Input::new("first_name", ctx.t("users-first-name"), "text", "off");
+    first.value = &values.first_name;
+    first.error = at("first_name");
+    let mut last = Input::new("last_name", ctx.t("users-last-name"), "text", "off");
+    last.value = &values.last_name;
+    last.error = at("last_name");
+    let general = error.and_then(Shown::general);
+    html! {
+        section.card aria-labelledby="users-create-heading" {
+            h2 id="users-create-heading" { (ctx.t("users-create")) }
+            @if let Some(text) = general { p.error role="alert" { (text) } }
+            form.create method="post" action="/console/users" novalidate {
+                (csrf_field(ctx))
+                (email.render())
+                (first.render())
+                (last.render())
+                div.field {
+                    label for="f-new-role" { (ctx.t("users-role")) }
+                    select id="f-new-role" name="role" {
+                        option value="" selected[values.role.is_empty()] { (ctx.t("users-member")) }
+                        option value="AccountAdmin" selected[values.role == "AccountAdmin"] { "AccountAdmin" }
+                        option value="AccountManager" selected[values.role == "AccountManager"] { "AccountManager" }
+                    }
+                }
+                button type="submit" { (ctx.t("users-create-submit")) }
+            }
+        }
+    }
+}
+
+/// `POST /console/users`: creates a user (no password: they set one through a reset link).
+pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
+    use chronid_domain::values::{Email, PersonName, Role, Roles};
+    if let Err(refused) = ctx.check_form(&fields) {
+        return *refused;
+    }
+    let (who, facts) = match admin(&mut ctx).await {
+        Ok(caller) => caller,
+        Err(signed_in) => return refused(ctx, signed_in),
+    };
+    let values = CreateValues {
+        email: fields.text("email").to_string(),
+        first_name: fields.text("first_name").to_string(),
+        last_name: fields.text("last_name").to_string(),
+        role: fields.text("role").to_string(),
+    };
+    let name = |field: &'static str, raw: &str| {
+        (!raw.is_empty())
+            .then(|| PersonName::parse(field, raw))
+            .transpose()
+    };
+    let roles = match values.role.as_str() {
+        "AccountAdmin" => Some(Roles::new([Role::AccountAdmin])),
+        "AccountManager" => Some(Roles::new([Role::AccountManager])),
+        "" => Some(Roles::new([])),
+        _ => None,
+    };
+    let parsed = (|| {
+        let email = Email::parse(&values.email)?;
+        let first_name = name("first_name", &values.first_name)?;
+        let last_name = name("last_name", &values.last_name)?;
+        Ok::<_, chronid_domain::ValidationError>((email, first_name, last_name))
+    })();
+    let result = match (parsed, roles) {
+        (Ok((email, first_name, last_name)), Some(roles)) => {
+            let user = chronid_app::NewUser {
+                email,
+                username: None,
+                first_name,
+                last_name,
+                phone: None,
+                language: None,
+                roles,
+                password: None,
+            };
+            let app = ctx.web().app.clone();
+            app.register_user(&who, who.account_id, user, &facts).await
+        }
+        (Err(invalid), _) => Err(AppError::from(invalid)),
+        (_, None) => Err(AppError::from(chronid_domain::ValidationError::new(
+            "role",
+            "not a role",
+        ))),
+    };
+    match result {
+        Ok(done) => {
+            let at = done
+                .position
+                .map(|p| format!("&at={p}"))
+                .unwrap_or_default();
+            ctx.redirect(&format!("/console/users/{}?m=user-created{at}", done.id))
+        }
+        Err(error) => {
+            let shown = crate::errors::shown(&ctx, &error, "email");
+            let status = super::login::status_of(&error);
+            let title = ctx.t("users-create");
+            let body = html! {
+                p.links { a href="/console/users" { (ctx.t("users-back")) } }
+                h1 { (title) }
+                (nav(&ctx, &who, "users"))
+                (create_form(&ctx, &values, Some(&shown)))
+            };
+            let chrome = chrome(&ctx, &who).await;
+            ctx.page_with(status, &title, chrome, body)
+        }
+    }
+}
+
+fn failed(ctx: Ctx, error: &AppError) -> Response {
+    let text = crate::errors::shown(&ctx, error, "q").text;
+    ctx.error_page(super::login::status_of(error), &text)
+}
+
+/// `GET /console/users/{id}`.
+pub async fn show(mut ctx: Ctx, Path(user_id): Path<Uuid>) -> Response {
+    let who = match admin(&mut ctx).await {
+        Ok((who, _)) => who,
+        Err(signed_in) => return refused(ctx, signed_in),
+    };
+    let position = param(&ctx, "at").parse::<i64>().ok().filter(|p| *p > 0);
+    user_page(ctx, &who, user_id, position, None).await
+}
+
+async fn user_page(
+    ctx: Ctx,
+    who: &Principal,
+    user_id: Uuid,
+    position: Option<i64>,
+    error: Option<String>,
+) -> Response {
+    let app = ctx.web().app.clone();
+    let user = match app
+        .console_user(who, who.account_id, user_id, position)
+        .await
+    {
+        Ok(Some(user)) => user,
+        Ok(None) => return super::not_found(ctx).await,
+        Err(error) => return failed(ctx, &error),
+    };
+    let note = super::notice(&ctx);
+    let name = full_name(&user);
+    let title = match name.is_empty() {
+        true => user.email.clone(),
+        false => name.clone(),
+    };
+    let yes_no = |b: bool| ctx.t(if b { "users-yes" } else { "users-no" });
+    let action = |path: &str, label: String, secondary: bool| {
+        html! {
+            form.inline method="post" action=(format!("/console/users/{}/{path}", user.id)) {
+                (csrf_field(&ctx))
+                @if secondary {
+                    button.secondary type="submit" { (label) }
+                } @else {
+                    button type="submit" { (label) }
+                }
+            }
+        }
+    };
+    let disabled = user.status.as_str() == "disabled";
+    let locked = user.status.as_str() == "locked";
+    let body = html! {
+        p.links { a href="/console/users" { (ctx.t("users-back")) } }
+        h1 { (title) }
+        (nav(&ctx, who, "users"))
+        @if let Some(note) = note { p.notice role="status" { (note) } }
+        @if let Some(error) = &error { p.error role="alert" { (error) } }
+        section.card aria-labelledby="user-details-heading" {
+            h2 id="user-details-heading" { (ctx.t("user-details")) }
+            dl.details {
+                dt { (ctx.t("users-col-email")) } dd { (user.email) }
+                dt { (ctx.t("audit-col-username")) } dd { (user.username.clone().unwrap_or_default()) }
+                dt { (ctx.t("users-col-name")) } dd { (name) }
+                dt { (ctx.t("user-phone")) } dd { (user.phone.clone().unwrap_or_default()) }
+                dt { (ctx.t("users-status")) } dd.status { (status_text(&ctx, &user)) }
+                dt { (ctx.t("users-col-roles")) } dd { (user.roles.join(", ")) }
+                dt { (ctx.t("user-two-factor-required")) } dd.two-factor { (yes_no(user.two_factor.required)) }
+                dt { (ctx.t("users-col-last-login")) } dd {
+                    (user.last_login_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default())
+                    @if let Some(ip) = &user.last_login_ip { " · " (ip) }
+                }
+                dt { (ctx.t("user-failed-attempts")) } dd { (user.failed_attempts) }
+            }
+        }
+        section.card aria-labelledby="user-actions-heading" {
+            h2 id="user-actions-heading" { (ctx.t("user-actions")) }
+            p.actions {
+                @if disabled {
+                    (action("enable", ctx.t("user-enable"), false))
+                } @else {
+                    (action("disable", ctx.t("user-disable"), true))
+                }
+                " "
+                @if locked {
+                    (action("unlock", ctx.t("user-unlock"), false))
+                } @else if !disabled {
+                    (action("lock", ctx.t("user-lock"), true))
+                }
+                " "
+                (action("password-reset", ctx.t("user-password-reset"), true))
+                " "
+                @if user.two_factor.required {
+                    (action("two-factor-off", ctx.t("user-two-factor-off"), true))
+                } @else {
+                    (action("two-factor-on", ctx.t("user-two-factor-on"), true))
+                }
+            }
+        }
+        section.card aria-labelledby="user-devices-heading" {
+            h2 id="user-devices-heading" { (ctx.t("devices-heading")) }
+            @if user.trusted_devices.is_empty() {
+                p { (ctx.t("devices-none")) }
+            } @else {
+                ul {
+                    @for d in &user.trusted_devices {
+                        li {
+                            (d.label.clone().or_else(|| d.user_agent.clone()).unwrap_or_default())
+                            " · " (d.trusted_at.format("%Y-%m-%d %H:%M UTC"))
+                        }
+                    }
+                }
+            }
+        }
+        section.card aria-labelledby="user-identities-heading" {
+            h2 id="user-identities-heading" { (ctx.t("identities-heading")) }
+            @if user.external_identities.is_empty() {
+                p { (ctx.t("identities-none")) }
+            } @else {
+                ul {
+                    @for i in &user.external_identities {
+                        li { (i.provider) ": " code { (i.subject) } }
+                    }
+                }
+            }
+        }
+    };
+    let chrome = chrome(&ctx, who).await;
+    let status = match error {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    };
+    ctx.page_with(status, &title, chrome, body)
+}
+
+/// `POST /console/users/{id}/{action}`.
+pub async fn act(
+    mut ctx: Ctx,
+    Path((user_id, action)): Path<(Uuid, String)>,
+    fields: Fields,
+) -> Response {
+    if let Err(refused) = ctx.check_form(&fields) {
+        return *refused;
+    }
+    let (who, facts) = match admin(&mut ctx).await {
+        Ok(caller) => caller,
+        Err(signed_in) => return refused(ctx, signed_in),
+    };
+    let app = ctx.web().app.clone();
+    let account = who.account_id;
+    let done = match action.as_str() {
+        "disable" | "enable" | "lock" | "unlock" => {
+            let change = match action.as_str() {
+                "disable" => StatusChange::Disable,
+                "enable" => StatusChange::Enable,
+                "lock" => StatusChange::Lock,
+                _ => StatusChange::Unlock,
+            };
+            app.change_user_status(&who, account, user_id, change, &facts)
+                .await
+                .map(|o| o.position)
+        }
+        "password-reset" => app
+            .admin_password_reset(&who, account, user_id, &facts)
+            .await
+            .map(|o| o.position),
+        "two-factor-on" | "two-factor-off" => app
+            .require_two_factor(&who, account, user_id, action == "two-factor-on", &facts)
+            .await
+            .map(|o| o.position),
+        _ => return super::not_found(ctx).await,
+    };
+    match done {
+        Ok(position) => {
+            let at = position.map(|p| format!("&at={p}")).unwrap_or_default();
+            let message = match action.as_str() {
+                "password-reset" => "reset-link-sent",
+                _ => "saved",
+            };
+            ctx.redirect(&format!("/console/users/{user_id}?m={message}{at}"))
+        }
+        Err(error) if error.kind == chronid_domain::error::ErrorKind::NotFound => {
+            super::not_found(ctx).await
+        }
+        Err(error) => {
+            let text = crate::errors::shown(&ctx, &error, "user").text;
+            user_page(ctx, &who, user_id, None, Some(text)).await
+        }
+    }
+}
+
+/// The console's users link for the nav.
+pub(crate) fn link(ctx: &Ctx, current: bool) -> Markup {
+    html! {
+        li { a href="/console/users" aria-current=[current.then_some("page")] { (ctx.t("users-title")) } }
+    }
+}
