@@ -827,6 +827,23 @@ async fn the_console_audit_log_for_managers_only() {
                 "the filter let a successful entry through"
             );
             b.check_accessibility().await?;
+            // The security settings: two-factor at every login, saved and shown.
+            b.click("nav.tabs a[href='/console/security']").await?;
+            b.wait_for_path("/console/security").await?;
+            b.check_accessibility().await?;
+            b.click_only("#f-two_factor-every_login").await?;
+            b.click("form[action='/console/security/policy'] button")
+                .await?;
+            b.sees("Saved.").await?;
+            ensure!(
+                b.has("#f-two_factor-every_login:checked").await,
+                "the two-factor mode was not kept"
+            );
+            // And off again (else Ada's login below would owe a code).
+            b.click_only("#f-two_factor-off").await?;
+            b.click("form[action='/console/security/policy'] button")
+                .await?;
+            b.sees("Saved.").await?;
             site.log_out().await?;
 
             // The AccountAdmin: the console, not the audit log.
@@ -840,6 +857,8 @@ async fn the_console_audit_log_for_managers_only() {
             b.goto(&site.url("/console/audit")).await?;
             b.sees("for the account's administrators").await?;
             b.check_accessibility().await?;
+            b.goto(&site.url("/console/security")).await?;
+            b.sees("for the account's administrators").await?;
             Ok(())
         })
         .await;

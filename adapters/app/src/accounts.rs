@@ -112,6 +112,18 @@ impl App {
         }
     }
 
+    /// The account's security policy and login options as they stand (read from the store, so
+    /// a page after a change shows it). AccountManager only.
+    pub async fn security_settings(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+    ) -> Result<(SecurityPolicy, LoginOptions), AppError> {
+        who.require_account_manager(account_id)?;
+        let account = self.account(account_id).await?;
+        Ok((account.policy, account.login_options))
+    }
+
     #[tracing::instrument(name = "update_security_policy", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
     pub async fn update_security_policy(
         &self,

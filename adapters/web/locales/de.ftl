@@ -286,3 +286,25 @@ users-first-name = Vorname
 users-last-name = Nachname
 users-member = Mitglied (keine Rolle)
 user-created = Der Benutzer wurde angelegt.
+
+# The console's security settings
+security-title = Sicherheitseinstellungen
+security-policy = Sicherheitsrichtlinie für Benutzerkonten
+security-inactivity = Maximale Inaktivität (Tage)
+security-inactivity-hint = Ein Benutzer, der sich so viele Tage nicht angemeldet hat, wird deaktiviert: 15 bis 365; leer für nie.
+security-attempts = Maximale Anmeldeversuche
+security-attempts-hint = Fehlgeschlagene Anmeldungen in Folge, bevor der Benutzer gesperrt wird: 1 bis 100; 5 wird empfohlen.
+security-validity = Gültigkeit des Passworts (Tage)
+security-validity-hint = Tage, die ein Passwort gültig bleibt: 1 bis 3650, 90 wird empfohlen; leer für kein Ablaufdatum.
+security-two-factor = Zwei-Faktor-Authentifizierung für alle Benutzer
+security-two-factor-off = Aus
+security-two-factor-new-device = Auf einem neuen Gerät
+security-two-factor-every-login = Bei jeder Anmeldung
+security-lockout = Was fehlgeschlagene Anmeldungen sperren
+security-lockout-account = Den Benutzer auf jedem Gerät
+security-lockout-untrusted = Nur Anmeldungen von Geräten, denen der Benutzer nicht vertraut
+security-lock-minutes = Sperre endet nach (Minuten)
+security-lock-minutes-hint = 1 bis 10080; leer: bis ein Administrator den Benutzer entsperrt.
+security-save = Speichern
+security-login-options = Anmeldeoptionen
+security-login-options-legend = Benutzer dieses Kontos dürfen sich anmelden mit

@@ -286,3 +286,25 @@ users-first-name = First name
 users-last-name = Last name
 users-member = Member (no role)
 user-created = The user was created.
+
+# The console's security settings
+security-title = Security settings
+security-policy = User account security policy
+security-inactivity = Maximum inactivity (days)
+security-inactivity-hint = A user who has not logged in for this many days is disabled: 15 to 365; empty for never.
+security-attempts = Maximum login attempts
+security-attempts-hint = Failed logins in a row before the user is locked: 1 to 100; 5 is recommended.
+security-validity = Password validity (days)
+security-validity-hint = Days a password stays valid: 1 to 3650, 90 is recommended; empty for no expiry.
+security-two-factor = Two-factor authentication for all users
+security-two-factor-off = Off
+security-two-factor-new-device = On a new device
+security-two-factor-every-login = At every login
+security-lockout = What failed logins lock
+security-lockout-account = The user, on every device
+security-lockout-untrusted = Only logins from devices the user has not trusted
+security-lock-minutes = Lock lifts after (minutes)
+security-lock-minutes-hint = 1 to 10080; empty: until an administrator unlocks the user.
+security-save = Save
+security-login-options = Login options
+security-login-options-legend = Users of this account may log in with

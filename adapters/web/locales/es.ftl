@@ -286,3 +286,25 @@ users-first-name = Nombre
 users-last-name = Apellidos
 users-member = Miembro (sin rol)
 user-created = Se creó el usuario.
+
+# The console's security settings
+security-title = Configuración de seguridad
+security-policy = Política de seguridad de las cuentas de usuario
+security-inactivity = Inactividad máxima (días)
+security-inactivity-hint = Un usuario que no inicia sesión durante estos días se desactiva: de 15 a 365; vacío para nunca.
+security-attempts = Intentos de inicio de sesión máximos
+security-attempts-hint = Inicios de sesión fallidos seguidos antes de bloquear al usuario: de 1 a 100; se recomienda 5.
+security-validity = Validez de la contraseña (días)
+security-validity-hint = Días que una contraseña sigue siendo válida: de 1 a 3650, se recomienda 90; vacío para que no caduque.
+security-two-factor = Autenticación de dos factores para todos los usuarios
+security-two-factor-off = Desactivada
+security-two-factor-new-device = En un dispositivo nuevo
+security-two-factor-every-login = En cada inicio de sesión
+security-lockout = Qué bloquean los inicios de sesión fallidos
+security-lockout-account = Al usuario, en todos los dispositivos
+security-lockout-untrusted = Solo los inicios de sesión desde dispositivos no confiables
+security-lock-minutes = El bloqueo termina tras (minutos)
+security-lock-minutes-hint = De 1 a 10080; vacío: hasta que un administrador desbloquee al usuario.
+security-save = Guardar
+security-login-options = Opciones de inicio de sesión
+security-login-options-legend = Los usuarios de esta cuenta pueden iniciar sesión con

@@ -287,3 +287,25 @@ users-first-name = Ime
 users-last-name = Prezime
 users-member = Član (bez uloge)
 user-created = Korisnik je stvoren.
+
+# The console's security settings
+security-title = Sigurnosne postavke
+security-policy = Sigurnosna pravila korisničkih računa
+security-inactivity = Najdulja neaktivnost (dani)
+security-inactivity-hint = Korisnik koji se ovoliko dana nije prijavio bit će onemogućen: 15 do 365; prazno za nikad.
+security-attempts = Najveći broj pokušaja prijave
+security-attempts-hint = Neuspjele prijave zaredom prije zaključavanja korisnika: 1 do 100; preporučeno 5.
+security-validity = Valjanost lozinke (dani)
+security-validity-hint = Dani valjanosti lozinke: 1 do 3650, preporučeno 90; prazno za bez isteka.
+security-two-factor = Dvofaktorska autentifikacija za sve korisnike
+security-two-factor-off = Isključena
+security-two-factor-new-device = Na novom uređaju
+security-two-factor-every-login = Pri svakoj prijavi
+security-lockout = Što zaključavaju neuspjele prijave
+security-lockout-account = Korisnika, na svakom uređaju
+security-lockout-untrusted = Samo prijave s uređaja kojima korisnik ne vjeruje
+security-lock-minutes = Zaključavanje prestaje nakon (minuta)
+security-lock-minutes-hint = 1 do 10080; prazno: dok ga administrator ne otključa.
+security-save = Spremi
+security-login-options = Mogućnosti prijave
+security-login-options-legend = Korisnici ovog računa smiju se prijaviti putem

@@ -58,7 +58,21 @@ pub fn shown(ctx: &Ctx, error: &AppError, password_field: &'static str) -> Shown
         "VALIDATION" if error.field == Some("channel") => {
             (Some("channel"), "field-required", vec![])
         }
-        "VALIDATION" if matches!(error.field, Some("email" | "first_name" | "last_name")) => {
+        "VALIDATION"
+            if matches!(
+                error.field,
+                Some(
+                    "email"
+                        | "first_name"
+                        | "last_name"
+                        | "max_inactivity_days"
+                        | "max_login_attempts"
+                        | "password_validity_days"
+                        | "lock_minutes"
+                        | "login_options"
+                )
+            ) =>
+        {
             (error.field, "field-invalid", vec![])
         }
         "USR-EMAIL-TAKEN" => (Some("email"), "email-taken", vec![]),

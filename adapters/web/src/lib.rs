@@ -114,7 +114,9 @@ pub fn routes<S>(state: WebState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    use pages::{account, console, console_users, external, login, password, sso};
+    use pages::{
+        account, console, console_security, console_users, external, login, password, sso,
+    };
     Router::new()
         .route("/", get(login::root))
         .route("/login", get(login::show).post(login::submit))
@@ -175,6 +177,15 @@ where
         .route("/console", get(console::to_home))
         .route("/console/", get(console::home))
         .route("/console/audit", get(console::audit))
+        .route("/console/security", get(console_security::show))
+        .route(
+            "/console/security/policy",
+            post(console_security::save_policy),
+        )
+        .route(
+            "/console/security/login-options",
+            post(console_security::save_options),
+        )
         .route(
             "/console/users",
             get(console_users::list).post(console_users::create),

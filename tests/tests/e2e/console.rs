@@ -330,3 +330,114 @@ async fn the_users_pages_act_for_this_accounts_administrators_only() {
     assert_eq!(event_count(&env).await, before);
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_security_settings_page_saves_the_policy_and_the_login_options() {
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "ada@acme.test", "password": PASSWORD,
+                "roles": ["AccountAdmin"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let mut ada = Agent::new(&app);
+    assert_eq!(
+        location(&ada.log_in("ada@acme.test", PASSWORD).await),
+        "/account"
+    );
+    assert_eq!(ada.get("/console/security").await.status, 403);
+    let token = ada.token("/account").await;
+    let tried = ada
+        .post(
+            "/console/security/login-options",
+            &[("csrf", &token), ("sso", "on")],
+        )
+        .await;
+    assert_eq!(tried.status, 403);
+
+    let mut manager = Agent::new(&app);
+    let signed = manager
+        .log_in("admin@acme.test", "a-long-admin-password")
+        .await;
+    assert_eq!(location(&signed), "/account");
+    let page = manager.get("/console/security").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("5 is recommended"), "{}", page.body);
+    let token = token_in(&page.body);
+    let policy = |inactivity: &'static str| {
+        vec![
+            ("max_inactivity_days", inactivity),
+            ("max_login_attempts", "7"),
+            ("password_validity_days", "90"),
+            ("two_factor", "new_device"),
+            ("lockout", "untrusted_devices"),
+            ("lock_minutes", ""),
+        ]
+    };
+    // Out of range: said beside the field, what was typed kept, nothing written.
+    let before = event_count(&env).await;
+    let mut form = policy("10");
+    form.push(("csrf", &token));
+    let bad = manager.post("/console/security/policy", &form).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body.contains("id=\"f-max_inactivity_days-error\""),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("value=\"10\""));
+    assert_eq!(event_count(&env).await, before);
+    // In range: saved, and the API reads the same policy.
+    let mut form = policy("30");
+    form.push(("csrf", &token));
+    let saved = manager.post("/console/security/policy", &form).await;
+    assert_eq!(
+        location(&saved),
+        "/console/security?m=saved",
+        "{}",
+        saved.body
+    );
+    let page = manager.get("/console/security?m=saved").await;
+    assert!(page.body.contains("value=\"30\""), "{}", page.body);
+    let stored: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload -> 'SecurityPolicyUpdated' -> 'policy' FROM events
+          WHERE event_type = 'SecurityPolicyUpdated' ORDER BY global_seq DESC LIMIT 1",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored["max_inactivity_days"], 30, "{stored}");
+    assert_eq!(stored["max_login_attempts"], 7);
+    assert_eq!(stored["password_validity_days"], 90);
+    assert_eq!(stored["two_factor"], "new_device");
+    assert_eq!(stored["lockout"], "untrusted_devices");
+
+    // Login options: none at all refused; password and SSO saved.
+    let none = manager
+        .post("/console/security/login-options", &[("csrf", &token)])
+        .await;
+    assert_eq!(none.status, 400);
+    assert!(none.body.contains("f-login_options-error"), "{}", none.body);
+    let saved = manager
+        .post(
+            "/console/security/login-options",
+            &[("csrf", &token), ("password", "on"), ("sso", "on")],
+        )
+        .await;
+    assert_eq!(location(&saved), "/console/security?m=saved");
+    let page = manager.get("/console/security").await;
+    assert!(
+        page.body
+            .contains("id=\"f-sso\" name=\"sso\" value=\"on\" checked"),
+        "{}",
+        page.body
+    );
+    assert!(!page
+        .body
+        .contains("id=\"f-google\" name=\"google\" value=\"on\" checked"));
+    env.cleanup().await.unwrap();
+}
