@@ -844,6 +844,15 @@ async fn the_console_audit_log_for_managers_only() {
             b.click("form[action='/console/security/policy'] button")
                 .await?;
             b.sees("Saved.").await?;
+            // An API key, shown once.
+            b.click("nav.tabs a[href='/console/api-keys']").await?;
+            b.wait_for_path("/console/api-keys").await?;
+            b.check_accessibility().await?;
+            b.fill("form.create input[name=name]", "deploy bot").await?;
+            b.click("form.create button").await?;
+            b.sees("shown this once").await?;
+            b.find("code.key").await?;
+            b.check_accessibility().await?;
             site.log_out().await?;
 
             // The AccountAdmin: the console, not the audit log.

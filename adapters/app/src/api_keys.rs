@@ -96,6 +96,17 @@ fn invalid_key() -> AppError {
     AppError::new(AppCode::InvalidCredentials, "the API key is not valid")
 }
 
+/// An API key as the console lists it (never its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub revoked: bool,
+}
+
 /// A freshly created key: the token is shown once.
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
@@ -173,6 +184,31 @@ impl App {
             token: minted.token,
             position: committed.position(),
         })
+    }
+
+    /// The account's API keys, newest first, from the store (a page after a change shows it).
+    /// AccountManager only.
+    pub async fn api_keys(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+    ) -> Result<Vec<ApiKeyInfo>, AppError> {
+        who.require_account_manager(account_id)?;
+        let account = self.account(account_id).await?;
+        let mut keys: Vec<ApiKeyInfo> = account
+            .api_keys
+            .iter()
+            .map(|(id, key)| ApiKeyInfo {
+                id: *id,
+                name: key.name.as_str().to_string(),
+                roles: key.roles.iter().map(|r| format!("{r:?}")).collect(),
+                valid_from: key.valid_from,
+                valid_until: key.valid_until,
+                revoked: key.revoked,
+            })
+            .collect();
+        keys.sort_by(|a, b| b.valid_from.cmp(&a.valid_from).then(b.id.cmp(&a.id)));
+        Ok(keys)
     }
 
     #[tracing::instrument(name = "create_api_key", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]

@@ -21,7 +21,7 @@ mod sso_login;
 mod teams;
 mod users;
 
-pub use api_keys::{ApiKeyCache, Principal};
+pub use api_keys::{ApiKeyCache, ApiKeyInfo, NewApiKey, Principal};
 pub use devices::DeviceInfo;
 pub use error::{AppCode, AppError};
 pub use external_login::{provider_name, ExternalError, ExternalSignIn, LinkedIdentity};

@@ -308,3 +308,22 @@ security-lock-minutes-hint = 1 bis 10080; leer: bis ein Administrator den Benutz
 security-save = Speichern
 security-login-options = Anmeldeoptionen
 security-login-options-legend = Benutzer dieses Kontos dürfen sich anmelden mit
+
+# The console's API keys
+keys-title = API-Schlüssel
+keys-create = API-Schlüssel anlegen
+keys-create-submit = Schlüssel anlegen
+keys-name = Name
+keys-valid-until = Gültig bis
+keys-no-expiry = Leer: kein Ablauf.
+keys-none = Noch kein API-Schlüssel.
+keys-created = API-Schlüssel „{ $name }“ angelegt
+keys-shown-once = Kopieren Sie den Schlüssel jetzt: Er wird nur dieses eine Mal angezeigt.
+keys-created-at = Angelegt
+keys-never = Nie
+keys-active = Aktiv
+keys-expired = Abgelaufen
+keys-revoked = Widerrufen
+keys-rename = Umbenennen
+keys-set-expiry = Ablauf setzen
+keys-revoke = Widerrufen

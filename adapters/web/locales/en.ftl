@@ -308,3 +308,22 @@ security-lock-minutes-hint = 1 to 10080; empty: until an administrator unlocks t
 security-save = Save
 security-login-options = Login options
 security-login-options-legend = Users of this account may log in with
+
+# The console's API keys
+keys-title = API keys
+keys-create = Create an API key
+keys-create-submit = Create the key
+keys-name = Name
+keys-valid-until = Valid until
+keys-no-expiry = Empty: no expiry.
+keys-none = No API key yet.
+keys-created = API key “{ $name }” created
+keys-shown-once = Copy the key now: it is shown this once and never again.
+keys-created-at = Created
+keys-never = Never
+keys-active = Active
+keys-expired = Expired
+keys-revoked = Revoked
+keys-rename = Rename
+keys-set-expiry = Set expiry
+keys-revoke = Revoke

@@ -308,3 +308,22 @@ security-lock-minutes-hint = De 1 a 10080; vacío: hasta que un administrador de
 security-save = Guardar
 security-login-options = Opciones de inicio de sesión
 security-login-options-legend = Los usuarios de esta cuenta pueden iniciar sesión con
+
+# The console's API keys
+keys-title = Claves de API
+keys-create = Crear una clave de API
+keys-create-submit = Crear la clave
+keys-name = Nombre
+keys-valid-until = Válida hasta
+keys-no-expiry = Vacío: sin caducidad.
+keys-none = Todavía no hay ninguna clave de API.
+keys-created = Clave de API «{ $name }» creada
+keys-shown-once = Copie la clave ahora: se muestra esta única vez.
+keys-created-at = Creada
+keys-never = Nunca
+keys-active = Activa
+keys-expired = Caducada
+keys-revoked = Revocada
+keys-rename = Cambiar el nombre
+keys-set-expiry = Fijar la caducidad
+keys-revoke = Revocar

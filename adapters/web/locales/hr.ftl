@@ -309,3 +309,22 @@ security-lock-minutes-hint = 1 do 10080; prazno: dok ga administrator ne otklju�
 security-save = Spremi
 security-login-options = Mogućnosti prijave
 security-login-options-legend = Korisnici ovog računa smiju se prijaviti putem
+
+# The console's API keys
+keys-title = API ključevi
+keys-create = Stvori API ključ
+keys-create-submit = Stvori ključ
+keys-name = Naziv
+keys-valid-until = Vrijedi do
+keys-no-expiry = Prazno: bez isteka.
+keys-none = Još nema API ključeva.
+keys-created = API ključ „{ $name }” stvoren
+keys-shown-once = Kopirajte ključ sada: prikazuje se samo ovaj put.
+keys-created-at = Stvoren
+keys-never = Nikad
+keys-active = Aktivan
+keys-expired = Istekao
+keys-revoked = Opozvan
+keys-rename = Preimenuj
+keys-set-expiry = Postavi istek
+keys-revoke = Opozovi

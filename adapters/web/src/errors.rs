@@ -58,23 +58,8 @@ pub fn shown(ctx: &Ctx, error: &AppError, password_field: &'static str) -> Shown
         "VALIDATION" if error.field == Some("channel") => {
             (Some("channel"), "field-required", vec![])
         }
-        "VALIDATION"
-            if matches!(
-                error.field,
-                Some(
-                    "email"
-                        | "first_name"
-                        | "last_name"
-                        | "max_inactivity_days"
-                        | "max_login_attempts"
-                        | "password_validity_days"
-                        | "lock_minutes"
-                        | "login_options"
-                )
-            ) =>
-        {
-            (error.field, "field-invalid", vec![])
-        }
+        // Any other field a value was refused in: said beside that field.
+        "VALIDATION" if error.field.is_some() => (error.field, "field-invalid", vec![]),
         "USR-EMAIL-TAKEN" => (Some("email"), "email-taken", vec![]),
         "INTERNAL" | "SERVER-BUSY" => (None, "error-internal", vec![]),
         other => (None, "error-other", vec![("code", other.into())]),

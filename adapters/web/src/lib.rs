@@ -115,7 +115,8 @@ where
     S: Clone + Send + Sync + 'static,
 {
     use pages::{
-        account, console, console_security, console_users, external, login, password, sso,
+        account, console, console_keys, console_security, console_users, external, login, password,
+        sso,
     };
     Router::new()
         .route("/", get(login::root))
@@ -178,6 +179,11 @@ where
         .route("/console/", get(console::home))
         .route("/console/audit", get(console::audit))
         .route("/console/security", get(console_security::show))
+        .route(
+            "/console/api-keys",
+            get(console_keys::show).post(console_keys::create),
+        )
+        .route("/console/api-keys/{id}/{action}", post(console_keys::act))
         .route(
             "/console/security/policy",
             post(console_security::save_policy),

@@ -441,3 +441,139 @@ async fn the_security_settings_page_saves_the_policy_and_the_login_options() {
         .contains("id=\"f-google\" name=\"google\" value=\"on\" checked"));
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn api_keys_are_shown_once_renamed_given_an_expiry_and_revoked() {
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    let mut manager = Agent::new(&app);
+    let signed = manager
+        .log_in("admin@acme.test", "a-long-admin-password")
+        .await;
+    assert_eq!(location(&signed), "/account");
+    let token = manager.token("/console/api-keys").await;
+
+    // A name is required: said beside it, nothing written.
+    let before = event_count(&env).await;
+    let nameless = manager
+        .post("/console/api-keys", &[("csrf", &token), ("name", "")])
+        .await;
+    assert_eq!(nameless.status, 400);
+    assert!(
+        nameless.body.contains("id=\"f-name-error\""),
+        "{}",
+        nameless.body
+    );
+    assert_eq!(event_count(&env).await, before);
+
+    // Created: the key is on the answer, once, and works against the API.
+    let made = manager
+        .post(
+            "/console/api-keys",
+            &[("csrf", &token), ("name", "ci robot"), ("admin", "on")],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert_eq!(made.headers["cache-control"], "no-store");
+    let key = made
+        .body
+        .split("<code class=\"key\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the key on the page")
+        .to_string();
+    let users = |key: String| {
+        let url = app.url("/users");
+        let http = app.http.clone();
+        async move {
+            http.get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(users(key.clone()).await, 200);
+    let again = manager.get("/console/api-keys").await;
+    assert!(!again.body.contains(&key), "a key is shown once");
+    assert!(again.body.contains("ci robot"));
+    let id = again
+        .body
+        .split("action=\"/console/api-keys/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_string();
+
+    // Renamed; an expiry in the past refused beside the key; one ahead kept.
+    let renamed = manager
+        .post(
+            &format!("/console/api-keys/{id}/rename"),
+            &[("csrf", &token), ("name", "ci robot 2")],
+        )
+        .await;
+    assert_eq!(
+        location(&renamed),
+        format!("/console/api-keys?m=saved#key-{id}")
+    );
+    assert!(manager
+        .get("/console/api-keys")
+        .await
+        .body
+        .contains("ci robot 2"));
+    let past = manager
+        .post(
+            &format!("/console/api-keys/{id}/expiry"),
+            &[("csrf", &token), ("valid_until", "2020-01-01T00:00")],
+        )
+        .await;
+    assert_eq!(past.status, 400, "{}", past.body);
+    assert!(past.body.contains("role=\"alert\""), "{}", past.body);
+    let ahead = manager
+        .post(
+            &format!("/console/api-keys/{id}/expiry"),
+            &[("csrf", &token), ("valid_until", "2099-01-01T00:00")],
+        )
+        .await;
+    assert_eq!(
+        location(&ahead),
+        format!("/console/api-keys?m=saved#key-{id}")
+    );
+    assert!(manager
+        .get("/console/api-keys")
+        .await
+        .body
+        .contains("2099-01-01 00:00"));
+
+    // Revoked: the key no longer opens the API.
+    let revoked = manager
+        .post(
+            &format!("/console/api-keys/{id}/revoke"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(
+        location(&revoked),
+        format!("/console/api-keys?m=saved#key-{id}")
+    );
+    assert_eq!(users(key).await, 401);
+
+    // An AccountAdmin has no API keys page.
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "ada@acme.test", "password": PASSWORD,
+                "roles": ["AccountAdmin"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let mut ada = Agent::new(&app);
+    assert_eq!(
+        location(&ada.log_in("ada@acme.test", PASSWORD).await),
+        "/account"
+    );
+    assert_eq!(ada.get("/console/api-keys").await.status, 403);
+    env.cleanup().await.unwrap();
+}

@@ -46,6 +46,7 @@ pub(crate) fn nav(ctx: &Ctx, who: &Principal, current: &str) -> Markup {
                 (super::console_users::link(ctx, current == "users"))
                 @if manager {
                     li { a href="/console/security" aria-current=[(current == "security").then_some("page")] { (ctx.t("security-title")) } }
+                    li { a href="/console/api-keys" aria-current=[(current == "keys").then_some("page")] { (ctx.t("keys-title")) } }
                     li { a href="/console/audit" aria-current=[(current == "audit").then_some("page")] { (ctx.t("audit-title")) } }
                 }
             }
@@ -88,6 +89,7 @@ pub async fn home(mut ctx: Ctx) -> Response {
             p { a href="/console/users" { (ctx.t("users-title")) } }
             @if who.roles.can_manage_account() {
                 p { a href="/console/security" { (ctx.t("security-title")) } }
+                p { a href="/console/api-keys" { (ctx.t("keys-title")) } }
                 p { a href="/console/audit" { (ctx.t("audit-title")) } }
             }
         }
