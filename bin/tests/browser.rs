@@ -928,6 +928,17 @@ async fn the_console_creates_a_user_who_sets_a_password_from_the_reset_link() {
             b.click("table.users a").await?;
             b.click("form[action$='/disable'] button").await?;
             b.sees_in("dd.status", "Disabled").await?;
+            // A team with Nina in it.
+            b.click("nav.tabs a[href='/console/teams']").await?;
+            b.wait_for_path("/console/teams").await?;
+            b.check_accessibility().await?;
+            b.fill("form.create input[name=name]", "Support").await?;
+            b.click("form.create button").await?;
+            b.sees_in("h1", "Support").await?;
+            b.fill("input[name=email]", "nina@acme.test").await?;
+            b.click("form.add button").await?;
+            b.sees_in("table.members", "nina@acme.test").await?;
+            b.check_accessibility().await?;
             Ok(())
         })
         .await;

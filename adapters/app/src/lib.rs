@@ -7,6 +7,7 @@ mod accounts;
 mod api_keys;
 pub mod audit;
 pub mod console;
+mod console_teams;
 mod devices;
 mod error;
 mod external_login;
@@ -22,6 +23,7 @@ mod teams;
 mod users;
 
 pub use api_keys::{ApiKeyCache, ApiKeyInfo, NewApiKey, Principal};
+pub use console_teams::TeamWithMembers;
 pub use devices::DeviceInfo;
 pub use error::{AppCode, AppError};
 pub use external_login::{provider_name, ExternalError, ExternalSignIn, LinkedIdentity};

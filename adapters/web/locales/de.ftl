@@ -327,3 +327,20 @@ keys-revoked = Widerrufen
 keys-rename = Umbenennen
 keys-set-expiry = Ablauf setzen
 keys-revoke = Widerrufen
+
+# The console's teams
+teams-title = Teams
+teams-create = Team anlegen
+teams-create-submit = Team anlegen
+teams-none = Noch kein Team.
+teams-members = Mitglieder
+teams-managed = Verwaltet
+teams-by-sso = durch SSO
+teams-back = Alle Teams
+teams-sso-read-only = Die SSO-Gruppensynchronisierung verwaltet dieses Team: Seine Mitglieder folgen dem Identitätsanbieter und sind nur lesbar.
+teams-no-members = Noch kein Mitglied.
+teams-remove = Entfernen
+teams-add-label = Den Benutzer mit der E-Mail-Adresse hinzufügen
+teams-add = Hinzufügen
+teams-settings = Team
+teams-delete = Team löschen

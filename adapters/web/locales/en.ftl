@@ -327,3 +327,20 @@ keys-revoked = Revoked
 keys-rename = Rename
 keys-set-expiry = Set expiry
 keys-revoke = Revoke
+
+# The console's teams
+teams-title = Teams
+teams-create = Create a team
+teams-create-submit = Create the team
+teams-none = No team yet.
+teams-members = Members
+teams-managed = Managed
+teams-by-sso = by SSO
+teams-back = All teams
+teams-sso-read-only = SSO group sync manages this team: its members follow the identity provider and are shown read-only.
+teams-no-members = No member yet.
+teams-remove = Remove
+teams-add-label = Add the user with the email
+teams-add = Add
+teams-settings = Team
+teams-delete = Delete the team

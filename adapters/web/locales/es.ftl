@@ -327,3 +327,20 @@ keys-revoked = Revocada
 keys-rename = Cambiar el nombre
 keys-set-expiry = Fijar la caducidad
 keys-revoke = Revocar
+
+# The console's teams
+teams-title = Equipos
+teams-create = Crear un equipo
+teams-create-submit = Crear el equipo
+teams-none = Todavía no hay equipos.
+teams-members = Miembros
+teams-managed = Gestionado
+teams-by-sso = por SSO
+teams-back = Todos los equipos
+teams-sso-read-only = La sincronización de grupos de SSO gestiona este equipo: sus miembros siguen al proveedor de identidad y se muestran solo para lectura.
+teams-no-members = Todavía no hay miembros.
+teams-remove = Quitar
+teams-add-label = Añadir al usuario con el correo
+teams-add = Añadir
+teams-settings = Equipo
+teams-delete = Eliminar el equipo

@@ -328,3 +328,20 @@ keys-revoked = Opozvan
 keys-rename = Preimenuj
 keys-set-expiry = Postavi istek
 keys-revoke = Opozovi
+
+# The console's teams
+teams-title = Timovi
+teams-create = Stvori tim
+teams-create-submit = Stvori tim
+teams-none = Još nema timova.
+teams-members = Članovi
+teams-managed = Upravlja
+teams-by-sso = SSO
+teams-back = Svi timovi
+teams-sso-read-only = Ovim timom upravlja SSO sinkronizacija grupa: članovi prate pružatelja identiteta i prikazani su samo za čitanje.
+teams-no-members = Još nema članova.
+teams-remove = Ukloni
+teams-add-label = Dodaj korisnika s e-poštom
+teams-add = Dodaj
+teams-settings = Tim
+teams-delete = Izbriši tim

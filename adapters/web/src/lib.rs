@@ -115,8 +115,8 @@ where
     S: Clone + Send + Sync + 'static,
 {
     use pages::{
-        account, console, console_keys, console_security, console_users, external, login, password,
-        sso,
+        account, console, console_keys, console_security, console_teams, console_users, external,
+        login, password, sso,
     };
     Router::new()
         .route("/", get(login::root))
@@ -179,6 +179,16 @@ where
         .route("/console/", get(console::home))
         .route("/console/audit", get(console::audit))
         .route("/console/security", get(console_security::show))
+        .route(
+            "/console/teams",
+            get(console_teams::list).post(console_teams::create),
+        )
+        .route("/console/teams/{id}", get(console_teams::show))
+        .route("/console/teams/{id}/{action}", post(console_teams::act))
+        .route(
+            "/console/teams/{id}/members/{user}/remove",
+            post(console_teams::remove),
+        )
         .route(
             "/console/api-keys",
             get(console_keys::show).post(console_keys::create),

@@ -577,3 +577,149 @@ async fn api_keys_are_shown_once_renamed_given_an_expiry_and_revoked() {
     assert_eq!(ada.get("/console/api-keys").await.status, 403);
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn teams_are_made_renamed_filled_emptied_and_deleted_and_sso_teams_stay_read_only() {
+    use chronid_domain::account::{Account, AccountCommand};
+    use chronid_domain::metadata::RequestFacts;
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "ada@acme.test", "password": PASSWORD,
+                "roles": ["AccountAdmin"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let bob = app.create_user("bob@acme.test").await;
+    let mut ada = Agent::new(&app);
+    assert_eq!(
+        location(&ada.log_in("ada@acme.test", PASSWORD).await),
+        "/account"
+    );
+    let token = ada.token("/console/teams").await;
+
+    let made = ada
+        .post("/console/teams", &[("csrf", &token), ("name", "Ops")])
+        .await;
+    let to = location(&made).to_string();
+    assert!(to.starts_with("/console/teams/"), "{}", made.body);
+    let team = to["/console/teams/".len()..]
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(ada.get(&to).await.body.contains("<h1>Ops</h1>"));
+    let twice = ada
+        .post("/console/teams", &[("csrf", &token), ("name", "ops")])
+        .await;
+    assert_eq!(twice.status, 400, "{}", twice.body);
+    assert!(twice.body.contains("id=\"f-name-error\""), "{}", twice.body);
+
+    // Members by email: bob in, a stranger refused, bob out.
+    let added = ada
+        .post(
+            &format!("/console/teams/{team}/members"),
+            &[("csrf", &token), ("email", "BOB@acme.test")],
+        )
+        .await;
+    let page = ada.get(location(&added)).await;
+    assert!(page.body.contains("bob@acme.test"), "{}", page.body);
+    let stranger = ada
+        .post(
+            &format!("/console/teams/{team}/members"),
+            &[("csrf", &token), ("email", "nobody@acme.test")],
+        )
+        .await;
+    assert_eq!(stranger.status, 400);
+    let removed = ada
+        .post(
+            &format!("/console/teams/{team}/members/{bob}/remove"),
+            &[("csrf", &token)],
+        )
+        .await;
+    let page = ada.get(location(&removed)).await;
+    assert!(!page.body.contains("bob@acme.test"), "{}", page.body);
+
+    // Renamed, then deleted.
+    let renamed = ada
+        .post(
+            &format!("/console/teams/{team}/rename"),
+            &[("csrf", &token), ("name", "Operations")],
+        )
+        .await;
+    assert!(ada
+        .get(location(&renamed))
+        .await
+        .body
+        .contains("<h1>Operations</h1>"));
+    let deleted = ada
+        .post(
+            &format!("/console/teams/{team}/delete"),
+            &[("csrf", &token)],
+        )
+        .await;
+    let list = ada.get(location(&deleted)).await;
+    assert!(!list.body.contains("Operations"), "{}", list.body);
+
+    // A team SSO group sync manages: members read-only, and a manual change refused.
+    let sso_team = uuid::Uuid::now_v7();
+    app.app
+        .executor()
+        .execute::<Account>(
+            &app.account_id.to_string(),
+            AccountCommand::CreateTeam {
+                team_id: sso_team,
+                name: chronid_domain::values::Name::parse("name", "Finance").unwrap(),
+                sso_managed: true,
+            },
+            &RequestFacts::system(),
+        )
+        .await
+        .unwrap();
+    let mut page = String::new();
+    for _ in 0..50 {
+        let p = ada.get(&format!("/console/teams/{sso_team}")).await;
+        if p.status == 200 {
+            page = p.body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(page.contains("manages this team"), "{page}");
+    assert!(!page.contains(&format!("/console/teams/{sso_team}/members\"")));
+    let before = event_count(&env).await;
+    let forced = ada
+        .post(
+            &format!("/console/teams/{sso_team}/members"),
+            &[("csrf", &token), ("email", "bob@acme.test")],
+        )
+        .await;
+    assert_eq!(forced.status, 400, "{}", forced.body);
+    assert_eq!(event_count(&env).await, before);
+
+    // Someone else's team, and a member without a role.
+    assert_eq!(
+        ada.get(&format!("/console/teams/{}", uuid::Uuid::now_v7()))
+            .await
+            .status,
+        404
+    );
+    let mut max = Agent::new(&app);
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "max@acme.test", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        location(&max.log_in("max@acme.test", PASSWORD).await),
+        "/account"
+    );
+    assert_eq!(max.get("/console/teams").await.status, 403);
+    env.cleanup().await.unwrap();
+}

@@ -44,6 +44,7 @@ pub(crate) fn nav(ctx: &Ctx, who: &Principal, current: &str) -> Markup {
             ul {
                 li { a href="/console/" aria-current=[(current == "home").then_some("page")] { (ctx.t("console-title")) } }
                 (super::console_users::link(ctx, current == "users"))
+                li { a href="/console/teams" aria-current=[(current == "teams").then_some("page")] { (ctx.t("teams-title")) } }
                 @if manager {
                     li { a href="/console/security" aria-current=[(current == "security").then_some("page")] { (ctx.t("security-title")) } }
                     li { a href="/console/api-keys" aria-current=[(current == "keys").then_some("page")] { (ctx.t("keys-title")) } }
@@ -87,6 +88,7 @@ pub async fn home(mut ctx: Ctx) -> Response {
         section.card {
             p { (ctx.t("console-intro")) }
             p { a href="/console/users" { (ctx.t("users-title")) } }
+            p { a href="/console/teams" { (ctx.t("teams-title")) } }
             @if who.roles.can_manage_account() {
                 p { a href="/console/security" { (ctx.t("security-title")) } }
                 p { a href="/console/api-keys" { (ctx.t("keys-title")) } }

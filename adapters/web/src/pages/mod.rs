@@ -6,6 +6,7 @@ pub mod account;
 pub mod console;
 pub mod console_keys;
 pub mod console_security;
+pub mod console_teams;
 pub mod console_users;
 pub mod external;
 pub mod login;
