@@ -71,7 +71,7 @@ async fn list_page(
         Ok(teams) => teams,
         Err(e) => return failed(ctx, &e),
     };
-    teams.sort_by(|a, b| a.team.name.to_lowercase().cmp(&b.team.name.to_lowercase()));
+    teams.sort_by_key(|t| t.team.name.to_lowercase());
     let note = super::notice(&ctx);
     let title = ctx.t("teams-title");
     let mut name = Input::new("name", ctx.t("keys-name"), "text", "off");
