@@ -31,6 +31,23 @@ pub struct UserSearch {
 }
 
 impl App {
+    /// Waits (a bounded time) until the user and team views hold `position`, a command's
+    /// answer, so a page after it shows the change.
+    pub(crate) async fn wait_for_users_view(&self, position: Option<i64>) -> Result<(), AppError> {
+        if let Some(position) = position {
+            query::wait_for(
+                self.exec.pool(),
+                None,
+                Projection::Users,
+                position,
+                MAX_WAIT,
+            )
+            .await
+            .map_err(AppError::internal)?;
+        }
+        Ok(())
+    }
+
     /// The users `search` finds, in creation order. AccountAdmin or AccountManager.
     pub async fn console_users(
         &self,
@@ -62,17 +79,7 @@ impl App {
         position: Option<i64>,
     ) -> Result<Option<UserView>, AppError> {
         who.require_user_admin(account_id)?;
-        if let Some(position) = position {
-            query::wait_for(
-                self.exec.pool(),
-                None,
-                Projection::Users,
-                position,
-                MAX_WAIT,
-            )
-            .await
-            .map_err(AppError::internal)?;
-        }
+        self.wait_for_users_view(position).await?;
         let user = query::user(self.exec.pool(), account_id, user_id)
             .await
             .map_err(AppError::internal)?;

@@ -55,11 +55,41 @@ pub(crate) fn nav(ctx: &Ctx, who: &Principal, current: &str) -> Markup {
     }
 }
 
-/// The signed-in caller allowed to the console, or the answer: the login page, or 403.
-async fn console_caller(ctx: &mut Ctx) -> Result<Principal, ()> {
+/// Which role a console page needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Needs {
+    /// AccountAdmin or AccountManager.
+    Admin,
+    /// AccountManager.
+    Manager,
+}
+
+/// The signed-in caller with the role `needs`, and the request's facts acting as them; else
+/// whether someone is signed in at all (for [`refuse`]).
+pub(crate) async fn caller_with(
+    ctx: &mut Ctx,
+    needs: Needs,
+) -> Result<(Principal, chronid_domain::metadata::RequestFacts), bool> {
     match caller(ctx).await {
-        Ok((who, _)) if who.roles.can_administer_users() => Ok(who),
-        _ => Err(()),
+        Ok((who, facts)) => {
+            let allowed = match needs {
+                Needs::Admin => who.roles.can_administer_users(),
+                Needs::Manager => who.roles.can_manage_account(),
+            };
+            match allowed {
+                true => Ok((who, facts)),
+                false => Err(true),
+            }
+        }
+        Err(()) => Err(false),
+    }
+}
+
+/// The answer to a caller [`caller_with`] refused: 403 when signed in, else the login page.
+pub(crate) fn refuse(ctx: Ctx, signed_in: bool) -> Response {
+    match signed_in {
+        true => forbidden(ctx),
+        false => to_login(ctx),
     }
 }
 
@@ -75,12 +105,10 @@ pub async fn to_home(ctx: Ctx) -> Response {
 
 /// `GET /console/`.
 pub async fn home(mut ctx: Ctx) -> Response {
-    let Ok((who, _)) = caller(&mut ctx).await else {
-        return to_login(ctx);
+    let who = match caller_with(&mut ctx, Needs::Admin).await {
+        Ok((who, _)) => who,
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
-    if !who.roles.can_administer_users() {
-        return forbidden(ctx);
-    }
     let title = ctx.t("console-title");
     let body = html! {
         h1 { (title) }
@@ -129,15 +157,10 @@ fn query_string(pairs: &[(String, String)]) -> String {
 
 /// `GET /console/audit`.
 pub async fn audit(mut ctx: Ctx) -> Response {
-    let Ok(who) = console_caller(&mut ctx).await else {
-        return match caller(&mut ctx).await {
-            Ok(_) => forbidden(ctx),
-            Err(()) => to_login(ctx),
-        };
+    let who = match caller_with(&mut ctx, Needs::Manager).await {
+        Ok((who, _)) => who,
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
-    if !who.roles.can_manage_account() {
-        return forbidden(ctx);
-    }
     let params = filters(&ctx);
     let app = ctx.web().app.clone();
     let account = who.account_id;
@@ -381,11 +404,9 @@ fn login_chart(
 
 /// `GET /console/audit/export?format=csv|jsonl`: every entry the filters match.
 pub async fn export(mut ctx: Ctx) -> Response {
-    let Ok(who) = console_caller(&mut ctx).await else {
-        return match caller(&mut ctx).await {
-            Ok(_) => forbidden(ctx),
-            Err(()) => to_login(ctx),
-        };
+    let who = match caller_with(&mut ctx, Needs::Manager).await {
+        Ok((who, _)) => who,
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let csv = match ctx
         .query

@@ -13,28 +13,11 @@ use maud::html;
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use super::account::{caller, chrome, to_login};
-use super::console::{forbidden, nav};
+use super::account::chrome;
+use super::console::{caller_with, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::{shown, Shown};
 use crate::layout::{csrf_field, Input};
-
-async fn manager(
-    ctx: &mut Ctx,
-) -> Result<(Principal, chronid_domain::metadata::RequestFacts), bool> {
-    match caller(ctx).await {
-        Ok((who, facts)) if who.roles.can_manage_account() => Ok((who, facts)),
-        Ok(_) => Err(true),
-        Err(()) => Err(false),
-    }
-}
-
-fn refused(ctx: Ctx, signed_in: bool) -> Response {
-    match signed_in {
-        true => forbidden(ctx),
-        false => to_login(ctx),
-    }
-}
 
 /// A `datetime-local` value in `zone`, or nothing when empty.
 fn local_time(
@@ -64,9 +47,9 @@ fn local_time(
 
 /// `GET /console/api-keys`.
 pub async fn show(mut ctx: Ctx) -> Response {
-    let who = match manager(&mut ctx).await {
+    let who = match caller_with(&mut ctx, Needs::Manager).await {
         Ok((who, _)) => who,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     page(ctx, &who, None, None).await
 }
@@ -222,9 +205,9 @@ pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused_form) = ctx.check_form(&fields) {
         return *refused_form;
     }
-    let (who, facts) = match manager(&mut ctx).await {
+    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let app = ctx.web().app.clone();
     let mut roles = Vec::new();
@@ -274,9 +257,9 @@ pub async fn act(
     if let Err(refused_form) = ctx.check_form(&fields) {
         return *refused_form;
     }
-    let (who, facts) = match manager(&mut ctx).await {
+    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let app = ctx.web().app.clone();
     let account = who.account_id;

@@ -9,8 +9,8 @@ use chronid_app::{AppError, Principal};
 use chronid_domain::values::{LockoutMode, LoginOptions, SecurityPolicy, TwoFactorMode};
 use maud::{html, Markup};
 
-use super::account::{caller, chrome, to_login};
-use super::console::{forbidden, nav};
+use super::account::chrome;
+use super::console::{caller_with, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::{shown, Shown};
 use crate::layout::csrf_field;
@@ -22,28 +22,11 @@ enum Form {
     Options,
 }
 
-async fn manager(
-    ctx: &mut Ctx,
-) -> Result<(Principal, chronid_domain::metadata::RequestFacts), bool> {
-    match caller(ctx).await {
-        Ok((who, facts)) if who.roles.can_manage_account() => Ok((who, facts)),
-        Ok(_) => Err(true),
-        Err(()) => Err(false),
-    }
-}
-
-fn refused(ctx: Ctx, signed_in: bool) -> Response {
-    match signed_in {
-        true => forbidden(ctx),
-        false => to_login(ctx),
-    }
-}
-
 /// `GET /console/security`.
 pub async fn show(mut ctx: Ctx) -> Response {
-    let who = match manager(&mut ctx).await {
+    let who = match caller_with(&mut ctx, Needs::Manager).await {
         Ok((who, _)) => who,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     page(ctx, &who, None, None).await
 }
@@ -200,9 +183,9 @@ pub async fn save_policy(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
         return *refused;
     }
-    let (who, facts) = match manager(&mut ctx).await {
+    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let two_factor = match fields.text("two_factor") {
         "new_device" => TwoFactorMode::NewDevice,
@@ -253,9 +236,9 @@ pub async fn save_options(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
         return *refused;
     }
-    let (who, facts) = match manager(&mut ctx).await {
+    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let on = |name: &str| fields.text(name) == "on";
     let options = LoginOptions::new(on("password"), on("google"), on("github"), on("sso"))

@@ -8,34 +8,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chronid_app::console::UserSearch;
 use chronid_app::{AppError, Principal};
-use chronid_domain::metadata::RequestFacts;
 use chronid_domain::values::Name;
 use maud::html;
 use uuid::Uuid;
 
-use super::account::{caller, chrome, to_login};
-use super::console::{forbidden, nav};
+use super::account::chrome;
+use super::console::{caller_with, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::{shown, Shown};
 use crate::layout::{csrf_field, Input};
 
 /// Members shown on a team's page.
 const MEMBERS: i64 = 500;
-
-async fn admin(ctx: &mut Ctx) -> Result<(Principal, RequestFacts), bool> {
-    match caller(ctx).await {
-        Ok((who, facts)) if who.roles.can_administer_users() => Ok((who, facts)),
-        Ok(_) => Err(true),
-        Err(()) => Err(false),
-    }
-}
-
-fn refused(ctx: Ctx, signed_in: bool) -> Response {
-    match signed_in {
-        true => forbidden(ctx),
-        false => to_login(ctx),
-    }
-}
 
 fn position(ctx: &Ctx) -> Option<i64> {
     ctx.query
@@ -52,9 +36,9 @@ fn failed(ctx: Ctx, error: &AppError) -> Response {
 
 /// `GET /console/teams`.
 pub async fn list(mut ctx: Ctx) -> Response {
-    let who = match admin(&mut ctx).await {
+    let who = match caller_with(&mut ctx, Needs::Admin).await {
         Ok((who, _)) => who,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let at = position(&ctx);
     list_page(ctx, &who, at, None).await
@@ -129,9 +113,9 @@ pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused_form) = ctx.check_form(&fields) {
         return *refused_form;
     }
-    let (who, facts) = match admin(&mut ctx).await {
+    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let typed = fields.text("name").to_string();
     let app = ctx.web().app.clone();
@@ -159,9 +143,9 @@ pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
 
 /// `GET /console/teams/{id}`.
 pub async fn show(mut ctx: Ctx, Path(team_id): Path<Uuid>) -> Response {
-    let who = match admin(&mut ctx).await {
+    let who = match caller_with(&mut ctx, Needs::Admin).await {
         Ok((who, _)) => who,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let at = position(&ctx);
     team_page(ctx, &who, team_id, at, None).await
@@ -277,9 +261,9 @@ pub async fn act(
     if let Err(refused_form) = ctx.check_form(&fields) {
         return *refused_form;
     }
-    let (who, facts) = match admin(&mut ctx).await {
+    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let app = ctx.web().app.clone();
     let account = who.account_id;
@@ -343,9 +327,9 @@ pub async fn remove(
     if let Err(refused_form) = ctx.check_form(&fields) {
         return *refused_form;
     }
-    let (who, facts) = match admin(&mut ctx).await {
+    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let app = ctx.web().app.clone();
     let done = app

@@ -9,12 +9,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chronid_app::console::{UserSearch, UserView};
 use chronid_app::{AppError, Principal, StatusChange};
-use chronid_domain::metadata::RequestFacts;
 use maud::{html, Markup};
 use uuid::Uuid;
 
-use super::account::{caller, chrome, to_login};
-use super::console::{forbidden, nav};
+use super::account::chrome;
+use super::console::{caller_with, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::Shown;
 use crate::layout::{csrf_field, Input};
@@ -28,23 +27,6 @@ const STATUSES: [(&str, &str); 4] = [
     ("disabled", "user-status-disabled"),
     ("locked", "user-status-locked"),
 ];
-
-/// The caller allowed to the users' pages (AccountAdmin or AccountManager), with the facts
-/// acting as them; else the answer.
-async fn admin(ctx: &mut Ctx) -> Result<(Principal, RequestFacts), bool> {
-    match caller(ctx).await {
-        Ok((who, facts)) if who.roles.can_administer_users() => Ok((who, facts)),
-        Ok(_) => Err(true),
-        Err(()) => Err(false),
-    }
-}
-
-fn refused(ctx: Ctx, signed_in: bool) -> Response {
-    match signed_in {
-        true => forbidden(ctx),
-        false => to_login(ctx),
-    }
-}
 
 fn param<'a>(ctx: &'a Ctx, name: &str) -> &'a str {
     ctx.query
@@ -78,9 +60,9 @@ fn status_text(ctx: &Ctx, u: &UserView) -> String {
 
 /// `GET /console/users`.
 pub async fn list(mut ctx: Ctx) -> Response {
-    let who = match admin(&mut ctx).await {
+    let who = match caller_with(&mut ctx, Needs::Admin).await {
         Ok((who, _)) => who,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let text = param(&ctx, "q").to_string();
     let status = param(&ctx, "status").to_string();
@@ -251,9 +233,9 @@ pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
     if let Err(refused) = ctx.check_form(&fields) {
         return *refused;
     }
-    let (who, facts) = match admin(&mut ctx).await {
+    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let values = CreateValues {
         email: fields.text("email").to_string(),
@@ -330,9 +312,9 @@ fn failed(ctx: Ctx, error: &AppError) -> Response {
 
 /// `GET /console/users/{id}`.
 pub async fn show(mut ctx: Ctx, Path(user_id): Path<Uuid>) -> Response {
-    let who = match admin(&mut ctx).await {
+    let who = match caller_with(&mut ctx, Needs::Admin).await {
         Ok((who, _)) => who,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let position = param(&ctx, "at").parse::<i64>().ok().filter(|p| *p > 0);
     user_page(ctx, &who, user_id, position, None).await
@@ -467,9 +449,9 @@ pub async fn act(
     if let Err(refused) = ctx.check_form(&fields) {
         return *refused;
     }
-    let (who, facts) = match admin(&mut ctx).await {
+    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refused(ctx, signed_in),
+        Err(signed_in) => return refuse(ctx, signed_in),
     };
     let app = ctx.web().app.clone();
     let account = who.account_id;
