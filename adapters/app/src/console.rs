@@ -8,7 +8,7 @@ use chronid_views::query::{self, UserFilter};
 use chronid_views::Projection;
 use uuid::Uuid;
 
-pub use chronid_projections::user_view::UserView;
+pub use chronid_projections::user_view::{TotpState, UserView};
 
 use crate::{App, AppError, Principal};
 

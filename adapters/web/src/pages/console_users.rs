@@ -7,7 +7,7 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chronid_app::console::{UserSearch, UserView};
+use chronid_app::console::{TotpState, UserSearch, UserView};
 use chronid_app::{AppError, Principal, StatusChange};
 use maud::{html, Markup};
 use uuid::Uuid;
@@ -397,10 +397,13 @@ async fn user_page(
                 " "
                 (action("password-reset", ctx.t("user-password-reset"), true))
                 " "
-                @if user.two_factor.required {
-                    (action("two-factor-off", ctx.t("user-two-factor-off"), true))
-                } @else {
+                @if !user.two_factor.required {
                     (action("two-factor-on", ctx.t("user-two-factor-on"), true))
+                    " "
+                }
+                // Turning it off also removes the user's authenticator (they set one up again).
+                @if user.two_factor.required || user.two_factor.totp != TotpState::None {
+                    (action("two-factor-off", ctx.t("user-two-factor-off"), true))
                 }
             }
         }
