@@ -827,6 +827,11 @@ async fn the_console_audit_log_for_managers_only() {
                 "the filter let a successful entry through"
             );
             b.check_accessibility().await?;
+            // A click on the user opens their history: timeline and "as of".
+            b.click("table.audit a[href$='/history']").await?;
+            b.find("figure.timeline svg").await?;
+            b.sees("LoginFailed").await?;
+            b.check_accessibility().await?;
             // The security settings: two-factor at every login, saved and shown.
             b.click("nav.tabs a[href='/console/security']").await?;
             b.wait_for_path("/console/security").await?;

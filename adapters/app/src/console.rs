@@ -86,3 +86,60 @@ impl App {
         Ok(user)
     }
 }
+
+/// A user's history as the console shows it: every event up to `as_of` (or all), oldest first,
+/// and the user as they were then.
+#[derive(Debug, Clone)]
+pub struct UserHistory {
+    pub events: Vec<chronid_domain::public::PublicEnvelope>,
+    /// With `as_of`: the user folded from the events up to then (None: not created yet).
+    pub as_of: Option<Option<UserView>>,
+}
+
+impl App {
+    /// The user's events (at most `limit`, the newest, up to `as_of` when given) and, with
+    /// `as_of`, the user as they were then, read from the store. AccountManager only: the
+    /// history shows addresses, as the audit log does. `None` when the account has no such user.
+    pub async fn user_history(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+        limit: usize,
+    ) -> Result<Option<UserHistory>, AppError> {
+        who.require_account_manager(account_id)?;
+        let pool = self.exec.pool();
+        let all = query::user_history(pool, account_id, user_id, query::HistoryPage::all(as_of))
+            .await
+            .map_err(AppError::internal)?;
+        if all.is_empty() {
+            let any = query::user_history(
+                pool,
+                account_id,
+                user_id,
+                query::HistoryPage {
+                    after_sequence: 0,
+                    limit: 1,
+                    until: None,
+                },
+            )
+            .await
+            .map_err(AppError::internal)?;
+            if any.is_empty() {
+                return Ok(None);
+            }
+        }
+        let then = match as_of {
+            Some(_) => {
+                Some(chronid_projections::user_view::fold(&all).map_err(AppError::internal)?)
+            }
+            None => None,
+        };
+        let skip = all.len().saturating_sub(limit);
+        Ok(Some(UserHistory {
+            events: all.into_iter().skip(skip).collect(),
+            as_of: then,
+        }))
+    }
+}

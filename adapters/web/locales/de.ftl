@@ -344,3 +344,17 @@ teams-add-label = Den Benutzer mit der E-Mail-Adresse hinzufügen
 teams-add = Hinzufügen
 teams-settings = Team
 teams-delete = Team löschen
+
+# The console's user history
+history-title = Verlauf
+history-back = Zurück zum Benutzer
+history-as-of = Stand
+history-as-of-field = Der Benutzer zum Zeitpunkt
+history-show = Anzeigen
+history-not-yet = Den Benutzer gab es noch nicht.
+history-timeline = Zeitleiste
+history-events = Ereignisse, neueste zuerst
+history-col-event = Ereignis
+history-none = Noch kein Ereignis.
+history-summary = { $count } Ereignisse von { $from } bis { $to }.
+user-history = Verlauf

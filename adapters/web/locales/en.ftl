@@ -344,3 +344,17 @@ teams-add-label = Add the user with the email
 teams-add = Add
 teams-settings = Team
 teams-delete = Delete the team
+
+# The console's user history
+history-title = History
+history-back = Back to the user
+history-as-of = As of
+history-as-of-field = The user as of
+history-show = Show
+history-not-yet = The user did not exist yet.
+history-timeline = Timeline
+history-events = Events, newest first
+history-col-event = Event
+history-none = No event yet.
+history-summary = { $count } events from { $from } to { $to }.
+user-history = History

@@ -344,3 +344,17 @@ teams-add-label = Añadir al usuario con el correo
 teams-add = Añadir
 teams-settings = Equipo
 teams-delete = Eliminar el equipo
+
+# The console's user history
+history-title = Historial
+history-back = Volver al usuario
+history-as-of = En un momento dado
+history-as-of-field = El usuario en el momento
+history-show = Mostrar
+history-not-yet = El usuario todavía no existía.
+history-timeline = Cronología
+history-events = Eventos, los más recientes primero
+history-col-event = Evento
+history-none = Todavía no hay eventos.
+history-summary = { $count } eventos desde { $from } hasta { $to }.
+user-history = Historial

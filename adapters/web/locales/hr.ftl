@@ -345,3 +345,17 @@ teams-add-label = Dodaj korisnika s e-poštom
 teams-add = Dodaj
 teams-settings = Tim
 teams-delete = Izbriši tim
+
+# The console's user history
+history-title = Povijest
+history-back = Natrag na korisnika
+history-as-of = Stanje u trenutku
+history-as-of-field = Korisnik u trenutku
+history-show = Prikaži
+history-not-yet = Korisnik tada još nije postojao.
+history-timeline = Vremenska crta
+history-events = Događaji, najnoviji prvi
+history-col-event = Događaj
+history-none = Još nema događaja.
+history-summary = { $count } događaja od { $from } do { $to }.
+user-history = Povijest

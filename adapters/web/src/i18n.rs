@@ -32,7 +32,7 @@ mod tests {
             sources,
             &[
                 "tries", "secs", "min", "account", "code", "example", "provider", "logins",
-                "failed", "from", "to", "zone", "name",
+                "failed", "from", "to", "zone", "name", "count",
             ],
         )
         .unwrap();

@@ -207,6 +207,7 @@ where
             get(console_users::list).post(console_users::create),
         )
         .route("/console/users/{id}", get(console_users::show))
+        .route("/console/users/{id}/history", get(console_users::history))
         .route("/console/users/{id}/{action}", post(console_users::act))
         .route("/console/audit/export", get(console::export))
         .route("/assets/{name}", get(assets::asset))

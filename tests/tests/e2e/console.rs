@@ -723,3 +723,104 @@ async fn teams_are_made_renamed_filled_emptied_and_deleted_and_sso_teams_stay_re
     assert_eq!(max.get("/console/teams").await.status, 403);
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_users_history_shows_the_timeline_and_the_user_as_of_a_time() {
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "ada@acme.test", "password": PASSWORD,
+                "roles": ["AccountAdmin"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let ada: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+    // Whole seconds apart: the page takes times to the second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    #[allow(clippy::disallowed_methods)]
+    let before_lock = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let locked = app
+        .call(Method::POST, &format!("/users/{ada}/lock"), None)
+        .await;
+    assert_eq!(locked.status, 200, "{locked:?}");
+
+    let mut manager = Agent::new(&app);
+    let signed = manager
+        .log_in("admin@acme.test", "a-long-admin-password")
+        .await;
+    assert_eq!(location(&signed), "/account");
+    let page = manager.get(&format!("/console/users/{ada}/history")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("UserRegistered"), "{}", page.body);
+    assert!(page.body.contains("UserLocked"));
+    assert!(page.body.contains("<circle"), "the timeline");
+    // As of before the lock: active; as of now: locked. A time before she existed: not yet.
+    let local = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let then = manager
+        .get(&format!(
+            "/console/users/{ada}/history?as_of={}",
+            local(before_lock)
+        ))
+        .await;
+    assert!(
+        then.body.contains("class=\"status\">Active"),
+        "{}",
+        then.body
+    );
+    assert!(!then.body.contains("UserLocked"));
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let later = manager
+        .get(&format!(
+            "/console/users/{ada}/history?as_of={}",
+            local(now)
+        ))
+        .await;
+    assert!(
+        later.body.contains("class=\"status\">Locked"),
+        "{}",
+        later.body
+    );
+    let before = manager
+        .get(&format!(
+            "/console/users/{ada}/history?as_of=2020-01-01T00:00"
+        ))
+        .await;
+    assert!(before.body.contains("did not exist yet"), "{}", before.body);
+    // Not a user of this account; not for an AccountAdmin.
+    assert_eq!(
+        manager
+            .get(&format!("/console/users/{}/history", uuid::Uuid::now_v7()))
+            .await
+            .status,
+        404
+    );
+    let mut ada_agent = Agent::new(&app);
+    let _ = ada_agent.log_in("ada@acme.test", PASSWORD).await;
+    // Ada is locked: she cannot even log in; a second admin checks the role rule.
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "ida@acme.test", "password": PASSWORD,
+                "roles": ["AccountAdmin"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let mut ida = Agent::new(&app);
+    assert_eq!(
+        location(&ida.log_in("ida@acme.test", PASSWORD).await),
+        "/account"
+    );
+    assert_eq!(
+        ida.get(&format!("/console/users/{ada}/history"))
+            .await
+            .status,
+        403
+    );
+    env.cleanup().await.unwrap();
+}

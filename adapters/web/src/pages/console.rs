@@ -314,7 +314,12 @@ fn entries_table(ctx: &Ctx, entries: &[AuditEntry], zone: Zone) -> Markup {
                     tr.(if e.outcome == "failed" { "failed" } else { "ok" }) {
                         td { time datetime=(e.at.to_rfc3339_opts(SecondsFormat::Secs, true)) { (e.at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S %Z")) } }
                         td { code { (e.account_id.simple().to_string()[..8]) } }
-                        td { (e.username.clone().unwrap_or_default()) }
+                        td {
+                            @match (e.actor_kind.as_str(), e.actor_id) {
+                                ("user", Some(id)) => a href=(format!("/console/users/{id}/history")) { (e.username.clone().unwrap_or_default()) },
+                                _ => (e.username.clone().unwrap_or_default()),
+                            }
+                        }
                         td { (e.ip.clone().unwrap_or_default()) }
                         td { (e.description) }
                     }

@@ -20,6 +20,8 @@ use crate::layout::{csrf_field, Input};
 
 /// Users on one page of the list.
 const PAGE: i64 = 50;
+/// Events on a user's history page (the newest).
+const HISTORY: usize = 500;
 
 const STATUSES: [(&str, &str); 4] = [
     ("invited", "user-status-invited"),
@@ -358,7 +360,12 @@ async fn user_page(
     let disabled = user.status.as_str() == "disabled";
     let locked = user.status.as_str() == "locked";
     let body = html! {
-        p.links { a href="/console/users" { (ctx.t("users-back")) } }
+        p.links {
+            a href="/console/users" { (ctx.t("users-back")) }
+            @if who.roles.can_manage_account() {
+                " · " a href=(format!("/console/users/{}/history", user.id)) { (ctx.t("user-history")) }
+            }
+        }
         h1 { (title) }
         (nav(&ctx, who, "users"))
         @if let Some(note) = note { p.notice role="status" { (note) } }
@@ -503,5 +510,157 @@ pub async fn act(
 pub(crate) fn link(ctx: &Ctx, current: bool) -> Markup {
     html! {
         li { a href="/console/users" aria-current=[current.then_some("page")] { (ctx.t("users-title")) } }
+    }
+}
+
+/// `GET /console/users/{id}/history`: the user's events on a timeline and in a table, newest
+/// first, and with `as_of` (a date and time in the account's time zone) the user as they were
+/// then. AccountManager only.
+pub async fn history(mut ctx: Ctx, Path(user_id): Path<Uuid>) -> Response {
+    use chrono::{NaiveDateTime, TimeZone, Utc};
+    let who = match caller_with(&mut ctx, Needs::Manager).await {
+        Ok((who, _)) => who,
+        Err(signed_in) => return refuse(ctx, signed_in),
+    };
+    let app = ctx.web().app.clone();
+    let zone = match app.account_zone(who.account_id).await {
+        Ok(zone) => zone,
+        Err(e) => return failed(ctx, &e),
+    };
+    let typed = param(&ctx, "as_of").to_string();
+    let as_of = match typed.as_str() {
+        "" => None,
+        raw => {
+            let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
+                .and_then(|n| zone.from_local_datetime(&n).earliest());
+            match local {
+                Some(t) => Some(t.with_timezone(&Utc)),
+                None => {
+                    let text = ctx.t("field-invalid");
+                    return ctx.error_page(StatusCode::BAD_REQUEST, &text);
+                }
+            }
+        }
+    };
+    let history = match app
+        .user_history(&who, who.account_id, user_id, as_of, HISTORY)
+        .await
+    {
+        Ok(Some(history)) => history,
+        Ok(None) => return super::not_found(ctx).await,
+        Err(e) => return failed(ctx, &e),
+    };
+    let title = ctx.t("history-title");
+    let shown_time = |t: chrono::DateTime<Utc>| {
+        t.with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M:%S %Z")
+            .to_string()
+    };
+    let zone_hint = ctx.t_with("audit-time-hint", &[("zone", zone.name().into())]);
+    let body = html! {
+        p.links { a href=(format!("/console/users/{user_id}")) { (ctx.t("history-back")) } }
+        h1 { (title) }
+        (nav(&ctx, &who, "users"))
+        section.card aria-labelledby="as-of-heading" {
+            h2 id="as-of-heading" { (ctx.t("history-as-of")) }
+            form.filters method="get" action=(format!("/console/users/{user_id}/history")) {
+                div.field {
+                    label for="f-as_of" { (ctx.t("history-as-of-field")) }
+                    p.hint { (zone_hint) }
+                    input type="datetime-local" step="1" id="f-as_of" name="as_of" value=(typed);
+                }
+                button type="submit" { (ctx.t("history-show")) }
+            }
+            @if let Some(then) = &history.as_of {
+                @match then {
+                    Some(u) => dl.details.as-of {
+                        dt { (ctx.t("users-col-email")) } dd { (u.email) }
+                        dt { (ctx.t("users-status")) } dd.status { (status_text(&ctx, u)) }
+                        dt { (ctx.t("users-col-roles")) } dd { (u.roles.join(", ")) }
+                        dt { (ctx.t("user-two-factor-required")) } dd { (ctx.t(if u.two_factor.required { "users-yes" } else { "users-no" })) }
+                        dt { (ctx.t("users-col-last-login")) } dd { (u.last_login_at.map(shown_time).unwrap_or_default()) }
+                    },
+                    None => p.as-of { (ctx.t("history-not-yet")) },
+                }
+            }
+        }
+        section.card aria-labelledby="timeline-heading" {
+            h2 id="timeline-heading" { (ctx.t("history-timeline")) }
+            (timeline(&ctx, &history.events, zone))
+        }
+        section.card aria-labelledby="events-heading" {
+            h2 id="events-heading" { (ctx.t("history-events")) }
+            table.history {
+                thead { tr {
+                    th scope="col" { (ctx.t("audit-col-time")) }
+                    th scope="col" { (ctx.t("history-col-event")) }
+                    th scope="col" { (ctx.t("audit-col-ip")) }
+                } }
+                tbody {
+                    @for e in history.events.iter().rev() {
+                        tr {
+                            td { (shown_time(e.occurred_at)) }
+                            td { (e.event_type) }
+                            td { (e.ip.clone().unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let chrome = chrome(&ctx, &who).await;
+    ctx.page_with(StatusCode::OK, &title, chrome, body)
+}
+
+/// The events as marks on a line from the first to the last: failures in the error colour,
+/// logins in the accent colour, the rest muted; each mark titled with its event and time.
+fn timeline(
+    ctx: &Ctx,
+    events: &[chronid_domain::public::PublicEnvelope],
+    zone: chronid_app::audit::Zone,
+) -> Markup {
+    let (Some(first), Some(last)) = (events.first(), events.last()) else {
+        return html! { p { (ctx.t("history-none")) } };
+    };
+    let (start, end) = (first.occurred_at, last.occurred_at);
+    let span = (end - start).num_milliseconds().max(1) as f64;
+    let (width, height, pad) = (720.0_f64, 60.0_f64, 8.0_f64);
+    let x = |t: chrono::DateTime<chrono::Utc>| {
+        pad + (t - start).num_milliseconds() as f64 / span * (width - 2.0 * pad)
+    };
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+    };
+    let summary = ctx.t_with(
+        "history-summary",
+        &[
+            ("count", (events.len() as u64).into()),
+            ("from", local(start).into()),
+            ("to", local(end).into()),
+        ],
+    );
+    html! {
+        figure.chart.timeline {
+            svg role="img" aria-labelledby="timeline-title timeline-desc" viewBox=(format!("0 0 {width} {height}")) width="100%" {
+                title id="timeline-title" { (ctx.t("history-timeline")) }
+                desc id="timeline-desc" { (summary) }
+                line x1=(pad) y1=(height / 2.0) x2=(width - pad) y2=(height / 2.0) class="axis" {}
+                @for e in events {
+                    @let class = if e.event_type.ends_with("Failed") || e.event_type == "TotpCodeRejected" {
+                        "failed"
+                    } else if e.event_type == "LoginSucceeded" {
+                        "ok"
+                    } else {
+                        "other"
+                    };
+                    circle class=(class) cx=(format!("{:.1}", x(e.occurred_at))) cy=(height / 2.0) r="5" {
+                        title { (e.event_type) " · " (local(e.occurred_at)) }
+                    }
+                }
+            }
+            figcaption { (summary) }
+        }
     }
 }
