@@ -449,9 +449,12 @@ async fn concurrent_commands_on_one_user_all_take_effect_or_report_conflict() {
         .count();
     let profile = usize::from(state.first_name.is_some());
     assert_eq!(in_teams + profile, accepted, "accepted commands lost");
+    // How many lose their 12 attempts depends on the machine's load; what holds whatever the
+    // load: a command gives up only after 12 attempts each lost to another commit in between
+    // (the sequence moved), so if any gave up, at least 12 were accepted.
     assert!(
-        accepted >= 20,
-        "too many conflicts: only {accepted} of 25 accepted"
+        accepted >= 12,
+        "a command gave up while fewer than 12 committed: only {accepted} of 25 accepted"
     );
     let sequences: Vec<i64> = sqlx::query_scalar("SELECT sequence FROM events WHERE aggregate_type = 'user' AND aggregate_id = $1 ORDER BY sequence")
         .bind(user.to_string())
