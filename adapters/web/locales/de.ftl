@@ -358,3 +358,4 @@ history-col-event = Ereignis
 history-none = Noch kein Ereignis.
 history-summary = { $count } Ereignisse von { $from } bis { $to }.
 user-history = Verlauf
+user-identities-none = Mit diesem Benutzer ist keine Identität verknüpft.

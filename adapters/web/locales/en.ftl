@@ -358,3 +358,4 @@ history-col-event = Event
 history-none = No event yet.
 history-summary = { $count } events from { $from } to { $to }.
 user-history = History
+user-identities-none = No identity is linked to this user.

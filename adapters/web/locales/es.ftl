@@ -358,3 +358,4 @@ history-col-event = Evento
 history-none = Todavía no hay eventos.
 history-summary = { $count } eventos desde { $from } hasta { $to }.
 user-history = Historial
+user-identities-none = Este usuario no tiene ninguna identidad vinculada.

@@ -359,3 +359,4 @@ history-col-event = Događaj
 history-none = Još nema događaja.
 history-summary = { $count } događaja od { $from } do { $to }.
 user-history = Povijest
+user-identities-none = S ovim korisnikom nije povezan nijedan identitet.

@@ -122,7 +122,7 @@ async fn page(
                 }
                 div.field {
                     label for="f-valid_until" { (ctx.t("keys-valid-until")) }
-                    p.hint { (zone_hint) " " (ctx.t("keys-no-expiry")) }
+                    p.hint { (zone_hint) ". " (ctx.t("keys-no-expiry")) }
                     @if let Some(m) = create_error.and_then(|e| e.at("valid_until")) { p.error id="f-valid_until-error" { (m) } }
                     input type="datetime-local" id="f-valid_until" name="valid_until";
                 }

@@ -432,7 +432,7 @@ async fn user_page(
         section.card aria-labelledby="user-identities-heading" {
             h2 id="user-identities-heading" { (ctx.t("identities-heading")) }
             @if user.external_identities.is_empty() {
-                p { (ctx.t("identities-none")) }
+                p { (ctx.t("user-identities-none")) }
             } @else {
                 ul {
                     @for i in &user.external_identities {
