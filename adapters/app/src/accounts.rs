@@ -158,6 +158,32 @@ impl App {
         .await
     }
 
+    /// The account's customization as it stands (read from the store). AccountManager only.
+    pub async fn customization(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+    ) -> Result<chronid_domain::account::Customization, AppError> {
+        who.require_account_manager(account_id)?;
+        Ok(self.account(account_id).await?.customization)
+    }
+
+    /// The host of the deployment's public URL (`CHRONID_PUBLIC_URL`): the name a custom host
+    /// name's CNAME record points to.
+    pub fn public_host(&self) -> String {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => host.split(':').next().unwrap_or(""),
+        };
+        host.trim_end_matches('.').to_ascii_lowercase()
+    }
+
     /// Applies the customizations given, all in one command (all or nothing).
     #[allow(clippy::too_many_arguments)]
     #[tracing::instrument(name = "customize", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
@@ -173,6 +199,15 @@ impl App {
         facts: &RequestFacts,
     ) -> Result<Outcome, AppError> {
         who.require_account_manager(account_id)?;
+        if let Some(Some(h)) = &hostname {
+            if h.as_str() == self.public_host() {
+                return Err(chronid_domain::ValidationError::new(
+                    "hostname",
+                    "is the deployment's own host name (CHRONID_PUBLIC_URL); choose a name of the account's",
+                )
+                .into());
+            }
+        }
         // A new host name is claimed first (unique across accounts), the one it replaces
         // given back once the change is recorded.
         let before = match &hostname {

@@ -3,6 +3,10 @@
 //! URL, the single logout URL if any, and the signing certificates (PEM). The certificates are
 //! then checked like typed ones before anything trusts them.
 
+use chronid_app::SsoInput;
+use chronid_domain::sso_config::NameIdSource;
+use chronid_domain::values::{Certificate, Certificates, EntityId, HttpUrl, SpSlug};
+use chronid_domain::ValidationError;
 use samael::metadata::EntityDescriptor;
 
 /// The binding chronid sends AuthnRequests with.
@@ -80,6 +84,128 @@ pub fn read_idp_metadata(xml: &str) -> Result<IdpMetadata, String> {
         logout_url,
         certificates,
     })
+}
+
+/// What an administrator typed or imported for a configuration, as text: the API's body and
+/// the console's form both end here. A field given beside `idp_metadata_xml` wins over the
+/// metadata's.
+#[derive(Debug, Clone, Default)]
+pub struct SsoFields {
+    pub idp_entity_id: Option<String>,
+    /// PEM, one block each.
+    pub idp_certificates: Option<Vec<String>>,
+    pub idp_sso_url: Option<String>,
+    pub idp_metadata_xml: Option<String>,
+    pub logout_url: Option<String>,
+    pub sp_slug: String,
+    pub auto_create_users: bool,
+    pub auto_create_groups: bool,
+    /// `email` or `upn`.
+    pub name_id_source: String,
+    pub allow_idp_initiated: bool,
+    pub allow_sha1: bool,
+}
+
+impl SsoFields {
+    /// The settings, each value checked; the error names the field at fault.
+    pub fn input(&self) -> Result<SsoInput, ValidationError> {
+        let imported = match &self.idp_metadata_xml {
+            Some(xml) => Some(
+                read_idp_metadata(xml)
+                    .map_err(|why| ValidationError::new("idp_metadata_xml", why))?,
+            ),
+            None => None,
+        };
+        let required = |field: &'static str, value: Option<String>| {
+            value.ok_or_else(|| {
+                ValidationError::new(field, "is required (or give idp_metadata_xml)")
+            })
+        };
+        let entity_id = required(
+            "idp_entity_id",
+            self.idp_entity_id
+                .clone()
+                .or_else(|| imported.as_ref().map(|m| m.entity_id.clone())),
+        )?;
+        let sso_url = required(
+            "idp_sso_url",
+            self.idp_sso_url
+                .clone()
+                .or_else(|| imported.as_ref().map(|m| m.sso_url.clone())),
+        )?;
+        let pems = self
+            .idp_certificates
+            .clone()
+            .or_else(|| imported.as_ref().map(|m| m.certificates.clone()))
+            .ok_or_else(|| {
+                ValidationError::new("idp_certificates", "is required (or give idp_metadata_xml)")
+            })?;
+        let certificates = pems
+            .iter()
+            .map(|pem| Certificate::parse(pem))
+            .collect::<Result<Vec<_>, _>>()?;
+        let logout_url = self
+            .logout_url
+            .clone()
+            .or_else(|| imported.as_ref().and_then(|m| m.logout_url.clone()));
+        Ok(SsoInput {
+            idp_entity_id: EntityId::parse("idp_entity_id", &entity_id)?,
+            idp_certificates: Certificates::new(certificates)?,
+            idp_sso_url: HttpUrl::parse("idp_sso_url", &sso_url)?,
+            idp_logout_url: logout_url
+                .as_deref()
+                .map(|u| HttpUrl::parse("logout_url", u))
+                .transpose()?,
+            sp_slug: SpSlug::parse(&self.sp_slug)?,
+            auto_create_users: self.auto_create_users,
+            auto_create_groups: self.auto_create_groups,
+            name_id_source: match self.name_id_source.as_str() {
+                "email" => NameIdSource::Email,
+                "upn" => NameIdSource::Upn,
+                _ => {
+                    return Err(ValidationError::new(
+                        "name_id_source",
+                        "must be email or upn",
+                    ))
+                }
+            },
+            allow_idp_initiated: self.allow_idp_initiated,
+            allow_sha1: self.allow_sha1,
+        })
+    }
+}
+
+/// The certificates of an uploaded or pasted file: every PEM block in it, or, when it holds
+/// none, the file itself as one DER certificate. Nothing is trusted here: each is checked when
+/// the configuration is saved.
+pub fn certificates_in(bytes: &[u8]) -> Vec<String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let mut found = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find(BEGIN) {
+            let Some(len) = rest[start..].find(END) else {
+                break;
+            };
+            let end = start + len + END.len();
+            found.push(rest[start..end].to_string());
+            rest = &rest[end..];
+        }
+        if !found.is_empty() || !text.trim().is_empty() && text.is_ascii() {
+            return match found.is_empty() {
+                // Text that is no PEM: handed on as typed, so the check says what is wrong.
+                true => vec![text.trim().to_string()],
+                false => found,
+            };
+        }
+    }
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(bytes);
+    vec![format!("{BEGIN}\n{body}\n{END}\n")]
 }
 
 #[cfg(test)]

@@ -161,33 +161,179 @@ pub fn url_pairs(raw: &str) -> Vec<(String, String)> {
 }
 
 /// A posted form's fields (a field sent twice keeps its first value). Any body parses: a
-/// missing field reads as empty, and the page says which field to fill in.
-pub struct Fields(HashMap<String, String>);
+/// missing field reads as empty, and the page says which field to fill in. A form that uploads
+/// files comes as `multipart/form-data` (RFC 7578): its text parts are fields like any other,
+/// its file parts are [`Fields::file`]. The body is whole in memory (the route's body limit
+/// bounds it), so the parts are read from it directly.
+pub struct Fields {
+    texts: HashMap<String, String>,
+    files: HashMap<String, Vec<u8>>,
+}
 
 impl<S: Send + Sync> axum::extract::FromRequest<S> for Fields {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let boundary = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(multipart_boundary);
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let text = std::str::from_utf8(&bytes).unwrap_or("");
-        let mut map = HashMap::new();
-        for (k, v) in url_pairs(text) {
-            map.entry(k).or_insert(v);
+        let mut fields = Fields {
+            texts: HashMap::new(),
+            files: HashMap::new(),
+        };
+        match boundary {
+            Some(boundary) => {
+                for part in multipart_parts(&bytes, &boundary) {
+                    match part.filename {
+                        Some(_) => {
+                            fields.files.entry(part.name).or_insert(part.body.to_vec());
+                        }
+                        None => {
+                            let text = String::from_utf8_lossy(part.body).into_owned();
+                            fields.texts.entry(part.name).or_insert(text);
+                        }
+                    }
+                }
+            }
+            None => {
+                let text = std::str::from_utf8(&bytes).unwrap_or("");
+                for (k, v) in url_pairs(text) {
+                    fields.texts.entry(k).or_insert(v);
+                }
+            }
         }
-        Ok(Self(map))
+        Ok(fields)
     }
+}
+
+/// The boundary of a `multipart/form-data` content type.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    let mut params = content_type.split(';');
+    let kind = params.next()?.trim();
+    if !kind.eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params
+        .find_map(|p| {
+            let (key, value) = p.split_once('=')?;
+            (key.trim().eq_ignore_ascii_case("boundary"))
+                .then(|| value.trim().trim_matches('"').to_string())
+        })
+        .filter(|b| !b.is_empty() && b.len() <= 70)
+}
+
+/// One part of a multipart body.
+struct Part<'a> {
+    name: String,
+    filename: Option<String>,
+    body: &'a [u8],
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
+}
+
+/// The parts of `body` between `--boundary` lines; a malformed part ends the reading (what
+/// was read so far is kept, and the page names any field still missing).
+fn multipart_parts<'a>(body: &'a [u8], boundary: &str) -> Vec<Part<'a>> {
+    let delimiter = format!("--{boundary}");
+    let next_delimiter = format!("\r\n--{boundary}");
+    let mut parts = Vec::new();
+    let Some(first) = find(body, delimiter.as_bytes(), 0) else {
+        return parts;
+    };
+    let mut at = first + delimiter.len();
+    loop {
+        // `--` after a delimiter closes the body; otherwise a line break opens a part.
+        if body.get(at..at + 2) == Some(b"--") || body.get(at..at + 2) != Some(b"\r\n") {
+            break;
+        }
+        let headers_start = at + 2;
+        let Some(headers_end) = find(body, b"\r\n\r\n", headers_start) else {
+            break;
+        };
+        let Some(end) = find(body, next_delimiter.as_bytes(), headers_end + 4) else {
+            break;
+        };
+        let headers = String::from_utf8_lossy(&body[headers_start..headers_end]);
+        let disposition = headers.split("\r\n").find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("content-disposition")
+                .then(|| value.trim().to_string())
+        });
+        if let Some(disposition) = disposition {
+            let param = |key: &str| {
+                disposition.split(';').skip(1).find_map(|p| {
+                    let (k, v) = p.split_once('=')?;
+                    (k.trim().eq_ignore_ascii_case(key))
+                        .then(|| v.trim().trim_matches('"').to_string())
+                })
+            };
+            if let Some(name) = param("name") {
+                parts.push(Part {
+                    name,
+                    filename: param("filename"),
+                    body: &body[headers_end + 4..end],
+                });
+            }
+        }
+        at = end + next_delimiter.len();
+    }
+    parts
 }
 
 impl Fields {
     /// The field's value, trimmed unless it is a password.
     pub fn get(&self, name: &str) -> &str {
-        self.0.get(name).map(String::as_str).unwrap_or("")
+        self.texts.get(name).map(String::as_str).unwrap_or("")
     }
 
     pub fn text(&self, name: &str) -> &str {
         self.get(name).trim()
+    }
+
+    /// The bytes of the file uploaded as `name`; empty when no file was chosen.
+    pub fn file(&self, name: &str) -> &[u8] {
+        self.files.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod multipart_tests {
+    use super::{multipart_boundary, multipart_parts};
+
+    #[test]
+    fn a_browsers_multipart_form_reads_as_fields_and_files() {
+        assert_eq!(
+            multipart_boundary("multipart/form-data; boundary=----WebKitFormBoundaryX1"),
+            Some("----WebKitFormBoundaryX1".to_string())
+        );
+        assert_eq!(
+            multipart_boundary("application/x-www-form-urlencoded"),
+            None
+        );
+        let body = b"------B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n------B\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--x\r\n------B--\r\n";
+        let parts = multipart_parts(body, "----B");
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            (parts[0].name.as_str(), parts[0].body),
+            ("csrf", &b"tok"[..])
+        );
+        assert_eq!(parts[1].filename.as_deref(), Some("a.png"));
+        assert_eq!(parts[1].body, b"\x89PNG\r\n--x");
+        // Cut short: the part without its closing delimiter is not taken.
+        assert_eq!(multipart_parts(&body[..80], "----B").len(), 1);
+        assert!(multipart_parts(b"garbage", "----B").is_empty());
     }
 }
 

@@ -58,6 +58,28 @@ pub fn shown(ctx: &Ctx, error: &AppError, password_field: &'static str) -> Shown
         "VALIDATION" if error.field == Some("channel") => {
             (Some("channel"), "field-required", vec![])
         }
+        "VALIDATION" if matches!(error.field, Some("idp_certificate" | "idp_certificates")) => (
+            Some("idp_certificates"),
+            "sso-certificate-invalid",
+            vec![("why", error.message.clone().into())],
+        ),
+        "VALIDATION" if error.field == Some("idp_metadata_xml") => (
+            Some("idp_metadata_xml"),
+            "sso-metadata-invalid",
+            vec![("why", error.message.clone().into())],
+        ),
+        "VALIDATION" if error.field == Some("logo") => (Some("logo"), "logo-missing", vec![]),
+        "ACC-LOGO-TOO-LARGE" => (
+            Some("logo"),
+            "logo-too-large",
+            vec![(
+                "max",
+                u64::from(chronid_domain::values::Logo::MAX_SIDE).into(),
+            )],
+        ),
+        "ACC-LOGO-INVALID" => (Some("logo"), "logo-invalid", vec![]),
+        "ACC-HOSTNAME-TAKEN" => (Some("hostname"), "hostname-taken", vec![]),
+        "SSO-SLUG-TAKEN" => (Some("sp_slug"), "sso-slug-taken", vec![]),
         // Any other field a value was refused in: said beside that field.
         "VALIDATION" if error.field.is_some() => (error.field, "field-invalid", vec![]),
         "USR-EMAIL-TAKEN" => (Some("email"), "email-taken", vec![]),

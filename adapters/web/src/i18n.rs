@@ -32,7 +32,8 @@ mod tests {
             sources,
             &[
                 "tries", "secs", "min", "account", "code", "example", "provider", "logins",
-                "failed", "from", "to", "zone", "name", "count",
+                "failed", "from", "to", "zone", "name", "count", "why", "max", "width", "height",
+                "date",
             ],
         )
         .unwrap();

@@ -115,8 +115,8 @@ where
     S: Clone + Send + Sync + 'static,
 {
     use pages::{
-        account, console, console_keys, console_security, console_teams, console_users, external,
-        login, password, sso,
+        account, console, console_custom, console_keys, console_security, console_sso,
+        console_teams, console_users, external, login, password, sso,
     };
     Router::new()
         .route("/", get(login::root))
@@ -210,6 +210,35 @@ where
         .route("/console/users/{id}/history", get(console_users::history))
         .route("/console/users/{id}/{action}", post(console_users::act))
         .route("/console/audit/export", get(console::export))
+        .route(
+            "/console/customization",
+            get(console_custom::show).post(console_custom::save),
+        )
+        .route(
+            "/console/customization/logo",
+            post(console_custom::upload_logo).layer(axum::extract::DefaultBodyLimit::max(
+                // The logo's own limit, with room for the form around it.
+                chronid_app::MAX_LOGO_BYTES + 16 * 1024,
+            )),
+        )
+        .route(
+            "/console/customization/logo/remove",
+            post(console_custom::remove_logo),
+        )
+        .route(
+            "/console/sso",
+            get(console_sso::list).post(console_sso::create).layer(
+                axum::extract::DefaultBodyLimit::max(console_sso::MAX_FORM_BYTES),
+            ),
+        )
+        .route("/console/sso/new", get(console_sso::new))
+        .route(
+            "/console/sso/{id}",
+            get(console_sso::show).post(console_sso::update).layer(
+                axum::extract::DefaultBodyLimit::max(console_sso::MAX_FORM_BYTES),
+            ),
+        )
+        .route("/console/sso/{id}/delete", post(console_sso::delete))
         .route("/assets/{name}", get(assets::asset))
         .route("/assets/logo/{account}", get(assets::logo))
         .with_state(state)

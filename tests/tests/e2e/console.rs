@@ -321,6 +321,7 @@ async fn the_users_pages_act_for_this_accounts_administrators_only() {
             &[("csrf", &token), ("email", "bob@acme.test"), ("role", "")],
         )
         .await;
+    // A conflict with what is stored, answered as one.
     assert_eq!(taken.status, 409, "{}", taken.body);
     assert!(
         taken.body.contains("id=\"f-email-error\""),
@@ -822,5 +823,359 @@ async fn a_users_history_shows_the_timeline_and_the_user_as_of_a_time() {
             .status,
         403
     );
+    env.cleanup().await.unwrap();
+}
+
+/// Ada (an AccountAdmin) and the bootstrap admin (an AccountManager), each signed in on the
+/// pages.
+async fn admin_and_manager(app: &chronid_tests::server::TestApp) -> (Agent, Agent) {
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "ada@acme.test", "password": PASSWORD,
+                "roles": ["AccountAdmin"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let mut ada = Agent::new(app);
+    assert_eq!(
+        location(&ada.log_in("ada@acme.test", PASSWORD).await),
+        "/account"
+    );
+    let mut manager = Agent::new(app);
+    let signed = manager
+        .log_in("admin@acme.test", "a-long-admin-password")
+        .await;
+    assert_eq!(location(&signed), "/account");
+    (ada, manager)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customization_saves_the_look_and_host_name_and_takes_only_a_logo_of_150_px() {
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    let (mut ada, mut manager) = admin_and_manager(&app).await;
+
+    // An AccountAdmin neither sees nor posts the page.
+    assert_eq!(ada.get("/console/customization").await.status, 403);
+    let token = ada.token("/account").await;
+    let logo = chronid_tests::png_image(150, 150, [20, 120, 200]).unwrap();
+    let tried = ada
+        .post_multipart(
+            "/console/customization/logo",
+            &[("csrf", &token)],
+            &[("logo", "logo.png", &logo)],
+        )
+        .await;
+    assert_eq!(tried.status, 403);
+
+    let page = manager.get("/console/customization").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page
+        .body
+        .contains("href=\"/console/customization\" aria-current=\"page\""));
+    let token = token_in(&page.body);
+    // A host name that is none: beside its field, what was typed kept, nothing written.
+    let before = event_count(&env).await;
+    let look = |host: &'static str| {
+        vec![
+            ("language", "de"),
+            ("color_scheme", "dark"),
+            ("time_zone", "Europe/Zagreb"),
+            ("hostname", host),
+        ]
+    };
+    let mut form = look("not a host name");
+    form.push(("csrf", &token));
+    let bad = manager.post("/console/customization", &form).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("id=\"f-hostname-error\""), "{}", bad.body);
+    assert!(bad.body.contains("value=\"not a host name\""));
+    assert_eq!(event_count(&env).await, before);
+    // Without the form's token: refused.
+    let forged = manager
+        .post("/console/customization", &look("login.acme.test"))
+        .await;
+    assert_eq!(forged.status, 403);
+    // Saved: the page shows it and the DNS record to create.
+    let mut form = look("login.acme.test");
+    form.push(("csrf", &token));
+    let saved = manager.post("/console/customization", &form).await;
+    assert_eq!(
+        location(&saved),
+        "/console/customization?m=saved",
+        "{}",
+        saved.body
+    );
+    let page = manager.get("/console/customization").await;
+    assert!(
+        page.body
+            .contains("<option value=\"de\" lang=\"de\" selected>"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("<option value=\"Europe/Zagreb\" selected>"));
+    assert!(page
+        .body
+        .contains("id=\"f-color_scheme-dark\" name=\"color_scheme\" value=\"dark\" checked"));
+    let record = page
+        .body
+        .split("<table class=\"dns-record\">")
+        .nth(1)
+        .expect("the DNS record");
+    assert!(
+        record.contains(
+            "<td>CNAME</td><td><code>login.acme.test</code></td><td><code>127.0.0.1</code>"
+        ),
+        "{record}"
+    );
+    let text: String = sqlx::query_scalar(
+        "SELECT string_agg(event_type || payload::text, ' ') FROM events
+          WHERE event_type IN ('HostnameSet', 'AccountTimeZoneChanged', 'AccountLanguageChanged', 'ColorSchemeSet')",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    for said in [
+        "login.acme.test",
+        "Europe/Zagreb",
+        "AccountLanguageChanged",
+        "ColorSchemeSet",
+    ] {
+        assert!(text.contains(said), "{said}: {text}");
+    }
+
+    // A logo of 151 x 151 pixels: the error beside the file field, nothing written.
+    let before = event_count(&env).await;
+    let large = chronid_tests::png_image(151, 151, [20, 120, 200]).unwrap();
+    let refused = manager
+        .post_multipart(
+            "/console/customization/logo",
+            &[("csrf", &token)],
+            &[("logo", "big.png", &large)],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let error = refused
+        .body
+        .split("id=\"f-logo-error\"")
+        .nth(1)
+        .expect("the logo's error");
+    assert!(error.contains("larger than 150 x 150 pixels"), "{error}");
+    assert!(!refused.body.contains("class=\"logo-preview\""));
+    assert_eq!(event_count(&env).await, before);
+    // No file chosen, and a file that is no image: said beside the field too.
+    let empty = manager
+        .post_multipart(
+            "/console/customization/logo",
+            &[("csrf", &token)],
+            &[("logo", "", b"")],
+        )
+        .await;
+    assert!(
+        empty.body.contains("Choose an image file."),
+        "{}",
+        empty.body
+    );
+    let text_file = manager
+        .post_multipart(
+            "/console/customization/logo",
+            &[("csrf", &token)],
+            &[("logo", "a.png", b"hello")],
+        )
+        .await;
+    assert!(
+        text_file.body.contains("cannot be read as a PNG or JPEG"),
+        "{}",
+        text_file.body
+    );
+    // 150 x 150: kept, previewed, and served.
+    let kept = manager
+        .post_multipart(
+            "/console/customization/logo",
+            &[("csrf", &token)],
+            &[("logo", "logo.png", &logo)],
+        )
+        .await;
+    assert_eq!(
+        location(&kept),
+        "/console/customization?m=saved#preview-heading",
+        "{}",
+        kept.body
+    );
+    let page = manager.get("/console/customization").await;
+    let preview = page
+        .body
+        .split("class=\"logo-preview\"")
+        .nth(1)
+        .expect("the preview");
+    assert!(
+        preview.contains("width=\"150\" height=\"150\""),
+        "{preview}"
+    );
+    let account = app.account_id;
+    let served = manager.get(&format!("/assets/logo/{account}")).await;
+    assert_eq!(served.status, 200);
+    assert_eq!(served.headers.get("content-type").unwrap(), "image/png");
+    // Removed.
+    let removed = manager
+        .post("/console/customization/logo/remove", &[("csrf", &token)])
+        .await;
+    assert_eq!(location(&removed), "/console/customization?m=saved");
+    assert!(!manager
+        .get("/console/customization")
+        .await
+        .body
+        .contains("class=\"logo-preview\""));
+    env.cleanup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sso_form_makes_and_changes_a_configuration_with_the_seeds_fields() {
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    let (mut ada, mut manager) = admin_and_manager(&app).await;
+    assert_eq!(ada.get("/console/sso").await.status, 403);
+    assert_eq!(ada.get("/console/sso/new").await.status, 403);
+
+    let form = manager.get("/console/sso/new").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    for label in [
+        "IdP Identifier",
+        "IdP Signature Certificate",
+        "IdP Single Sign-On URL",
+        "Logout URL",
+        "SP Entity ID",
+        "SP Assertion Consumer URL",
+        "Auto-create Users",
+        "Auto-create Groups",
+    ] {
+        assert!(form.body.contains(label), "{label}");
+    }
+    let token = token_in(&form.body);
+    let good = certificate(2048, -1, 365);
+    let fields = |slug: &'static str| {
+        vec![
+            ("idp_entity_id", "https://sts.contoso.test/adfs"),
+            ("idp_sso_url", "https://sts.contoso.test/adfs/ls/"),
+            ("logout_url", "https://sts.contoso.test/logout"),
+            ("sp_slug", slug),
+            ("auto_create_users", "on"),
+            ("name_id_source", "email"),
+        ]
+    };
+    // An expired certificate, uploaded as a file: beside the certificate field, nothing
+    // written, what was typed kept.
+    let before = event_count(&env).await;
+    let expired = certificate(2048, -30, -1);
+    let mut texts = fields("contoso");
+    texts.push(("csrf", &token));
+    let refused = manager
+        .post_multipart(
+            "/console/sso",
+            &texts,
+            &[("idp_certificate_file", "idp.pem", expired.as_bytes())],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let error = refused
+        .body
+        .split("id=\"f-idp_certificates-error\"")
+        .nth(1)
+        .expect("the error");
+    assert!(
+        error.split("</p>").next().unwrap().contains("expired"),
+        "{error}"
+    );
+    assert!(refused
+        .body
+        .contains("value=\"https://sts.contoso.test/adfs\""));
+    assert_eq!(event_count(&env).await, before);
+    // A certificate as DER in the file: taken, and the page after the redirect shows the
+    // generated URLs and the certificate's expiry.
+    let der = openssl::x509::X509::from_pem(good.as_bytes())
+        .unwrap()
+        .to_der()
+        .unwrap();
+    let made = manager
+        .post_multipart(
+            "/console/sso",
+            &texts,
+            &[("idp_certificate_file", "idp.der", &der)],
+        )
+        .await;
+    let at = location(&made).to_string();
+    assert!(
+        at.starts_with("/console/sso/") && at.ends_with("?m=saved"),
+        "{at} {}",
+        made.body
+    );
+    let page = manager.get(&at).await;
+    assert_eq!(page.status, 200);
+    let api = app.call(Method::GET, "/sso", None).await;
+    let config = &api.body["configs"][0];
+    for url in ["sp_entity_id", "acs_url", "metadata_url"] {
+        let value = config[url].as_str().unwrap();
+        assert!(page.body.contains(value), "{url} {value}");
+    }
+    assert_eq!(config["auto_create_users"], true);
+    assert_eq!(config["auto_create_groups"], false);
+    let expiry = (chrono::Utc::now() + chrono::Duration::days(365))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        page.body.contains(&format!("expires on {expiry}")),
+        "{}",
+        page.body
+    );
+    // The metadata link serves the SP metadata with the generated URLs.
+    let metadata = reqwest::get(config["metadata_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metadata.contains(config["acs_url"].as_str().unwrap()),
+        "{metadata}"
+    );
+
+    // Another configuration may not take the same SP Entity ID.
+    let mut again = fields("contoso");
+    let pem = good.clone();
+    again.push(("csrf", &token));
+    again.push(("idp_certificates", &pem));
+    let taken = manager.post_multipart("/console/sso", &again, &[]).await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert!(taken.body.contains("id=\"f-sp_slug-error\""));
+
+    // Changed: the pasted certificate kept, groups turned on.
+    let mut changed = fields("contoso");
+    changed.push(("auto_create_groups", "on"));
+    changed.push(("idp_certificates", &pem));
+    changed.push(("csrf", &token));
+    let path = at.trim_end_matches("?m=saved").to_string();
+    let saved = manager.post_multipart(&path, &changed, &[]).await;
+    assert_eq!(
+        location(&saved),
+        format!("{path}?m=saved"),
+        "{}",
+        saved.body
+    );
+    let api = app.call(Method::GET, "/sso", None).await;
+    assert_eq!(
+        api.body["configs"][0]["auto_create_groups"], true,
+        "{api:?}"
+    );
+    // Deleted.
+    let gone = manager
+        .post(&format!("{path}/delete"), &[("csrf", &token)])
+        .await;
+    assert_eq!(location(&gone), "/console/sso?m=saved");
+    let api = app.call(Method::GET, "/sso", None).await;
+    assert_eq!(api.body["configs"].as_array().unwrap().len(), 0, "{api:?}");
     env.cleanup().await.unwrap();
 }

@@ -2,38 +2,10 @@
 //! across the deployment, IdP certificates checked before they are trusted, updates, deletes.
 
 use chronid_tests::TestEnv;
-use openssl::asn1::Asn1Time;
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
-use openssl::x509::{X509NameBuilder, X509};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::*;
-
-/// A self-signed certificate (PEM) with an RSA key of `bits`, valid `days_from` to `days_to`
-/// around now.
-fn certificate(bits: u32, days_from: i64, days_to: i64) -> String {
-    let key = PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_nid(Nid::COMMONNAME, "idp.contoso.test")
-        .unwrap();
-    let name = name.build();
-    let now = chrono::Utc::now().timestamp();
-    let mut b = X509::builder().unwrap();
-    b.set_version(2).unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::from_unix(now + days_from * 86_400).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::from_unix(now + days_to * 86_400).unwrap())
-        .unwrap();
-    b.sign(&key, MessageDigest::sha256()).unwrap();
-    String::from_utf8(b.build().to_pem().unwrap()).unwrap()
-}
 
 /// A client that shows each redirect rather than following it.
 fn no_redirects() -> reqwest::Client {

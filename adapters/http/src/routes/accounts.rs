@@ -80,15 +80,6 @@ pub async fn put_customization(
     ApiJson(body): ApiJson<CustomizationBody>,
 ) -> Result<Json<CustomizationReply>, ApiError> {
     let c = body.parse()?;
-    if let (Some(Some(hostname)), Some(public)) = (&c.hostname, &state.public_host) {
-        if hostname.as_str() == public.as_str() {
-            return Err(chronid_domain::ValidationError::new(
-                "hostname",
-                "is the deployment's own host name (CHRONID_PUBLIC_URL); choose a name of the account's",
-            )
-            .into());
-        }
-    }
     let dns_record = match (&c.hostname, &state.public_host) {
         (Some(Some(hostname)), Some(public)) => Some(DnsRecord {
             kind: "CNAME".into(),

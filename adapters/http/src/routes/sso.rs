@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use chronid_app::{SsoInput, SsoView};
 use chronid_domain::sso_config::NameIdSource;
-use chronid_domain::values::{Certificate, Certificates, EntityId, HttpUrl, SpSlug};
 use chronid_domain::ValidationError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -55,69 +54,20 @@ pub struct SsoBody {
 
 impl SsoBody {
     fn parse(&self) -> Result<SsoInput, ValidationError> {
-        let imported = match &self.idp_metadata_xml {
-            Some(xml) => Some(
-                chronid_saml::import::read_idp_metadata(xml)
-                    .map_err(|why| ValidationError::new("idp_metadata_xml", why))?,
-            ),
-            None => None,
-        };
-        let required = |field: &'static str, value: Option<String>| {
-            value.ok_or_else(|| {
-                ValidationError::new(field, "is required (or give idp_metadata_xml)")
-            })
-        };
-        let entity_id = required(
-            "idp_entity_id",
-            self.idp_entity_id
-                .clone()
-                .or_else(|| imported.as_ref().map(|m| m.entity_id.clone())),
-        )?;
-        let sso_url = required(
-            "idp_sso_url",
-            self.idp_sso_url
-                .clone()
-                .or_else(|| imported.as_ref().map(|m| m.sso_url.clone())),
-        )?;
-        let pems = self
-            .idp_certificates
-            .clone()
-            .or_else(|| imported.as_ref().map(|m| m.certificates.clone()))
-            .ok_or_else(|| {
-                ValidationError::new("idp_certificates", "is required (or give idp_metadata_xml)")
-            })?;
-        let certificates = pems
-            .iter()
-            .map(|pem| Certificate::parse(pem))
-            .collect::<Result<Vec<_>, _>>()?;
-        let logout_url = self
-            .logout_url
-            .clone()
-            .or_else(|| imported.as_ref().and_then(|m| m.logout_url.clone()));
-        Ok(SsoInput {
-            idp_entity_id: EntityId::parse("idp_entity_id", &entity_id)?,
-            idp_certificates: Certificates::new(certificates)?,
-            idp_sso_url: HttpUrl::parse("idp_sso_url", &sso_url)?,
-            idp_logout_url: logout_url
-                .as_deref()
-                .map(|u| HttpUrl::parse("logout_url", u))
-                .transpose()?,
-            sp_slug: SpSlug::parse(&self.sp_slug)?,
+        chronid_saml::import::SsoFields {
+            idp_entity_id: self.idp_entity_id.clone(),
+            idp_certificates: self.idp_certificates.clone(),
+            idp_sso_url: self.idp_sso_url.clone(),
+            idp_metadata_xml: self.idp_metadata_xml.clone(),
+            logout_url: self.logout_url.clone(),
+            sp_slug: self.sp_slug.clone(),
             auto_create_users: self.auto_create_users,
             auto_create_groups: self.auto_create_groups,
-            name_id_source: match self.name_id_source.as_str() {
-                "email" => NameIdSource::Email,
-                "upn" => NameIdSource::Upn,
-                _ => {
-                    return Err(ValidationError::new(
-                        "name_id_source",
-                        "must be email or upn",
-                    ))
-                }
-            },
+            name_id_source: self.name_id_source.clone(),
             allow_idp_initiated: self.allow_idp_initiated,
             allow_sha1: self.allow_sha1,
-        })
+        }
+        .input()
     }
 }
 

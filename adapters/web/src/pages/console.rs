@@ -47,6 +47,8 @@ pub(crate) fn nav(ctx: &Ctx, who: &Principal, current: &str) -> Markup {
                 li { a href="/console/teams" aria-current=[(current == "teams").then_some("page")] { (ctx.t("teams-title")) } }
                 @if manager {
                     li { a href="/console/security" aria-current=[(current == "security").then_some("page")] { (ctx.t("security-title")) } }
+                    li { a href="/console/sso" aria-current=[(current == "sso").then_some("page")] { (ctx.t("sso-console-title")) } }
+                    li { a href="/console/customization" aria-current=[(current == "custom").then_some("page")] { (ctx.t("custom-title")) } }
                     li { a href="/console/api-keys" aria-current=[(current == "keys").then_some("page")] { (ctx.t("keys-title")) } }
                     li { a href="/console/audit" aria-current=[(current == "audit").then_some("page")] { (ctx.t("audit-title")) } }
                 }
@@ -119,6 +121,8 @@ pub async fn home(mut ctx: Ctx) -> Response {
             p { a href="/console/teams" { (ctx.t("teams-title")) } }
             @if who.roles.can_manage_account() {
                 p { a href="/console/security" { (ctx.t("security-title")) } }
+                p { a href="/console/sso" { (ctx.t("sso-console-title")) } }
+                p { a href="/console/customization" { (ctx.t("custom-title")) } }
                 p { a href="/console/api-keys" { (ctx.t("keys-title")) } }
                 p { a href="/console/audit" { (ctx.t("audit-title")) } }
             }

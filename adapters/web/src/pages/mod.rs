@@ -1,11 +1,13 @@
 //! The pages, one file per flow: logging in (`login`), single sign-on (`sso`), Google and
 //! GitHub login (`external`), forgot and reset password (`password`), and the signed-in user's
-//! own pages (`account`).
+//! own pages (`account`), and the account console (`console*`).
 
 pub mod account;
 pub mod console;
+pub mod console_custom;
 pub mod console_keys;
 pub mod console_security;
+pub mod console_sso;
 pub mod console_teams;
 pub mod console_users;
 pub mod external;
