@@ -948,3 +948,149 @@ async fn the_console_creates_a_user_who_sets_a_password_from_the_reset_link() {
         })
         .await;
 }
+
+/// A file for an upload, under the target directory.
+fn upload_file(name: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("uploads");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{}-{name}", chronid_tests::unique_id()));
+    std::fs::write(&path, bytes)?;
+    Ok(path)
+}
+
+/// Customization in the console: a 151 x 151 logo is refused beside the file field, a 150 x 150
+/// one is kept and previewed; the host name shows the DNS record to create; the branded login
+/// page at that name shows the logo and the theme.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_customizes_the_login_page_with_a_logo_of_150_px_at_most() {
+    let rules = "--host-resolver-rules=MAP login.acme.test 127.0.0.1".to_string();
+    Site::start_with(&[rules])
+        .await
+        .run("console_customization", async |site| {
+            let b = &site.browser;
+            site.log_in("admin@acme.test", ADMIN_PASSWORD).await?;
+            b.wait_for_path("/account").await?;
+            b.goto(&site.url("/console/")).await?;
+            b.click("main a[href='/console/customization']").await?;
+            b.wait_for_path("/console/customization").await?;
+            b.check_accessibility().await?;
+
+            let large = upload_file("large.png", &chronid_tests::png_image(151, 151, [200, 30, 30])?)?;
+            b.upload("input#f-logo", &large).await?;
+            b.click("form[action='/console/customization/logo'] button").await?;
+            b.sees_in("#f-logo-error", "larger than 150 x 150 pixels").await?;
+            ensure!(!b.has("img.logo-preview").await, "a refused logo is previewed");
+            b.check_accessibility().await?;
+
+            let fits = upload_file("fits.png", &chronid_tests::png_image(150, 150, [30, 30, 200])?)?;
+            b.upload("input#f-logo", &fits).await?;
+            b.click("form[action='/console/customization/logo'] button").await?;
+            b.wait_for_path("/console/customization").await?;
+            let shown = b.client
+                .execute("const i = document.querySelector('img.logo-preview'); return i && i.complete ? i.naturalWidth : 0;", vec![])
+                .await?;
+            ensure!(shown == json!(150), "the preview shows the logo: {shown}");
+
+            b.fill("input#f-hostname", "login.acme.test").await?;
+            b.click_only("input#f-color_scheme-dark").await?;
+            b.click("form[action='/console/customization'] button[type=submit]").await?;
+            b.wait_for_path("/console/customization").await?;
+            b.sees_in("table.dns-record", "CNAME").await?;
+            b.sees_in("table.dns-record", "login.acme.test").await?;
+            b.check_accessibility().await?;
+
+            let port = site.base.rsplit(':').next().unwrap_or("");
+            b.goto(&format!("http://login.acme.test:{port}/login")).await?;
+            let class = b.find("html").await?.attr("class").await?;
+            ensure!(class.as_deref() == Some("theme-dark"), "{class:?}");
+            let shown = b.client
+                .execute("const i = document.querySelector('header img'); return i && i.complete ? i.naturalWidth : 0;", vec![])
+                .await?;
+            ensure!(shown == json!(150), "the login page shows the logo: {shown}");
+            Ok(())
+        })
+        .await;
+}
+
+/// The console's SSO form in the browser: the manager types the IdP's fields and uploads its
+/// certificate file, saves, and gets the SP Entity ID to share; the IdP (pysaml2) reads the
+/// SP metadata the configuration serves and sends a user through it, who logs in created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_sso_form_configures_an_idp_that_takes_its_metadata() {
+    Site::start()
+        .await
+        .run("console_sso", async |site| {
+            let b = &site.browser;
+            let idp =
+                chronid_tests::peers::SamlIdp::start(&[site.url("/saml/acme/metadata")]).await?;
+            let accounts = format!("/v1/accounts/{}", site.account.id);
+            let (status, body) = call(
+                &site.base,
+                &site.account.key,
+                reqwest::Method::PUT,
+                &format!("{accounts}/login-options"),
+                Some(json!({"password": true, "google": false, "github": false, "sso": true})),
+            )
+            .await;
+            ensure!(status == 200, "{status} {body}");
+
+            site.log_in("admin@acme.test", ADMIN_PASSWORD).await?;
+            b.wait_for_path("/account").await?;
+            b.goto(&site.url("/console/sso")).await?;
+            b.check_accessibility().await?;
+            b.click("a[href='/console/sso/new']").await?;
+            b.wait_for_path("/console/sso/new").await?;
+            b.check_accessibility().await?;
+            b.fill("input#f-idp_entity_id", &idp.entity_id).await?;
+            let certificate = upload_file("idp.pem", idp.certificate_pem.as_bytes())?;
+            b.upload("input#f-idp_certificate_file", &certificate)
+                .await?;
+            b.fill("input#f-idp_sso_url", &idp.sso_url).await?;
+            b.fill("input#f-logout_url", &format!("{}/logout", idp.base))
+                .await?;
+            // A slug that is not one first: said beside the SP Entity ID.
+            b.fill("input#f-sp_slug", "-acme").await?;
+            b.click_only("input#f-auto_create_users").await?;
+            b.click("form.settings button[type=submit]").await?;
+            b.find("#f-sp_slug-error").await?;
+            b.check_accessibility().await?;
+            // The uploaded certificate is kept in the field, so it need not be chosen again.
+            let kept = b
+                .find("textarea#f-idp_certificates")
+                .await?
+                .prop("value")
+                .await?
+                .unwrap_or_default();
+            ensure!(kept.starts_with("-----BEGIN CERTIFICATE-----"), "{kept}");
+            b.fill("input#f-sp_slug", "acme").await?;
+            b.click("form.settings button[type=submit]").await?;
+            b.sees("expires on").await?;
+            b.check_accessibility().await?;
+            let entity = b
+                .find("input[id^='sp-entity-']")
+                .await?
+                .prop("value")
+                .await?
+                .unwrap_or_default();
+            ensure!(entity == site.url("/login/saml/acme/"), "{entity}");
+            let metadata = b
+                .find("a.metadata")
+                .await?
+                .attr("href")
+                .await?
+                .unwrap_or_default();
+            ensure!(metadata == site.url("/saml/acme/metadata"), "{metadata}");
+
+            // A user of the IdP logs in through the SP Entity ID and is created.
+            site.log_out().await?;
+            b.goto(&entity).await?;
+            b.find("input#given_name").await?;
+            b.fill("input#email", "zoe@contoso.test").await?;
+            b.fill("input#given_name", "Zoe").await?;
+            b.click("form[action='/sso/login'] button").await?;
+            b.wait_for_path("/account").await?;
+            b.sees("zoe@contoso.test").await?;
+            Ok(())
+        })
+        .await;
+}

@@ -125,6 +125,16 @@ impl Browser {
             .with_context(|| format!("type into {css}"))
     }
 
+    /// Chooses the file at `path` in the file input `css`, as a person picks it in the dialog.
+    pub async fn upload(&self, css: &str, path: &Path) -> anyhow::Result<()> {
+        let input = self.find(css).await?;
+        let path = path.to_str().context("a file path in UTF-8")?;
+        input
+            .send_keys(path)
+            .await
+            .with_context(|| format!("choose {path} in {css}"))
+    }
+
     /// Clicks `css` and waits for the page it leads to (the old page's root goes stale).
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         let before = self.find("html").await?;

@@ -201,6 +201,16 @@ async fn form_page(
         }
     };
     let value = |name: &str| match typed {
+        // The certificates a refused form was given, uploaded ones too, so they need not be
+        // chosen again.
+        Some(fields) if name == "idp_certificates" => {
+            let mut pems = certificates_in(fields.text(name).as_bytes());
+            pems.extend(certificates_in(fields.file("idp_certificate_file")));
+            pems.iter()
+                .map(|p| p.trim().to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
         Some(fields) => fields.get(name).trim().to_string(),
         None => stored(name),
     };
