@@ -257,4 +257,26 @@ mod tests {
         assert!(read_idp_metadata(&doctype).is_err());
         assert!(read_idp_metadata("not xml").is_err());
     }
+
+    #[test]
+    fn a_certificate_file_reads_as_its_pem_blocks_or_as_one_der_certificate() {
+        let pem = "-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----";
+        let two = format!("subject=CN=x\n{pem}\nissuer\n{pem}\n");
+        assert_eq!(
+            certificates_in(two.as_bytes()),
+            vec![pem.to_string(), pem.to_string()]
+        );
+        // Text that holds no PEM block is handed on as typed, for the check to refuse.
+        assert_eq!(
+            certificates_in(b"  not a certificate "),
+            vec!["not a certificate".to_string()]
+        );
+        assert!(certificates_in(b"").is_empty());
+        // Bytes that are no text: one DER certificate, as PEM.
+        let der = [0x30_u8, 0x82, 0xff, 0x00];
+        assert_eq!(
+            certificates_in(&der),
+            vec!["-----BEGIN CERTIFICATE-----\nMIL/AA==\n-----END CERTIFICATE-----\n".to_string()]
+        );
+    }
 }

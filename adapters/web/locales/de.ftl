@@ -356,7 +356,10 @@ history-timeline = Zeitleiste
 history-events = Ereignisse, neueste zuerst
 history-col-event = Ereignis
 history-none = Noch kein Ereignis.
-history-summary = { $count } Ereignisse von { $from } bis { $to }.
+history-summary = { $count ->
+    [one] { $count } Ereignis von { $from } bis { $to }.
+   *[other] { $count } Ereignisse von { $from } bis { $to }.
+}
 user-history = Verlauf
 user-identities-none = Mit diesem Benutzer ist keine Identität verknüpft.
 
@@ -441,3 +444,16 @@ sso-delete-help = Die Benutzer behalten ihre Konten und melden sich an, wie die 
 sso-certificate-invalid = Dem Zertifikat kann nicht vertraut werden: { $why }
 sso-metadata-invalid = Die Metadaten-Datei kann nicht gelesen werden: { $why }.
 sso-slug-taken = Eine andere Konfiguration verwendet diese SP-Entity-ID: Wählen Sie ein anderes letztes Segment.
+
+# The console's user page: edit, email, sessions
+user-edit = Angaben und Rolle
+user-change-email = E-Mail ändern
+user-change-email-hint = Der Benutzer meldet sich ab jetzt mit der neuen Adresse an; die alte ist für andere Benutzer frei.
+user-sessions-none = Keine offene Sitzung.
+user-session-opened = Geöffnet
+user-session-seen = Zuletzt gesehen
+user-session-method = Wie
+user-session-end = Sitzung beenden
+user-session-ended = Die Sitzung wurde beendet.
+users-team = Team
+security-option-password = Passwort

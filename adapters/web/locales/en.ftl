@@ -356,7 +356,10 @@ history-timeline = Timeline
 history-events = Events, newest first
 history-col-event = Event
 history-none = No event yet.
-history-summary = { $count } events from { $from } to { $to }.
+history-summary = { $count ->
+    [one] { $count } event from { $from } to { $to }.
+   *[other] { $count } events from { $from } to { $to }.
+}
 user-history = History
 user-identities-none = No identity is linked to this user.
 
@@ -441,3 +444,16 @@ sso-delete-help = Users keep their accounts and log in as the login options allo
 sso-certificate-invalid = The certificate cannot be trusted: { $why }
 sso-metadata-invalid = The metadata file cannot be read: it { $why }.
 sso-slug-taken = Another configuration uses this SP Entity ID: choose another last segment.
+
+# The console's user page: edit, email, sessions
+user-edit = Details and role
+user-change-email = Change the email
+user-change-email-hint = The user logs in with the new address from now on; the old one is free for another user.
+user-sessions-none = No open session.
+user-session-opened = Opened
+user-session-seen = Last seen
+user-session-method = How
+user-session-end = End the session
+user-session-ended = The session was ended.
+users-team = Team
+security-option-password = Password

@@ -356,7 +356,10 @@ history-timeline = Cronología
 history-events = Eventos, los más recientes primero
 history-col-event = Evento
 history-none = Todavía no hay eventos.
-history-summary = { $count } eventos desde { $from } hasta { $to }.
+history-summary = { $count ->
+    [one] { $count } evento desde { $from } hasta { $to }.
+   *[other] { $count } eventos desde { $from } hasta { $to }.
+}
 user-history = Historial
 user-identities-none = Este usuario no tiene ninguna identidad vinculada.
 
@@ -441,3 +444,16 @@ sso-delete-help = Los usuarios conservan sus cuentas e inician sesión como lo p
 sso-certificate-invalid = No se puede confiar en el certificado: { $why }
 sso-metadata-invalid = No se puede leer el archivo de metadatos: { $why }.
 sso-slug-taken = Otra configuración usa este ID de entidad del SP: elija otro último segmento.
+
+# The console's user page: edit, email, sessions
+user-edit = Datos y rol
+user-change-email = Cambiar el correo
+user-change-email-hint = El usuario inicia sesión con la nueva dirección a partir de ahora; la antigua queda libre para otro usuario.
+user-sessions-none = Ninguna sesión abierta.
+user-session-opened = Abierta
+user-session-seen = Visto por última vez
+user-session-method = Cómo
+user-session-end = Terminar la sesión
+user-session-ended = Se terminó la sesión.
+users-team = Equipo
+security-option-password = Contraseña

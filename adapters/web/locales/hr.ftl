@@ -357,7 +357,11 @@ history-timeline = Vremenska crta
 history-events = Događaji, najnoviji prvi
 history-col-event = Događaj
 history-none = Još nema događaja.
-history-summary = { $count } događaja od { $from } do { $to }.
+history-summary = { $count ->
+    [one] { $count } događaj od { $from } do { $to }.
+    [few] { $count } događaja od { $from } do { $to }.
+   *[other] { $count } događaja od { $from } do { $to }.
+}
 user-history = Povijest
 user-identities-none = S ovim korisnikom nije povezan nijedan identitet.
 
@@ -442,3 +446,16 @@ sso-delete-help = Korisnici zadržavaju svoje račune i prijavljuju se kako dopu
 sso-certificate-invalid = Certifikatu se ne može vjerovati: { $why }
 sso-metadata-invalid = Datoteka metapodataka ne može se pročitati: { $why }.
 sso-slug-taken = Druga konfiguracija koristi ovaj ID entiteta SP-a: odaberite drugi posljednji segment.
+
+# The console's user page: edit, email, sessions
+user-edit = Podaci i uloga
+user-change-email = Promijeni e-poštu
+user-change-email-hint = Korisnik se od sada prijavljuje novom adresom; stara je slobodna za drugog korisnika.
+user-sessions-none = Nema otvorene sesije.
+user-session-opened = Otvorena
+user-session-seen = Zadnji put viđena
+user-session-method = Kako
+user-session-end = Završi sesiju
+user-session-ended = Sesija je završena.
+users-team = Tim
+security-option-password = Lozinka

@@ -56,5 +56,19 @@ mod tests {
             c.text(Lang::Hr, "code-tries-left", &[("tries", 5u32.into())]),
             "Croatian has a few-form"
         );
+        let summary = |lang, count: u32| {
+            c.text(
+                lang,
+                "history-summary",
+                &[
+                    ("count", count.into()),
+                    ("from", "a".into()),
+                    ("to", "b".into()),
+                ],
+            )
+        };
+        assert_eq!(summary(Lang::En, 1), "1 event from a to b.");
+        assert_eq!(summary(Lang::En, 2), "2 events from a to b.");
+        assert_eq!(summary(Lang::De, 1), "1 Ereignis von a bis b.");
     }
 }

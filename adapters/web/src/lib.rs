@@ -209,6 +209,10 @@ where
         .route("/console/users/{id}", get(console_users::show))
         .route("/console/users/{id}/history", get(console_users::history))
         .route("/console/users/{id}/{action}", post(console_users::act))
+        .route(
+            "/console/users/{id}/sessions/{session}/end",
+            post(console_users::end_session),
+        )
         .route("/console/audit/export", get(console::export))
         .route(
             "/console/customization",

@@ -1179,3 +1179,214 @@ async fn the_sso_form_makes_and_changes_a_configuration_with_the_seeds_fields() 
     assert_eq!(api.body["configs"].as_array().unwrap().len(), 0, "{api:?}");
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_users_page_edits_changes_the_email_ends_a_session_and_the_list_filters_by_team() {
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    let (mut ada, mut manager) = admin_and_manager(&app).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "bob@acme.test", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let bob = r.body["id"].as_str().unwrap().to_string();
+    let mut bobs_browser = Agent::new(&app);
+    assert_eq!(
+        location(&bobs_browser.log_in("bob@acme.test", PASSWORD).await),
+        "/account"
+    );
+    let team = app
+        .call(Method::POST, "/teams", Some(json!({"name": "Ops"})))
+        .await;
+    assert_eq!(team.status, 201, "{team:?}");
+    let team = team.body["id"].as_str().unwrap().to_string();
+    let added = app
+        .call(Method::PUT, &format!("/teams/{team}/members/{bob}"), None)
+        .await;
+    assert_eq!(added.status, 200, "{added:?}");
+
+    // The team filter: Bob only (the view may trail the write by a moment).
+    let mut listed = String::new();
+    for _ in 0..100 {
+        listed = manager
+            .get(&format!("/console/users?team={team}"))
+            .await
+            .body;
+        if listed.contains("bob@acme.test") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(listed.contains("bob@acme.test"), "{listed}");
+    assert!(!listed.contains("ada@acme.test"), "{listed}");
+    // A team that is none: the page says the filter cannot be taken.
+    assert_eq!(
+        manager.get("/console/users?team=nonsense").await.status,
+        400
+    );
+
+    // Bob's page: his team, his session, and for a manager his timeline.
+    let page = manager.get(&format!("/console/users/{bob}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("<a href=\"/console/teams/{team}\">Ops</a>")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("figure class=\"chart timeline\""),
+        "{}",
+        page.body
+    );
+    let marker = format!("/console/users/{bob}/sessions/");
+    let session = page
+        .body
+        .split(&marker)
+        .nth(1)
+        .expect("Bob's session")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(!ada
+        .get(&format!("/console/users/{bob}"))
+        .await
+        .body
+        .contains("chart timeline"));
+    let token = token_in(&page.body);
+
+    // Edit: a phone that is none is said beside it and nothing is written; then saved.
+    let before = event_count(&env).await;
+    let edit = |phone: &'static str| {
+        vec![
+            ("first_name", "Robert"),
+            ("last_name", "Builder"),
+            ("phone", phone),
+            ("language", "de"),
+            ("role", ""),
+        ]
+    };
+    let mut form = edit("not a phone");
+    form.push(("csrf", &token));
+    let bad = manager
+        .post(&format!("/console/users/{bob}/edit"), &form)
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("id=\"f-phone-error\""), "{}", bad.body);
+    assert_eq!(event_count(&env).await, before);
+    let mut form = edit("+14155550100");
+    form.push(("csrf", &token));
+    let saved = manager
+        .post(&format!("/console/users/{bob}/edit"), &form)
+        .await;
+    let to = location(&saved).to_string();
+    assert!(
+        to.starts_with(&format!("/console/users/{bob}?m=saved&at=")),
+        "{to} {}",
+        saved.body
+    );
+    let page = manager.get(&to).await;
+    assert!(
+        page.body.contains("<h1>Robert Builder</h1>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("+14155550100"));
+    // An AccountAdmin may not make Bob an AccountManager: refused, nothing written.
+    let ada_token = ada.token(&format!("/console/users/{bob}")).await;
+    let before = event_count(&env).await;
+    let mut form = edit("+14155550100");
+    form.retain(|(k, _)| *k != "role");
+    form.push(("role", "AccountManager"));
+    form.push(("csrf", &ada_token));
+    let raised = ada.post(&format!("/console/users/{bob}/edit"), &form).await;
+    assert_eq!(raised.status, 403, "{}", raised.body);
+    assert_eq!(event_count(&env).await, before);
+
+    // The email: a taken one beside the field; a free one replaces the login.
+    let taken = manager
+        .post(
+            &format!("/console/users/{bob}/email"),
+            &[("csrf", &token), ("email", "ada@acme.test")],
+        )
+        .await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert!(
+        taken.body.contains("id=\"f-email-error\""),
+        "{}",
+        taken.body
+    );
+    let changed = manager
+        .post(
+            &format!("/console/users/{bob}/email"),
+            &[("csrf", &token), ("email", "robert@acme.test")],
+        )
+        .await;
+    assert!(location(&changed).contains("m=saved"), "{}", changed.body);
+    let mut again = Agent::new(&app);
+    assert_eq!(again.log_in("bob@acme.test", PASSWORD).await.status, 401);
+    assert_eq!(
+        location(&again.log_in("robert@acme.test", PASSWORD).await),
+        "/account"
+    );
+
+    // Ending Bob's first session signs that browser out; an unknown session is not found.
+    assert_eq!(bobs_browser.get("/account").await.status, 200);
+    let ended = manager
+        .post(
+            &format!("/console/users/{bob}/sessions/{session}/end"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert!(
+        location(&ended).contains("m=user-session-ended"),
+        "{}",
+        ended.body
+    );
+    let away = bobs_browser.get("/account").await;
+    assert_eq!(away.status, 303);
+    assert!(location(&away).starts_with("/login"));
+    assert_eq!(
+        again.get("/account").await.status,
+        200,
+        "the other session stays"
+    );
+    let unknown = manager
+        .post(
+            &format!("/console/users/{bob}/sessions/{}/end", uuid::Uuid::new_v4()),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_ne!(unknown.status, 303);
+    // An AccountAdmin may not end an AccountManager's session.
+    let admin = app
+        .call(Method::GET, "/users?q=admin%40acme.test", None)
+        .await;
+    let admin_id = admin.body["users"][0]["id"].as_str().unwrap().to_string();
+    let page = manager.get(&format!("/console/users/{admin_id}")).await;
+    let theirs = page
+        .body
+        .split(&format!("/console/users/{admin_id}/sessions/"))
+        .nth(1)
+        .expect("the manager's session")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let before = event_count(&env).await;
+    let refused = ada
+        .post(
+            &format!("/console/users/{admin_id}/sessions/{theirs}/end"),
+            &[("csrf", &ada_token)],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(event_count(&env).await, before);
+    assert_eq!(manager.get("/account").await.status, 200);
+    env.cleanup().await.unwrap();
+}

@@ -274,6 +274,60 @@ impl App {
     pub async fn my_sessions(&self, who: &Principal) -> Result<Vec<SessionInfo>, AppError> {
         let (user_id, current) = Self::session_caller(who)?;
         let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        self.open_sessions(&user, user_id, Some(current)).await
+    }
+
+    /// A user's open sessions, newest first, for the account's administrators.
+    #[tracing::instrument(name = "user_sessions", skip_all, fields(account = %account_id, actor = ?who.actor))]
+    pub async fn user_sessions(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Vec<SessionInfo>, AppError> {
+        who.require_user_admin(account_id)?;
+        let (user, _) = self.exec.load::<User>(&user_id.to_string()).await?;
+        crate::in_account::<User>(
+            account_id,
+            chronid_domain::error::DomainError::code(&UserError::NotFound),
+            "user",
+        )(&user)?;
+        let current = Self::session_caller(who).ok().map(|(_, s)| s);
+        self.open_sessions(&user, user_id, current).await
+    }
+
+    /// An administrator ends one of a user's sessions (an AccountManager's only when the
+    /// caller is one too).
+    #[tracing::instrument(name = "end_user_session", skip_all, fields(account = %account_id, actor = ?who.actor, request_id = facts.correlation_id.as_deref()))]
+    pub async fn end_user_session(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+        user_id: Uuid,
+        session_id: Uuid,
+        facts: &RequestFacts,
+    ) -> Result<crate::Outcome, AppError> {
+        who.require_user_admin(account_id)?;
+        let outcome = self
+            .on_user(
+                who,
+                account_id,
+                user_id,
+                UserCommand::RevokeSession { session_id },
+                facts,
+            )
+            .await?;
+        self.forget_activity(session_id).await?;
+        Ok(outcome)
+    }
+
+    /// The sessions of `user` still open: not expired, and seen within the idle limit.
+    async fn open_sessions(
+        &self,
+        user: &User,
+        user_id: Uuid,
+        current: Option<Uuid>,
+    ) -> Result<Vec<SessionInfo>, AppError> {
         let now = self.exec.services().clock.now();
         let seen = self
             .activity
@@ -293,7 +347,7 @@ impl App {
                 last_seen_at: seen.get(id).copied(),
                 method: s.method,
                 device_id: s.device_id,
-                current: *id == current,
+                current: Some(*id) == current,
             })
             .collect();
         sessions.sort_by(|a, b| b.opened_at.cmp(&a.opened_at).then(b.id.cmp(&a.id)));

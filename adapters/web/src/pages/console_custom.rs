@@ -17,7 +17,7 @@ use crate::errors::{shown, Shown};
 use crate::layout::csrf_field;
 
 /// The interface languages the pages and mails are written in.
-const LANGUAGES: [(&str, &str); 4] = [
+pub(crate) const LANGUAGES: [(&str, &str); 4] = [
     ("en", "English"),
     ("de", "Deutsch"),
     ("es", "Español"),

@@ -103,7 +103,7 @@ async fn page(
             }
         }
     };
-    let check = |name: &'static str, label: &'static str, on: bool| {
+    let check = |name: &'static str, label: &str, on: bool| {
         let id = format!("f-{name}");
         html! {
             div.choice {
@@ -148,7 +148,7 @@ async fn page(
                 (csrf_field(&ctx))
                 fieldset {
                     legend { (ctx.t("security-login-options-legend")) }
-                    (check("password", "Password", options.password))
+                    (check("password", &ctx.t("security-option-password"), options.password))
                     (check("google", "Google", options.google))
                     (check("github", "GitHub", options.github))
                     (check("sso", "SSO (SAML 2.0)", options.sso))

@@ -1,7 +1,9 @@
 //! The console's users: the list with its search, filters and paging (`/console/users`), and one
 //! user's page (`/console/users/{id}`) with details, status and why, roles, two-factor, trusted
-//! devices and linked identities, and the administrator's actions: disable / enable, lock /
-//! unlock, password reset by email, require or turn off two-factor. Each action is a form with
+//! devices, linked identities, teams, open sessions and (for AccountManagers) a timeline of the
+//! user's events, and the administrator's actions: edit names, phone, language and role, change
+//! the email, end a session, disable / enable, lock / unlock, password reset by email, require or
+//! turn off two-factor. Each action is a form with
 //! the CSRF token; its result shows after the redirect, once the user view holds the write.
 
 use axum::extract::Path;
@@ -22,6 +24,8 @@ use crate::layout::{csrf_field, Input};
 const PAGE: i64 = 50;
 /// Events on a user's history page (the newest).
 const HISTORY: usize = 500;
+/// Events on the timeline of a user's page (the newest).
+const TIMELINE: usize = 200;
 
 const STATUSES: [(&str, &str); 4] = [
     ("invited", "user-status-invited"),
@@ -69,8 +73,11 @@ pub async fn list(mut ctx: Ctx) -> Response {
     let text = param(&ctx, "q").to_string();
     let status = param(&ctx, "status").to_string();
     let role = param(&ctx, "role").to_string();
+    let team = param(&ctx, "team").to_string();
+    let team_id = Uuid::parse_str(&team).ok();
     let bad_filter = (!status.is_empty() && !STATUSES.iter().any(|(s, _)| *s == status))
-        || (!role.is_empty() && role != "AccountAdmin" && role != "AccountManager");
+        || (!role.is_empty() && role != "AccountAdmin" && role != "AccountManager")
+        || (!team.is_empty() && team_id.is_none());
     let after = match param(&ctx, "after") {
         "" => None,
         raw => match Uuid::parse_str(raw) {
@@ -82,15 +89,23 @@ pub async fn list(mut ctx: Ctx) -> Response {
         text: (!text.is_empty()).then(|| text.clone()),
         status: (!status.is_empty() && !bad_filter).then(|| status.clone()),
         role: (!role.is_empty() && !bad_filter).then(|| role.clone()),
-        team: None,
+        team: team_id.filter(|_| !bad_filter),
         after,
         limit: PAGE,
     };
     let app = ctx.web().app.clone();
-    let users = match app.console_users(&who, who.account_id, search).await {
-        Ok(users) => users,
-        Err(error) => return failed(ctx, &error),
+    let (users, teams) = match (
+        app.console_users(&who, who.account_id, search).await,
+        app.console_teams(&who, who.account_id, None, None).await,
+    ) {
+        (Ok(users), Ok(teams)) => (users, teams),
+        (Err(error), _) | (_, Err(error)) => return failed(ctx, &error),
     };
+    let mut teams: Vec<(String, String)> = teams
+        .into_iter()
+        .map(|t| (t.team.id.to_string(), t.team.name))
+        .collect();
+    teams.sort_by_key(|(_, name)| name.to_lowercase());
     let next = (users.len() as i64 == PAGE)
         .then(|| users.last().map(|u| u.id))
         .flatten()
@@ -99,6 +114,7 @@ pub async fn list(mut ctx: Ctx) -> Response {
                 ("q", text.as_str()),
                 ("status", status.as_str()),
                 ("role", role.as_str()),
+                ("team", team.as_str()),
                 ("after", &last.to_string()),
             ];
             format!(
@@ -133,6 +149,15 @@ pub async fn list(mut ctx: Ctx) -> Response {
                         option value="" selected[role.is_empty()] { (ctx.t("users-any")) }
                         option value="AccountAdmin" selected[role == "AccountAdmin"] { "AccountAdmin" }
                         option value="AccountManager" selected[role == "AccountManager"] { "AccountManager" }
+                    }
+                }
+                div.field {
+                    label for="f-team" { (ctx.t("users-team")) }
+                    select id="f-team" name="team" {
+                        option value="" selected[team.is_empty()] { (ctx.t("users-any")) }
+                        @for (id, name) in &teams {
+                            option value=(id) selected[team == *id] { (name) }
+                        }
                     }
                 }
                 button type="submit" { (ctx.t("audit-apply")) }
@@ -327,8 +352,12 @@ async fn user_page(
     who: &Principal,
     user_id: Uuid,
     position: Option<i64>,
-    error: Option<String>,
+    error: Option<(StatusCode, Shown)>,
 ) -> Response {
+    let (status, error) = match error {
+        Some((status, shown)) => (status, Some(shown)),
+        None => (StatusCode::OK, None),
+    };
     let app = ctx.web().app.clone();
     let user = match app
         .console_user(who, who.account_id, user_id, position)
@@ -338,6 +367,31 @@ async fn user_page(
         Ok(None) => return super::not_found(ctx).await,
         Err(error) => return failed(ctx, &error),
     };
+    let manager = who.roles.can_manage_account();
+    let (sessions, teams, zone) = match (
+        app.user_sessions(who, who.account_id, user_id).await,
+        app.console_teams(who, who.account_id, None, None).await,
+        app.account_zone(who.account_id).await,
+    ) {
+        (Ok(s), Ok(t), Ok(z)) => (s, t, z),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return failed(ctx, &e),
+    };
+    // The timeline shows addresses, as the audit log does: AccountManagers only.
+    let history = match manager {
+        true => match app
+            .user_history(who, who.account_id, user_id, None, TIMELINE)
+            .await
+        {
+            Ok(history) => history,
+            Err(e) => return failed(ctx, &e),
+        },
+        false => None,
+    };
+    let team_names: Vec<(Uuid, String)> = teams
+        .iter()
+        .filter(|t| user.teams.contains(&t.team.id))
+        .map(|t| (t.team.id, t.team.name.clone()))
+        .collect();
     let note = super::notice(&ctx);
     let name = full_name(&user);
     let title = match name.is_empty() {
@@ -369,7 +423,7 @@ async fn user_page(
         h1 { (title) }
         (nav(&ctx, who, "users"))
         @if let Some(note) = note { p.notice role="status" { (note) } }
-        @if let Some(error) = &error { p.error role="alert" { (error) } }
+        @if let Some(text) = error.as_ref().and_then(Shown::general) { p.error role="alert" { (text) } }
         section.card aria-labelledby="user-details-heading" {
             h2 id="user-details-heading" { (ctx.t("user-details")) }
             dl.details {
@@ -385,8 +439,22 @@ async fn user_page(
                     @if let Some(ip) = &user.last_login_ip { " · " (ip) }
                 }
                 dt { (ctx.t("user-failed-attempts")) } dd { (user.failed_attempts) }
+                dt { (ctx.t("teams-title")) } dd.teams {
+                    @for (i, (id, team)) in team_names.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        a href=(format!("/console/teams/{id}")) { (team) }
+                    }
+                }
             }
         }
+        @if let Some(history) = &history {
+            section.card aria-labelledby="timeline-heading" {
+                h2 id="timeline-heading" { (ctx.t("history-timeline")) }
+                (timeline(&ctx, &history.events, zone))
+                p { a href=(format!("/console/users/{}/history", user.id)) { (ctx.t("user-history")) } }
+            }
+        }
+        (edit_forms(&ctx, &user, error.as_ref()))
         section.card aria-labelledby="user-actions-heading" {
             h2 id="user-actions-heading" { (ctx.t("user-actions")) }
             p.actions {
@@ -429,6 +497,36 @@ async fn user_page(
                 }
             }
         }
+        section.card aria-labelledby="user-sessions-heading" {
+            h2 id="user-sessions-heading" { (ctx.t("sessions-heading")) }
+            @if sessions.is_empty() {
+                p { (ctx.t("user-sessions-none")) }
+            } @else {
+                table.sessions {
+                    thead { tr {
+                        th scope="col" { (ctx.t("user-session-opened")) }
+                        th scope="col" { (ctx.t("user-session-seen")) }
+                        th scope="col" { (ctx.t("user-session-method")) }
+                        th scope="col" { span.skip { (ctx.t("user-actions")) } }
+                    } }
+                    tbody {
+                        @for session in &sessions {
+                            tr {
+                                td { (session.opened_at.map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string()).unwrap_or_default()) }
+                                td { (session.last_seen_at.map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string()).unwrap_or_default()) }
+                                td { (session.method.map(|m| format!("{m:?}")).unwrap_or_default()) }
+                                td {
+                                    form.inline method="post" action=(format!("/console/users/{}/sessions/{}/end", user.id, session.id)) {
+                                        (csrf_field(&ctx))
+                                        button.secondary type="submit" { (ctx.t("user-session-end")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         section.card aria-labelledby="user-identities-heading" {
             h2 id="user-identities-heading" { (ctx.t("identities-heading")) }
             @if user.external_identities.is_empty() {
@@ -443,11 +541,113 @@ async fn user_page(
         }
     };
     let chrome = chrome(&ctx, who).await;
-    let status = match error {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
     ctx.page_with(status, &title, chrome, body)
+}
+
+/// The forms that change the user: names, phone, language and role; the email.
+fn edit_forms(ctx: &Ctx, user: &UserView, error: Option<&Shown>) -> Markup {
+    let at = |field: &str| error.and_then(|e| e.at(field));
+    let field = |name: &'static str, label: String, kind: &str, value: &str| {
+        let message = at(name);
+        let id = format!("f-{name}");
+        html! {
+            div.field {
+                label for=(id) { (label) }
+                @if let Some(m) = &message { p.error id=(format!("{id}-error")) { (m) } }
+                input type=(kind) id=(id) name=(name) value=(value) autocomplete="off"
+                    aria-invalid=[message.as_ref().map(|_| "true")]
+                    aria-describedby=[message.as_ref().map(|_| format!("{id}-error"))];
+            }
+        }
+    };
+    let role = if user.roles.iter().any(|r| r == "AccountManager") {
+        "AccountManager"
+    } else if user.roles.iter().any(|r| r == "AccountAdmin") {
+        "AccountAdmin"
+    } else {
+        ""
+    };
+    html! {
+        section.card aria-labelledby="user-edit-heading" {
+            h2 id="user-edit-heading" { (ctx.t("user-edit")) }
+            form.settings method="post" action=(format!("/console/users/{}/edit", user.id)) novalidate {
+                (csrf_field(ctx))
+                (field("first_name", ctx.t("users-first-name"), "text", user.first_name.as_deref().unwrap_or("")))
+                (field("last_name", ctx.t("users-last-name"), "text", user.last_name.as_deref().unwrap_or("")))
+                (field("phone", ctx.t("user-phone"), "tel", user.phone.as_deref().unwrap_or("")))
+                div.field {
+                    label for="f-language" { (ctx.t("custom-language")) }
+                    select id="f-language" name="language" {
+                        @for (tag, name) in super::console_custom::LANGUAGES {
+                            option value=(tag) lang=(tag) selected[user.language == tag] { (name) }
+                        }
+                    }
+                }
+                div.field {
+                    label for="f-edit-role" { (ctx.t("users-role")) }
+                    select id="f-edit-role" name="role" {
+                        option value="" selected[role.is_empty()] { (ctx.t("users-member")) }
+                        option value="AccountAdmin" selected[role == "AccountAdmin"] { "AccountAdmin" }
+                        option value="AccountManager" selected[role == "AccountManager"] { "AccountManager" }
+                    }
+                }
+                button type="submit" { (ctx.t("security-save")) }
+            }
+        }
+        section.card aria-labelledby="user-email-heading" {
+            h2 id="user-email-heading" { (ctx.t("user-change-email")) }
+            p.hint { (ctx.t("user-change-email-hint")) }
+            form.settings method="post" action=(format!("/console/users/{}/email", user.id)) novalidate {
+                (csrf_field(ctx))
+                (field("email", ctx.t("users-col-email"), "email", &user.email))
+                button type="submit" { (ctx.t("user-change-email")) }
+            }
+        }
+    }
+}
+
+/// The edit form as a patch: every field given (an empty one clears it).
+fn profile_patch(fields: &Fields) -> Result<chronid_app::ProfilePatch, AppError> {
+    use chronid_domain::values::{Language, PersonName, Phone, Role, Roles};
+    let optional = |name: &'static str| fields.text(name);
+    let first_name = match optional("first_name") {
+        "" => None,
+        v => Some(PersonName::parse("first_name", v)?),
+    };
+    let last_name = match optional("last_name") {
+        "" => None,
+        v => Some(PersonName::parse("last_name", v)?),
+    };
+    let phone = match optional("phone") {
+        "" => None,
+        v => Some(Phone::parse(v)?),
+    };
+    let language = match super::console_custom::LANGUAGES
+        .iter()
+        .any(|(tag, _)| *tag == fields.text("language"))
+    {
+        true => Language::parse(fields.text("language"))?,
+        false => {
+            return Err(chronid_domain::ValidationError::new(
+                "language",
+                "is not a language of the pages",
+            )
+            .into())
+        }
+    };
+    let roles = match fields.text("role") {
+        "AccountAdmin" => Roles::new([Role::AccountAdmin]),
+        "AccountManager" => Roles::new([Role::AccountManager]),
+        "" => Roles::new([]),
+        _ => return Err(chronid_domain::ValidationError::new("role", "not a role").into()),
+    };
+    Ok(chronid_app::ProfilePatch {
+        first_name: Some(first_name),
+        last_name: Some(last_name),
+        phone: Some(phone),
+        language: Some(language),
+        roles: Some(roles),
+    })
 }
 
 /// `POST /console/users/{id}/{action}`.
@@ -481,6 +681,20 @@ pub async fn act(
             .admin_password_reset(&who, account, user_id, &facts)
             .await
             .map(|o| o.position),
+        "edit" => match profile_patch(&fields) {
+            Ok(patch) => app
+                .update_user(&who, account, user_id, patch, &facts)
+                .await
+                .map(|o| o.position),
+            Err(e) => Err(e),
+        },
+        "email" => match chronid_domain::values::Email::parse(fields.text("email")) {
+            Ok(email) => app
+                .change_email(&who, account, user_id, email, &facts)
+                .await
+                .map(|o| o.position),
+            Err(e) => Err(e.into()),
+        },
         "two-factor-on" | "two-factor-off" => app
             .require_two_factor(&who, account, user_id, action == "two-factor-on", &facts)
             .await
@@ -499,9 +713,51 @@ pub async fn act(
         Err(error) if error.kind == chronid_domain::error::ErrorKind::NotFound => {
             super::not_found(ctx).await
         }
+        Err(error) if error.code == "USR-NO-CHANGE" => {
+            ctx.redirect(&format!("/console/users/{user_id}?m=saved"))
+        }
         Err(error) => {
-            let text = crate::errors::shown(&ctx, &error, "user").text;
-            user_page(ctx, &who, user_id, None, Some(text)).await
+            let shown = crate::errors::shown(&ctx, &error, "user");
+            let status = super::login::status_of(&error);
+            user_page(ctx, &who, user_id, None, Some((status, shown))).await
+        }
+    }
+}
+
+/// `POST /console/users/{id}/sessions/{session}/end`.
+pub async fn end_session(
+    mut ctx: Ctx,
+    Path((user_id, session_id)): Path<(Uuid, Uuid)>,
+    fields: Fields,
+) -> Response {
+    if let Err(refused) = ctx.check_form(&fields) {
+        return *refused;
+    }
+    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
+        Ok(caller) => caller,
+        Err(signed_in) => return refuse(ctx, signed_in),
+    };
+    let app = ctx.web().app.clone();
+    match app
+        .end_user_session(&who, who.account_id, user_id, session_id, &facts)
+        .await
+    {
+        Ok(done) => {
+            let at = done
+                .position
+                .map(|p| format!("&at={p}"))
+                .unwrap_or_default();
+            ctx.redirect(&format!(
+                "/console/users/{user_id}?m=user-session-ended{at}"
+            ))
+        }
+        Err(error) if error.kind == chronid_domain::error::ErrorKind::NotFound => {
+            super::not_found(ctx).await
+        }
+        Err(error) => {
+            let shown = crate::errors::shown(&ctx, &error, "user");
+            let status = super::login::status_of(&error);
+            user_page(ctx, &who, user_id, None, Some((status, shown))).await
         }
     }
 }

@@ -47,6 +47,7 @@ pub(crate) fn notice(ctx: &Ctx) -> Option<String> {
         "identity-unlinked",
         "reset-link-sent",
         "user-created",
+        "user-session-ended",
     ]
     .into_iter()
     .find(|id| *id == asked)?;
