@@ -36,6 +36,21 @@ pub struct AuditPageView {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Logins and failed logins per hour from `from` to `to`.
+#[derive(Debug, Clone)]
+pub struct LoginChart {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub hours: Vec<LoginHour>,
+}
+
+/// What the console's audit page shows: a page of entries and the chart beside it.
+#[derive(Debug, Clone)]
+pub struct AuditScreen {
+    pub page: AuditPageView,
+    pub chart: Option<LoginChart>,
+}
+
 /// Why an audit filter was refused: the parameter and the reason, for the page to show beside
 /// the field.
 #[derive(Debug, Clone)]
@@ -110,19 +125,43 @@ impl App {
     }
 
     /// A page of `limit` entries after `after`, filtered by `params` (`username`, `ip`, `q`,
-    /// `range`, `tz`, `from`, `to`). AccountManager only.
-    pub async fn audit_page(
+    /// `range`, `tz`, `from`, `to`), and the chart of logins and failed logins per hour over the
+    /// same filters (the last day when the range is unbounded; at most `CHART_SPAN_MAX`, the
+    /// newest part). The filter is resolved once; the page, the chart and the account's time
+    /// zone are read at the same time, on separate connections. AccountManager only. A chart
+    /// that cannot be read is left out (logged), the page still shown.
+    pub async fn audit_screen(
         &self,
         who: &Principal,
         account_id: Uuid,
         params: &HashMap<String, String>,
         after: Option<AuditKey>,
         limit: i64,
-    ) -> Result<AuditPageView, AuditError> {
+    ) -> Result<AuditScreen, AuditError> {
         let filter = self.audit_filter(who, account_id, params).await?;
-        let entries = query::audit(self.exec.pool(), account_id, &filter, after, limit)
-            .await
-            .map_err(AppError::internal)?;
+        let now = self.exec.services().clock.now();
+        let mut charted = filter.clone();
+        let to = filter.to.unwrap_or(now).min(now + Duration::hours(1));
+        let from = filter
+            .from
+            .unwrap_or(to - CHART_SPAN_DEFAULT)
+            .max(to - CHART_SPAN_MAX);
+        charted.from = Some(from);
+        charted.to = Some(to);
+        let pool = self.exec.pool();
+        let (entries, hours, zone) = futures::join!(
+            query::audit(pool, account_id, &filter, after, limit),
+            query::audit_login_hours(pool, account_id, &charted),
+            self.account_zone(account_id),
+        );
+        let entries = entries.map_err(AppError::internal)?;
+        let chart = match hours {
+            Ok(hours) => Some(LoginChart { from, to, hours }),
+            Err(error) => {
+                tracing::warn!(%error, "the audit chart could not be read");
+                None
+            }
+        };
         let next = match entries.last() {
             Some(last) if entries.len() as i64 == limit => Some(AuditKey {
                 at: last.at,
@@ -130,12 +169,15 @@ impl App {
             }),
             _ => None,
         };
-        Ok(AuditPageView {
-            zone: self.account_zone(account_id).await?,
-            entries,
-            next,
-            from: filter.from,
-            to: filter.to,
+        Ok(AuditScreen {
+            page: AuditPageView {
+                zone: zone?,
+                entries,
+                next,
+                from: filter.from,
+                to: filter.to,
+            },
+            chart,
         })
     }
 
@@ -152,29 +194,5 @@ impl App {
             account_id,
             filter,
         ))
-    }
-
-    /// Logins and failed logins per hour between `from` and `to` (the last day when unbounded;
-    /// at most `CHART_SPAN_MAX`, the newest part), with the other filters of `params`.
-    /// AccountManager only.
-    pub async fn audit_login_hours(
-        &self,
-        who: &Principal,
-        account_id: Uuid,
-        params: &HashMap<String, String>,
-    ) -> Result<(DateTime<Utc>, DateTime<Utc>, Vec<LoginHour>), AuditError> {
-        let mut filter = self.audit_filter(who, account_id, params).await?;
-        let now = self.exec.services().clock.now();
-        let to = filter.to.unwrap_or(now).min(now + Duration::hours(1));
-        let from = filter
-            .from
-            .unwrap_or(to - CHART_SPAN_DEFAULT)
-            .max(to - CHART_SPAN_MAX);
-        filter.from = Some(from);
-        filter.to = Some(to);
-        let hours = query::audit_login_hours(self.exec.pool(), account_id, &filter)
-            .await
-            .map_err(AppError::internal)?;
-        Ok((from, to, hours))
     }
 }

@@ -61,6 +61,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_logins",
         include_str!("../migrations/0014_audit_logins.sql"),
     ),
+    (
+        15,
+        "audit_login_hours",
+        include_str!("../migrations/0015_audit_login_hours.sql"),
+    ),
 ];
 
 /// The version of every migration, in order.

@@ -184,8 +184,11 @@ impl AuditState {
     }
 }
 
-/// Inserts audit entries into `tables.audit` (existing ones are left alone) and their new
-/// descriptions into `tables.texts`, in one statement; returns how many entries were new.
+/// Inserts audit entries into `tables.audit` (existing ones are left alone), their new
+/// descriptions into `tables.texts`, and adds the logins and failed logins among the entries
+/// newly inserted to their hour in `tables.login_hours`, in one statement; returns how many
+/// entries were new. The hours are locked in (account, hour) order, so two writers wait for
+/// each other rather than deadlock.
 pub async fn insert_records(
     conn: &mut PgConnection,
     tables: &Tables,
@@ -195,7 +198,7 @@ pub async fn insert_records(
         return Ok(0);
     }
     let records = serde_json::to_value(records).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    Ok(sqlx::query(&format!(
+    let inserted: i64 = sqlx::query_scalar(&format!(
         "WITH r AS (
          SELECT * FROM jsonb_to_recordset($1) AS r(aggregate_type text, aggregate_id uuid,
                 sequence bigint, position bigint, event_id uuid, account_id uuid,
@@ -205,7 +208,8 @@ pub async fn insert_records(
          texts AS (
          INSERT INTO {texts} (account_id, digest, description)
          SELECT DISTINCT account_id, sha256(convert_to(description, 'UTF8')), description FROM r
-             ON CONFLICT (account_id, digest) DO NOTHING)
+             ON CONFLICT (account_id, digest) DO NOTHING),
+         new AS (
          INSERT INTO {table} (aggregate_type, aggregate_id, sequence, position, event_id,
                 account_id, at, event_type, item, action, outcome, description,
                 actor_kind, actor_id, username, target_id, target_username, ip, user_agent)
@@ -213,12 +217,24 @@ pub async fn insert_records(
                 account_id, at, event_type, item, action, outcome, description,
                 actor_kind, actor_id, username, target_id, target_username, ip, user_agent
            FROM r
-         ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING",
+         ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING
+         RETURNING account_id, at, item, action, outcome),
+         hours AS (
+         INSERT INTO {hours} AS h (account_id, hour, succeeded, failed)
+         SELECT account_id, date_trunc('hour', at, 'UTC'),
+                count(*) FILTER (WHERE outcome = 'success'),
+                count(*) FILTER (WHERE outcome = 'failed')
+           FROM new WHERE item = 'User' AND action = 'Login'
+          GROUP BY 1, 2 ORDER BY 1, 2
+         ON CONFLICT (account_id, hour) DO UPDATE
+            SET succeeded = h.succeeded + EXCLUDED.succeeded, failed = h.failed + EXCLUDED.failed)
+         SELECT count(*) FROM new",
         table = tables.audit,
         texts = tables.texts,
+        hours = tables.login_hours,
     ))
     .bind(records)
-    .execute(conn)
-    .await?
-    .rows_affected())
+    .fetch_one(conn)
+    .await?;
+    Ok(u64::try_from(inserted).unwrap_or(0))
 }

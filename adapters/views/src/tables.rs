@@ -13,6 +13,8 @@ pub struct Tables {
     pub principals: String,
     /// The distinct audit descriptions of each account, searched by text.
     pub texts: String,
+    /// Logins and failed logins per account and hour, for the console's chart.
+    pub login_hours: String,
 }
 
 const REBUILD_SUFFIX: &str = "__rebuild";
@@ -44,6 +46,7 @@ impl Tables {
             audit: format!("audit_log{suffix}"),
             principals: format!("audit_principals{suffix}"),
             texts: format!("audit_texts{suffix}"),
+            login_hours: format!("audit_login_hours{suffix}"),
         }
     }
 
@@ -53,7 +56,12 @@ impl Tables {
             Projection::Users => vec![&self.users, &self.devices, &self.teams, &self.accounts],
             // In the order the audit worker takes them (principals are read before entries and
             // descriptions are written), so a swap's table locks cannot deadlock with it.
-            Projection::Audit => vec![&self.principals, &self.texts, &self.audit],
+            Projection::Audit => vec![
+                &self.principals,
+                &self.texts,
+                &self.login_hours,
+                &self.audit,
+            ],
         }
     }
 }

@@ -5,7 +5,9 @@
 //!   alternating rounds;
 //! - the weight of the login page with its stylesheet and a 150 x 150 logo;
 //! - a whole login in a real browser (page load, submit, the account page shown), p50, beside
-//!   the same login through the JSON API.
+//!   the same login through the JSON API;
+//! - the console's audit page over 1,000,000 entries with a text filter, p95, beside the same
+//!   query through `GET /v1/accounts/{a}/audit`, alternating.
 
 use std::time::{Duration, Instant};
 
@@ -229,5 +231,105 @@ pub async fn pages_bench(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
         reference: "api_login_p50",
         reference_value: percentile(&mut by_api, 0.5),
     });
-    Ok(())
+    console_audit(quick).await
+}
+
+/// The cookies a response sets, as `name=value`, added to `jar` (a cookie set again replaces
+/// the one kept).
+fn keep_cookies(jar: &mut Vec<String>, response: &reqwest::Response) {
+    for set in response.headers().get_all("set-cookie") {
+        let Some(pair) = set.to_str().ok().and_then(|t| t.split(';').next()) else {
+            continue;
+        };
+        let name = pair.split('=').next().unwrap_or("").to_string();
+        jar.retain(|c| c.split('=').next() != Some(name.as_str()));
+        jar.push(pair.to_string());
+    }
+}
+
+/// The console's audit page over 1,000,000 entries with a text filter, p95, beside the same query through
+/// `GET /v1/accounts/{a}/audit` in alternating requests. The page does what the API does
+/// (the filtered first page) and more: the session's caller, the account's time zone, the
+/// chart of logins per hour over the filter, the HTML.
+async fn console_audit(quick: bool) -> anyhow::Result<()> {
+    let env = TestEnv::new().await?;
+    let mut services = chronid_tests::server::test_services();
+    services.clock = std::sync::Arc::new(chronid_crypto::SystemClock);
+    let app = chronid_tests::server::spawn_app_with(&env, env.pool.clone(), services).await?;
+    let total = 1_000_000;
+    crate::bench_read::load_audit(&env, app.account_id, total).await?;
+
+    // A manager's session on the pages, as a browser holds it.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut jar = Vec::new();
+    let form = http.get(format!("{}/login", app.base)).send().await?;
+    keep_cookies(&mut jar, &form);
+    let html = form.text().await?;
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .context("the login form's token")?
+        .to_string();
+    let signed = http
+        .post(format!("{}/login", app.base))
+        .header("cookie", jar.join("; "))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("login", "admin@acme.test"),
+            ("password", "a-long-admin-password"),
+        ])
+        .send()
+        .await?;
+    keep_cookies(&mut jar, &signed);
+    if signed.status() != 303 {
+        bail!("the manager's login answered {}", signed.status());
+    }
+    let cookie = jar.join("; ");
+
+    let runs = if quick { 40 } else { 200 };
+    let (mut page, mut api) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        // A prefix of 111 usernames: 44 descriptions, some thousands of entries.
+        let query = format!("q=user{}", (i * 37) % 100 + 100);
+        let started = Instant::now();
+        let r = http
+            .get(format!("{}/console/audit?{query}", app.base))
+            .header("cookie", &cookie)
+            .send()
+            .await?;
+        let status = r.status();
+        let body = r.text().await?;
+        page.push(started.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 || !body.contains("<table class=\"audit\">") {
+            bail!("the audit page answered {status}");
+        }
+        let started = Instant::now();
+        let r = http
+            .get(format!("{}?{query}&limit=50", app.url("/audit")))
+            .bearer_auth(&app.api_key)
+            .send()
+            .await?;
+        let status = r.status();
+        r.bytes().await?;
+        api.push(started.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            bail!("the API's audit answered {status}");
+        }
+    }
+    print(Figure {
+        scenario: "pages",
+        figure: "console_audit_page_q_p95",
+        params: json!({"entries": total, "rows": 50, "runs": runs, "filter": "q=user1NN (text)",
+            "page_p50_ms": (percentile(&mut page.clone(), 0.5) * 100.0).round() / 100.0,
+            "api_p50_ms": (percentile(&mut api.clone(), 0.5) * 100.0).round() / 100.0}),
+        value: percentile(&mut page, 0.95),
+        unit: "ms",
+        reference: "api_audit_q_p95",
+        reference_value: percentile(&mut api, 0.95),
+    });
+    drop(app);
+    env.cleanup().await
 }

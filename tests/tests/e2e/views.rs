@@ -64,11 +64,38 @@ async fn digest(env: &TestEnv) -> HashMap<&'static str, String> {
         ("audit", "SELECT md5(string_agg(a::text, '|' ORDER BY aggregate_type, aggregate_id, sequence)) FROM audit_log a"),
         ("principals", "SELECT md5(string_agg(principal_id::text || last_sequence || doc::text, '|' ORDER BY principal_id)) FROM audit_principals"),
         ("texts", "SELECT md5(string_agg(account_id::text || encode(digest, 'hex') || description, '|' ORDER BY account_id, digest)) FROM audit_texts"),
+        ("login_hours", "SELECT md5(string_agg(account_id::text || hour::text || succeeded || '/' || failed, '|' ORDER BY account_id, hour)) FROM audit_login_hours"),
     ] {
         let d: Option<String> = sqlx::query_scalar(sql).fetch_one(&env.pool).await.unwrap();
         out.insert(name, d.unwrap_or_default());
     }
     out
+}
+
+/// The hourly login counts the audit projection keeps are the log's own, hour by hour.
+async fn assert_login_hours_match_the_log(env: &TestEnv) {
+    let differ: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (
+           (SELECT account_id, hour, succeeded, failed FROM audit_login_hours
+             WHERE succeeded > 0 OR failed > 0
+            EXCEPT
+            SELECT account_id, date_trunc('hour', at, 'UTC'),
+                   count(*) FILTER (WHERE outcome = 'success'), count(*) FILTER (WHERE outcome = 'failed')
+              FROM audit_log WHERE item = 'User' AND action = 'Login' GROUP BY 1, 2)
+           UNION ALL
+           (SELECT account_id, date_trunc('hour', at, 'UTC'),
+                   count(*) FILTER (WHERE outcome = 'success'), count(*) FILTER (WHERE outcome = 'failed')
+              FROM audit_log WHERE item = 'User' AND action = 'Login' GROUP BY 1, 2
+            EXCEPT
+            SELECT account_id, hour, succeeded, failed FROM audit_login_hours)) d",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        differ, 0,
+        "hours that differ between audit_login_hours and audit_log"
+    );
 }
 
 /// A clock stopped at one instant.
@@ -562,6 +589,7 @@ async fn a_rebuild_while_workers_apply_every_event_type_equals_a_quiet_one() {
         .await
         .unwrap();
     assert_eq!(parked, 0);
+    assert_login_hours_match_the_log(&env).await;
     let live = digest(&env).await;
     for (table, d) in &live {
         // An empty table digests the same on both sides: every table must hold rows.
@@ -582,6 +610,7 @@ async fn a_rebuild_while_workers_apply_every_event_type_equals_a_quiet_one() {
         .unwrap();
         assert_eq!(quiet.failed, 0);
         let after = digest(&env).await;
+        assert_login_hours_match_the_log(&env).await;
         let differ: Vec<&&str> = live
             .keys()
             .filter(|t| live.get(*t) != after.get(*t))

@@ -420,20 +420,18 @@ pub struct LoginHour {
 
 /// The account's logins and failed logins per hour (UTC) between `f.from` and `f.to` (both
 /// required; the other filters do not apply), oldest first; hours without any are left out.
-/// Reads the partial index `audit_log_logins` (migration 0014) alone.
+/// Reads the hourly counts the audit projection keeps (`audit_login_hours`, migration 0015):
+/// one row per hour, whatever the number of logins.
 pub async fn audit_login_hours(
     pool: &PgPool,
     account_id: Uuid,
     f: &AuditFilter,
 ) -> Result<Vec<LoginHour>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT date_trunc('hour', at, 'UTC') AS hour,
-                count(*) FILTER (WHERE outcome = 'success') AS succeeded,
-                count(*) FILTER (WHERE outcome = 'failed') AS failed
-           FROM audit_log
-          WHERE account_id = $1 AND item = 'User' AND action = 'Login'
-            AND at >= $2 AND at < $3
-          GROUP BY 1 ORDER BY 1",
+        "SELECT hour, succeeded, failed FROM audit_login_hours
+          WHERE account_id = $1 AND hour >= date_trunc('hour', $2::timestamptz, 'UTC')
+            AND hour < $3 AND (succeeded > 0 OR failed > 0)
+          ORDER BY hour",
     )
     .bind(account_id)
     .bind(f.from)

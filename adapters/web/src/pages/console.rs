@@ -168,13 +168,6 @@ pub async fn audit(mut ctx: Ctx) -> Response {
     let params = filters(&ctx);
     let app = ctx.web().app.clone();
     let account = who.account_id;
-    let zone = match app.account_zone(account).await {
-        Ok(zone) => zone,
-        Err(error) => {
-            let text = crate::errors::shown(&ctx, &error, "q").text;
-            return ctx.error_page(super::login::status_of(&error), &text);
-        }
-    };
     let after = match after_of(&ctx) {
         Ok(after) => after,
         Err(()) => {
@@ -182,12 +175,23 @@ pub async fn audit(mut ctx: Ctx) -> Response {
             return ctx.error_page(StatusCode::BAD_REQUEST, &text);
         }
     };
-    let (page, chart, refused) = match app.audit_page(&who, account, &params, after, PAGE).await {
-        Ok(page) => {
-            let chart = app.audit_login_hours(&who, account, &params).await.ok();
-            (Some(page), chart, None)
+    // The page's frame is read while the entries and the chart are.
+    let (screen, chrome) = futures::join!(
+        app.audit_screen(&who, account, &params, after, PAGE),
+        chrome(&ctx, &who)
+    );
+    let (page, chart, refused, zone) = match screen {
+        Ok(screen) => {
+            let zone = screen.page.zone;
+            (Some(screen.page), screen.chart, None, zone)
         }
-        Err(AuditError::Filter(refused)) => (None, None, Some(refused)),
+        Err(AuditError::Filter(refused)) => match app.account_zone(account).await {
+            Ok(zone) => (None, None, Some(refused), zone),
+            Err(error) => {
+                let text = crate::errors::shown(&ctx, &error, "q").text;
+                return ctx.error_page(super::login::status_of(&error), &text);
+            }
+        },
         Err(AuditError::App(error)) => {
             let text = crate::errors::shown(&ctx, &error, "q").text;
             return ctx.error_page(super::login::status_of(&error), &text);
@@ -269,10 +273,10 @@ pub async fn audit(mut ctx: Ctx) -> Response {
                 a href="/console/audit" { (ctx.t("audit-clear")) }
             }
         }
-        @if let Some((from, to, hours)) = &chart {
+        @if let Some(chart) = &chart {
             section.card aria-labelledby="audit-chart-heading" {
                 h2 id="audit-chart-heading" { (ctx.t("audit-chart")) }
-                (login_chart(&ctx, (*from, *to, zone), hours))
+                (login_chart(&ctx, (chart.from, chart.to, zone), &chart.hours))
             }
         }
         @if let Some(page) = &page {
@@ -298,7 +302,6 @@ pub async fn audit(mut ctx: Ctx) -> Response {
         Some(_) => StatusCode::BAD_REQUEST,
         None => StatusCode::OK,
     };
-    let chrome = chrome(&ctx, &who).await;
     ctx.page_with(status, &title, chrome, body)
 }
 
