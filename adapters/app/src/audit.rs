@@ -80,12 +80,12 @@ fn local_time(raw: &str) -> Option<chrono::NaiveDateTime> {
 }
 
 impl App {
-    /// The account's time zone (UTC unless it set one).
+    /// The account's time zone (UTC unless it set one), as the account stands in the store
+    /// (its aggregate is usually in memory: no query).
     pub async fn account_zone(&self, account_id: Uuid) -> Result<Zone, AppError> {
-        let name = query::account_time_zone(self.exec.pool(), account_id)
-            .await
-            .map_err(AppError::internal)?;
-        Ok(chronid_projections::range::parse_time_zone(&name).unwrap_or(chrono_tz::UTC))
+        let account = self.account(account_id).await?;
+        let zone = account.customization.time_zone();
+        Ok(chronid_projections::range::parse_time_zone(zone.as_str()).unwrap_or(chrono_tz::UTC))
     }
 
     async fn audit_filter(

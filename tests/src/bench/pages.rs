@@ -248,7 +248,7 @@ fn keep_cookies(jar: &mut Vec<String>, response: &reqwest::Response) {
 }
 
 /// The console's audit page over 1,000,000 entries with a text filter, p95, beside the same query through
-/// `GET /v1/accounts/{a}/audit` in alternating requests. The page does what the API does
+/// `GET /v1/accounts/{a}/audit` in alternating requests (each first in half the rounds). The page does what the API does
 /// (the filtered first page) and more: the session's caller, the account's time zone, the
 /// chart of logins per hour over the filter, the HTML.
 async fn console_audit(quick: bool) -> anyhow::Result<()> {
@@ -294,29 +294,37 @@ async fn console_audit(quick: bool) -> anyhow::Result<()> {
     for i in 0..runs {
         // A prefix of 111 usernames: 44 descriptions, some thousands of entries.
         let query = format!("q=user{}", (i * 37) % 100 + 100);
-        let started = Instant::now();
-        let r = http
-            .get(format!("{}/console/audit?{query}", app.base))
-            .header("cookie", &cookie)
-            .send()
-            .await?;
-        let status = r.status();
-        let body = r.text().await?;
-        page.push(started.elapsed().as_secs_f64() * 1000.0);
-        if status != 200 || !body.contains("<table class=\"audit\">") {
-            bail!("the audit page answered {status}");
-        }
-        let started = Instant::now();
-        let r = http
-            .get(format!("{}?{query}&limit=50", app.url("/audit")))
-            .bearer_auth(&app.api_key)
-            .send()
-            .await?;
-        let status = r.status();
-        r.bytes().await?;
-        api.push(started.elapsed().as_secs_f64() * 1000.0);
-        if status != 200 {
-            bail!("the API's audit answered {status}");
+        // Whichever goes second finds the first one's pages in the database's cache: each
+        // goes first in half the rounds.
+        let page_first = i % 2 == 0;
+        for turn in 0..2 {
+            if (turn == 0) == page_first {
+                let started = Instant::now();
+                let r = http
+                    .get(format!("{}/console/audit?{query}", app.base))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await?;
+                let status = r.status();
+                let body = r.text().await?;
+                page.push(started.elapsed().as_secs_f64() * 1000.0);
+                if status != 200 || !body.contains("<table class=\"audit\">") {
+                    bail!("the audit page answered {status}");
+                }
+            } else {
+                let started = Instant::now();
+                let r = http
+                    .get(format!("{}?{query}&limit=50", app.url("/audit")))
+                    .bearer_auth(&app.api_key)
+                    .send()
+                    .await?;
+                let status = r.status();
+                r.bytes().await?;
+                api.push(started.elapsed().as_secs_f64() * 1000.0);
+                if status != 200 {
+                    bail!("the API's audit answered {status}");
+                }
+            }
         }
     }
     print(Figure {
