@@ -171,17 +171,7 @@ impl App {
     /// The host of the deployment's public URL (`CHRONID_PUBLIC_URL`): the name a custom host
     /// name's CNAME record points to.
     pub fn public_host(&self) -> String {
-        let rest = self
-            .public_url
-            .split_once("://")
-            .map_or(self.public_url.as_str(), |(_, r)| r);
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let host = match host.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => host.split(':').next().unwrap_or(""),
-        };
-        host.trim_end_matches('.').to_ascii_lowercase()
+        crate::host_of(&self.public_url)
     }
 
     /// Applies the customizations given, all in one command (all or nothing).

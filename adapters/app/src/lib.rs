@@ -285,3 +285,17 @@ fn outcome(id: Uuid, committed: &Committed) -> Outcome {
         position: committed.position(),
     }
 }
+
+/// The host of a URL or of a `Host` header, lowercase, without port or path.
+pub fn host_of(raw: &str) -> String {
+    let rest = raw.split_once("://").map_or(raw, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let host = match authority.strip_prefix('[') {
+        // An IPv6 literal keeps its brackets' content.
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    // A fully qualified name's trailing dot names the same host.
+    host.trim_end_matches('.').to_ascii_lowercase()
+}

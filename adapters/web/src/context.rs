@@ -308,35 +308,6 @@ impl Fields {
     }
 }
 
-#[cfg(test)]
-mod multipart_tests {
-    use super::{multipart_boundary, multipart_parts};
-
-    #[test]
-    fn a_browsers_multipart_form_reads_as_fields_and_files() {
-        assert_eq!(
-            multipart_boundary("multipart/form-data; boundary=----WebKitFormBoundaryX1"),
-            Some("----WebKitFormBoundaryX1".to_string())
-        );
-        assert_eq!(
-            multipart_boundary("application/x-www-form-urlencoded"),
-            None
-        );
-        let body = b"------B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n------B\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--x\r\n------B--\r\n";
-        let parts = multipart_parts(body, "----B");
-        assert_eq!(parts.len(), 2);
-        assert_eq!(
-            (parts[0].name.as_str(), parts[0].body),
-            ("csrf", &b"tok"[..])
-        );
-        assert_eq!(parts[1].filename.as_deref(), Some("a.png"));
-        assert_eq!(parts[1].body, b"\x89PNG\r\n--x");
-        // Cut short: the part without its closing delimiter is not taken.
-        assert_eq!(multipart_parts(&body[..80], "----B").len(), 1);
-        assert!(multipart_parts(b"garbage", "----B").is_empty());
-    }
-}
-
 impl Ctx {
     pub fn web(&self) -> &WebState {
         &self.web
@@ -485,5 +456,34 @@ impl Ctx {
             }
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod multipart_tests {
+    use super::{multipart_boundary, multipart_parts};
+
+    #[test]
+    fn a_browsers_multipart_form_reads_as_fields_and_files() {
+        assert_eq!(
+            multipart_boundary("multipart/form-data; boundary=----WebKitFormBoundaryX1"),
+            Some("----WebKitFormBoundaryX1".to_string())
+        );
+        assert_eq!(
+            multipart_boundary("application/x-www-form-urlencoded"),
+            None
+        );
+        let body = b"------B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n------B\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--x\r\n------B--\r\n";
+        let parts = multipart_parts(body, "----B");
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            (parts[0].name.as_str(), parts[0].body),
+            ("csrf", &b"tok"[..])
+        );
+        assert_eq!(parts[1].filename.as_deref(), Some("a.png"));
+        assert_eq!(parts[1].body, b"\x89PNG\r\n--x");
+        // Cut short: the part without its closing delimiter is not taken.
+        assert_eq!(multipart_parts(&body[..80], "----B").len(), 1);
+        assert!(multipart_parts(b"garbage", "----B").is_empty());
     }
 }

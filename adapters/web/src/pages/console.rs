@@ -87,6 +87,20 @@ pub(crate) async fn caller_with(
     }
 }
 
+/// The caller of a console form with the role `needs`; else the answer ready to send: the
+/// form's token is not this browser's (or the address is over its rate), or the caller is not
+/// signed in or lacks the role.
+pub(crate) async fn form_caller(
+    ctx: &mut Ctx,
+    fields: &crate::context::Fields,
+    needs: Needs,
+) -> Result<(Principal, chronid_domain::metadata::RequestFacts), Response> {
+    ctx.check_form(fields).map_err(|refused| *refused)?;
+    caller_with(ctx, needs)
+        .await
+        .map_err(|signed_in| refuse(ctx.clone(), signed_in))
+}
+
 /// The answer to a caller [`caller_with`] refused: 403 when signed in, else the login page.
 pub(crate) fn refuse(ctx: Ctx, signed_in: bool) -> Response {
     match signed_in {

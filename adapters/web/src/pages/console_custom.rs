@@ -11,7 +11,7 @@ use chronid_domain::values::{ColorScheme, Hostname, Language, TimeZone};
 use maud::html;
 
 use super::account::chrome;
-use super::console::{caller_with, nav, refuse, Needs};
+use super::console::{caller_with, form_caller, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::{shown, Shown};
 use crate::layout::csrf_field;
@@ -216,12 +216,9 @@ async fn page(
 
 /// `POST /console/customization`: language, theme, time zone and host name, in one command.
 pub async fn save(mut ctx: Ctx, fields: Fields) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let parsed = (|| {
         let language = match LANGUAGES
@@ -280,12 +277,9 @@ pub async fn save(mut ctx: Ctx, fields: Fields) -> Response {
 
 /// `POST /console/customization/logo` (multipart): the file `logo`.
 pub async fn upload_logo(mut ctx: Ctx, fields: Fields) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let upload = fields.file("logo");
     let app = ctx.web().app.clone();
@@ -310,12 +304,9 @@ pub async fn upload_logo(mut ctx: Ctx, fields: Fields) -> Response {
 
 /// `POST /console/customization/logo/remove`.
 pub async fn remove_logo(mut ctx: Ctx, fields: Fields) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     match app.delete_logo(&who, who.account_id, &facts).await {

@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use super::account::chrome;
-use super::console::{caller_with, nav, refuse, Needs};
+use super::console::{caller_with, form_caller, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::{shown, Shown};
 use crate::layout::{csrf_field, Input};
@@ -202,12 +202,9 @@ async fn page(
 
 /// `POST /console/api-keys`.
 pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
-    if let Err(refused_form) = ctx.check_form(&fields) {
-        return *refused_form;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     let mut roles = Vec::new();
@@ -254,12 +251,9 @@ pub async fn act(
     Path((key_id, action)): Path<(Uuid, String)>,
     fields: Fields,
 ) -> Response {
-    if let Err(refused_form) = ctx.check_form(&fields) {
-        return *refused_form;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     let account = who.account_id;

@@ -10,7 +10,7 @@ use chronid_domain::values::{LockoutMode, LoginOptions, SecurityPolicy, TwoFacto
 use maud::{html, Markup};
 
 use super::account::chrome;
-use super::console::{caller_with, nav, refuse, Needs};
+use super::console::{caller_with, form_caller, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::{shown, Shown};
 use crate::layout::csrf_field;
@@ -180,12 +180,9 @@ fn optional(fields: &Fields, name: &'static str) -> Result<Option<i64>, AppError
 
 /// `POST /console/security/policy`.
 pub async fn save_policy(mut ctx: Ctx, fields: Fields) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let two_factor = match fields.text("two_factor") {
         "new_device" => TwoFactorMode::NewDevice,
@@ -233,12 +230,9 @@ pub async fn save_policy(mut ctx: Ctx, fields: Fields) -> Response {
 
 /// `POST /console/security/login-options`.
 pub async fn save_options(mut ctx: Ctx, fields: Fields) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let on = |name: &str| fields.text(name) == "on";
     let options = LoginOptions::new(on("password"), on("google"), on("github"), on("sso"))

@@ -17,7 +17,7 @@ use maud::{html, Markup};
 use uuid::Uuid;
 
 use super::account::chrome;
-use super::console::{caller_with, nav, refuse, Needs};
+use super::console::{caller_with, form_caller, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::{shown, Shown};
 use crate::layout::csrf_field;
@@ -383,12 +383,9 @@ fn sso_fields(fields: &Fields) -> Result<SsoFields, AppError> {
 
 /// `POST /console/sso`: a new configuration.
 pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     let made = match sso_fields(&fields).and_then(|f| f.input().map_err(AppError::from)) {
@@ -409,12 +406,9 @@ pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
 
 /// `POST /console/sso/{id}`: the form saved whole.
 pub async fn update(mut ctx: Ctx, Path(id): Path<Uuid>, fields: Fields) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     let config = match app.sso_config(&who, who.account_id, id).await {
@@ -449,12 +443,9 @@ pub async fn update(mut ctx: Ctx, Path(id): Path<Uuid>, fields: Fields) -> Respo
 
 /// `POST /console/sso/{id}/delete`.
 pub async fn delete(mut ctx: Ctx, Path(id): Path<Uuid>, fields: Fields) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Manager).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Manager).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     match app.delete_sso(&who, who.account_id, id, &facts).await {

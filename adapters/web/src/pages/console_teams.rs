@@ -13,7 +13,7 @@ use maud::html;
 use uuid::Uuid;
 
 use super::account::chrome;
-use super::console::{caller_with, nav, refuse, Needs};
+use super::console::{caller_with, form_caller, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::{shown, Shown};
 use crate::layout::{csrf_field, Input};
@@ -110,12 +110,9 @@ async fn list_page(
 
 /// `POST /console/teams`.
 pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
-    if let Err(refused_form) = ctx.check_form(&fields) {
-        return *refused_form;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let typed = fields.text("name").to_string();
     let app = ctx.web().app.clone();
@@ -258,12 +255,9 @@ pub async fn act(
     Path((team_id, action)): Path<(Uuid, String)>,
     fields: Fields,
 ) -> Response {
-    if let Err(refused_form) = ctx.check_form(&fields) {
-        return *refused_form;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     let account = who.account_id;
@@ -324,12 +318,9 @@ pub async fn remove(
     Path((team_id, user_id)): Path<(Uuid, Uuid)>,
     fields: Fields,
 ) -> Response {
-    if let Err(refused_form) = ctx.check_form(&fields) {
-        return *refused_form;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     let done = app

@@ -15,7 +15,7 @@ use maud::{html, Markup};
 use uuid::Uuid;
 
 use super::account::chrome;
-use super::console::{caller_with, nav, refuse, Needs};
+use super::console::{caller_with, form_caller, nav, refuse, Needs};
 use crate::context::{Ctx, Fields};
 use crate::errors::Shown;
 use crate::layout::{csrf_field, Input};
@@ -257,12 +257,9 @@ fn create_form(ctx: &Ctx, values: &CreateValues, error: Option<&Shown>) -> Marku
 /// `POST /console/users`: creates a user (no password: they set one through a reset link).
 pub async fn create(mut ctx: Ctx, fields: Fields) -> Response {
     use chronid_domain::values::{Email, PersonName, Role, Roles};
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let values = CreateValues {
         email: fields.text("email").to_string(),
@@ -656,12 +653,9 @@ pub async fn act(
     Path((user_id, action)): Path<(Uuid, String)>,
     fields: Fields,
 ) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     let account = who.account_id;
@@ -730,12 +724,9 @@ pub async fn end_session(
     Path((user_id, session_id)): Path<(Uuid, Uuid)>,
     fields: Fields,
 ) -> Response {
-    if let Err(refused) = ctx.check_form(&fields) {
-        return *refused;
-    }
-    let (who, facts) = match caller_with(&mut ctx, Needs::Admin).await {
+    let (who, facts) = match form_caller(&mut ctx, &fields, Needs::Admin).await {
         Ok(caller) => caller,
-        Err(signed_in) => return refuse(ctx, signed_in),
+        Err(refused) => return refused,
     };
     let app = ctx.web().app.clone();
     match app
