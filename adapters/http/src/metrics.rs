@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use chronid_views::query;
+use chronid_views::{query, Stage};
 use metrics::{counter, describe_counter, describe_gauge, gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 
@@ -86,6 +86,18 @@ fn describe() {
         "chronid_projection_errors_total",
         "Worker errors (stream, database, lock)."
     );
+    describe_counter!(
+        "chronid_projection_messages_total",
+        "Messages taken in batches that committed."
+    );
+    describe_counter!(
+        "chronid_projection_stage_seconds_count",
+        "Times a worker went through a stage: wait (each message, stored in the stream to taken in a batch), apply (each batch's transaction), ack (each batch's acks)."
+    );
+    describe_gauge!(
+        "chronid_projection_stage_seconds_sum",
+        "Seconds spent in each stage, summed over chronid_projection_stage_seconds_count."
+    );
     describe_gauge!(
         "chronid_projection_failed_events",
         "Events parked in projection_failed_events."
@@ -139,6 +151,19 @@ pub async fn metrics(State(state): State<HttpState>) -> Result<Response, ApiErro
                 .absolute(s.retries());
             counter!("chronid_projection_parked_total", "projection" => name).absolute(s.parked());
             counter!("chronid_projection_errors_total", "projection" => name).absolute(s.errors());
+            counter!("chronid_projection_messages_total", "projection" => name)
+                .absolute(s.messages());
+            for (stage, label) in [
+                (Stage::Wait, "wait"),
+                (Stage::Apply, "apply"),
+                (Stage::Ack, "ack"),
+            ] {
+                let times = s.stage(stage);
+                counter!("chronid_projection_stage_seconds_count", "projection" => name, "stage" => label)
+                    .absolute(times.count());
+                gauge!("chronid_projection_stage_seconds_sum", "projection" => name, "stage" => label)
+                    .set(times.total_seconds());
+            }
         }
 
         for (projection, position, failed) in &checkpoints {

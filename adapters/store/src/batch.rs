@@ -1,8 +1,9 @@
 //! Commit batching for the common append: one event, no snapshot due. Concurrent commands hand
 //! their event to a few writer tasks; each writer takes whatever has queued (up to a bound) and
 //! inserts it in one statement, one transaction, one WAL flush. Under load this turns many
-//! single-row transactions into a few multi-row ones; a lone command waits for nothing (its
-//! writer is idle and takes it at once). Decision 0009 records why and what it costs.
+//! single-row transactions into a few multi-row ones. A lone command (no other append under way)
+//! writes its event itself with the same statement, skipping the hand-off to a writer task.
+//! Decision 0009 records why and what it costs.
 //!
 //! Each event still succeeds or fails on its own: the statement is `ON CONFLICT DO NOTHING` on
 //! the `(aggregate_type, aggregate_id, sequence)` key, and an event whose row is not returned lost
@@ -13,6 +14,7 @@
 //! with; after any other error every event of the batch reports it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -85,6 +87,26 @@ RETURNING aggregate_type, aggregate_id, sequence, global_seq";
 #[derive(Clone)]
 pub struct AppendBatcher {
     queue: mpsc::Sender<(Append, Reply)>,
+    pool: PgPool,
+    /// Appends under way, queued or being written.
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// One append counted in `in_flight` until it is answered (or its caller gives up).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// Counts an append in; true when it is the only one under way.
+    fn enter(count: &Arc<AtomicUsize>) -> (Self, bool) {
+        let before = count.fetch_add(1, Ordering::AcqRel);
+        (Self(Arc::clone(count)), before == 0)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl AppendBatcher {
@@ -96,10 +118,22 @@ impl AppendBatcher {
         for _ in 0..writers.max(1) {
             runtime.spawn(writer(pool.clone(), rx.clone()));
         }
-        Some(Self { queue })
+        Some(Self {
+            queue,
+            pool,
+            in_flight: Arc::default(),
+        })
     }
 
     pub async fn append(&self, append: Append) -> Result<Appended, BatchError> {
+        let (_counted, alone) = InFlight::enter(&self.in_flight);
+        if alone {
+            // Nothing to share a statement with: the same statement, written here, without the
+            // hand-off to a writer task and back (two task wake-ups, often on the other core).
+            // Appends that come meanwhile queue for the writers as usual.
+            let stored = insert(&self.pool, &[&append]).await?;
+            return Ok(outcome(&stored, &append));
+        }
         let stopped = || BatchError::Other("the append writers stopped".into());
         let (reply, answer) = oneshot::channel();
         self.queue

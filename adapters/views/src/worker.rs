@@ -213,10 +213,20 @@ impl ProjectionWorker {
                 Ok(None) => return Ok(Exit::Restart),
                 Ok(Some(items)) => items,
             };
+            let taken = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i128);
             let mut msgs = Vec::with_capacity(items.len());
             for item in items {
                 match item {
-                    Ok(msg) => msgs.push(msg),
+                    Ok(msg) => {
+                        if let Ok(info) = msg.info() {
+                            let waited = taken - info.published.unix_timestamp_nanos();
+                            let waited = u64::try_from(waited).unwrap_or(0);
+                            self.stats.waited.record(Duration::from_nanos(waited));
+                        }
+                        msgs.push(msg)
+                    }
                     Err(error) => {
                         self.stats.errors.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(target: LOG_TARGET, projection = self.projection.name(), %error, "reading the stream");
@@ -246,10 +256,15 @@ impl ProjectionWorker {
             .map(decode)
             .collect::<Result<Vec<Incoming>, String>>()
         {
-            Ok(batch) => match apply_batch_on(conn, self.projection, &batch).await {
+            Ok(batch) => match timed(
+                &self.stats.applying,
+                apply_batch_on(conn, self.projection, &batch),
+            )
+            .await
+            {
                 Ok(counts) => {
                     self.stats.committed(&batch, counts);
-                    ack_all(&msgs).await;
+                    timed(&self.stats.acking, ack_all(&msgs)).await;
                     return Flow::Continue;
                 }
                 Err(error) => {
@@ -365,6 +380,14 @@ impl ProjectionWorker {
             }
         }
     }
+}
+
+/// Runs `work`, keeping how long it took in `times`.
+async fn timed<T>(times: &StageTimes, work: impl std::future::Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = work.await;
+    times.record(started.elapsed());
+    out
 }
 
 /// Whether the worker's own connection still answers.
