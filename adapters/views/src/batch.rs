@@ -154,11 +154,11 @@ pub async fn apply_batch_on(
 ) -> Result<Counts, BatchError> {
     let tables = Tables::live();
     let envelopes: Vec<PublicEnvelope> = batch.iter().map(|m| m.envelope.clone()).collect();
-    let mut tx = conn.begin().await?;
     // No wait for the WAL flush: a crash may lose the last batches' rows *and* their checkpoint
-    // together, and the consumer, recreated from that checkpoint, delivers them again.
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(&mut *tx)
+    // together, and the consumer, recreated from that checkpoint, delivers them again. Set with
+    // the BEGIN, in one round trip.
+    let mut tx = conn
+        .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
         .await?;
     let mut state = State::live(projection);
     state.load(&mut tx, &tables, &envelopes).await?;

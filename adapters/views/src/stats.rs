@@ -19,7 +19,7 @@ pub struct ProjectionStats {
     pub(crate) errors: AtomicU64,
     pub(crate) last_stream_seq: AtomicU64,
     pub(crate) last_position: AtomicI64,
-    pub(crate) progress: Notify,
+    pub(crate) progress: std::sync::Arc<Notify>,
     /// Messages taken in batches that committed.
     pub(crate) messages: AtomicU64,
     /// Each message: from its storing in the stream to the worker taking it in a batch (the
@@ -154,6 +154,11 @@ impl ProjectionStats {
     /// and re-check the database).
     pub async fn progressed(&self) {
         self.progress.notified().await;
+    }
+    /// The same as a future to hold: once enabled (or polled) it catches the next commit even
+    /// if the holder is busy elsewhere when it happens.
+    pub fn progressed_owned(&self) -> tokio::sync::futures::OwnedNotified {
+        std::sync::Arc::clone(&self.progress).notified_owned()
     }
 
     pub(crate) fn committed(&self, batch: &[Incoming], counts: Counts) {

@@ -213,6 +213,9 @@ impl ProjectionWorker {
                 Ok(None) => return Ok(Exit::Restart),
                 Ok(Some(items)) => items,
             };
+            // Wall-clock time against the stream's own timestamp of each message: a measurement
+            // of this machine's delivery, not a business time, so not the Clock port's.
+            #[allow(clippy::disallowed_methods)]
             let taken = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as i128);
