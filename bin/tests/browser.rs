@@ -827,6 +827,45 @@ async fn the_console_audit_log_for_managers_only() {
                 "the filter let a successful entry through"
             );
             b.check_accessibility().await?;
+            // The page's CSV link, fetched with this browser's cookies, downloads the rows the
+            // API's export of the same filter gives.
+            let href = b
+                .find("a[href^='/console/audit/export?'][href*='format=csv']")
+                .await?
+                .attr("href")
+                .await?
+                .unwrap_or_default();
+            ensure!(href.contains("q=failed"), "{href}");
+            let cookies: Vec<String> = b
+                .client
+                .get_all_cookies()
+                .await?
+                .iter()
+                .map(|c| format!("{}={}", c.name(), c.value()))
+                .collect();
+            let http = reqwest::Client::new();
+            let downloaded = http
+                .get(site.url(&href))
+                .header("cookie", cookies.join("; "))
+                .send()
+                .await?;
+            ensure!(downloaded.status() == 200, "{}", downloaded.status());
+            let downloaded = downloaded.text().await?;
+            let api = http
+                .get(site.url(&format!(
+                    "/v1/accounts/{}/audit/export?format=csv&q=failed",
+                    site.account.id
+                )))
+                .bearer_auth(&site.account.key)
+                .send()
+                .await?
+                .text()
+                .await?;
+            ensure!(
+                downloaded == api,
+                "the page's CSV:\n{downloaded}\nthe API's:\n{api}"
+            );
+            ensure!(downloaded.lines().count() >= 2, "{downloaded}");
             // A click on the user opens their history: timeline and "as of".
             b.click("table.audit a[href$='/history']").await?;
             b.find("figure.timeline svg").await?;
