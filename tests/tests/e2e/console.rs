@@ -851,6 +851,17 @@ async fn admin_and_manager(app: &chronid_tests::server::TestApp) -> (Agent, Agen
     (ada, manager)
 }
 
+/// Posts `bytes` as the logo file `name` on the customization page's upload form.
+async fn upload_logo(agent: &mut Agent, token: &str, name: &str, bytes: &[u8]) -> Page {
+    agent
+        .post_multipart(
+            "/console/customization/logo",
+            &[("csrf", token)],
+            &[("logo", name, bytes)],
+        )
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn customization_saves_the_look_and_host_name_and_takes_only_a_logo_of_150_px() {
     let env = TestEnv::new().await.unwrap();
@@ -861,13 +872,7 @@ async fn customization_saves_the_look_and_host_name_and_takes_only_a_logo_of_150
     assert_eq!(ada.get("/console/customization").await.status, 403);
     let token = ada.token("/account").await;
     let logo = chronid_tests::png_image(150, 150, [20, 120, 200]).unwrap();
-    let tried = ada
-        .post_multipart(
-            "/console/customization/logo",
-            &[("csrf", &token)],
-            &[("logo", "logo.png", &logo)],
-        )
-        .await;
+    let tried = upload_logo(&mut ada, &token, "logo.png", &logo).await;
     assert_eq!(tried.status, 403);
 
     let page = manager.get("/console/customization").await;
@@ -951,13 +956,7 @@ async fn customization_saves_the_look_and_host_name_and_takes_only_a_logo_of_150
     // A logo of 151 x 151 pixels: the error beside the file field, nothing written.
     let before = event_count(&env).await;
     let large = chronid_tests::png_image(151, 151, [20, 120, 200]).unwrap();
-    let refused = manager
-        .post_multipart(
-            "/console/customization/logo",
-            &[("csrf", &token)],
-            &[("logo", "big.png", &large)],
-        )
-        .await;
+    let refused = upload_logo(&mut manager, &token, "big.png", &large).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     let error = refused
         .body
@@ -968,38 +967,20 @@ async fn customization_saves_the_look_and_host_name_and_takes_only_a_logo_of_150
     assert!(!refused.body.contains("class=\"logo-preview\""));
     assert_eq!(event_count(&env).await, before);
     // No file chosen, and a file that is no image: said beside the field too.
-    let empty = manager
-        .post_multipart(
-            "/console/customization/logo",
-            &[("csrf", &token)],
-            &[("logo", "", b"")],
-        )
-        .await;
+    let empty = upload_logo(&mut manager, &token, "", b"").await;
     assert!(
         empty.body.contains("Choose an image file."),
         "{}",
         empty.body
     );
-    let text_file = manager
-        .post_multipart(
-            "/console/customization/logo",
-            &[("csrf", &token)],
-            &[("logo", "a.png", b"hello")],
-        )
-        .await;
+    let text_file = upload_logo(&mut manager, &token, "a.png", b"hello").await;
     assert!(
         text_file.body.contains("cannot be read as a PNG or JPEG"),
         "{}",
         text_file.body
     );
     // 150 x 150: kept, previewed, and served.
-    let kept = manager
-        .post_multipart(
-            "/console/customization/logo",
-            &[("csrf", &token)],
-            &[("logo", "logo.png", &logo)],
-        )
-        .await;
+    let kept = upload_logo(&mut manager, &token, "logo.png", &logo).await;
     assert_eq!(
         location(&kept),
         "/console/customization?m=saved#preview-heading",

@@ -185,12 +185,8 @@ impl Agent {
         }
     }
 
-    pub async fn send(
-        &mut self,
-        method: Method,
-        path: &str,
-        form: Option<&[(&str, &str)]>,
-    ) -> Page {
+    /// A request to `path` (or a whole URL) with this agent's cookies and language.
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let url = match path.starts_with("http") {
             true => path.to_string(),
             false => format!("{}{path}", self.base),
@@ -207,9 +203,11 @@ impl Agent {
         if let Some(lang) = self.language {
             req = req.header("accept-language", lang);
         }
-        if let Some(form) = form {
-            req = req.form(form);
-        }
+        req
+    }
+
+    /// Sends `req`, keeps the cookies the answer sets, and reads the page.
+    async fn answer(&mut self, req: reqwest::RequestBuilder) -> Page {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
@@ -219,6 +217,19 @@ impl Agent {
             headers,
             body: resp.text().await.unwrap(),
         }
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Page {
+        let mut req = self.request(method, path);
+        if let Some(form) = form {
+            req = req.form(form);
+        }
+        self.answer(req).await
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
@@ -254,31 +265,14 @@ impl Agent {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
+        let req = self
+            .request(Method::POST, path)
             .header(
                 "content-type",
                 format!("multipart/form-data; boundary={boundary}"),
             )
             .body(body);
-        if !self.cookies.is_empty() {
-            let header: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header("cookie", header.join("; "));
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        self.keep(&headers);
-        Page {
-            status,
-            headers,
-            body: resp.text().await.unwrap(),
-        }
+        self.answer(req).await
     }
 
     /// A form posted from another site's page: a browser sends no `SameSite=Lax` cookie with
