@@ -24,4 +24,17 @@ impl App {
             .await
             .map_err(AppError::internal)
     }
+
+    /// The account's teams by name (no members), sorted by name. AccountAdmin or
+    /// AccountManager.
+    pub async fn team_names(
+        &self,
+        who: &Principal,
+        account_id: Uuid,
+    ) -> Result<Vec<(Uuid, String)>, AppError> {
+        who.require_user_admin(account_id)?;
+        query::team_names(self.exec.pool(), account_id)
+            .await
+            .map_err(AppError::internal)
+    }
 }

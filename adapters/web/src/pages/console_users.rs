@@ -96,16 +96,15 @@ pub async fn list(mut ctx: Ctx) -> Response {
     let app = ctx.web().app.clone();
     let (users, teams) = match (
         app.console_users(&who, who.account_id, search).await,
-        app.console_teams(&who, who.account_id, None, None).await,
+        app.team_names(&who, who.account_id).await,
     ) {
         (Ok(users), Ok(teams)) => (users, teams),
         (Err(error), _) | (_, Err(error)) => return failed(ctx, &error),
     };
-    let mut teams: Vec<(String, String)> = teams
+    let teams: Vec<(String, String)> = teams
         .into_iter()
-        .map(|t| (t.team.id.to_string(), t.team.name))
+        .map(|(id, name)| (id.to_string(), name))
         .collect();
-    teams.sort_by_key(|(_, name)| name.to_lowercase());
     let next = (users.len() as i64 == PAGE)
         .then(|| users.last().map(|u| u.id))
         .flatten()
@@ -367,7 +366,7 @@ async fn user_page(
     let manager = who.roles.can_manage_account();
     let (sessions, teams, zone) = match (
         app.user_sessions(who, who.account_id, user_id).await,
-        app.console_teams(who, who.account_id, None, None).await,
+        app.team_names(who, who.account_id).await,
         app.account_zone(who.account_id).await,
     ) {
         (Ok(s), Ok(t), Ok(z)) => (s, t, z),
@@ -385,9 +384,8 @@ async fn user_page(
         false => None,
     };
     let team_names: Vec<(Uuid, String)> = teams
-        .iter()
-        .filter(|t| user.teams.contains(&t.team.id))
-        .map(|t| (t.team.id, t.team.name.clone()))
+        .into_iter()
+        .filter(|(id, _)| user.teams.contains(id))
         .collect();
     let note = super::notice(&ctx);
     let name = full_name(&user);
