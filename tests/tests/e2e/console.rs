@@ -1371,3 +1371,153 @@ async fn a_users_page_edits_changes_the_email_ends_a_session_and_the_list_filter
     assert_eq!(manager.get("/account").await.status, 200);
     env.cleanup().await.unwrap();
 }
+
+/// An attacker's view of the console's new forms: another account's manager reaches neither
+/// this account's SSO configuration nor its users' sessions; a form posted with no token, or
+/// with another browser's, is refused; a session ended twice writes nothing the second time.
+/// Each refusal writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn another_accounts_manager_a_forged_form_or_a_replay_changes_nothing() {
+    use chronid_domain::values::{Email, Name, Password};
+    let env = TestEnv::new().await.unwrap();
+    let (app, _workers) = spawn_full(&env, test_services()).await.unwrap();
+    let (_ada, mut manager) = admin_and_manager(&app).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/users",
+            Some(json!({"email": "bob@acme.test", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let bob = r.body["id"].as_str().unwrap().to_string();
+    let mut bobs_browser = Agent::new(&app);
+    assert_eq!(
+        location(&bobs_browser.log_in("bob@acme.test", PASSWORD).await),
+        "/account"
+    );
+    let sso = app
+        .call(
+            Method::POST,
+            "/sso",
+            Some(json!({"idp_entity_id": "https://sts.contoso.test/adfs",
+                "idp_certificates": [certificate(2048, -1, 365)],
+                "idp_sso_url": "https://sts.contoso.test/adfs/ls/", "sp_slug": "contoso",
+                "auto_create_users": true, "auto_create_groups": false, "name_id_source": "email"})),
+        )
+        .await;
+    assert_eq!(sso.status, 201, "{sso:?}");
+    let config = sso.body["id"].as_str().unwrap().to_string();
+    app.app
+        .bootstrap(
+            Name::parse("name", "Zenith").unwrap(),
+            Email::parse("admin@zenith.test").unwrap(),
+            None,
+            Password::parse("a-long-admin-password").unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut zed = Agent::new(&app);
+    assert_eq!(
+        location(
+            &zed.log_in("admin@zenith.test", "a-long-admin-password")
+                .await
+        ),
+        "/account"
+    );
+    let zed_token = zed.token("/console/sso").await;
+    let page = manager.get(&format!("/console/users/{bob}")).await;
+    let session = page
+        .body
+        .split(&format!("/console/users/{bob}/sessions/"))
+        .nth(1)
+        .expect("Bob's session")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = token_in(&page.body);
+
+    let before = event_count(&env).await;
+    // Zenith's manager, with a valid token of their own browser.
+    assert_eq!(zed.get(&format!("/console/sso/{config}")).await.status, 404);
+    let changed = zed
+        .post_multipart(
+            &format!("/console/sso/{config}"),
+            &[
+                ("csrf", &zed_token),
+                ("idp_entity_id", "https://evil.test/idp"),
+                ("idp_sso_url", "https://evil.test/sso"),
+                ("sp_slug", "contoso"),
+                ("name_id_source", "email"),
+                ("idp_certificates", &certificate(2048, -1, 30)),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(changed.status, 404, "{}", changed.body);
+    let deleted = zed
+        .post(
+            &format!("/console/sso/{config}/delete"),
+            &[("csrf", &zed_token)],
+        )
+        .await;
+    assert_eq!(deleted.status, 404, "{}", deleted.body);
+    let ended = zed
+        .post(
+            &format!("/console/users/{bob}/sessions/{session}/end"),
+            &[("csrf", &zed_token)],
+        )
+        .await;
+    assert_eq!(ended.status, 404, "{}", ended.body);
+    // This account's manager with no token, or with another browser's token.
+    for form in [vec![], vec![("csrf", zed_token.as_str())]] {
+        let forged = manager
+            .post(
+                &format!("/console/users/{bob}/sessions/{session}/end"),
+                &form,
+            )
+            .await;
+        assert_eq!(forged.status, 403, "{}", forged.body);
+        let logo = chronid_tests::png_image(10, 10, [1, 2, 3]).unwrap();
+        let forged = manager
+            .post_multipart(
+                "/console/customization/logo",
+                &form,
+                &[("logo", "l.png", &logo)],
+            )
+            .await;
+        assert_eq!(forged.status, 403, "{}", forged.body);
+    }
+    assert_eq!(event_count(&env).await, before);
+    assert_eq!(bobs_browser.get("/account").await.status, 200);
+    let still = app.call(Method::GET, "/sso", None).await;
+    assert_eq!(
+        still.body["configs"][0]["idp_entity_id"],
+        "https://sts.contoso.test/adfs"
+    );
+
+    // Ended once, then the same form again: the second writes nothing.
+    let ended = manager
+        .post(
+            &format!("/console/users/{bob}/sessions/{session}/end"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert!(
+        location(&ended).contains("m=user-session-ended"),
+        "{}",
+        ended.body
+    );
+    assert_eq!(bobs_browser.get("/account").await.status, 303);
+    let before = event_count(&env).await;
+    let again = manager
+        .post(
+            &format!("/console/users/{bob}/sessions/{session}/end"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_ne!(again.status, 303, "{}", again.body);
+    assert_eq!(event_count(&env).await, before);
+    env.cleanup().await.unwrap();
+}
