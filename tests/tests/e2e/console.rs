@@ -1249,7 +1249,6 @@ async fn a_users_page_edits_changes_the_email_ends_a_session_and_the_list_filter
             ("last_name", "Builder"),
             ("phone", phone),
             ("language", "de"),
-            ("role", ""),
         ]
     };
     let mut form = edit("not a phone");
@@ -1282,8 +1281,7 @@ async fn a_users_page_edits_changes_the_email_ends_a_session_and_the_list_filter
     let ada_token = ada.token(&format!("/console/users/{bob}")).await;
     let before = event_count(&env).await;
     let mut form = edit("+14155550100");
-    form.retain(|(k, _)| *k != "role");
-    form.push(("role", "AccountManager"));
+    form.push(("manager", "on"));
     form.push(("csrf", &ada_token));
     let raised = ada.post(&format!("/console/users/{bob}/edit"), &form).await;
     assert_eq!(raised.status, 403, "{}", raised.body);
@@ -1350,6 +1348,11 @@ async fn a_users_page_edits_changes_the_email_ends_a_session_and_the_list_filter
         .await;
     let admin_id = admin.body["users"][0]["id"].as_str().unwrap().to_string();
     let page = manager.get(&format!("/console/users/{admin_id}")).await;
+    // A user with both roles: both boxes ticked, so saving the names keeps both.
+    for role in ["admin", "manager"] {
+        let ticked = format!("id=\"f-edit-{role}\" name=\"{role}\" value=\"on\" checked");
+        assert!(page.body.contains(&ticked), "{ticked}");
+    }
     let theirs = page
         .body
         .split(&format!("/console/users/{admin_id}/sessions/"))

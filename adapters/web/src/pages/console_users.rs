@@ -555,13 +555,8 @@ fn edit_forms(ctx: &Ctx, user: &UserView, error: Option<&Shown>) -> Markup {
             }
         }
     };
-    let role = if user.roles.iter().any(|r| r == "AccountManager") {
-        "AccountManager"
-    } else if user.roles.iter().any(|r| r == "AccountAdmin") {
-        "AccountAdmin"
-    } else {
-        ""
-    };
+    // Each role its own box: a user may hold both, and saving the names keeps them.
+    let has = |role: &str| user.roles.iter().any(|r| r == role);
     html! {
         section.card aria-labelledby="user-edit-heading" {
             h2 id="user-edit-heading" { (ctx.t("user-edit")) }
@@ -578,12 +573,15 @@ fn edit_forms(ctx: &Ctx, user: &UserView, error: Option<&Shown>) -> Markup {
                         }
                     }
                 }
-                div.field {
-                    label for="f-edit-role" { (ctx.t("users-role")) }
-                    select id="f-edit-role" name="role" {
-                        option value="" selected[role.is_empty()] { (ctx.t("users-member")) }
-                        option value="AccountAdmin" selected[role == "AccountAdmin"] { "AccountAdmin" }
-                        option value="AccountManager" selected[role == "AccountManager"] { "AccountManager" }
+                fieldset {
+                    legend { (ctx.t("users-col-roles")) }
+                    div.choice {
+                        input type="checkbox" id="f-edit-admin" name="admin" value="on" checked[has("AccountAdmin")];
+                        label for="f-edit-admin" { "AccountAdmin" }
+                    }
+                    div.choice {
+                        input type="checkbox" id="f-edit-manager" name="manager" value="on" checked[has("AccountManager")];
+                        label for="f-edit-manager" { "AccountManager" }
                     }
                 }
                 button type="submit" { (ctx.t("security-save")) }
@@ -630,12 +628,14 @@ fn profile_patch(fields: &Fields) -> Result<chronid_app::ProfilePatch, AppError>
             .into())
         }
     };
-    let roles = match fields.text("role") {
-        "AccountAdmin" => Roles::new([Role::AccountAdmin]),
-        "AccountManager" => Roles::new([Role::AccountManager]),
-        "" => Roles::new([]),
-        _ => return Err(chronid_domain::ValidationError::new("role", "not a role").into()),
-    };
+    let roles = Roles::new(
+        [
+            (fields.text("admin") == "on").then_some(Role::AccountAdmin),
+            (fields.text("manager") == "on").then_some(Role::AccountManager),
+        ]
+        .into_iter()
+        .flatten(),
+    );
     Ok(chronid_app::ProfilePatch {
         first_name: Some(first_name),
         last_name: Some(last_name),
