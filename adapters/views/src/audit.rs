@@ -8,7 +8,7 @@ use chronid_domain::public::PublicEnvelope;
 use chronid_projections::audit::{self, AuditRecord, Principal};
 use chronid_projections::{Applied, ProjectionError};
 use serde_json::{json, Value};
-use sqlx::PgConnection;
+use sqlx::{Executor, PgConnection};
 use uuid::Uuid;
 
 use super::tables::Tables;
@@ -32,14 +32,14 @@ impl AuditState {
         }
     }
 
-    pub async fn load(
-        &mut self,
-        conn: &mut PgConnection,
-        tables: &Tables,
-        batch: &[PublicEnvelope],
-    ) -> Result<(), sqlx::Error> {
+    /// The query that reads the principals `batch` needs and are not in memory yet, and the
+    /// owners of the devices among them (None when nothing is needed), in one statement: a kind
+    /// (0 asked for, 1 an owner), id, last sequence and row. The ids asked for are marked unknown
+    /// until [`Self::absorb`] fills in those found. Only UUIDs are formatted into it, so the live
+    /// batch can send it in the same message as its `BEGIN`.
+    pub fn load_query(&mut self, tables: &Tables, batch: &[PublicEnvelope]) -> Option<String> {
         if self.complete {
-            return Ok(());
+            return None;
         }
         let mut ids: Vec<Uuid> = batch
             .iter()
@@ -55,48 +55,60 @@ impl AuditState {
         ids.sort_unstable();
         ids.dedup();
         if ids.is_empty() {
-            return Ok(());
+            return None;
         }
-        let found = self.fetch(conn, tables, &ids).await?;
-        // Then the owners of the devices just loaded, whom their events are about.
-        let mut owners: Vec<Uuid> = found
-            .into_iter()
-            .filter_map(|p| p.owner)
-            .filter(|id| !self.principals.contains_key(id))
-            .collect();
-        owners.sort_unstable();
-        owners.dedup();
-        if !owners.is_empty() {
-            self.fetch(conn, tables, &owners).await?;
+        let known: Vec<Uuid> = self.principals.keys().copied().collect();
+        for id in &ids {
+            self.principals.insert(*id, None);
+        }
+        let (t, asked) = (&tables.principals, super::uuid_array(&ids));
+        // An owner already in memory or asked for in the first part is not read twice.
+        Some(format!(
+            "WITH p AS (SELECT principal_id, last_sequence, doc FROM {t}
+                         WHERE principal_id = ANY({asked}))
+             SELECT 0, principal_id, last_sequence, doc FROM p
+             UNION ALL
+             SELECT 1, o.principal_id, o.last_sequence, o.doc FROM {t} o
+              WHERE o.principal_id IN (SELECT (doc->>'owner')::uuid FROM p)
+                AND o.principal_id <> ALL({asked}) AND o.principal_id <> ALL({known})",
+            known = super::uuid_array(&known)
+        ))
+    }
+
+    /// Takes in the rows [`Self::load_query`] read: owners not found are marked unknown too.
+    pub fn absorb(&mut self, rows: Vec<sqlx::postgres::PgRow>) -> Result<(), sqlx::Error> {
+        use sqlx::Row;
+        let mut owners = Vec::new();
+        for row in rows {
+            let kind: i32 = row.try_get(0)?;
+            let id: Uuid = row.try_get(1)?;
+            let seq: i64 = row.try_get(2)?;
+            let doc: Value = row.try_get(3)?;
+            let p: Principal =
+                serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            if kind == 0 {
+                owners.extend(p.owner);
+            }
+            self.principals.insert(id, Some((seq, p)));
+        }
+        for owner in owners {
+            self.principals.entry(owner).or_insert(None);
         }
         Ok(())
     }
 
-    /// Loads the principals `ids` into the state (None for those not known); returns those found.
-    async fn fetch(
+    /// Loads the principals `batch` needs that are not in memory yet.
+    pub async fn load(
         &mut self,
         conn: &mut PgConnection,
         tables: &Tables,
-        ids: &[Uuid],
-    ) -> Result<Vec<Principal>, sqlx::Error> {
-        let found: Vec<(Uuid, i64, Value)> = sqlx::query_as(&format!(
-            "SELECT principal_id, last_sequence, doc FROM {} WHERE principal_id = ANY($1)",
-            tables.principals
-        ))
-        .bind(ids)
-        .fetch_all(&mut *conn)
-        .await?;
-        for id in ids {
-            self.principals.insert(*id, None);
+        batch: &[PublicEnvelope],
+    ) -> Result<(), sqlx::Error> {
+        if let Some(sql) = self.load_query(tables, batch) {
+            let rows = (&mut *conn).fetch_all(sqlx::raw_sql(&sql)).await?;
+            self.absorb(rows)?;
         }
-        let mut principals = Vec::with_capacity(found.len());
-        for (id, seq, doc) in found {
-            let p: Principal =
-                serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-            principals.push(p.clone());
-            self.principals.insert(id, Some((seq, p)));
-        }
-        Ok(principals)
+        Ok(())
     }
 
     pub fn apply(
@@ -151,28 +163,49 @@ impl AuditState {
         tables: &Tables,
     ) -> Result<u64, sqlx::Error> {
         let inserted = insert_records(conn, tables, std::mem::take(&mut self.records)).await?;
-        let principals: Vec<Value> = self
-            .dirty
+        let principals = self.dirty_principals();
+        if !principals.is_empty() {
+            sqlx::query(&upsert_principals(&tables.principals, "$1"))
+                .bind(Value::Array(principals))
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(inserted)
+    }
+
+    /// Writes the changed principals, the entries and the checkpoint in one statement (the live
+    /// batch: one round trip). The principals come first, the order a swap locks the tables.
+    pub async fn save_with_checkpoint(
+        &mut self,
+        conn: &mut PgConnection,
+        tables: &Tables,
+        checkpoint: &super::Checkpoint,
+    ) -> Result<u64, sqlx::Error> {
+        let records = serde_json::to_value(std::mem::take(&mut self.records))
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let principals = self.dirty_principals();
+        let inserted: i64 = sqlx::query_scalar(&format!(
+            "WITH p AS ({}), {}, c AS ({}) SELECT count(*) FROM new",
+            upsert_principals(&tables.principals, "$1"),
+            records_ctes(tables, "$2"),
+            super::batch::checkpoint_upsert("$3")
+        ))
+        .bind(Value::Array(principals))
+        .bind(records)
+        .bind(checkpoint.json())
+        .fetch_one(conn)
+        .await?;
+        Ok(u64::try_from(inserted).unwrap_or(0))
+    }
+
+    fn dirty_principals(&mut self) -> Vec<Value> {
+        self.dirty
             .drain()
             .filter_map(|id| match self.principals.get(&id) {
                 Some(Some((seq, p))) => Some(json!({"id": id, "seq": seq, "doc": p})),
                 _ => None,
             })
-            .collect();
-        if !principals.is_empty() {
-            sqlx::query(&format!(
-                "INSERT INTO {t} AS p (principal_id, last_sequence, doc)
-                 SELECT id, seq, doc FROM jsonb_to_recordset($1) AS r(id uuid, seq bigint, doc jsonb)
-                 ON CONFLICT (principal_id) DO UPDATE SET
-                        last_sequence = EXCLUDED.last_sequence, doc = EXCLUDED.doc
-                  WHERE p.last_sequence < EXCLUDED.last_sequence",
-                t = tables.principals
-            ))
-            .bind(Value::Array(principals))
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(inserted)
+            .collect()
     }
 
     pub fn clear(&mut self) {
@@ -199,8 +232,21 @@ pub async fn insert_records(
     }
     let records = serde_json::to_value(records).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let inserted: i64 = sqlx::query_scalar(&format!(
-        "WITH r AS (
-         SELECT * FROM jsonb_to_recordset($1) AS r(aggregate_type text, aggregate_id uuid,
+        "WITH {} SELECT count(*) FROM new",
+        records_ctes(tables, "$1")
+    ))
+    .bind(records)
+    .fetch_one(conn)
+    .await?;
+    Ok(u64::try_from(inserted).unwrap_or(0))
+}
+
+/// The common table expressions of [`insert_records`], the entries given as `rows`; `new` holds
+/// the entries newly inserted.
+fn records_ctes(tables: &Tables, rows: &str) -> String {
+    format!(
+        "r AS (
+         SELECT * FROM jsonb_to_recordset({rows}::jsonb) AS r(aggregate_type text, aggregate_id uuid,
                 sequence bigint, position bigint, event_id uuid, account_id uuid,
                 at timestamptz, event_type text, item text, action text, outcome text,
                 description text, actor_kind text, actor_id uuid, username text,
@@ -227,14 +273,19 @@ pub async fn insert_records(
            FROM new WHERE item = 'User' AND action = 'Login'
           GROUP BY 1, 2 ORDER BY 1, 2
          ON CONFLICT (account_id, hour) DO UPDATE
-            SET succeeded = h.succeeded + EXCLUDED.succeeded, failed = h.failed + EXCLUDED.failed)
-         SELECT count(*) FROM new",
+            SET succeeded = h.succeeded + EXCLUDED.succeeded, failed = h.failed + EXCLUDED.failed)",
         table = tables.audit,
         texts = tables.texts,
         hours = tables.login_hours,
-    ))
-    .bind(records)
-    .fetch_one(conn)
-    .await?;
-    Ok(u64::try_from(inserted).unwrap_or(0))
+    )
+}
+
+fn upsert_principals(t: &str, rows: &str) -> String {
+    format!(
+        "INSERT INTO {t} AS p (principal_id, last_sequence, doc)
+         SELECT id, seq, doc FROM jsonb_to_recordset({rows}::jsonb) AS r(id uuid, seq bigint, doc jsonb)
+         ON CONFLICT (principal_id) DO UPDATE SET
+                last_sequence = EXCLUDED.last_sequence, doc = EXCLUDED.doc
+          WHERE p.last_sequence < EXCLUDED.last_sequence"
+    )
 }

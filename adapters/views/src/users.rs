@@ -14,7 +14,7 @@ use chronid_projections::{Applied, ProjectionError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use sqlx::PgConnection;
+use sqlx::{Executor, PgConnection};
 use uuid::Uuid;
 
 use super::tables::Tables;
@@ -45,6 +45,21 @@ impl<T: Clone> Rows<T> {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    fn mark_unknown(&mut self, ids: &[Uuid]) {
+        for id in ids {
+            self.rows.insert(*id, None);
+        }
+    }
+
+    fn found(&mut self, id: Uuid, doc: Value) -> Result<(), sqlx::Error>
+    where
+        T: DeserializeOwned,
+    {
+        let row = serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        self.rows.insert(id, Some(row));
+        Ok(())
     }
 
     fn apply(
@@ -91,15 +106,14 @@ impl UsersState {
         }
     }
 
-    /// Loads the rows `batch` touches that are not in memory yet.
-    pub async fn load(
-        &mut self,
-        conn: &mut PgConnection,
-        tables: &Tables,
-        batch: &[PublicEnvelope],
-    ) -> Result<(), sqlx::Error> {
+    /// The query that reads the rows `batch` touches and are not in memory yet (None when
+    /// there are none), in one statement: a kind (0 users, 1 devices, 2 teams, 3 accounts),
+    /// the id, and the row. The ids asked for are marked unknown until [`Self::absorb`] fills
+    /// in those found. The ids are formatted into the statement (UUIDs, nothing else), so the
+    /// live batch can send it in the same message as its `BEGIN`.
+    pub fn load_query(&mut self, tables: &Tables, batch: &[PublicEnvelope]) -> Option<String> {
         if self.complete {
-            return Ok(());
+            return None;
         }
         let by_type = |t: &'static str| batch.iter().filter(move |e| e.aggregate_type == t);
         let users = self
@@ -119,24 +133,56 @@ impl UsersState {
             .flat_map(team_view::teams_touched)
             .collect();
         let teams = self.teams.missing(&team_ids);
-        load_rows(conn, &tables.users, "user_id", &users, &mut self.users).await?;
-        load_rows(
-            conn,
-            &tables.devices,
-            "device_id",
-            &devices,
-            &mut self.devices,
-        )
-        .await?;
-        load_rows(conn, &tables.teams, "team_id", &teams, &mut self.teams).await?;
-        load_rows(
-            conn,
-            &tables.accounts,
-            "account_id",
-            &accounts,
-            &mut self.accounts,
-        )
-        .await?;
+        let mut parts = Vec::new();
+        for (kind, table, key, ids) in [
+            (0, &tables.users, "user_id", &users),
+            (1, &tables.devices, "device_id", &devices),
+            (2, &tables.teams, "team_id", &teams),
+            (3, &tables.accounts, "account_id", &accounts),
+        ] {
+            if ids.is_empty() {
+                continue;
+            }
+            parts.push(format!(
+                "SELECT {kind}, {key}, doc FROM {table} WHERE {key} = ANY({})",
+                super::uuid_array(ids)
+            ));
+        }
+        self.users.mark_unknown(&users);
+        self.devices.mark_unknown(&devices);
+        self.teams.mark_unknown(&teams);
+        self.accounts.mark_unknown(&accounts);
+        (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
+    }
+
+    /// Takes in the rows [`Self::load_query`] read.
+    pub fn absorb(&mut self, rows: Vec<sqlx::postgres::PgRow>) -> Result<(), sqlx::Error> {
+        use sqlx::Row;
+        for row in rows {
+            let kind: i32 = row.try_get(0)?;
+            let id: Uuid = row.try_get(1)?;
+            let doc: Value = row.try_get(2)?;
+            match kind {
+                0 => self.users.found(id, doc)?,
+                1 => self.devices.found(id, doc)?,
+                2 => self.teams.found(id, doc)?,
+                _ => self.accounts.found(id, doc)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads the rows `batch` touches that are not in memory yet.
+    pub async fn load(
+        &mut self,
+        conn: &mut PgConnection,
+        tables: &Tables,
+        batch: &[PublicEnvelope],
+    ) -> Result<(), sqlx::Error> {
+        if let Some(sql) = self.load_query(tables, batch) {
+            let rows = (&mut *conn).fetch_all(sqlx::raw_sql(&sql)).await?;
+            self.absorb(rows)?;
+        }
         Ok(())
     }
 
@@ -227,83 +273,138 @@ impl UsersState {
 }
 
 impl DirtyRows {
+    /// The statements writing each non-empty view, each with its rows as `$1`.
     async fn write(self, conn: &mut PgConnection, tables: &Tables) -> Result<(), sqlx::Error> {
+        for (rows, table, upsert) in self.parts(tables) {
+            if !rows.is_empty() {
+                sqlx::query(&upsert(table, "$1"))
+                    .bind(Value::Array(rows))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each view's rows with the statement writing them into its table, given the parameter,
+    /// in the order a swap locks the tables.
+    fn parts(self, tables: &Tables) -> [(Vec<Value>, &str, Upsert); 4] {
         let DirtyRows {
             users,
             devices,
             teams,
             accounts,
         } = self;
-        if !users.is_empty() {
-            sqlx::query(&format!(
-                "INSERT INTO {t} AS v (user_id, account_id, email_lower, username_lower, status,
-                        roles, teams, search, last_sequence, last_position, doc)
-                 SELECT (r.doc->>'id')::uuid, (r.doc->>'account_id')::uuid,
-                        lower(r.doc->>'email'), lower(r.doc->>'username'), r.doc->>'status',
-                        ARRAY(SELECT jsonb_array_elements_text(r.doc->'roles')),
-                        ARRAY(SELECT jsonb_array_elements_text(r.doc->'teams'))::uuid[],
-                        r.search, (r.doc->>'last_sequence')::bigint,
-                        (r.doc->>'last_position')::bigint, r.doc - 'trusted_devices'
-                   FROM jsonb_to_recordset($1) AS r(search text, doc jsonb)
-                 ON CONFLICT (user_id) DO UPDATE SET
-                        email_lower = EXCLUDED.email_lower, username_lower = EXCLUDED.username_lower,
-                        status = EXCLUDED.status, roles = EXCLUDED.roles, teams = EXCLUDED.teams,
-                        search = EXCLUDED.search, last_sequence = EXCLUDED.last_sequence,
-                        last_position = EXCLUDED.last_position, doc = EXCLUDED.doc
-                  WHERE v.last_sequence < EXCLUDED.last_sequence",
-                t = tables.users
-            ))
-            .bind(Value::Array(users))
-            .execute(&mut *conn)
-            .await?;
+        [
+            (users, &tables.users, upsert_users),
+            (devices, &tables.devices, upsert_devices),
+            (teams, &tables.teams, upsert_teams),
+            (accounts, &tables.accounts, upsert_accounts),
+        ]
+    }
+}
+
+impl UsersState {
+    /// Writes every changed row and moves the checkpoint, in one statement (the live batch:
+    /// one round trip, however many views changed). The views are written in the order a swap
+    /// locks them, so the two cannot deadlock.
+    pub async fn save_with_checkpoint(
+        &mut self,
+        conn: &mut PgConnection,
+        tables: &Tables,
+        checkpoint: &super::Checkpoint,
+    ) -> Result<(), sqlx::Error> {
+        let mut rows = DirtyRows {
+            users: Vec::new(),
+            devices: Vec::new(),
+            teams: Vec::new(),
+            accounts: Vec::new(),
+        };
+        for chunk in self.dirty_chunks() {
+            rows.users.extend(chunk.users);
+            rows.devices.extend(chunk.devices);
+            rows.teams.extend(chunk.teams);
+            rows.accounts.extend(chunk.accounts);
         }
-        if !devices.is_empty() {
-            sqlx::query(&format!(
-                "INSERT INTO {t} AS v (device_id, user_id, account_id, last_sequence, doc)
-                 SELECT (d->>'id')::uuid, (d->>'user_id')::uuid, (d->>'account_id')::uuid,
-                        (d->>'last_sequence')::bigint, d
-                   FROM jsonb_array_elements($1) AS d
-                 ON CONFLICT (device_id) DO UPDATE SET
-                        last_sequence = EXCLUDED.last_sequence, doc = EXCLUDED.doc
-                  WHERE v.last_sequence < EXCLUDED.last_sequence",
-                t = tables.devices
-            ))
-            .bind(Value::Array(devices))
-            .execute(&mut *conn)
-            .await?;
+        let parts = rows.parts(tables);
+        let ctes: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, (_, table, upsert))| {
+                format!("w{i} AS ({})", upsert(table, &format!("${}", i + 1)))
+            })
+            .collect();
+        let sql = format!(
+            "WITH {}, c AS ({}) SELECT 1",
+            ctes.join(", "),
+            super::batch::checkpoint_upsert("$5")
+        );
+        let mut query = sqlx::query(&sql);
+        for (rows, _, _) in parts {
+            query = query.bind(Value::Array(rows));
         }
-        if !teams.is_empty() {
-            sqlx::query(&format!(
-                "INSERT INTO {t} AS v (team_id, account_id, deleted, last_sequence, doc)
-                 SELECT (d->>'id')::uuid, (d->>'account_id')::uuid, (d->>'deleted')::boolean,
-                        (d->>'last_sequence')::bigint, d
-                   FROM jsonb_array_elements($1) AS d
-                 ON CONFLICT (team_id) DO UPDATE SET
-                        deleted = EXCLUDED.deleted, last_sequence = EXCLUDED.last_sequence,
-                        doc = EXCLUDED.doc
-                  WHERE v.last_sequence < EXCLUDED.last_sequence",
-                t = tables.teams
-            ))
-            .bind(Value::Array(teams))
-            .execute(&mut *conn)
-            .await?;
-        }
-        if !accounts.is_empty() {
-            sqlx::query(&format!(
-                "INSERT INTO {t} AS v (account_id, last_sequence, doc)
-                 SELECT (d->>'id')::uuid, (d->>'last_sequence')::bigint, d
-                   FROM jsonb_array_elements($1) AS d
-                 ON CONFLICT (account_id) DO UPDATE SET
-                        last_sequence = EXCLUDED.last_sequence, doc = EXCLUDED.doc
-                  WHERE v.last_sequence < EXCLUDED.last_sequence",
-                t = tables.accounts
-            ))
-            .bind(Value::Array(accounts))
-            .execute(&mut *conn)
-            .await?;
-        }
+        query.bind(checkpoint.json()).execute(conn).await?;
         Ok(())
     }
+}
+
+/// A statement writing a view's rows: given the table and the parameter holding the rows.
+type Upsert = fn(&str, &str) -> String;
+
+fn upsert_users(t: &str, rows: &str) -> String {
+    format!(
+        "INSERT INTO {t} AS v (user_id, account_id, email_lower, username_lower, status,
+                roles, teams, search, last_sequence, last_position, doc)
+         SELECT (r.doc->>'id')::uuid, (r.doc->>'account_id')::uuid,
+                lower(r.doc->>'email'), lower(r.doc->>'username'), r.doc->>'status',
+                ARRAY(SELECT jsonb_array_elements_text(r.doc->'roles')),
+                ARRAY(SELECT jsonb_array_elements_text(r.doc->'teams'))::uuid[],
+                r.search, (r.doc->>'last_sequence')::bigint,
+                (r.doc->>'last_position')::bigint, r.doc - 'trusted_devices'
+           FROM jsonb_to_recordset({rows}::jsonb) AS r(search text, doc jsonb)
+         ON CONFLICT (user_id) DO UPDATE SET
+                email_lower = EXCLUDED.email_lower, username_lower = EXCLUDED.username_lower,
+                status = EXCLUDED.status, roles = EXCLUDED.roles, teams = EXCLUDED.teams,
+                search = EXCLUDED.search, last_sequence = EXCLUDED.last_sequence,
+                last_position = EXCLUDED.last_position, doc = EXCLUDED.doc
+          WHERE v.last_sequence < EXCLUDED.last_sequence"
+    )
+}
+
+fn upsert_devices(t: &str, rows: &str) -> String {
+    format!(
+        "INSERT INTO {t} AS v (device_id, user_id, account_id, last_sequence, doc)
+         SELECT (d->>'id')::uuid, (d->>'user_id')::uuid, (d->>'account_id')::uuid,
+                (d->>'last_sequence')::bigint, d
+           FROM jsonb_array_elements({rows}::jsonb) AS d
+         ON CONFLICT (device_id) DO UPDATE SET
+                last_sequence = EXCLUDED.last_sequence, doc = EXCLUDED.doc
+          WHERE v.last_sequence < EXCLUDED.last_sequence"
+    )
+}
+
+fn upsert_teams(t: &str, rows: &str) -> String {
+    format!(
+        "INSERT INTO {t} AS v (team_id, account_id, deleted, last_sequence, doc)
+         SELECT (d->>'id')::uuid, (d->>'account_id')::uuid, (d->>'deleted')::boolean,
+                (d->>'last_sequence')::bigint, d
+           FROM jsonb_array_elements({rows}::jsonb) AS d
+         ON CONFLICT (team_id) DO UPDATE SET
+                deleted = EXCLUDED.deleted, last_sequence = EXCLUDED.last_sequence,
+                doc = EXCLUDED.doc
+          WHERE v.last_sequence < EXCLUDED.last_sequence"
+    )
+}
+
+fn upsert_accounts(t: &str, rows: &str) -> String {
+    format!(
+        "INSERT INTO {t} AS v (account_id, last_sequence, doc)
+         SELECT (d->>'id')::uuid, (d->>'last_sequence')::bigint, d
+           FROM jsonb_array_elements({rows}::jsonb) AS d
+         ON CONFLICT (account_id) DO UPDATE SET
+                last_sequence = EXCLUDED.last_sequence, doc = EXCLUDED.doc
+          WHERE v.last_sequence < EXCLUDED.last_sequence"
+    )
 }
 
 impl UsersState {
@@ -320,30 +421,4 @@ fn docs<T: Serialize>(rows: Vec<T>) -> Vec<Value> {
     rows.into_iter()
         .filter_map(|r| serde_json::to_value(r).ok())
         .collect()
-}
-
-async fn load_rows<T: DeserializeOwned + Clone>(
-    conn: &mut PgConnection,
-    table: &str,
-    key: &str,
-    ids: &[Uuid],
-    into: &mut Rows<T>,
-) -> Result<(), sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let found: Vec<(Uuid, Value)> = sqlx::query_as(&format!(
-        "SELECT {key}, doc FROM {table} WHERE {key} = ANY($1)"
-    ))
-    .bind(ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    for id in ids {
-        into.rows.insert(*id, None);
-    }
-    for (id, doc) in found {
-        let row = serde_json::from_value(doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        into.rows.insert(id, Some(row));
-    }
-    Ok(())
 }

@@ -57,8 +57,8 @@ async fn lag_at(env: &TestEnv, rate: u64, seconds: u64) -> anyhow::Result<()> {
         let body: serde_json::Value = r.json().await?;
         users.push(body["id"].as_str().unwrap_or_default().parse::<Uuid>()?);
     }
-    // Published: arrival times by position, from a plain subscriber.
-    let published: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
+    // Published: arrival time and transaction id by position, from a plain subscriber.
+    let published: Arc<Mutex<HashMap<i64, (Instant, u64)>>> = Arc::default();
     let mut sub = env
         .nats
         .subscribe(format!("{}.>", env.stream.subject_prefix))
@@ -66,10 +66,18 @@ async fn lag_at(env: &TestEnv, rate: u64, seconds: u64) -> anyhow::Result<()> {
     let p2 = published.clone();
     let listener = tokio::spawn(async move {
         while let Some(msg) = sub.next().await {
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&msg.payload) {
+            let tx_id = msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(chronid_stream::HEADER_TX_ID))
+                .and_then(|v| v.as_str().parse::<u64>().ok());
+            if let (Ok(v), Some(tx_id)) = (
+                serde_json::from_slice::<serde_json::Value>(&msg.payload),
+                tx_id,
+            ) {
                 if let Some(pos) = v["position"].as_i64() {
                     if let Ok(mut m) = p2.lock() {
-                        m.insert(pos, Instant::now());
+                        m.insert(pos, (Instant::now(), tx_id));
                     }
                 }
             }
@@ -90,20 +98,25 @@ async fn lag_at(env: &TestEnv, rate: u64, seconds: u64) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("no users worker"))?;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let observer = {
-        let (pool, committed, visible, stop, stats) = (
+        let (pool, committed, visible, stop, stats, published) = (
             env.pool.clone(),
             committed.clone(),
             visible.clone(),
             stop.clone(),
             users_stats.clone(),
+            published.clone(),
         );
         tokio::spawn(async move {
-            // Positions committed and not yet seen in the view; `taken` of `committed` read so far.
+            // Positions committed and not yet seen in the view; `taken` of `committed` read
+            // so far.
             let mut pending: Vec<i64> = Vec::new();
             let mut taken = 0;
             // Registered for the worker's next commit before each look, so a commit made while
             // the observer reads is not missed; an entry is seen as of the look's start (the
-            // statement's snapshot), not its end.
+            // statement's snapshot), not its end. An event is visible once the view's
+            // checkpoint, committed with its rows, has passed its (transaction, position): the
+            // transaction comes from the message's header as the subscriber saw it, so a look
+            // reads one row and the observer costs the database next to nothing.
             let mut next = Box::pin(stats.progressed_owned());
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let _ = tokio::time::timeout(Duration::from_millis(5), next.as_mut()).await;
@@ -117,25 +130,76 @@ async fn lag_at(env: &TestEnv, rate: u64, seconds: u64) -> anyhow::Result<()> {
                     continue;
                 }
                 let looked = Instant::now();
-                let seen: Vec<i64> = sqlx::query_scalar(
-                    "SELECT e.global_seq FROM events e, projection_checkpoints c
-                      WHERE c.projection = 'users' AND e.global_seq = ANY($1)
-                        AND (e.tx_id, e.global_seq) <= (c.tx_id, c.global_seq)",
+                let Ok(Some((tx_text, global_seq))) = sqlx::query_as::<_, (String, i64)>(
+                    "SELECT tx_id::text, global_seq FROM projection_checkpoints
+                      WHERE projection = 'users'",
                 )
-                .bind(&pending)
-                .fetch_all(&pool)
+                .fetch_optional(&pool)
                 .await
-                .unwrap_or_default();
+                else {
+                    continue;
+                };
+                let checkpoint = (tx_text.parse::<u64>().unwrap_or(0), global_seq);
+                let txs: HashMap<i64, u64> = match published.lock() {
+                    Ok(m) => pending
+                        .iter()
+                        .filter_map(|p| m.get(p).map(|(_, tx)| (*p, *tx)))
+                        .collect(),
+                    Err(_) => continue,
+                };
+                let seen = |p: &i64| txs.get(p).is_some_and(|tx| (*tx, *p) <= checkpoint);
                 if let Ok(mut v) = visible.lock() {
-                    for p in &seen {
+                    for p in pending.iter().filter(|p| seen(p)) {
                         v.entry(*p).or_insert(looked);
                     }
                 }
-                let seen: std::collections::HashSet<i64> = seen.into_iter().collect();
-                pending.retain(|p| !seen.contains(p));
+                pending.retain(|p| !seen(p));
             }
         })
     };
+    // Where the messages wait while commands run, to stderr every second: how busy the machine
+    // is, what each worker took and how long it spent applying, and each consumer as JetStream
+    // reports it (not yet delivered / delivered and not acked).
+    let sampler = {
+        let (js, stream, stop) = (env.js.clone(), env.stream.clone(), stop.clone());
+        let stats: Vec<(Projection, Arc<ProjectionStats>)> = workers.stats.clone();
+        tokio::spawn(async move {
+            let mut last: Vec<(u64, u64, f64)> = vec![(0, 0, 0.0); stats.len()];
+            let mut last_cpu = machine_cpu();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let cpu = machine_cpu();
+                let mut line = format!(" machine idle {:.0} %;", idle_pct(last_cpu, cpu));
+                last_cpu = cpu;
+                for (i, (p, s)) in stats.iter().enumerate() {
+                    let now = (
+                        s.messages(),
+                        s.batches(),
+                        s.stage(Stage::Apply).total_seconds(),
+                    );
+                    let (m, b, busy) = (now.0 - last[i].0, now.1 - last[i].1, now.2 - last[i].2);
+                    last[i] = now;
+                    line.push_str(&format!(
+                        " {} took {m} in {b} batches, applying {:.0} % of the second;",
+                        p.name(),
+                        busy * 100.0
+                    ));
+                }
+                for p in Projection::ALL {
+                    if let Some(s) = chronid_views::consumer_state(&js, &stream, p).await {
+                        line.push_str(&format!(
+                            " {} consumer: pending {} ack_pending {};",
+                            p.name(),
+                            s["pending"],
+                            s["ack_pending"]
+                        ));
+                    }
+                }
+                eprintln!("lag {rate}/s:{line}");
+            }
+        })
+    };
+    let cpu_before = machine_cpu();
     let total = rate * seconds;
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -173,6 +237,7 @@ async fn lag_at(env: &TestEnv, rate: u64, seconds: u64) -> anyhow::Result<()> {
         }
     }
     let achieved = total as f64 / start.elapsed().as_secs_f64();
+    let machine_idle = idle_pct(cpu_before, machine_cpu());
     wait_until("every command visible", Duration::from_secs(60), || async {
         let c = committed.lock().map(|c| c.len()).unwrap_or(0);
         let v = visible.lock().map(|v| v.len()).unwrap_or(0);
@@ -181,6 +246,7 @@ async fn lag_at(env: &TestEnv, rate: u64, seconds: u64) -> anyhow::Result<()> {
     .await?;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     observer.await?;
+    sampler.abort();
     listener.abort();
     let (mut to_view, mut to_stream) = (Vec::new(), Vec::new());
     {
@@ -191,7 +257,7 @@ async fn lag_at(env: &TestEnv, rate: u64, seconds: u64) -> anyhow::Result<()> {
             if let Some(seen) = v.get(pos) {
                 to_view.push(seen.saturating_duration_since(*at).as_secs_f64() * 1000.0);
             }
-            if let Some(seen) = p.get(pos) {
+            if let Some((seen, _)) = p.get(pos) {
                 to_stream.push(seen.saturating_duration_since(*at).as_secs_f64() * 1000.0);
             }
         }
@@ -227,6 +293,7 @@ async fn lag_at(env: &TestEnv, rate: u64, seconds: u64) -> anyhow::Result<()> {
             scenario: "lag",
             figure: &format!("commit_to_view_{name}_ms"),
             params: json!({ "events_per_s": rate, "achieved_per_s": achieved.round(), "events": to_view.len(),
+                "machine_idle_pct_while_sending": machine_idle.round(),
                 "users": user_count, "gave_up_after_conflicts": gave_up, "stages": stages }),
             value: percentile(&to_view, p),
             unit: "ms",
@@ -237,6 +304,27 @@ async fn lag_at(env: &TestEnv, rate: u64, seconds: u64) -> anyhow::Result<()> {
     drop(workers);
     drop(app);
     Ok(())
+}
+
+/// The machine's CPU time so far, all and idle (idle and I/O wait), in ticks of /proc/stat.
+fn machine_cpu() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    (ticks.iter().sum(), idle)
+}
+
+/// The share of the CPU time between two readings of [`machine_cpu`] that was idle, in percent.
+fn idle_pct(before: (u64, u64), after: (u64, u64)) -> f64 {
+    let all = after.0.saturating_sub(before.0).max(1) as f64;
+    after.1.saturating_sub(before.1) as f64 * 100.0 / all
 }
 
 struct Silent;
