@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use crate::usage::usage;
 use base64::Engine;
 use chronid_crypto::Argon2Params;
-use chronid_stream::StreamConfig;
+use chronid_stream::{NatsAuth, NatsOptions, NatsTls, StreamConfig};
 use clap::Args;
 
 #[derive(Debug, Clone, Args)]
@@ -25,13 +25,36 @@ pub struct StoreConfig {
 
 #[derive(Debug, Clone, Args)]
 pub struct NatsConfig {
-    /// NATS server URL.
+    /// NATS server URL, or a comma-separated seed list of a cluster's servers
+    /// (`nats://a:4222,nats://b:4222,nats://c:4222`); `tls://` asks for TLS.
     #[arg(
         long,
         env = "CHRONID_NATS_URL",
         default_value = "nats://127.0.0.1:4222"
     )]
     pub nats_url: String,
+    /// PEM file of the certificate authorities that signed the NATS servers' certificates;
+    /// setting it turns TLS on.
+    #[arg(long, env = "CHRONID_NATS_TLS_CA")]
+    pub nats_tls_ca: Option<std::path::PathBuf>,
+    /// PEM file of a client certificate for NATS servers that verify clients (with
+    /// --nats-tls-key).
+    #[arg(long, env = "CHRONID_NATS_TLS_CERT")]
+    pub nats_tls_cert: Option<std::path::PathBuf>,
+    /// PEM file of the client certificate's key.
+    #[arg(long, env = "CHRONID_NATS_TLS_KEY")]
+    pub nats_tls_key: Option<std::path::PathBuf>,
+    /// A NATS `.creds` file (user JWT and NKey seed).
+    #[arg(long, env = "CHRONID_NATS_CREDS")]
+    pub nats_creds: Option<std::path::PathBuf>,
+    /// NATS user (with CHRONID_NATS_PASSWORD; a password is taken from the environment only).
+    #[arg(long, env = "CHRONID_NATS_USER")]
+    pub nats_user: Option<String>,
+    #[arg(skip = std::env::var("CHRONID_NATS_PASSWORD").ok())]
+    pub nats_password: Option<String>,
+    /// NATS token (taken from the environment only).
+    #[arg(skip = std::env::var("CHRONID_NATS_TOKEN").ok())]
+    pub nats_token: Option<String>,
     /// JetStream stream the events are published to.
     #[arg(long, env = "CHRONID_STREAM", default_value = "CHRONID_EVENTS")]
     pub stream: String,
@@ -44,6 +67,99 @@ pub struct NatsConfig {
 }
 
 impl NatsConfig {
+    /// The servers to try, TLS and credentials, checked: each error names its setting.
+    pub fn connection(&self) -> anyhow::Result<(Vec<async_nats::ServerAddr>, NatsOptions)> {
+        let servers = chronid_stream::server_addrs(&self.nats_url)
+            .map_err(|e| usage!("--nats-url / CHRONID_NATS_URL: {e}"))?;
+        let readable = |path: &std::path::Path, setting: &str| -> anyhow::Result<String> {
+            std::fs::read_to_string(path)
+                .map_err(|e| usage!("{setting}: cannot read {}: {e}", path.display()))
+        };
+        let tls = match (&self.nats_tls_ca, &self.nats_tls_cert, &self.nats_tls_key) {
+            (None, None, None) => None,
+            (ca, cert, key) => {
+                if let Some(ca) = ca {
+                    readable(ca, "--nats-tls-ca / CHRONID_NATS_TLS_CA")?;
+                }
+                let client = match (cert, key) {
+                    (Some(cert), Some(key)) => {
+                        readable(cert, "--nats-tls-cert / CHRONID_NATS_TLS_CERT")?;
+                        readable(key, "--nats-tls-key / CHRONID_NATS_TLS_KEY")?;
+                        Some((cert.clone(), key.clone()))
+                    }
+                    (None, None) => None,
+                    _ => {
+                        return Err(usage!(
+                        "--nats-tls-cert / CHRONID_NATS_TLS_CERT and --nats-tls-key / CHRONID_NATS_TLS_KEY go together"
+                    ))
+                    }
+                };
+                Some(NatsTls {
+                    ca: ca.clone(),
+                    client,
+                })
+            }
+        };
+        let auth = match (
+            &self.nats_creds,
+            &self.nats_user,
+            &self.nats_password,
+            &self.nats_token,
+        ) {
+            (None, None, None, None) => NatsAuth::None,
+            (Some(path), None, None, None) => {
+                let creds = readable(path, "--nats-creds / CHRONID_NATS_CREDS")?;
+                // Parsed now, so a wrong file stops the start naming the setting.
+                async_nats::ConnectOptions::new()
+                    .credentials(&creds)
+                    .map_err(|e| {
+                        usage!(
+                            "--nats-creds / CHRONID_NATS_CREDS: {} is not a NATS credentials file ({})",
+                            path.display(),
+                            e.kind()
+                        )
+                    })?;
+                NatsAuth::Credentials(creds)
+            }
+            (None, Some(user), Some(password), None) => NatsAuth::UserPassword {
+                user: user.clone(),
+                password: password.clone(),
+            },
+            (None, Some(_), None, None) | (None, None, Some(_), None) => {
+                return Err(usage!(
+                    "--nats-user / CHRONID_NATS_USER and CHRONID_NATS_PASSWORD go together"
+                ))
+            }
+            (None, None, None, Some(token)) => NatsAuth::Token(token.clone()),
+            _ => {
+                return Err(usage!(
+                "NATS credentials: set one of CHRONID_NATS_CREDS, CHRONID_NATS_USER with CHRONID_NATS_PASSWORD, or CHRONID_NATS_TOKEN"
+            ))
+            }
+        };
+        Ok((
+            servers,
+            NatsOptions {
+                tls,
+                auth,
+                ..NatsOptions::default()
+            },
+        ))
+    }
+
+    /// Connects to the first server of the list that answers, with the settings' TLS and
+    /// credentials; the error names the servers (passwords hidden) and how to start one.
+    pub async fn connect(&self) -> anyhow::Result<(async_nats::Client, NatsOptions)> {
+        let (servers, options) = self.connection()?;
+        let client = options.connect(&servers).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot connect to NATS at --nats-url / CHRONID_NATS_URL ({}): {e}; is it running with JetStream? `scripts/services.sh start` starts a local one",
+                chronid_stream::redacted_list(&self.nats_url)
+            )
+        })?;
+        Ok((client, options))
+    }
+
     pub fn stream_config(&self) -> anyhow::Result<StreamConfig> {
         let name_ok = !self.stream.is_empty()
             && self

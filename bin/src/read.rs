@@ -5,7 +5,6 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context;
-use chronid_stream::NatsOptions;
 use chronid_views::export::{audit_csv_line, AUDIT_CSV_HEADER};
 use chronid_views::query::{self, FilterError};
 use chronid_views::replay::{self, Progress, Source};
@@ -87,10 +86,7 @@ pub async fn replay(
     let js = match source {
         Source::Store => None,
         Source::Stream => {
-            let options = NatsOptions::default();
-            let client = options.connect(&nats.nats_url).await.with_context(|| {
-                format!("cannot connect to NATS at --nats-url ({})", nats.nats_url)
-            })?;
+            let (client, options) = nats.connect().await?;
             Some(options.jetstream(client))
         }
     };
@@ -217,14 +213,12 @@ pub async fn history_user(
 pub async fn projections_status(store: StoreConfig, nats: NatsConfig) -> anyhow::Result<()> {
     let stream = nats.stream_config()?;
     let pool = wiring::connect_db(&store).await?;
-    let options = NatsOptions::default();
-    let js = match options.connect(&nats.nats_url).await {
-        Ok(client) => Some(options.jetstream(client)),
+    let js = match nats.connect().await {
+        Ok((client, options)) => Some(options.jetstream(client)),
+        // A setting that is wrong stops here; a server that does not answer does not.
+        Err(e) if e.downcast_ref::<crate::usage::UsageError>().is_some() => return Err(e),
         Err(e) => {
-            eprintln!(
-                "NATS unreachable at --nats-url ({}): {e}; showing the database only",
-                nats.nats_url
-            );
+            eprintln!("{e}; showing the database only");
             None
         }
     };

@@ -7,7 +7,7 @@ use anyhow::Context;
 use chronid_http::{metrics_router, router_with, HttpState, ReadSide};
 use chronid_notify::Notifier;
 use chronid_stream::relay::{Relay, RelayOptions};
-use chronid_stream::{ensure_stream, NatsOptions};
+use chronid_stream::ensure_stream;
 use chronid_views::{Projection, ProjectionOptions, ProjectionWorker};
 use tokio::sync::watch;
 
@@ -46,13 +46,7 @@ pub async fn run(
     chronid_store::migrate(&pool)
         .await
         .context("migration failed")?;
-    let nats_options = NatsOptions::default();
-    let client = nats_options.connect(&nats.nats_url).await.with_context(|| {
-        format!(
-            "cannot connect to NATS at --nats-url / CHRONID_NATS_URL ({}); is it running with JetStream? `scripts/services.sh start` starts it",
-            nats.nats_url
-        )
-    })?;
+    let (client, nats_options) = nats.connect().await?;
     let js = nats_options.jetstream(client.clone());
     ensure_stream(&js, &stream)
         .await

@@ -404,3 +404,206 @@ async fn command_line_reads_agree_with_the_api_and_replay_rebuilds_the_same_view
     assert!(serve.stop().await.success());
     env.cleanup().await.unwrap();
 }
+
+/// `serve` with `vars` set, to its end (within a minute): its exit status and stderr.
+async fn serve_exits(env: &TestEnv, vars: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = chronid(env, &["serve"]);
+    cmd.env("CHRONID_COMPONENTS", "api,relay")
+        .env("CHRONID_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env("CHRONID_METRICS_LISTEN", format!("127.0.0.1:{}", free_port()));
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
+        .await
+        .expect("serve should stop within a minute")
+        .unwrap();
+    (out.status.code(), text(&out.stderr))
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl
+/// command in `dir`.
+fn make_certificates(dir: &std::path::Path) {
+    let script = r#"set -e
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=chronid-test-ca 2>/dev/null
+for who in server client; do
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $who.key -out $who.csr -subj /CN=$who 2>/dev/null
+done
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext
+printf 'extendedKeyUsage=clientAuth\n' > client.ext
+for who in server client; do
+  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem -days 2 -extfile $who.ext 2>/dev/null
+done"#;
+    let status = std::process::Command::new("sh")
+        .args(["-c", script])
+        .current_dir(dir)
+        .status()
+        .expect("the openssl command (Debian's openssl package) makes the test certificates");
+    assert!(status.success(), "openssl could not make the certificates");
+}
+
+/// Waits until the stream `stream` on the server `client` is connected to holds events.
+async fn events_reach(client: async_nats::Client, stream: &str) {
+    let js = chronid_tests::test_nats_options().jetstream(client);
+    wait_until("events published to the stream", || async {
+        match js.get_stream(stream).await {
+            Ok(mut s) => s.info().await.is_ok_and(|i| i.state.messages > 0),
+            Err(_) => false,
+        }
+    })
+    .await;
+}
+
+/// `CHRONID_NATS_URL` takes a seed list (a server that is down in it does not stop the start),
+/// user and password, and TLS with a client certificate; every wrong setting stops the start
+/// naming it, and a password never shows in what is printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_seed_lists_credentials_and_tls() {
+    use chronid_stream::{NatsAuth, NatsOptions, NatsTls};
+    let env = TestEnv::new().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    make_certificates(dir.path());
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    std::fs::write(dir.path().join("bad.creds"), "not a creds file").unwrap();
+    let (cert, key, garbage) = (path("client.pem"), path("client.key"), path("bad.creds"));
+    // Settings that are wrong: 2, naming the setting.
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("CHRONID_NATS_URL", "nats://127.0.0.1:4222,,nats://127.0.0.1:4223")],
+            "CHRONID_NATS_URL",
+        ),
+        (
+            vec![("CHRONID_NATS_URL", "nats://u:hunter22@127.0.0.1:99999")],
+            "CHRONID_NATS_URL",
+        ),
+        (
+            vec![("CHRONID_NATS_CREDS", "/nonexistent/chronid.creds")],
+            "CHRONID_NATS_CREDS",
+        ),
+        (vec![("CHRONID_NATS_CREDS", &garbage)], "CHRONID_NATS_CREDS"),
+        (vec![("CHRONID_NATS_TLS_CERT", &cert)], "CHRONID_NATS_TLS_KEY"),
+        (vec![("CHRONID_NATS_USER", "chronid")], "CHRONID_NATS_PASSWORD"),
+        (
+            vec![("CHRONID_NATS_TOKEN", "t"), ("CHRONID_NATS_USER", "u")],
+            "CHRONID_NATS_TOKEN",
+        ),
+    ];
+    for (vars, setting) in cases {
+        let (code, err) = serve_exits(&env, &vars).await;
+        assert_eq!(code, Some(2), "{vars:?}: {err}");
+        assert!(err.contains(setting), "{vars:?} should name {setting}: {err}");
+        assert!(!err.contains("hunter22"), "a password was printed: {err}");
+    }
+
+    // A seed list with a server that is down: the start goes on with the other, and events
+    // flow.
+    let seeds = format!("nats://127.0.0.1:{},{}", free_port(), env.nats_url);
+    let serve = Serve::start(&env, "api,relay", &[("CHRONID_NATS_URL", seeds)]).await;
+    bootstrap(&env).await;
+    events_reach(env.nats.clone(), &env.stream.stream).await;
+    serve.stop().await;
+
+    // User and password, on a server that requires them.
+    let auth = NatsAuth::UserPassword {
+        user: "chronid".into(),
+        password: "hunter22-nats".into(),
+    };
+    let probe = NatsOptions {
+        auth: auth.clone(),
+        ..chronid_tests::test_nats_options()
+    };
+    let server = chronid_tests::NatsServer::launch_with(
+        &["--user", "chronid", "--pass", "hunter22-nats"],
+        probe.clone(),
+        "nats",
+    )
+    .await
+    .unwrap();
+    let servers = chronid_stream::server_addrs(&server.url()).unwrap();
+    let (code, err) = serve_exits(
+        &env,
+        &[
+            ("CHRONID_NATS_URL", &server.url()),
+            ("CHRONID_NATS_USER", "chronid"),
+            ("CHRONID_NATS_PASSWORD", "hunter22-wrong"),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("CHRONID_NATS_URL"), "{err}");
+    assert!(!err.contains("hunter22"), "a password was printed: {err}");
+    // A stream of its own on this server: the relay starts it from the first event.
+    let stream = format!("{}_AUTH", env.stream.stream);
+    let serve = Serve::start(
+        &env,
+        "relay",
+        &[
+            ("CHRONID_NATS_URL", server.url()),
+            ("CHRONID_NATS_USER", "chronid".into()),
+            ("CHRONID_NATS_PASSWORD", "hunter22-nats".into()),
+            ("CHRONID_STREAM", stream.clone()),
+            ("CHRONID_SUBJECT_PREFIX", format!("{}.auth", env.stream.subject_prefix)),
+        ],
+    )
+    .await;
+    events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
+    serve.stop().await;
+    drop(server);
+
+    // TLS, the server verifying a client certificate.
+    let tls = NatsTls {
+        ca: Some(path("ca.pem").into()),
+        client: Some((cert.clone().into(), key.clone().into())),
+    };
+    let probe = NatsOptions {
+        tls: Some(tls),
+        ..chronid_tests::test_nats_options()
+    };
+    let server = chronid_tests::NatsServer::launch_with(
+        &[
+            "--tls",
+            "--tlscert",
+            &path("server.pem"),
+            "--tlskey",
+            &path("server.key"),
+            "--tlscacert",
+            &path("ca.pem"),
+            "--tlsverify",
+        ],
+        probe.clone(),
+        "tls",
+    )
+    .await
+    .unwrap();
+    let servers = chronid_stream::server_addrs(&server.url()).unwrap();
+    let ca = path("ca.pem");
+    // Without the client certificate the server refuses the connection.
+    let (code, err) = serve_exits(
+        &env,
+        &[
+            ("CHRONID_NATS_URL", &server.url()),
+            ("CHRONID_NATS_TLS_CA", &ca),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("CHRONID_NATS_URL"), "{err}");
+    let stream = format!("{}_TLS", env.stream.stream);
+    let serve = Serve::start(
+        &env,
+        "relay",
+        &[
+            ("CHRONID_NATS_URL", server.url()),
+            ("CHRONID_NATS_TLS_CA", ca.clone()),
+            ("CHRONID_NATS_TLS_CERT", cert.clone()),
+            ("CHRONID_NATS_TLS_KEY", key.clone()),
+            ("CHRONID_STREAM", stream.clone()),
+            ("CHRONID_SUBJECT_PREFIX", format!("{}.tls", env.stream.subject_prefix)),
+        ],
+    )
+    .await;
+    events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
+    serve.stop().await;
+    drop(server);
+    env.cleanup().await.unwrap();
+}

@@ -212,12 +212,14 @@ pub fn test_nats_options() -> NatsOptions {
         connection_timeout: CONNECT_TIMEOUT,
         request_timeout: Duration::from_secs(3),
         max_reconnect_delay: Duration::from_millis(500),
+        ..NatsOptions::default()
     }
 }
 
 /// Connects to NATS, failing within seconds with a message that says how to start it.
 pub async fn nats_connect(url: &str) -> anyhow::Result<async_nats::Client> {
-    match tokio::time::timeout(CONNECT_TIMEOUT * 2, test_nats_options().connect(url)).await {
+    let servers = chronid_stream::server_addrs(url).map_err(|e| anyhow!("{url}: {e}"))?;
+    match tokio::time::timeout(CONNECT_TIMEOUT * 2, test_nats_options().connect(&servers)).await {
         Ok(Ok(client)) => Ok(client),
         Ok(Err(e)) => Err(anyhow!("NATS unreachable at {url} ({e}); {HOW_TO_START}")),
         Err(_) => Err(anyhow!(
@@ -513,6 +515,11 @@ pub struct NatsServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// More command-line arguments (TLS, users).
+    args: Vec<String>,
+    /// How the readiness probe connects (its TLS and credentials) and which scheme it names.
+    probe: NatsOptions,
+    scheme: &'static str,
 }
 
 impl NatsServer {
@@ -525,17 +532,30 @@ impl NatsServer {
 
     /// Starts a new server on a free port.
     pub async fn launch() -> anyhow::Result<Self> {
+        Self::launch_with(&[], test_nats_options(), "nats").await
+    }
+
+    /// Starts a new server with more arguments (`--tls ...`, `--user ...`); the readiness probe
+    /// connects with `probe` to `{scheme}://127.0.0.1:{port}`.
+    pub async fn launch_with(
+        args: &[&str],
+        probe: NatsOptions,
+        scheme: &'static str,
+    ) -> anyhow::Result<Self> {
         let mut server = Self {
             port: free_port()?,
             dir: tempfile::tempdir().context("creating the NATS store directory")?,
             child: None,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            probe,
+            scheme,
         };
         server.start().await?;
         Ok(server)
     }
 
     pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
     }
 
     /// Starts the server (again) on the same port and directory; returns once JetStream answers.
@@ -552,6 +572,7 @@ impl NatsServer {
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
             .arg("-l")
             .arg(&log)
+            .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -563,9 +584,11 @@ impl NatsServer {
             "the private nats-server to serve JetStream",
             Duration::from_secs(15),
             || {
-                let url = url.clone();
+                let (url, probe) = (url.clone(), self.probe.clone());
                 async move {
-                    let client = test_nats_options().connect(&url).await?;
+                    let servers =
+                        chronid_stream::server_addrs(&url).map_err(|e| anyhow::anyhow!(e))?;
+                    let client = probe.connect(&servers).await?;
                     // Any reply (not "no responders") means JetStream is up.
                     Ok(client.request("$JS.API.INFO", "".into()).await.is_ok())
                 }

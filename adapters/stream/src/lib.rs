@@ -11,9 +11,11 @@
 
 pub mod relay;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
+use async_nats::ServerAddr;
 
 /// Header carrying the `tx_id` (xid8, decimal) of the event a message was published from.
 pub const HEADER_TX_ID: &str = "Chronid-Tx-Id";
@@ -113,7 +115,7 @@ pub fn msg_id(aggregate_type: &str, aggregate_id: &str, sequence: i64) -> String
     format!("{aggregate_type}:{aggregate_id}:{sequence}")
 }
 
-/// Timeouts and reconnect behaviour of a NATS connection.
+/// Timeouts, reconnect behaviour, TLS and credentials of a NATS connection.
 #[derive(Debug, Clone)]
 pub struct NatsOptions {
     /// Client name shown by the server (`chronid`).
@@ -124,6 +126,42 @@ pub struct NatsOptions {
     pub request_timeout: Duration,
     /// Longest delay between two reconnect attempts.
     pub max_reconnect_delay: Duration,
+    /// TLS to the servers; None: plain TCP, unless a URL says `tls://`.
+    pub tls: Option<NatsTls>,
+    pub auth: NatsAuth,
+}
+
+/// TLS to NATS: the authorities to trust (the system's when none) and an optional client
+/// certificate.
+#[derive(Debug, Clone, Default)]
+pub struct NatsTls {
+    /// PEM file of the certificate authorities that signed the servers' certificates.
+    pub ca: Option<PathBuf>,
+    /// PEM files of a client certificate and its key, for servers that verify clients.
+    pub client: Option<(PathBuf, PathBuf)>,
+}
+
+/// How chronid proves who it is to NATS (beside a user and password in the URL itself).
+#[derive(Clone, Default)]
+pub enum NatsAuth {
+    #[default]
+    None,
+    /// The text of a `.creds` file: a user JWT and its NKey seed.
+    Credentials(String),
+    UserPassword { user: String, password: String },
+    Token(String),
+}
+
+impl std::fmt::Debug for NatsAuth {
+    // Never the secrets: this may end up in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Credentials(_) => f.write_str("Credentials(..)"),
+            Self::UserPassword { user, .. } => write!(f, "UserPassword({user}, ..)"),
+            Self::Token(_) => f.write_str("Token(..)"),
+        }
+    }
 }
 
 impl Default for NatsOptions {
@@ -133,16 +171,54 @@ impl Default for NatsOptions {
             connection_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(5),
             max_reconnect_delay: Duration::from_secs(2),
+            tls: None,
+            auth: NatsAuth::None,
         }
+    }
+}
+
+/// Parses a NATS server URL or a comma-separated seed list (`nats://a:4222,nats://b:4222`, as
+/// every NATS client takes it); the error names the entry that is wrong, never a password in it.
+pub fn server_addrs(list: &str) -> Result<Vec<ServerAddr>, String> {
+    let mut out = Vec::new();
+    for (i, entry) in list.split(',').map(str::trim).enumerate() {
+        if entry.is_empty() {
+            return Err(format!("entry {} of the list is empty", i + 1));
+        }
+        let addr: ServerAddr = entry.parse().map_err(|e: std::io::Error| {
+            format!("entry {} ({}) is not a NATS URL: {e}", i + 1, redacted(entry))
+        })?;
+        out.push(addr);
+    }
+    Ok(out)
+}
+
+/// A server list as it may be shown: each URL's password replaced.
+pub fn redacted_list(list: &str) -> String {
+    list.split(',')
+        .map(|u| redacted(u.trim()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A URL with the password of its user part replaced.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user = &url[scheme + 3..at];
+            let name = user.split(':').next().unwrap_or("");
+            format!("{}{name}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
     }
 }
 
 impl NatsOptions {
     /// The client options: bounded connect and request times, reconnect forever with a delay
-    /// growing 50 ms, 100 ms, ... up to `max_reconnect_delay`.
-    pub fn connect_options(&self) -> async_nats::ConnectOptions {
+    /// growing 50 ms, 100 ms, ... up to `max_reconnect_delay`, TLS and credentials as set.
+    pub fn connect_options(&self) -> std::io::Result<async_nats::ConnectOptions> {
         let max_delay = self.max_reconnect_delay;
-        async_nats::ConnectOptions::new()
+        let mut options = async_nats::ConnectOptions::new()
             .name(&self.name)
             .connection_timeout(self.connection_timeout)
             .request_timeout(Some(self.request_timeout))
@@ -152,12 +228,33 @@ impl NatsOptions {
                 Duration::from_millis(50)
                     .saturating_mul(2u32.saturating_pow(exp))
                     .min(max_delay)
-            })
+            });
+        if let Some(tls) = &self.tls {
+            options = options.require_tls(true);
+            if let Some(ca) = &tls.ca {
+                options = options.add_root_certificates(ca.clone());
+            }
+            if let Some((cert, key)) = &tls.client {
+                options = options.add_client_certificate(cert.clone(), key.clone());
+            }
+        }
+        Ok(match &self.auth {
+            NatsAuth::None => options,
+            NatsAuth::Credentials(creds) => options.credentials(creds)?,
+            NatsAuth::UserPassword { user, password } => {
+                options.user_and_password(user.clone(), password.clone())
+            }
+            NatsAuth::Token(token) => options.token(token.clone()),
+        })
     }
 
-    /// Connects to `url`; fails (within `connection_timeout`) when the server is unreachable.
-    pub async fn connect(&self, url: &str) -> Result<async_nats::Client, async_nats::ConnectError> {
-        self.connect_options().connect(url).await
+    /// Connects to the first of `servers` that answers (in random order, as NATS clients do);
+    /// fails (within `connection_timeout` each) when none does.
+    pub async fn connect(
+        &self,
+        servers: &[ServerAddr],
+    ) -> Result<async_nats::Client, async_nats::ConnectError> {
+        self.connect_options()?.connect(servers).await
     }
 
     /// A JetStream context whose API calls and publish acks are bounded by `request_timeout`.
@@ -183,5 +280,37 @@ mod tests {
         assert_eq!(cfg.subjects, vec!["chronid.events.>".to_string()]);
         assert!(cfg.deny_delete && cfg.deny_purge);
         assert_eq!(cfg.duplicate_window, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn seed_lists() {
+        let one = server_addrs("nats://127.0.0.1:4222").unwrap();
+        assert_eq!(one.len(), 1);
+        let three = server_addrs("nats://a:4222, nats://b:4223,tls://c:4224").unwrap();
+        let hosts: Vec<(String, u16)> = three
+            .iter()
+            .map(|a| (a.host().to_string(), a.port()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [("a".into(), 4222), ("b".into(), 4223), ("c".into(), 4224)]
+        );
+        assert!(three[2].tls_required());
+        let empty = server_addrs("nats://a:4222,,nats://b:4222").unwrap_err();
+        assert!(empty.contains("entry 2"), "{empty}");
+        let bad = server_addrs("nats://a:4222,nats://u:s3cret@b:99999").unwrap_err();
+        assert!(bad.contains("entry 2") && bad.contains("u:***@b:99999"), "{bad}");
+        assert!(!bad.contains("s3cret"), "{bad}");
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug() {
+        let auth = NatsAuth::UserPassword {
+            user: "chronid".into(),
+            password: "s3cret".into(),
+        };
+        assert_eq!(format!("{auth:?}"), "UserPassword(chronid, ..)");
+        assert!(!format!("{:?}", NatsAuth::Token("t0ken".into())).contains("t0ken"));
+        assert!(!format!("{:?}", NatsAuth::Credentials("seed".into())).contains("seed"));
     }
 }
