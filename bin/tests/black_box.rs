@@ -607,3 +607,42 @@ async fn nats_seed_lists_credentials_and_tls() {
     drop(server);
     env.cleanup().await.unwrap();
 }
+
+/// TLS to PostgreSQL is asked for in the URL (`sslmode`, `sslrootcert`): `require` encrypts,
+/// `verify-full` with an authority that did not sign the server's certificate refuses to start,
+/// naming the setting. (The local server's certificate is Debian's self-signed snakeoil one.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tls_through_the_url() {
+    let env = TestEnv::new().await.unwrap();
+    let sep = if env.database_url.contains('?') { '&' } else { '?' };
+    let required = format!("{}{sep}sslmode=require", env.database_url);
+    let pool = chronid_store::connect(&required, 2).await.unwrap();
+    let encrypted: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        encrypted,
+        "sslmode=require should encrypt (is ssl on in postgresql.conf?)"
+    );
+    pool.close().await;
+    let mut cmd = chronid(&env, &["migrate"]);
+    let out = cmd.env("CHRONID_DATABASE_URL", &required).output().await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let dir = tempfile::tempdir().unwrap();
+    make_certificates(dir.path());
+    let wrong_ca = dir.path().join("ca.pem");
+    let verified = format!(
+        "{}{sep}sslmode=verify-full&sslrootcert={}",
+        env.database_url,
+        wrong_ca.display()
+    );
+    let mut cmd = chronid(&env, &["migrate"]);
+    let out = cmd.env("CHRONID_DATABASE_URL", &verified).output().await.unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("CHRONID_DATABASE_URL"), "{err}");
+    env.cleanup().await.unwrap();
+}

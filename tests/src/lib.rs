@@ -71,10 +71,11 @@ impl TestEnv {
             .with_context(|| format!("creating database {db_name}"))?;
         admin.close().await.ok();
         let database_url = with_database(&admin_url, &db_name)?;
+        // The server's session settings (chronid_store::connect), so tests run as it does.
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(&database_url)
+            .connect_with(chronid_store::latency_settings(database_url.parse()?))
             .await
             .with_context(|| format!("connecting to {db_name}"))?;
         chronid_store::migrate(&pool)

@@ -172,10 +172,7 @@ where
 
 async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
     // The server's default pool size, for the API and the reference alike.
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(32)
-        .connect(&env.database_url)
-        .await?;
+    let pool = chronid_store::connect(&env.database_url, 32).await?;
     let app = Arc::new(spawn_app_with(env, pool.clone(), test_services()).await?);
     sqlx::query("CREATE TABLE bench_scratch (id bigserial PRIMARY KEY, body text NOT NULL)")
         .execute(&pool)

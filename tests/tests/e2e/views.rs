@@ -1352,3 +1352,20 @@ async fn reply_text(app: &TestApp, path: &str) -> String {
         .unwrap();
     r.text().await.unwrap()
 }
+
+/// The service's connections never start parallel workers or JIT compilation (decision 0019):
+/// an audit page planned as a parallel scan paid ~10 ms to start its workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_connections_run_without_parallel_workers_or_jit() {
+    let env = TestEnv::new().await.unwrap();
+    let pool = chronid_store::connect(&env.database_url, 2).await.unwrap();
+    for (setting, expected) in [("max_parallel_workers_per_gather", "0"), ("jit", "off")] {
+        let value: String = sqlx::query_scalar(&format!("SHOW {setting}"))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(value, expected, "{setting}");
+    }
+    pool.close().await;
+    env.cleanup().await.unwrap();
+}
