@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use chronid_http::{metrics_router, router_with, HttpState, ReadSide};
 use chronid_notify::Notifier;
-use chronid_stream::relay::{Relay, RelayOptions};
 use chronid_stream::ensure_stream;
+use chronid_stream::relay::{Relay, RelayOptions};
 use chronid_views::{Projection, ProjectionOptions, ProjectionWorker};
 use tokio::sync::watch;
 

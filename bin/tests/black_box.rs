@@ -410,7 +410,10 @@ async fn serve_exits(env: &TestEnv, vars: &[(&str, &str)]) -> (Option<i32>, Stri
     let mut cmd = chronid(env, &["serve"]);
     cmd.env("CHRONID_COMPONENTS", "api,relay")
         .env("CHRONID_LISTEN", format!("127.0.0.1:{}", free_port()))
-        .env("CHRONID_METRICS_LISTEN", format!("127.0.0.1:{}", free_port()));
+        .env(
+            "CHRONID_METRICS_LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        );
     for (k, v) in vars {
         cmd.env(k, v);
     }
@@ -469,7 +472,10 @@ async fn nats_seed_lists_credentials_and_tls() {
     // Settings that are wrong: 2, naming the setting.
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
-            vec![("CHRONID_NATS_URL", "nats://127.0.0.1:4222,,nats://127.0.0.1:4223")],
+            vec![(
+                "CHRONID_NATS_URL",
+                "nats://127.0.0.1:4222,,nats://127.0.0.1:4223",
+            )],
             "CHRONID_NATS_URL",
         ),
         (
@@ -481,8 +487,14 @@ async fn nats_seed_lists_credentials_and_tls() {
             "CHRONID_NATS_CREDS",
         ),
         (vec![("CHRONID_NATS_CREDS", &garbage)], "CHRONID_NATS_CREDS"),
-        (vec![("CHRONID_NATS_TLS_CERT", &cert)], "CHRONID_NATS_TLS_KEY"),
-        (vec![("CHRONID_NATS_USER", "chronid")], "CHRONID_NATS_PASSWORD"),
+        (
+            vec![("CHRONID_NATS_TLS_CERT", &cert)],
+            "CHRONID_NATS_TLS_KEY",
+        ),
+        (
+            vec![("CHRONID_NATS_USER", "chronid")],
+            "CHRONID_NATS_PASSWORD",
+        ),
         (
             vec![("CHRONID_NATS_TOKEN", "t"), ("CHRONID_NATS_USER", "u")],
             "CHRONID_NATS_TOKEN",
@@ -491,7 +503,10 @@ async fn nats_seed_lists_credentials_and_tls() {
     for (vars, setting) in cases {
         let (code, err) = serve_exits(&env, &vars).await;
         assert_eq!(code, Some(2), "{vars:?}: {err}");
-        assert!(err.contains(setting), "{vars:?} should name {setting}: {err}");
+        assert!(
+            err.contains(setting),
+            "{vars:?} should name {setting}: {err}"
+        );
         assert!(!err.contains("hunter22"), "a password was printed: {err}");
     }
 
@@ -542,7 +557,10 @@ async fn nats_seed_lists_credentials_and_tls() {
             ("CHRONID_NATS_USER", "chronid".into()),
             ("CHRONID_NATS_PASSWORD", "hunter22-nats".into()),
             ("CHRONID_STREAM", stream.clone()),
-            ("CHRONID_SUBJECT_PREFIX", format!("{}.auth", env.stream.subject_prefix)),
+            (
+                "CHRONID_SUBJECT_PREFIX",
+                format!("{}.auth", env.stream.subject_prefix),
+            ),
         ],
     )
     .await;
@@ -598,7 +616,10 @@ async fn nats_seed_lists_credentials_and_tls() {
             ("CHRONID_NATS_TLS_CERT", cert.clone()),
             ("CHRONID_NATS_TLS_KEY", key.clone()),
             ("CHRONID_STREAM", stream.clone()),
-            ("CHRONID_SUBJECT_PREFIX", format!("{}.tls", env.stream.subject_prefix)),
+            (
+                "CHRONID_SUBJECT_PREFIX",
+                format!("{}.tls", env.stream.subject_prefix),
+            ),
         ],
     )
     .await;
@@ -614,7 +635,11 @@ async fn nats_seed_lists_credentials_and_tls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_tls_through_the_url() {
     let env = TestEnv::new().await.unwrap();
-    let sep = if env.database_url.contains('?') { '&' } else { '?' };
+    let sep = if env.database_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let required = format!("{}{sep}sslmode=require", env.database_url);
     let pool = chronid_store::connect(&required, 2).await.unwrap();
     let encrypted: bool =
@@ -628,7 +653,11 @@ async fn postgres_tls_through_the_url() {
     );
     pool.close().await;
     let mut cmd = chronid(&env, &["migrate"]);
-    let out = cmd.env("CHRONID_DATABASE_URL", &required).output().await.unwrap();
+    let out = cmd
+        .env("CHRONID_DATABASE_URL", &required)
+        .output()
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
     let dir = tempfile::tempdir().unwrap();
@@ -640,7 +669,11 @@ async fn postgres_tls_through_the_url() {
         wrong_ca.display()
     );
     let mut cmd = chronid(&env, &["migrate"]);
-    let out = cmd.env("CHRONID_DATABASE_URL", &verified).output().await.unwrap();
+    let out = cmd
+        .env("CHRONID_DATABASE_URL", &verified)
+        .output()
+        .await
+        .unwrap();
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("CHRONID_DATABASE_URL"), "{err}");

@@ -38,6 +38,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
 /// newest-first page scans chronid runs take: a text search over 10,000,000 audit entries went
 /// from 14 ms to 1.6 ms) and no JIT compilation (tens of milliseconds, for queries that run in
 /// less). Decision 0019.
-pub fn latency_settings(options: sqlx::postgres::PgConnectOptions) -> sqlx::postgres::PgConnectOptions {
+pub fn latency_settings(
+    options: sqlx::postgres::PgConnectOptions,
+) -> sqlx::postgres::PgConnectOptions {
     options.options([("max_parallel_workers_per_gather", "0"), ("jit", "off")])
 }

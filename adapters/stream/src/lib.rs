@@ -148,7 +148,10 @@ pub enum NatsAuth {
     None,
     /// The text of a `.creds` file: a user JWT and its NKey seed.
     Credentials(String),
-    UserPassword { user: String, password: String },
+    UserPassword {
+        user: String,
+        password: String,
+    },
     Token(String),
 }
 
@@ -186,7 +189,11 @@ pub fn server_addrs(list: &str) -> Result<Vec<ServerAddr>, String> {
             return Err(format!("entry {} of the list is empty", i + 1));
         }
         let addr: ServerAddr = entry.parse().map_err(|e: std::io::Error| {
-            format!("entry {} ({}) is not a NATS URL: {e}", i + 1, redacted(entry))
+            format!(
+                "entry {} ({}) is not a NATS URL: {e}",
+                i + 1,
+                redacted(entry)
+            )
         })?;
         out.push(addr);
     }
@@ -299,7 +306,10 @@ mod tests {
         let empty = server_addrs("nats://a:4222,,nats://b:4222").unwrap_err();
         assert!(empty.contains("entry 2"), "{empty}");
         let bad = server_addrs("nats://a:4222,nats://u:s3cret@b:99999").unwrap_err();
-        assert!(bad.contains("entry 2") && bad.contains("u:***@b:99999"), "{bad}");
+        assert!(
+            bad.contains("entry 2") && bad.contains("u:***@b:99999"),
+            "{bad}"
+        );
         assert!(!bad.contains("s3cret"), "{bad}");
     }
 

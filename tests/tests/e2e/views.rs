@@ -932,6 +932,9 @@ async fn every_text_search_path_agrees_with_a_scan_of_the_log() {
         add(format!("Group B item {i}"), 30); // 5: each newest first, merged
     }
     add("Only C here".into(), 120); // one description
+    for i in 0..120 {
+        add(format!("Group E item {}", i % 4), 1); // 4, their entries interleaved
+    }
     for i in 0..10_001 {
         add(format!("Bulk D {i}"), 1); // over 10,000: looked up inside the statement
     }
@@ -952,6 +955,7 @@ async fn every_text_search_path_agrees_with_a_scan_of_the_log() {
         ("item 1", None),
         ("group a", Some("ana")),
         ("group b", Some("bob")),
+        ("group e", None),
         ("bulk d", Some("ana")),
         ("nothing matches this", None),
     ] {
@@ -967,32 +971,44 @@ async fn every_text_search_path_agrees_with_a_scan_of_the_log() {
         .fetch_all(&env.pool)
         .await
         .unwrap();
-        let mut got = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut path = format!("/audit?limit=200&q={}", url_encode(q));
-            if let Some(name) = username {
-                path.push_str(&format!("&username={name}"));
+        // Smaller pages cut a merge's first read short (each description's few newest
+        // entries): with 20, group E's interleaved entries settle the page from that read;
+        // with 7, group B's (one description's block after another's) need the full read.
+        for limit in [200, 20, 7] {
+            if q == "bulk d" && limit != 200 {
+                continue; // 10,001 entries: many pages, and no merge
             }
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&cursor={c}"));
+            let mut got = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut path = format!("/audit?limit={limit}&q={}", url_encode(q));
+                if let Some(name) = username {
+                    path.push_str(&format!("&username={name}"));
+                }
+                if let Some(c) = &cursor {
+                    path.push_str(&format!("&cursor={c}"));
+                }
+                let r = app.call(Method::GET, &path, None).await;
+                assert_eq!(r.status, 200, "{path}: {r:?}");
+                got.extend(
+                    r.body["entries"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|e| e["position"].as_i64().unwrap()),
+                );
+                match r.body["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_string()),
+                    None => break,
+                }
             }
-            let r = app.call(Method::GET, &path, None).await;
-            assert_eq!(r.status, 200, "{path}: {r:?}");
-            got.extend(
-                r.body["entries"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|e| e["position"].as_i64().unwrap()),
+            assert_eq!(
+                got.len(),
+                expected.len(),
+                "q={q} username={username:?} limit={limit}"
             );
-            match r.body["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_string()),
-                None => break,
-            }
+            assert_eq!(got, expected, "q={q} username={username:?} limit={limit}");
         }
-        assert_eq!(got.len(), expected.len(), "q={q} username={username:?}");
-        assert_eq!(got, expected, "q={q} username={username:?}");
     }
     drop(app);
     env.cleanup().await.unwrap();

@@ -289,12 +289,17 @@ pub async fn audit(
                 .push_bind(limit);
         }
         (None, Some((_, TextFilter::Merge(hashes)))) => {
-            q.push("SELECT e.* FROM unnest(")
-                .push_bind(hashes.clone())
-                .push("::bigint[]) AS h(hash) CROSS JOIN LATERAL (");
-            audit_select(&mut q, account_id, f, text, after, limit, None);
-            q.push(") AS e ORDER BY e.at DESC, e.position DESC LIMIT ")
-                .push_bind(limit);
+            // First the newest few of each description, which usually settle the page; the
+            // page's full share of each only when they do not.
+            let few = merge_share(limit, hashes.len());
+            if few < limit {
+                if let Some(page) =
+                    merge_page(pool, account_id, f, text, after, limit, hashes, few).await?
+                {
+                    return Ok(page);
+                }
+            }
+            merge_query(&mut q, account_id, f, text, after, hashes, limit, limit);
         }
         (None, _) => audit_select(&mut q, account_id, f, text, after, limit, None),
     }
@@ -305,6 +310,86 @@ pub async fn audit(
         .persistent(text.is_none())
         .fetch_all(pool)
         .await
+}
+
+/// How many of each description's newest entries the first read of a merge takes: enough
+/// that, descriptions' entries being spread over time, the page is usually settled by them
+/// (three pages' worth in all, at least two each).
+fn merge_share(limit: i64, descriptions: usize) -> i64 {
+    let descriptions = i64::try_from(descriptions.max(1)).unwrap_or(i64::MAX);
+    ((limit * 3 + descriptions - 1) / descriptions + 1).min(limit)
+}
+
+/// The newest `outer` of the merge of each description's `per` newest entries (`text_hash` is
+/// the description's), newest first.
+#[allow(clippy::too_many_arguments)]
+fn merge_query<'a>(
+    q: &mut QueryBuilder<'a, Postgres>,
+    account_id: Uuid,
+    f: &AuditFilter,
+    text: Option<(&str, &TextFilter)>,
+    after: Option<AuditKey>,
+    hashes: &[i64],
+    per: i64,
+    outer: i64,
+) {
+    q.push("SELECT e.*, h.hash AS text_hash FROM unnest(")
+        .push_bind(hashes.to_vec())
+        .push("::bigint[]) AS h(hash) CROSS JOIN LATERAL (");
+    audit_select(q, account_id, f, text, after, per, None);
+    q.push(") AS e ORDER BY e.at DESC, e.position DESC LIMIT ")
+        .push_bind(outer);
+}
+
+#[derive(sqlx::FromRow)]
+struct Merged {
+    #[sqlx(flatten)]
+    entry: AuditEntry,
+    text_hash: i64,
+}
+
+/// A merge from each description's `few` newest entries, or None when they do not settle the
+/// page. A description that gave fewer than `few` has given all it has; one that gave `few`
+/// may have older entries unread, so the merged entries are complete only down to the newest
+/// of those descriptions' oldest read entry. The page is settled when `limit` entries lie there.
+#[allow(clippy::too_many_arguments)]
+async fn merge_page(
+    pool: &PgPool,
+    account_id: Uuid,
+    f: &AuditFilter,
+    text: Option<(&str, &TextFilter)>,
+    after: Option<AuditKey>,
+    limit: i64,
+    hashes: &[i64],
+    few: i64,
+) -> Result<Option<Vec<AuditEntry>>, sqlx::Error> {
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new("");
+    let all = few.saturating_mul(i64::try_from(hashes.len()).unwrap_or(i64::MAX));
+    merge_query(&mut q, account_id, f, text, after, hashes, few, all);
+    let rows: Vec<Merged> = q.build_query_as().persistent(false).fetch_all(pool).await?;
+    let key = |e: &AuditEntry| (e.at, e.position);
+    let mut read: std::collections::HashMap<i64, (i64, (DateTime<Utc>, i64))> =
+        std::collections::HashMap::new();
+    for row in &rows {
+        let seen = read.entry(row.text_hash).or_insert((0, key(&row.entry)));
+        seen.0 += 1;
+        seen.1 = seen.1.min(key(&row.entry));
+    }
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    // Complete down to (and including) this key; everything read when no description was cut.
+    let complete_to = read
+        .values()
+        .filter(|(count, _)| *count >= few)
+        .map(|(_, oldest)| *oldest)
+        .max();
+    if let Some(bound) = complete_to {
+        if rows.iter().take_while(|r| key(&r.entry) >= bound).count() < limit {
+            return Ok(None);
+        }
+    }
+    Ok(Some(
+        rows.into_iter().take(limit).map(|r| r.entry).collect(),
+    ))
 }
 
 pub(crate) fn audit_select(
