@@ -8,7 +8,7 @@ use chronid_domain::public::PublicEnvelope;
 use chronid_projections::audit::{self, AuditRecord, Principal};
 use chronid_projections::{Applied, ProjectionError};
 use serde_json::{json, Value};
-use sqlx::{Executor, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::tables::Tables;
@@ -93,20 +93,6 @@ impl AuditState {
         }
         for owner in owners {
             self.principals.entry(owner).or_insert(None);
-        }
-        Ok(())
-    }
-
-    /// Loads the principals `batch` needs that are not in memory yet.
-    pub async fn load(
-        &mut self,
-        conn: &mut PgConnection,
-        tables: &Tables,
-        batch: &[PublicEnvelope],
-    ) -> Result<(), sqlx::Error> {
-        if let Some(sql) = self.load_query(tables, batch) {
-            let rows = (&mut *conn).fetch_all(sqlx::raw_sql(&sql)).await?;
-            self.absorb(rows)?;
         }
         Ok(())
     }

@@ -52,16 +52,18 @@ impl State {
         }
     }
 
+    /// Loads the rows `batch` needs that are not in memory yet.
     pub async fn load(
         &mut self,
         conn: &mut PgConnection,
         tables: &Tables,
         batch: &[PublicEnvelope],
     ) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Users(s) => s.load(conn, tables, batch).await,
-            Self::Audit(s) => s.load(conn, tables, batch).await,
+        if let Some(sql) = self.load_query(tables, batch) {
+            let rows = (&mut *conn).fetch_all(sqlx::raw_sql(&sql)).await?;
+            self.absorb(rows)?;
         }
+        Ok(())
     }
 
     /// The statement reading the rows `batch` needs (see the projections' own `load_query`).

@@ -14,7 +14,7 @@ use chronid_projections::{Applied, ProjectionError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use sqlx::{Executor, PgConnection};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::tables::Tables;
@@ -168,20 +168,6 @@ impl UsersState {
                 2 => self.teams.found(id, doc)?,
                 _ => self.accounts.found(id, doc)?,
             }
-        }
-        Ok(())
-    }
-
-    /// Loads the rows `batch` touches that are not in memory yet.
-    pub async fn load(
-        &mut self,
-        conn: &mut PgConnection,
-        tables: &Tables,
-        batch: &[PublicEnvelope],
-    ) -> Result<(), sqlx::Error> {
-        if let Some(sql) = self.load_query(tables, batch) {
-            let rows = (&mut *conn).fetch_all(sqlx::raw_sql(&sql)).await?;
-            self.absorb(rows)?;
         }
         Ok(())
     }

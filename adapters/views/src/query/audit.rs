@@ -231,18 +231,20 @@ pub async fn audit(
     let text = match &f.text {
         Some(text) => {
             let pattern = format!("%{}%", like_escape(text));
-            let mut hashes: Vec<i64> = sqlx::query_scalar(
-                "SELECT hashtextextended(description, 0) FROM audit_texts
-                  WHERE account_id = $1 AND description ILIKE $2 LIMIT $3",
-            )
-            .bind(account_id)
-            .bind(&pattern)
-            .bind(MAX_TEXTS as i64 + 1)
-            // Planned with the pattern bound: a generic plan cannot tell a pattern the trigram
-            // index serves from one it does not, and settles on scanning every description.
-            .persistent(false)
-            .fetch_all(pool)
-            .await?;
+            // A few first: a pattern many descriptions match is often common in the log too,
+            // and then the newest entries hold the page; listing thousands of descriptions and
+            // planning with their hashes would cost more than the page.
+            let mut hashes = matching_texts(pool, account_id, &pattern, MERGE_TEXTS + 1).await?;
+            if hashes.len() > MERGE_TEXTS {
+                if f.username.is_none() {
+                    if let Some(page) =
+                        newest_matching(pool, account_id, f, &pattern, after, limit).await?
+                    {
+                        return Ok(page);
+                    }
+                }
+                hashes = matching_texts(pool, account_id, &pattern, MAX_TEXTS + 1).await?;
+            }
             // Over the limit before de-duplication: the list is cut off, not complete.
             let too_many = hashes.len() > MAX_TEXTS;
             hashes.sort_unstable();
@@ -310,6 +312,51 @@ pub async fn audit(
         .persistent(text.is_none())
         .fetch_all(pool)
         .await
+}
+
+/// The hashes of the account's distinct descriptions matching `pattern`, at most `limit`.
+async fn matching_texts(
+    pool: &PgPool,
+    account_id: Uuid,
+    pattern: &str,
+    limit: usize,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT hashtextextended(description, 0) FROM audit_texts
+          WHERE account_id = $1 AND description ILIKE $2 LIMIT $3",
+    )
+    .bind(account_id)
+    .bind(pattern)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    // Planned with the pattern bound: a generic plan cannot tell a pattern the trigram index
+    // serves from one it does not, and settles on scanning every description.
+    .persistent(false)
+    .fetch_all(pool)
+    .await
+}
+
+/// Entries the newest-first window of a common pattern looks at.
+const NEWEST_WINDOW: i64 = 1000;
+
+/// The page of a text filter read from the newest [`NEWEST_WINDOW`] entries that pass the other
+/// filters, or None when fewer than `limit` of them match: every entry outside the window is
+/// older than every one in it, so `limit` matches in it are the page.
+async fn newest_matching(
+    pool: &PgPool,
+    account_id: Uuid,
+    f: &AuditFilter,
+    pattern: &str,
+    after: Option<AuditKey>,
+    limit: i64,
+) -> Result<Option<Vec<AuditEntry>>, sqlx::Error> {
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {AUDIT_COLUMNS} FROM ("));
+    audit_select(&mut q, account_id, f, None, after, NEWEST_WINDOW, None);
+    q.push(") AS w WHERE description ILIKE ")
+        .push_bind(pattern.to_string())
+        .push(" ORDER BY at DESC, position DESC LIMIT ")
+        .push_bind(limit);
+    let page: Vec<AuditEntry> = q.build_query_as().fetch_all(pool).await?;
+    Ok((page.len() as i64 >= limit).then_some(page))
 }
 
 /// How many of each description's newest entries the first read of a merge takes: enough
