@@ -51,6 +51,10 @@ install() {
     echo "peers: installing xmlsec1 with apt-get (pysaml2 signs and verifies with it)" >&2
     apt-get install -y xmlsec1 >/dev/null
   fi
+  if ! command -v openssl >/dev/null; then
+    echo "peers: installing openssl with apt-get (the TLS tests make their certificates with it)" >&2
+    apt-get install -y openssl >/dev/null
+  fi
   if ! python3 -c 'import saml2' 2>/dev/null; then
     echo "peers: installing pysaml2 with pip (the SAML identity provider of the SSO tests)" >&2
     python3 -m pip install --quiet pysaml2
