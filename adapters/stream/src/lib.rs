@@ -83,6 +83,8 @@ pub enum StreamSetupError {
         #[source]
         source: jetstream::context::GetStreamError,
     },
+    #[error("stream {stream} has no leader after {waited:?}")]
+    NoLeader { stream: String, waited: Duration },
 }
 
 /// Creates the events stream, or updates it to `cfg` when it exists (run at every start).
@@ -90,18 +92,87 @@ pub async fn ensure_stream(
     js: &jetstream::Context,
     cfg: &StreamConfig,
 ) -> Result<stream::Stream, StreamSetupError> {
-    js.create_or_update_stream(cfg.jetstream_config())
-        .await
-        .map_err(|source| StreamSetupError::CreateOrUpdate {
-            stream: cfg.stream.clone(),
-            source,
-        })?;
-    js.get_stream(&cfg.stream)
-        .await
-        .map_err(|source| StreamSetupError::Get {
-            stream: cfg.stream.clone(),
-            source,
-        })
+    ensure_stream_within(js, cfg, STREAM_READY_TIMEOUT).await
+}
+
+/// How long a start waits for the stream to be created and to answer.
+pub const STREAM_READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// [`ensure_stream`], waiting at most `timeout`. Several nodes may start at once: each creates
+/// or updates the stream (the same configuration, so whichever comes second finds it made),
+/// retrying what fails meanwhile, then waits until the stream answers with a leader, so no node
+/// publishes or consumes before a replicated stream has elected one.
+pub async fn ensure_stream_within(
+    js: &jetstream::Context,
+    cfg: &StreamConfig,
+    timeout: Duration,
+) -> Result<stream::Stream, StreamSetupError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(50);
+    let pause = |delay: &mut Duration| {
+        let d = *delay;
+        *delay = (*delay * 2).min(Duration::from_secs(1));
+        tokio::time::sleep(d)
+    };
+    loop {
+        match js.create_or_update_stream(cfg.jetstream_config()).await {
+            Ok(_) => break,
+            Err(source)
+                if !setup_may_pass_later(&source)
+                    || tokio::time::Instant::now() + delay >= deadline =>
+            {
+                return Err(StreamSetupError::CreateOrUpdate {
+                    stream: cfg.stream.clone(),
+                    source,
+                })
+            }
+            Err(error) => {
+                tracing::info!(stream = %cfg.stream, %error, "creating or updating the stream; retrying");
+                pause(&mut delay).await;
+            }
+        }
+    }
+    loop {
+        let failed = match js.get_stream(&cfg.stream).await {
+            Ok(mut stream) => match stream.info().await {
+                Ok(info) if info.cluster.as_ref().is_none_or(|c| c.leader.is_some()) => {
+                    return Ok(stream)
+                }
+                Ok(_) => None,
+                Err(error) => {
+                    tracing::debug!(stream = %cfg.stream, %error, "stream not answering yet");
+                    None
+                }
+            },
+            Err(source) => Some(source),
+        };
+        if tokio::time::Instant::now() + delay >= deadline {
+            return Err(match failed {
+                Some(source) => StreamSetupError::Get {
+                    stream: cfg.stream.clone(),
+                    source,
+                },
+                None => StreamSetupError::NoLeader {
+                    stream: cfg.stream.clone(),
+                    waited: timeout,
+                },
+            });
+        }
+        pause(&mut delay).await;
+    }
+}
+
+/// Whether a failed create-or-update may pass if tried again: no answer yet, JetStream not up
+/// yet or temporarily unavailable (a cluster electing its leaders). A configuration JetStream
+/// refuses (subjects taken by another stream, a change it does not allow) fails at once.
+fn setup_may_pass_later(error: &jetstream::context::CreateStreamError) -> bool {
+    use jetstream::context::CreateStreamErrorKind as Kind;
+    match error.kind() {
+        Kind::TimedOut | Kind::JetStreamUnavailable | Kind::Response | Kind::NotFound => true,
+        // 10008: JetStream system temporarily unavailable.
+        Kind::JetStream(e) => e.error_code().0 == 10008,
+        _ => false,
+    }
 }
 
 /// The subject of an event: `{prefix}.{account_id}.{aggregate_type}.{EventType}`.

@@ -753,3 +753,53 @@ async fn jetstream_checks_msg_id_before_expected_sequence() {
     assert_eq!(env.stream_len().await.unwrap(), 2);
     env.cleanup().await.unwrap();
 }
+
+/// Nodes starting at once each create or update the stream: every one of them gets it, with the
+/// configuration asked for, and it takes a publish right away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_starting_at_once_all_get_the_stream() {
+    let env = TestEnv::new().await.unwrap();
+    let cfg = StreamConfig {
+        stream: format!("{}_RACE", env.stream.stream),
+        subject_prefix: format!("race{}.events", new_uuid().simple()),
+        ..env.stream.clone()
+    };
+    let mut nodes = Vec::new();
+    for _ in 0..8 {
+        let (url, cfg) = (env.nats_url.clone(), cfg.clone());
+        nodes.push(tokio::spawn(async move {
+            let client = chronid_tests::nats_connect(&url).await?;
+            let js = chronid_tests::test_nats_options().jetstream(client);
+            let mut stream = ensure_stream(&js, &cfg).await?;
+            anyhow::Ok(stream.info().await?.config.subjects.clone())
+        }));
+    }
+    for node in nodes {
+        let subjects = node.await.unwrap().unwrap();
+        assert_eq!(subjects, vec![format!("{}.>", cfg.subject_prefix)]);
+    }
+    let ack = env
+        .js
+        .publish(format!("{}.a.user.Made", cfg.subject_prefix), "x".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(ack.stream, cfg.stream);
+    // A configuration JetStream refuses fails at once, not after the readiness wait: these
+    // subjects are the stream's just made.
+    let taken = StreamConfig {
+        stream: format!("{}_TAKEN", env.stream.stream),
+        ..cfg.clone()
+    };
+    let started = std::time::Instant::now();
+    let refused = ensure_stream(&env.js, &taken).await;
+    assert!(refused.is_err(), "overlapping subjects should be refused");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    env.js.delete_stream(&cfg.stream).await.unwrap();
+    env.cleanup().await.unwrap();
+}
