@@ -99,6 +99,14 @@ fn describe() {
         "Seconds spent in each stage, summed over chronid_projection_stage_seconds_count."
     );
     describe_gauge!(
+        "chronid_append_writers_running",
+        "Append writer tasks running in this process (4 when all are up)."
+    );
+    describe_counter!(
+        "chronid_append_writer_restarts_total",
+        "Append writer tasks that ended abnormally and were started again."
+    );
+    describe_gauge!(
         "chronid_projection_failed_events",
         "Events parked in projection_failed_events."
     );
@@ -129,6 +137,10 @@ pub async fn metrics(State(state): State<HttpState>) -> Result<Response, ApiErro
         counter!("chronid_login_refused_total", "reason" => "disabled")
             .absolute(auth.refused_disabled.load(Ordering::Relaxed));
         counter!("chronid_rate_limited_total").absolute(state.edge.refused());
+        if let Some(writers) = state.app.executor().append_writers() {
+            gauge!("chronid_append_writers_running").set(writers.running() as f64);
+            counter!("chronid_append_writer_restarts_total").absolute(writers.restarts());
+        }
 
         if let Some(relay) = &state.read.relay {
             gauge!("chronid_relay_active").set(f64::from(u8::from(relay.is_active())));

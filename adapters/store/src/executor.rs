@@ -120,6 +120,11 @@ impl CommandExecutor {
         &self.pool
     }
 
+    /// The append writers' state (None when appends are not batched).
+    pub fn append_writers(&self) -> Option<&batch::WriterHealth> {
+        self.batcher.as_ref().map(AppendBatcher::health)
+    }
+
     /// Whether the database answers a trivial query within `timeout` (readiness).
     pub async fn database_answers(&self, timeout: std::time::Duration) -> bool {
         let probe = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&self.pool);

@@ -1343,6 +1343,15 @@ async fn an_event_that_cannot_be_applied_is_parked_and_reported() {
         metrics.contains("chronid_projection_failed_events{projection=\"users\"} 1"),
         "{metrics}"
     );
+    // The append writers, supervised: all four up, none restarted.
+    assert!(
+        metrics.contains("chronid_append_writers_running 4"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("chronid_append_writer_restarts_total 0"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("chronid_projection_parked_total{projection=\"audit\"} 1"),
         "{metrics}"
