@@ -239,14 +239,10 @@ async fn the_users_pages_act_for_this_accounts_administrators_only() {
     assert_eq!(tried.status, 403);
 
     // The list and its filters (the view may lag the creations a moment).
-    let mut listed = String::new();
-    for _ in 0..50 {
-        listed = ada.get("/console/users?q=bob").await.body;
-        if listed.contains("bob@acme.test") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let listed = ada
+        .get_when("/console/users?q=bob", |p| p.body.contains("bob@acme.test"))
+        .await
+        .body;
     assert!(listed.contains("bob@acme.test"), "{listed}");
     assert!(!listed.contains("max@acme.test"));
     assert_eq!(ada.get("/console/users?status=sleeping").await.status, 400);
@@ -680,15 +676,10 @@ async fn teams_are_made_renamed_filled_emptied_and_deleted_and_sso_teams_stay_re
         )
         .await
         .unwrap();
-    let mut page = String::new();
-    for _ in 0..50 {
-        let p = ada.get(&format!("/console/teams/{sso_team}")).await;
-        if p.status == 200 {
-            page = p.body;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let page = ada
+        .get_when(&format!("/console/teams/{sso_team}"), |p| p.status == 200)
+        .await
+        .body;
     assert!(page.contains("manages this team"), "{page}");
     assert!(!page.contains(&format!("/console/teams/{sso_team}/members\"")));
     let before = event_count(&env).await;
@@ -1191,17 +1182,12 @@ async fn a_users_page_edits_changes_the_email_ends_a_session_and_the_list_filter
     assert_eq!(added.status, 200, "{added:?}");
 
     // The team filter: Bob only (the view may trail the write by a moment).
-    let mut listed = String::new();
-    for _ in 0..100 {
-        listed = manager
-            .get(&format!("/console/users?team={team}"))
-            .await
-            .body;
-        if listed.contains("bob@acme.test") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let listed = manager
+        .get_when(&format!("/console/users?team={team}"), |p| {
+            p.body.contains("bob@acme.test")
+        })
+        .await
+        .body;
     assert!(listed.contains("bob@acme.test"), "{listed}");
     assert!(!listed.contains("ada@acme.test"), "{listed}");
     // A team that is none: the page says the filter cannot be taken.
@@ -1429,7 +1415,10 @@ async fn another_accounts_manager_a_forged_form_or_a_replay_changes_nothing() {
         "/account"
     );
     let zed_token = zed.token("/console/sso").await;
-    let page = manager.get(&format!("/console/users/{bob}")).await;
+    let page = manager
+        .get_when(&format!("/console/users/{bob}"), |p| p.status == 200)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
     let session = page
         .body
         .split(&format!("/console/users/{bob}/sessions/"))

@@ -236,6 +236,20 @@ impl Agent {
         self.send(Method::GET, path, None).await
     }
 
+    /// GET `path` until `ready` holds of the page (a page read from a view may trail the write
+    /// just made), for at most five seconds; the last page either way.
+    pub async fn get_when(&mut self, path: &str, ready: impl Fn(&Page) -> bool) -> Page {
+        let mut page = self.get(path).await;
+        for _ in 0..100 {
+            if ready(&page) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            page = self.get(path).await;
+        }
+        page
+    }
+
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(form)).await
     }
