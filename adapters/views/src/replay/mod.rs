@@ -17,6 +17,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use crate::tables::Tables;
 use crate::{Counts, Cursor, Projection, State};
 
+mod load;
 mod swap;
 use swap::*;
 
@@ -79,15 +80,15 @@ pub async fn rebuild(
     let mut conn = pool.acquire().await?.detach();
     for &p in projections {
         for (fresh, original) in tables.of(p).into_iter().zip(live.of(p)) {
-            prepare_table(&mut conn, original, fresh).await?;
+            prepare_table(&mut conn, original, fresh, fresh != tables.audit).await?;
         }
     }
     let mut states: Vec<(Projection, State)> = projections
         .iter()
         .map(|&p| (p, State::rebuild(p)))
         .collect();
-    // Audit entries are inserted by a writer on a connection of its own, so reading and folding
-    // go on while PostgreSQL inserts.
+    // Audit entries are loaded by a writer on a connection of its own, so reading and folding go
+    // on while PostgreSQL writes.
     let (entries, writer) = spawn_writer(pool, tables.clone()).await?;
     let mut sink = Sink {
         conn: &mut conn,
@@ -137,7 +138,7 @@ pub async fn rebuild(
         .map_err(|e| ReplayError::Stream(format!("audit writer: {e}")))??;
     for &p in projections {
         for (fresh, original) in tables.of(p).into_iter().zip(live.of(p)) {
-            finish_table(&mut conn, original, fresh).await?;
+            finish_table(&mut conn, original, fresh, fresh != tables.audit).await?;
         }
     }
     report.failed = failures.len() as u64;
@@ -328,9 +329,11 @@ async fn spawn_writer(
     let (tx, mut rx) =
         tokio::sync::mpsc::channel::<Vec<chronid_projections::audit::AuditRecord>>(4);
     let writer = tokio::spawn(async move {
+        let mut loader = load::AuditLoader::default();
         while let Some(records) = rx.recv().await {
-            super::audit::insert_records(&mut conn, &tables, records).await?;
+            loader.load(&mut conn, &tables, records).await?;
         }
+        loader.finish(&mut conn, &tables).await?;
         let _ = conn.close().await;
         Ok(())
     });

@@ -9,12 +9,15 @@ use super::*;
 use crate::tables::{retired_name, Tables};
 use crate::{Counts, Cursor, Projection, State};
 
-/// Creates `fresh` empty, shaped like `original`, with only its primary key (the other indexes
-/// are built once the rows are in, which is several times faster than maintaining them).
+/// Creates `fresh` empty, shaped like `original`. With `keys_now` it gets its primary key and
+/// unique constraints at once (tables written with `ON CONFLICT`); without, they wait for
+/// [`finish_table`] with the other indexes (the audit entries, loaded with COPY): building an
+/// index over the rows once they are in is several times faster than maintaining it.
 pub(crate) async fn prepare_table(
     conn: &mut PgConnection,
     original: &str,
     fresh: &str,
+    keys_now: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("DROP TABLE IF EXISTS {fresh}"))
         .execute(&mut *conn)
@@ -24,6 +27,14 @@ pub(crate) async fn prepare_table(
     ))
     .execute(&mut *conn)
     .await?;
+    if keys_now {
+        add_keys(conn, original, fresh).await?;
+    }
+    Ok(())
+}
+
+/// Gives `fresh` the primary key and unique constraints `original` has.
+async fn add_keys(conn: &mut PgConnection, original: &str, fresh: &str) -> Result<(), sqlx::Error> {
     let keys: Vec<(String, String)> = sqlx::query_as(
         "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
           WHERE conrelid = $1::regclass AND contype IN ('p', 'u')",
@@ -42,12 +53,16 @@ pub(crate) async fn prepare_table(
     Ok(())
 }
 
-/// Builds on `fresh` the secondary indexes `original` has.
+/// Builds on `fresh` the indexes `original` has: its keys too when [`prepare_table`] left them.
 pub(crate) async fn finish_table(
     conn: &mut PgConnection,
     original: &str,
     fresh: &str,
+    keys_now: bool,
 ) -> Result<(), sqlx::Error> {
+    if !keys_now {
+        add_keys(conn, original, fresh).await?;
+    }
     for (name, def) in secondary_indexes(conn, original).await? {
         let def = def
             .replacen(
