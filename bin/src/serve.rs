@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use chronid_http::{metrics_router, router_with, HttpState, ReadSide};
 use chronid_notify::Notifier;
+use chronid_store::supervise::{supervised, TaskHealth};
 use chronid_stream::ensure_stream;
 use chronid_stream::relay::{Relay, RelayOptions};
 use chronid_views::{Projection, ProjectionOptions, ProjectionWorker};
@@ -80,7 +81,9 @@ pub async fn run(
         );
         read.relay = Some(relay.stats());
         let rx = stop_rx.clone();
-        tasks.spawn(async move { relay.run(rx).await.map_err(anyhow::Error::from) });
+        tasks.spawn(supervise(&mut read, "relay", move || {
+            relay.clone().run(rx.clone())
+        }));
         tracing::info!(stream = %stream.stream, "relay started");
     }
     if serve.components.contains(&Component::Projections) {
@@ -94,10 +97,14 @@ pub async fn run(
             );
             read.projections.push((projection, worker.stats()));
             let rx = stop_rx.clone();
-            tasks.spawn(async move {
-                worker.run(rx).await;
-                Ok(())
-            });
+            let name = format!("projection {}", projection.name());
+            tasks.spawn(supervise(&mut read, name, move || {
+                let (worker, rx) = (worker.clone(), rx.clone());
+                async move {
+                    worker.run(rx).await;
+                    Ok::<(), std::convert::Infallible>(())
+                }
+            }));
         }
         tracing::info!("projection workers started");
     }
@@ -108,29 +115,35 @@ pub async fn run(
         let notifier = Notifier::new(app.clone(), js.clone(), stream.clone(), notifier_config)
             .map_err(|e| anyhow::anyhow!("the notifier's message catalogues: {e}"))?;
         let rx = stop_rx.clone();
-        tasks.spawn(async move {
-            notifier.run(rx).await;
-            Ok(())
-        });
+        tasks.spawn(supervise(&mut read, "notifier", move || {
+            let (notifier, rx) = (notifier.clone(), rx.clone());
+            async move {
+                notifier.run(rx).await;
+                Ok::<(), std::convert::Infallible>(())
+            }
+        }));
         tracing::info!("notifier started");
     }
     if let (true, Some(app)) = (serve.components.contains(&Component::Api), app) {
         let sweeper = app.clone();
         let every = std::time::Duration::from_secs(60 * u64::from(serve.sweep_minutes.max(1)));
-        let mut rx = stop_rx.clone();
-        tasks.spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = rx.wait_for(|stop| *stop) => return Ok(()),
-                    _ = tick.tick() => {}
-                }
-                if let Err(error) = sweeper.sweep_inactive().await {
-                    tracing::warn!(%error, "inactivity sweep failed; next one in due course");
+        let rx = stop_rx.clone();
+        tasks.spawn(supervise(&mut read, "sweeper", move || {
+            let (sweeper, mut rx) = (sweeper.clone(), rx.clone());
+            async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = rx.wait_for(|stop| *stop) => return Ok::<(), std::convert::Infallible>(()),
+                        _ = tick.tick() => {}
+                    }
+                    if let Err(error) = sweeper.sweep_inactive().await {
+                        tracing::warn!(%error, "inactivity sweep failed; next one in due course");
+                    }
                 }
             }
-        });
+        }));
         let public_host = web_config.public_host();
         let saml_app = app.clone();
         // Google's discovery document is read now: a provider that cannot be reached at start
@@ -214,6 +227,26 @@ pub async fn run(
         result.context("a component panicked")??;
     }
     Ok(())
+}
+
+/// Registers a supervised background task for `/ready` and `/metrics` and returns the future that
+/// runs it (restarting it when it fails or panics) until it finishes its work.
+fn supervise<F, Fut, E>(
+    read: &mut ReadSide,
+    name: impl Into<String>,
+    make: F,
+) -> impl std::future::Future<Output = anyhow::Result<()>>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let health = std::sync::Arc::new(TaskHealth::new(name, 1));
+    read.tasks.push(std::sync::Arc::clone(&health));
+    async move {
+        supervised(health, make).await;
+        Ok(())
+    }
 }
 
 async fn shutdown_signal() {

@@ -272,6 +272,7 @@ impl Workers {
         ReadSide {
             relay: None,
             projections: self.stats.clone(),
+            tasks: Vec::new(),
         }
     }
 }

@@ -335,4 +335,8 @@ pub struct Health {
     pub postgres: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nats: Option<String>,
+    /// `/ready` only: each background task of this process (append writers, relay, projection
+    /// workers, notifier, sweeper), `ok` or `down` (failed and waiting to be started again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<std::collections::BTreeMap<String, String>>,
 }

@@ -83,11 +83,13 @@ impl HttpState {
 /// Largest request body the JSON API reads; beyond, `413 REQ-BODY-TOO-LARGE`.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The relay and projection workers of this process (none on an API-only node).
+/// The relay and projection workers of this process (none on an API-only node), and the
+/// supervised background tasks it runs, which `/ready` and `/metrics` report.
 #[derive(Clone, Default)]
 pub struct ReadSide {
     pub relay: Option<Arc<RelayStats>>,
     pub projections: Vec<(Projection, Arc<ProjectionStats>)>,
+    pub tasks: Vec<Arc<chronid_store::supervise::TaskHealth>>,
 }
 
 impl ReadSide {

@@ -107,6 +107,18 @@ fn describe() {
         "Append writer tasks that ended abnormally and were started again."
     );
     describe_gauge!(
+        "chronid_task_running",
+        "Copies of each background task running in this process."
+    );
+    describe_gauge!(
+        "chronid_task_up",
+        "1 when every copy of the background task meant to run is running, else 0."
+    );
+    describe_counter!(
+        "chronid_task_restarts_total",
+        "Times a background task failed or panicked and was started again."
+    );
+    describe_gauge!(
         "chronid_projection_failed_events",
         "Events parked in projection_failed_events."
     );
@@ -140,6 +152,19 @@ pub async fn metrics(State(state): State<HttpState>) -> Result<Response, ApiErro
         if let Some(writers) = state.app.executor().append_writers() {
             gauge!("chronid_append_writers_running").set(writers.running() as f64);
             counter!("chronid_append_writer_restarts_total").absolute(writers.restarts());
+        }
+        for task in state
+            .app
+            .executor()
+            .append_writers()
+            .into_iter()
+            .chain(&state.read.tasks)
+        {
+            let name = task.name().to_string();
+            gauge!("chronid_task_running", "task" => name.clone()).set(task.running() as f64);
+            gauge!("chronid_task_up", "task" => name.clone())
+                .set(f64::from(u8::from(task.is_up())));
+            counter!("chronid_task_restarts_total", "task" => name).absolute(task.restarts());
         }
 
         if let Some(relay) = &state.read.relay {

@@ -50,6 +50,7 @@ pub struct NotifierConfig {
     pub retry_delay: Duration,
 }
 
+#[derive(Clone)]
 pub struct Notifier {
     app: App,
     messages: Messages,

@@ -14,12 +14,14 @@
 //! with; after any other error every event of the batch reports it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
+
+use crate::supervise::{supervised, TaskHealth};
 
 /// How many writers insert at the same time: enough to keep the disk busy while one waits for
 /// its flush, few enough that batches form.
@@ -90,52 +92,7 @@ pub struct AppendBatcher {
     pool: PgPool,
     /// Appends under way, queued or being written.
     in_flight: Arc<AtomicUsize>,
-    health: Arc<WriterHealth>,
-}
-
-/// The writer tasks' state, for /metrics.
-#[derive(Debug, Default)]
-pub struct WriterHealth {
-    running: AtomicUsize,
-    restarts: AtomicU64,
-}
-
-impl WriterHealth {
-    /// Writer tasks running now.
-    pub fn running(&self) -> usize {
-        self.running.load(Ordering::Relaxed)
-    }
-
-    /// Times a writer task ended abnormally (a panic) and was started again.
-    pub fn restarts(&self) -> u64 {
-        self.restarts.load(Ordering::Relaxed)
-    }
-}
-
-/// Runs the task `make` gives, again (after a growing pause) whenever it ends abnormally; stops
-/// when it returns (a writer returns once every handle is dropped) or the runtime shuts down.
-pub(crate) async fn supervised<F, Fut>(health: Arc<WriterHealth>, make: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let mut delay = std::time::Duration::from_millis(50);
-    loop {
-        health.running.fetch_add(1, Ordering::Relaxed);
-        let outcome = tokio::spawn(make()).await;
-        health.running.fetch_sub(1, Ordering::Relaxed);
-        match outcome {
-            Ok(()) => return,
-            Err(error) if error.is_cancelled() => return,
-            Err(error) => {
-                health.restarts.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(target: "chronid::store", %error,
-                    "an append writer ended abnormally; starting it again");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(5));
-            }
-        }
-    }
+    health: Arc<TaskHealth>,
 }
 
 /// One append counted in `in_flight` until it is answered (or its caller gives up).
@@ -161,11 +118,15 @@ impl AppendBatcher {
         let runtime = tokio::runtime::Handle::try_current().ok()?;
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH * writers.max(1));
         let rx: Queue = Arc::new(Mutex::new(rx));
-        let health = Arc::new(WriterHealth::default());
+        let health = Arc::new(TaskHealth::new("append writers", writers.max(1)));
         for _ in 0..writers.max(1) {
             let (pool, rx) = (pool.clone(), rx.clone());
             runtime.spawn(supervised(Arc::clone(&health), move || {
-                writer(pool.clone(), rx.clone())
+                let (pool, rx) = (pool.clone(), rx.clone());
+                async move {
+                    writer(pool, rx).await;
+                    Ok::<(), std::convert::Infallible>(())
+                }
             }));
         }
         Some(Self {
@@ -177,7 +138,7 @@ impl AppendBatcher {
     }
 
     /// The writer tasks' state.
-    pub fn health(&self) -> &WriterHealth {
+    pub fn health(&self) -> &Arc<TaskHealth> {
         &self.health
     }
 
@@ -306,28 +267,4 @@ async fn insert(pool: &PgPool, rows: &[&Append]) -> Result<HashMap<Key, i64>, Ba
         .into_iter()
         .map(|(t, id, seq, global_seq)| ((t, id, seq), global_seq))
         .collect())
-}
-
-#[cfg(test)]
-mod supervision_tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_writer_that_panics_is_started_again_and_counted() {
-        let health = Arc::new(WriterHealth::default());
-        let starts = Arc::new(AtomicUsize::new(0));
-        let counted = Arc::clone(&starts);
-        supervised(Arc::clone(&health), move || {
-            let n = counted.fetch_add(1, Ordering::Relaxed);
-            async move {
-                if n < 2 {
-                    panic!("writer {n} fails on purpose");
-                }
-            }
-        })
-        .await;
-        assert_eq!(starts.load(Ordering::Relaxed), 3);
-        assert_eq!(health.restarts(), 2);
-        assert_eq!(health.running(), 0);
-    }
 }

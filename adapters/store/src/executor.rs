@@ -121,7 +121,7 @@ impl CommandExecutor {
     }
 
     /// The append writers' state (None when appends are not batched).
-    pub fn append_writers(&self) -> Option<&batch::WriterHealth> {
+    pub fn append_writers(&self) -> Option<&std::sync::Arc<crate::supervise::TaskHealth>> {
         self.batcher.as_ref().map(AppendBatcher::health)
     }
 

@@ -11,6 +11,7 @@ pub mod leader;
 pub mod login_state;
 mod migrate;
 pub mod rows;
+pub mod supervise;
 mod wakeup;
 
 pub use batch::AppendBatcher;

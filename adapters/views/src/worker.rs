@@ -44,6 +44,7 @@ impl Default for ProjectionOptions {
 }
 
 /// One projection's worker.
+#[derive(Clone)]
 pub struct ProjectionWorker {
     pool: PgPool,
     js: jetstream::Context,

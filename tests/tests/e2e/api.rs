@@ -515,6 +515,102 @@ async fn openapi_health_and_ready_answer() {
     env.cleanup().await.unwrap();
 }
 
+/// `/ready` names each supervised background task and answers 503 while one is down (failed and
+/// waiting to be started again); `/metrics` counts its restarts.
+#[tokio::test]
+async fn ready_says_which_background_task_is_down() {
+    use chronid_store::supervise::{supervised, TaskHealth};
+    use std::sync::Arc;
+    let env = TestEnv::new().await.unwrap();
+    let relay = Arc::new(TaskHealth::new("relay", 1));
+    let read = chronid_http::ReadSide {
+        tasks: vec![Arc::clone(&relay)],
+        ..Default::default()
+    };
+    let app = chronid_tests::server::spawn_app_edge(
+        &env,
+        env.pool.clone(),
+        chronid_tests::server::test_services(),
+        read,
+        chronid_http::edge::Edge::new(
+            chronid_http::edge::TrustedProxies::default(),
+            chronid_http::edge::RateLimits::unlimited(),
+        ),
+    )
+    .await
+    .unwrap();
+    let ready = || async {
+        reply(
+            app.http
+                .get(format!("{}/ready", app.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    };
+    // Not started: down, and the whole process is not ready though both services answer.
+    let r = ready().await;
+    assert_eq!(r.status, 503, "{r:?}");
+    assert_eq!(r.body["postgres"], "ok");
+    assert_eq!(r.body["nats"], "ok");
+    assert_eq!(r.body["tasks"]["relay"], "down", "{r:?}");
+    assert_eq!(r.body["tasks"]["append writers"], "ok", "{r:?}");
+    // A run that fails at once, then one that keeps running: restarted once, then ready.
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let task = tokio::spawn(supervised(Arc::clone(&relay), {
+        let runs = Arc::clone(&runs);
+        move || {
+            let n = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut rx = rx.clone();
+            async move {
+                if n == 0 {
+                    return Err("lost the database connection");
+                }
+                let _ = rx.wait_for(|s| *s).await;
+                Ok(())
+            }
+        }
+    }));
+    let mut r = ready().await;
+    for _ in 0..100 {
+        if r.status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        r = ready().await;
+    }
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["tasks"]["relay"], "ok");
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.metrics_base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("chronid_task_restarts_total{task=\"relay\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("chronid_task_up{task=\"relay\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("chronid_task_running{task=\"append writers\"} 4"),
+        "{metrics}"
+    );
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    assert_eq!(ready().await.status, 503, "a task that stopped is down");
+    drop(app);
+    env.cleanup().await.unwrap();
+}
+
 #[tokio::test]
 async fn an_api_key_never_acts_on_another_account() {
     let env = TestEnv::new().await.unwrap();

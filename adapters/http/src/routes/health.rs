@@ -16,10 +16,11 @@ pub async fn health() -> Json<Health> {
         status: "ok".into(),
         postgres: None,
         nats: None,
+        tasks: None,
     })
 }
 
-/// Ready only when PostgreSQL and NATS both answer.
+/// Ready only when PostgreSQL and NATS both answer and every background task is running.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Health>) {
@@ -38,7 +39,17 @@ pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Health>)
         None => false,
     };
     let word = |ok: bool| if ok { "ok" } else { "unavailable" }.to_string();
-    let status = if pg_ok && nats_ok {
+    let tasks: Vec<_> = state
+        .app
+        .executor()
+        .append_writers()
+        .into_iter()
+        .chain(&state.read.tasks)
+        .map(|t| (t.name().to_string(), t.is_up()))
+        .collect();
+    let tasks_ok = tasks.iter().all(|(_, up)| *up);
+    let ready = pg_ok && nats_ok && tasks_ok;
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -46,9 +57,15 @@ pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Health>)
     (
         status,
         Json(Health {
-            status: word(pg_ok && nats_ok),
+            status: word(ready),
             postgres: Some(word(pg_ok)),
             nats: Some(word(nats_ok)),
+            tasks: Some(
+                tasks
+                    .into_iter()
+                    .map(|(name, up)| (name, if up { "ok" } else { "down" }.to_string()))
+                    .collect(),
+            ),
         }),
     )
 }

@@ -211,6 +211,7 @@ pub enum RelayError {
 }
 
 /// The relay. Build it with [`Relay::new`], keep [`Relay::stats`], then spawn [`Relay::run`].
+#[derive(Clone)]
 pub struct Relay {
     pool: PgPool,
     js: jetstream::Context,
