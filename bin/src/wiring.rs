@@ -17,23 +17,9 @@ pub async fn connect_db(store: &StoreConfig) -> anyhow::Result<PgPool> {
         .with_context(|| {
             format!(
                 "cannot connect to PostgreSQL at --database-url / CHRONID_DATABASE_URL ({}); is it running? `scripts/services.sh start` starts it",
-                redact_url(&store.database_url)
+                chronid_store::redacted_url(&store.database_url, false)
             )
         })
-}
-
-/// The URL without its password, for messages.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
 }
 
 /// The application over real ports. `need_key`: whether the sealing key must be configured

@@ -44,3 +44,49 @@ pub fn latency_settings(
 ) -> sqlx::postgres::PgConnectOptions {
     options.options([("max_parallel_workers_per_gather", "0"), ("jit", "off")])
 }
+
+/// A connection URL as a message may show it: the password of its user part replaced by `***`.
+/// With `lone_user_is_secret` (NATS, where `nats://s3cret@host` carries a token) a user part
+/// without a password is replaced whole; otherwise (PostgreSQL's `postgres://user@host`) it is a
+/// user name and stays.
+pub fn redacted_url(url: &str, lone_user_is_secret: bool) -> String {
+    let (Some(scheme), Some(at)) = (url.find("://"), url.rfind('@')) else {
+        return url.to_string();
+    };
+    if at < scheme {
+        return url.to_string();
+    }
+    let (head, user, tail) = (&url[..scheme + 3], &url[scheme + 3..at], &url[at..]);
+    match user.split_once(':') {
+        Some((name, _)) => format!("{head}{name}:***{tail}"),
+        None if lone_user_is_secret => format!("{head}***{tail}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redacted_url;
+
+    #[test]
+    fn passwords_and_tokens_never_show() {
+        assert_eq!(
+            redacted_url("postgres://app:s3cret@db:5432/x?sslmode=require", false),
+            "postgres://app:***@db:5432/x?sslmode=require"
+        );
+        assert_eq!(
+            redacted_url("postgres://app@db/x", false),
+            "postgres://app@db/x"
+        );
+        assert_eq!(
+            redacted_url("nats://s3cret-token@a:4222", true),
+            "nats://***@a:4222"
+        );
+        // A password holding '@' or ':' is hidden whole: the last '@' ends the user part.
+        assert_eq!(
+            redacted_url("nats://u:p@ss:w@a:4222", true),
+            "nats://u:***@a:4222"
+        );
+        assert_eq!(redacted_url("nats://a:4222", true), "nats://a:4222");
+    }
+}

@@ -279,16 +279,9 @@ pub fn redacted_list(list: &str) -> String {
         .join(",")
 }
 
-/// A URL with the password of its user part replaced.
+/// A URL as it may be shown: the password, or a lone token, replaced.
 fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let user = &url[scheme + 3..at];
-            let name = user.split(':').next().unwrap_or("");
-            format!("{}{name}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
+    chronid_store::redacted_url(url, true)
 }
 
 impl NatsOptions {
@@ -382,6 +375,13 @@ mod tests {
             "{bad}"
         );
         assert!(!bad.contains("s3cret"), "{bad}");
+        // A lone user part is a token in a NATS URL: hidden whole.
+        let token = server_addrs("nats://t0ken-s3cret@b:99999").unwrap_err();
+        assert!(!token.contains("t0ken"), "{token}");
+        assert_eq!(
+            redacted_list("nats://t0ken@a:4222, nats://u:p@b:4222"),
+            "nats://***@a:4222,nats://u:***@b:4222"
+        );
     }
 
     #[test]
