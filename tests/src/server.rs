@@ -196,6 +196,17 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}/v1/accounts/{}{}", self.base, self.account_id, path)
     }
+
+    /// The text `/metrics` serves now.
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .get(format!("{}/metrics", self.metrics_base))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(response.text().await?)
+    }
 }
 
 /// The relay and both projection workers over a test environment, as `chronid serve` runs them.

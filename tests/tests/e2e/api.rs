@@ -583,15 +583,7 @@ async fn ready_says_which_background_task_is_down() {
     }
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["tasks"]["relay"], "ok");
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.metrics_base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await.unwrap();
     assert!(
         metrics.contains("chronid_task_restarts_total{task=\"relay\"} 1"),
         "{metrics}"

@@ -309,15 +309,7 @@ async fn live_views_audit_and_history_follow_commands() {
     assert_eq!(from.time(), chrono::NaiveTime::MIN, "{utc:?}");
 
     // Metrics name both workers.
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.metrics_base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await.unwrap();
     assert!(
         metrics.contains("chronid_projection_applied_total{projection=\"users\"}"),
         "{metrics}"
