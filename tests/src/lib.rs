@@ -564,6 +564,12 @@ impl NatsServer {
         if self.child.is_some() {
             return Ok(());
         }
+        self.spawn()?;
+        self.wait_ready().await
+    }
+
+    /// Starts the process without waiting for it.
+    fn spawn(&mut self) -> anyhow::Result<()> {
         let store = self.dir.path().join("jetstream");
         let log = self.dir.path().join("nats-server.log");
         let child = Command::new(Self::binary())
@@ -580,6 +586,11 @@ impl NatsServer {
             .spawn()
             .with_context(|| format!("starting {}", Self::binary().display()))?;
         self.child = Some(child);
+        Ok(())
+    }
+
+    /// Waits until JetStream answers (in a cluster: answers at all, leader or not).
+    async fn wait_ready(&self) -> anyhow::Result<()> {
         let url = self.url();
         wait_until(
             "the private nats-server to serve JetStream",
@@ -611,6 +622,72 @@ impl NatsServer {
 impl Drop for NatsServer {
     fn drop(&mut self) {
         let _ = self.kill();
+    }
+}
+
+/// Three private `nats-server` processes forming one JetStream cluster (server names `nats-0`
+/// to `nats-2`, cluster `chronid-test`), each with its own client and route ports and store
+/// directory, as deploy/nats-*.conf sets them up. Started together: a lone member has no
+/// JetStream meta leader to answer with.
+pub struct NatsCluster {
+    servers: Vec<NatsServer>,
+}
+
+impl NatsCluster {
+    pub async fn launch() -> anyhow::Result<Self> {
+        const SIZE: usize = 3;
+        let routes: Vec<u16> = (0..SIZE).map(|_| free_port()).collect::<Result<_, _>>()?;
+        let route_list = routes
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut servers = Vec::with_capacity(SIZE);
+        for (i, route) in routes.iter().enumerate() {
+            servers.push(NatsServer {
+                port: free_port()?,
+                dir: tempfile::tempdir().context("creating a NATS store directory")?,
+                child: None,
+                args: vec![
+                    "-n".into(),
+                    format!("nats-{i}"),
+                    "--cluster_name".into(),
+                    "chronid-test".into(),
+                    "--cluster".into(),
+                    format!("nats://127.0.0.1:{route}"),
+                    "--routes".into(),
+                    route_list.clone(),
+                ],
+                probe: test_nats_options(),
+                scheme: "nats",
+            });
+        }
+        for server in &mut servers {
+            server.spawn()?;
+        }
+        for server in &servers {
+            server.wait_ready().await?;
+        }
+        Ok(Self { servers })
+    }
+
+    /// Every member's URL, comma-separated: the seed list a client is given.
+    pub fn seed_list(&self) -> String {
+        self.servers
+            .iter()
+            .map(NatsServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Kills (SIGKILL) the member named `name` (`nats-0`...).
+    pub fn kill(&mut self, name: &str) -> anyhow::Result<()> {
+        let index: usize = name
+            .strip_prefix("nats-")
+            .and_then(|i| i.parse().ok())
+            .filter(|i| *i < self.servers.len())
+            .with_context(|| format!("no cluster member named {name}"))?;
+        self.servers[index].kill()
     }
 }
 

@@ -341,6 +341,71 @@ async fn relay_survives_a_nats_outage() {
     env.cleanup().await.unwrap();
 }
 
+/// A three-node NATS cluster with the stream replicated three times (R3): the relay, given the
+/// seed list, goes on through a SIGKILL of the stream's leader while events keep coming, and
+/// every event is on the stream exactly once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_survives_killing_the_stream_leader_of_a_three_node_cluster() {
+    let env = TestEnv::new().await.unwrap();
+    let mut cluster = chronid_tests::NatsCluster::launch().await.unwrap();
+    let client = nats_connect(&cluster.seed_list()).await.unwrap();
+    let js = test_nats_options().jetstream(client);
+    let cfg = StreamConfig {
+        replicas: 3,
+        ..env.stream.clone()
+    };
+    let mut stream = ensure_stream(&js, &cfg).await.unwrap();
+    let name = cfg.stream.as_str();
+    let account = new_uuid();
+    let aggregates: Vec<Uuid> = (0..20).map(|_| new_uuid()).collect();
+
+    let relay = RelayTask::spawn(&env.pool, &js, &cfg, options(50));
+    insert_rounds(&env.pool, account, &aggregates, 1, 5)
+        .await
+        .unwrap();
+    wait_published(&js, name, &env.pool, &relay.stats, 100).await;
+
+    let info = stream.info().await.unwrap();
+    let cluster_info = info.cluster.as_ref().expect("a clustered stream");
+    assert_eq!(cluster_info.replicas.len(), 2, "{cluster_info:?}");
+    let leader = cluster_info
+        .leader
+        .clone()
+        .expect("the stream has a leader");
+    let pool = env.pool.clone();
+    let aggs = aggregates.clone();
+    let writer = tokio::spawn(async move { insert_rounds(&pool, account, &aggs, 6, 5).await });
+    cluster.kill(&leader).unwrap();
+    assert_eq!(writer.await.unwrap().unwrap(), 100);
+    insert_rounds(&env.pool, account, &aggregates, 11, 5)
+        .await
+        .unwrap();
+    wait_published(&js, name, &env.pool, &relay.stats, 300).await;
+    let info = stream.info().await.unwrap();
+    let new_leader = info.cluster.as_ref().and_then(|c| c.leader.clone());
+    assert!(
+        new_leader.is_some() && new_leader.as_deref() != Some(leader.as_str()),
+        "another member leads the stream: {new_leader:?}, killed {leader}"
+    );
+    // Creating the reading consumer goes through the cluster's meta leader, which may be the
+    // member just killed and still being elected again: retried, as any client would.
+    let mut messages = Err(anyhow::anyhow!("not read"));
+    for _ in 0..20 {
+        messages = read_all_stream_messages(&js, name).await;
+        if messages.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let messages = messages.unwrap();
+    assert_eq!(messages.len(), 300);
+    assert_exactly_once_in_order(&messages, &expected_order(&env.pool).await);
+
+    relay.stop().await;
+    drop(cluster);
+    env.cleanup().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_one_of_two_relays_publishes_and_the_standby_takes_over() {
     let env = TestEnv::new().await.unwrap();
