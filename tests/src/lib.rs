@@ -543,16 +543,26 @@ impl NatsServer {
         probe: NatsOptions,
         scheme: &'static str,
     ) -> anyhow::Result<Self> {
-        let mut server = Self {
+        let args = args.iter().map(|a| a.to_string()).collect();
+        let mut server = Self::unstarted(args, probe, scheme)?;
+        server.start().await?;
+        Ok(server)
+    }
+
+    /// A server on a free port with a new store directory, not started yet.
+    fn unstarted(
+        args: Vec<String>,
+        probe: NatsOptions,
+        scheme: &'static str,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
             port: free_port()?,
             dir: tempfile::tempdir().context("creating the NATS store directory")?,
             child: None,
-            args: args.iter().map(|a| a.to_string()).collect(),
+            args,
             probe,
             scheme,
-        };
-        server.start().await?;
-        Ok(server)
+        })
     }
 
     pub fn url(&self) -> String {
@@ -644,23 +654,17 @@ impl NatsCluster {
             .join(",");
         let mut servers = Vec::with_capacity(SIZE);
         for (i, route) in routes.iter().enumerate() {
-            servers.push(NatsServer {
-                port: free_port()?,
-                dir: tempfile::tempdir().context("creating a NATS store directory")?,
-                child: None,
-                args: vec![
-                    "-n".into(),
-                    format!("nats-{i}"),
-                    "--cluster_name".into(),
-                    "chronid-test".into(),
-                    "--cluster".into(),
-                    format!("nats://127.0.0.1:{route}"),
-                    "--routes".into(),
-                    route_list.clone(),
-                ],
-                probe: test_nats_options(),
-                scheme: "nats",
-            });
+            let args = vec![
+                "-n".into(),
+                format!("nats-{i}"),
+                "--cluster_name".into(),
+                "chronid-test".into(),
+                "--cluster".into(),
+                format!("nats://127.0.0.1:{route}"),
+                "--routes".into(),
+                route_list.clone(),
+            ];
+            servers.push(NatsServer::unstarted(args, test_nats_options(), "nats")?);
         }
         for server in &mut servers {
             server.spawn()?;

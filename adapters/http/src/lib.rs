@@ -49,6 +49,15 @@ pub struct HttpState {
 }
 
 impl HttpState {
+    /// Every supervised background task of this process: the append writers and the read side's.
+    pub fn tasks(&self) -> impl Iterator<Item = &Arc<chronid_store::supervise::TaskHealth>> {
+        self.app
+            .executor()
+            .append_writers()
+            .into_iter()
+            .chain(&self.read.tasks)
+    }
+
     /// A state with the default edge (no trusted proxies, the default rate limits).
     pub fn new(app: App, nats: Option<async_nats::Client>, read: ReadSide) -> Self {
         Self {

@@ -153,13 +153,7 @@ pub async fn metrics(State(state): State<HttpState>) -> Result<Response, ApiErro
             gauge!("chronid_append_writers_running").set(writers.running() as f64);
             counter!("chronid_append_writer_restarts_total").absolute(writers.restarts());
         }
-        for task in state
-            .app
-            .executor()
-            .append_writers()
-            .into_iter()
-            .chain(&state.read.tasks)
-        {
+        for task in state.tasks() {
             let name = task.name().to_string();
             gauge!("chronid_task_running", "task" => name.clone()).set(task.running() as f64);
             gauge!("chronid_task_up", "task" => name.clone())

@@ -40,11 +40,7 @@ pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Health>)
     };
     let word = |ok: bool| if ok { "ok" } else { "unavailable" }.to_string();
     let tasks: Vec<_> = state
-        .app
-        .executor()
-        .append_writers()
-        .into_iter()
-        .chain(&state.read.tasks)
+        .tasks()
         .map(|t| (t.name().to_string(), t.is_up()))
         .collect();
     let tasks_ok = tasks.iter().all(|(_, up)| *up);
