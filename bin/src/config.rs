@@ -323,6 +323,10 @@ pub struct ServeConfig {
     /// Minutes between sweeps that disable users inactive past their account's limit.
     #[arg(long, env = "CHRONID_SWEEP_MINUTES", default_value_t = 10)]
     pub sweep_minutes: u32,
+    /// Milliseconds between a standby relay's or projection worker's tries to take over from a
+    /// node that stopped, and between an idle relay's polls of the store (50 to 60000).
+    #[arg(long, env = "CHRONID_STANDBY_POLL_MS", default_value_t = 1000)]
+    pub standby_poll_ms: u32,
     /// Address Prometheus metrics are served on, apart from the API.
     #[arg(long, env = "CHRONID_METRICS_LISTEN", default_value = "127.0.0.1:9464")]
     pub metrics_listen: SocketAddr,
@@ -485,6 +489,17 @@ impl ServeConfig {
             ));
         }
         Ok(chrono::Duration::days(i64::from(self.device_trust_days)))
+    }
+
+    pub fn standby_poll(&self) -> anyhow::Result<std::time::Duration> {
+        if !(50..=60_000).contains(&self.standby_poll_ms) {
+            return Err(usage!(
+                "--standby-poll-ms / CHRONID_STANDBY_POLL_MS must be 50 to 60000"
+            ));
+        }
+        Ok(std::time::Duration::from_millis(u64::from(
+            self.standby_poll_ms,
+        )))
     }
 
     pub fn session_policy(&self) -> anyhow::Result<chronid_app::SessionPolicy> {

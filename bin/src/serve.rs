@@ -28,6 +28,7 @@ pub async fn run(
     crypto.argon2()?;
     let session_policy = serve.session_policy()?;
     let device_trust = serve.device_trust()?;
+    let standby_poll = serve.standby_poll()?;
     let edge = serve.edge()?;
     let notifier_config = serve.notifier()?;
     let web_config = serve.web()?;
@@ -77,7 +78,10 @@ pub async fn run(
             pool.clone(),
             js.clone(),
             stream.clone(),
-            RelayOptions::default(),
+            RelayOptions {
+                poll_interval: standby_poll,
+                ..RelayOptions::default()
+            },
         );
         read.relay = Some(relay.stats());
         let rx = stop_rx.clone();
@@ -93,7 +97,10 @@ pub async fn run(
                 js.clone(),
                 stream.clone(),
                 projection,
-                ProjectionOptions::default(),
+                ProjectionOptions {
+                    standby_poll,
+                    ..ProjectionOptions::default()
+                },
             );
             read.projections.push((projection, worker.stats()));
             let rx = stop_rx.clone();

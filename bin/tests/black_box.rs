@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flags_that_cannot_be_taken_exit_2_naming_the_flag() {
     let env = TestEnv::new().await.unwrap();
-    let cases: [(&[&str], &str); 10] = [
+    let cases: [(&[&str], &str); 11] = [
         (
             &[
                 "bootstrap",
@@ -46,6 +46,7 @@ async fn flags_that_cannot_be_taken_exit_2_naming_the_flag() {
             &["serve", "--device-trust-days", "0"],
             "--device-trust-days",
         ),
+        (&["serve", "--standby-poll-ms", "10"], "--standby-poll-ms"),
         (
             &["serve", "--trusted-proxies", "10.0.0.0/8,nope"],
             "--trusted-proxies",
@@ -422,27 +423,6 @@ async fn serve_exits(env: &TestEnv, vars: &[(&str, &str)]) -> (Option<i32>, Stri
         .expect("serve should stop within a minute")
         .unwrap();
     (out.status.code(), text(&out.stderr))
-}
-
-/// A CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl
-/// command in `dir`.
-fn make_certificates(dir: &std::path::Path) {
-    let script = r#"set -e
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=chronid-test-ca 2>/dev/null
-for who in server client; do
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $who.key -out $who.csr -subj /CN=$who 2>/dev/null
-done
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext
-printf 'extendedKeyUsage=clientAuth\n' > client.ext
-for who in server client; do
-  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem -days 2 -extfile $who.ext 2>/dev/null
-done"#;
-    let status = std::process::Command::new("sh")
-        .args(["-c", script])
-        .current_dir(dir)
-        .status()
-        .expect("the openssl command (Debian's openssl package) makes the test certificates");
-    assert!(status.success(), "openssl could not make the certificates");
 }
 
 /// Waits until the stream `stream` on the server `client` is connected to holds events.

@@ -645,6 +645,17 @@ pub struct NatsCluster {
 
 impl NatsCluster {
     pub async fn launch() -> anyhow::Result<Self> {
+        Self::launch_with(&[], test_nats_options(), "nats").await
+    }
+
+    /// The same with more arguments for every member (`--tls ...`, `--user ...`: they apply to
+    /// client connections; routes stay on the members' own ports), probed with `probe` at
+    /// `{scheme}://...` as [`NatsServer::launch_with`] does.
+    pub async fn launch_with(
+        args: &[&str],
+        probe: NatsOptions,
+        scheme: &'static str,
+    ) -> anyhow::Result<Self> {
         const SIZE: usize = 3;
         let routes: Vec<u16> = (0..SIZE).map(|_| free_port()).collect::<Result<_, _>>()?;
         let route_list = routes
@@ -654,7 +665,7 @@ impl NatsCluster {
             .join(",");
         let mut servers = Vec::with_capacity(SIZE);
         for (i, route) in routes.iter().enumerate() {
-            let args = vec![
+            let mut member_args = vec![
                 "-n".into(),
                 format!("nats-{i}"),
                 "--cluster_name".into(),
@@ -664,7 +675,8 @@ impl NatsCluster {
                 "--routes".into(),
                 route_list.clone(),
             ];
-            servers.push(NatsServer::unstarted(args, test_nats_options(), "nats")?);
+            member_args.extend(args.iter().map(|a| a.to_string()));
+            servers.push(NatsServer::unstarted(member_args, probe.clone(), scheme)?);
         }
         for server in &mut servers {
             server.spawn()?;

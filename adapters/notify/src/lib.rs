@@ -21,10 +21,10 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, AckKind};
 use chronid_domain::account::Account;
 use chronid_domain::metadata::RequestFacts;
+use chronid_domain::public::PublicEnvelope;
 use chronid_domain::user::{User, UserCommand, UserError, UserEvent};
 use chronid_domain::values::{StoredSecret, TwoFactorChannel};
 use futures::StreamExt;
-use serde_json::Value;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -130,10 +130,10 @@ impl Notifier {
                     description: Some("chronid notifier: reset links and 2FA codes".into()),
                     ack_policy: consumer::AckPolicy::Explicit,
                     ack_wait: Duration::from_secs(120),
-                    filter_subjects: vec![
-                        format!("{prefix}.*.user.PasswordResetRequested"),
-                        format!("{prefix}.*.user.TwoFactorChallengeIssued"),
-                    ],
+                    // One filter: several (`filter_subjects`) need nats-server 2.10, and 2.9
+                    // ignores them and delivers everything. The event types are checked in
+                    // `handle`.
+                    filter_subject: format!("{prefix}.*.user.*"),
                     max_ack_pending: 1_000,
                     ..Default::default()
                 },
@@ -180,22 +180,17 @@ impl Notifier {
 
     /// One published event: deliver what it asks for, unless done or moot.
     async fn handle(&self, payload: &[u8]) -> Result<(), Transient> {
-        let envelope: Value = match serde_json::from_slice(payload) {
+        let envelope: PublicEnvelope = match serde_json::from_slice(payload) {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(target: LOG_TARGET, error = %e, "not an event envelope; skipped");
                 return Ok(());
             }
         };
-        let (Some(user_id), Some(sequence)) = (
-            envelope["aggregate_id"]
-                .as_str()
-                .and_then(|s| s.parse::<Uuid>().ok()),
-            envelope["sequence"].as_i64(),
-        ) else {
-            tracing::warn!(target: LOG_TARGET, "event envelope without aggregate id or sequence; skipped");
+        if !delivers_for(&envelope) {
             return Ok(());
-        };
+        }
+        let (user_id, sequence) = (envelope.aggregate_id, envelope.sequence);
         let stored = self
             .app
             .executor()
@@ -419,5 +414,43 @@ impl Notifier {
             }
         }
         Err(last)
+    }
+}
+
+/// Whether a published event is one the notifier delivers for: a user's reset request or
+/// second-factor challenge. The consumer's filter narrows to user events; a durable consumer
+/// made by a server older than 2.10 may have no filter at all.
+fn delivers_for(envelope: &PublicEnvelope) -> bool {
+    envelope.aggregate_type == "user"
+        && matches!(
+            envelope.event_type.as_str(),
+            "PasswordResetRequested" | "TwoFactorChallengeIssued"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_reset_requests_and_challenges_of_users_are_delivered_for() {
+        // As API.md spells a published event.
+        let published = |aggregate_type: &str, event_type: &str| -> PublicEnvelope {
+            serde_json::from_value(json!({
+                "id": Uuid::nil(), "type": event_type, "version": "1",
+                "aggregate_type": aggregate_type, "aggregate_id": Uuid::nil(),
+                "sequence": 4, "position": 9, "account_id": Uuid::nil(),
+                "occurred_at": "2026-12-03T08:00:00Z", "recorded_at": "2026-12-03T08:00:00Z",
+                "actor": {"kind": "system", "id": null},
+                "ip": null, "user_agent": null, "correlation_id": null, "data": {}
+            }))
+            .unwrap()
+        };
+        for event_type in ["PasswordResetRequested", "TwoFactorChallengeIssued"] {
+            assert!(delivers_for(&published("user", event_type)));
+            assert!(!delivers_for(&published("account", event_type)));
+        }
+        assert!(!delivers_for(&published("user", "UserLoggedIn")));
     }
 }
