@@ -11,6 +11,22 @@ use sqlx::{Connection, PgConnection, PgPool};
 /// How long a release waits for its connection to close.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
+/// Set on every lock connection: PostgreSQL probes an idle peer after 10 s, every 5 s, and
+/// drops it after 3 unanswered probes. A holder whose process dies closes its socket and the
+/// lock goes at once; a holder whose machine or network dies sends nothing, and without these
+/// the server's defaults (the system's, often two hours) would keep its lock, and every standby
+/// waiting, that long. Ignored on a Unix-domain socket, where the peer cannot vanish that way.
+const KEEPALIVES: &str = "SELECT set_config('tcp_keepalives_idle', '10', false),
+            set_config('tcp_keepalives_interval', '5', false),
+            set_config('tcp_keepalives_count', '3', false)";
+
+/// A connection of its own for holding a lock, detached from the pool.
+async fn lock_connection(pool: &PgPool) -> Result<PgConnection, sqlx::Error> {
+    let mut conn = pool.acquire().await?.detach();
+    sqlx::query(KEEPALIVES).execute(&mut conn).await?;
+    Ok(conn)
+}
+
 /// Which lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockKey {
@@ -67,7 +83,7 @@ impl Candidate {
     pub async fn try_lead(&mut self, pool: &PgPool) -> Result<Option<Leader>, sqlx::Error> {
         let mut conn = match self.conn.take() {
             Some(c) => c,
-            None => pool.acquire().await?.detach(),
+            None => lock_connection(pool).await?,
         };
         let (expr, value) = self.key.sql();
         let got: bool = sqlx::query_scalar(&format!("SELECT pg_try_advisory_lock({expr})"))
@@ -86,7 +102,7 @@ impl Candidate {
 impl Leader {
     /// Waits until the lock is free, then holds it.
     pub async fn wait_for(pool: &PgPool, key: LockKey) -> Result<Leader, sqlx::Error> {
-        let mut conn = pool.acquire().await?.detach();
+        let mut conn = lock_connection(pool).await?;
         // pg_advisory_lock returns void: it answers once it holds the lock.
         let (expr, value) = key.sql();
         sqlx::query(&format!("SELECT pg_advisory_lock({expr})"))

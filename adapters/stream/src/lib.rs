@@ -114,8 +114,17 @@ pub async fn ensure_stream_within(
         *delay = (*delay * 2).min(Duration::from_secs(1));
         tokio::time::sleep(d)
     };
-    loop {
-        match js.create_or_update_stream(cfg.jetstream_config()).await {
+    let wanted = cfg.jetstream_config();
+    // A stream that already has this configuration is left alone: in a cluster an update,
+    // even to the same settings, is a proposal through the meta leader to every replica, and a
+    // node that restarts while the others publish has no reason to make one.
+    let current = match js.get_stream(&cfg.stream).await {
+        Ok(mut stream) => stream.info().await.ok().map(|info| info.config.clone()),
+        Err(_) => None,
+    };
+    let made = current.is_some_and(|live| same_settings(&live, &wanted));
+    while !made {
+        match js.create_or_update_stream(wanted.clone()).await {
             Ok(_) => break,
             Err(source)
                 if !setup_may_pass_later(&source)
@@ -160,6 +169,21 @@ pub async fn ensure_stream_within(
         }
         pause(&mut delay).await;
     }
+}
+
+/// Whether a live stream has every setting chronid sets (the server fills in the others).
+fn same_settings(live: &stream::Config, wanted: &stream::Config) -> bool {
+    live.subjects == wanted.subjects
+        && live.storage == wanted.storage
+        && live.retention == wanted.retention
+        && live.max_age == wanted.max_age
+        && live.max_messages == wanted.max_messages
+        && live.max_bytes == wanted.max_bytes
+        && live.deny_delete == wanted.deny_delete
+        && live.deny_purge == wanted.deny_purge
+        && live.duplicate_window == wanted.duplicate_window
+        && live.num_replicas.max(1) == wanted.num_replicas.max(1)
+        && live.description == wanted.description
 }
 
 /// Whether a failed create-or-update may pass if tried again: no answer yet, JetStream not up
@@ -339,6 +363,36 @@ impl NatsOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_with_every_setting_chronid_sets_is_not_updated() {
+        let wanted = StreamConfig::default().jetstream_config();
+        // What a server answers: the same settings, and defaults it filled in.
+        let live = stream::Config {
+            max_consumers: -1,
+            max_message_size: -1,
+            ..wanted.clone()
+        };
+        assert!(same_settings(&live, &wanted));
+        let three = StreamConfig {
+            replicas: 3,
+            ..StreamConfig::default()
+        }
+        .jetstream_config();
+        assert!(!same_settings(&live, &three), "replicas changed");
+        let window = StreamConfig {
+            duplicate_window: Duration::from_secs(300),
+            ..StreamConfig::default()
+        }
+        .jetstream_config();
+        assert!(!same_settings(&live, &window), "window changed");
+        let subjects = StreamConfig {
+            subject_prefix: "other.events".into(),
+            ..StreamConfig::default()
+        }
+        .jetstream_config();
+        assert!(!same_settings(&live, &subjects), "subjects changed");
+    }
 
     #[test]
     fn names() {

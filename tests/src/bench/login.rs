@@ -31,6 +31,8 @@ const PASSWORD: &str = "a-long-bench-password";
 pub(crate) struct Server {
     child: Child,
     pub(crate) base: String,
+    /// Where its `/metrics` are served.
+    pub(crate) metrics: String,
     pub(crate) http: reqwest::Client,
 }
 
@@ -85,6 +87,7 @@ impl Server {
         port: u16,
         extra: impl FnOnce(&str) -> Vec<(&'static str, String)>,
     ) -> anyhow::Result<Self> {
+        let metrics_port = free_port()?;
         let mut cmd = Command::new(chronid_binary()?);
         cmd.arg("serve")
             .env("CHRONID_DATABASE_URL", &env.database_url)
@@ -94,7 +97,7 @@ impl Server {
             .env("CHRONID_LISTEN", format!("127.0.0.1:{port}"))
             .env(
                 "CHRONID_METRICS_LISTEN",
-                format!("127.0.0.1:{}", free_port()?),
+                format!("127.0.0.1:{metrics_port}"),
             )
             // One client address sends every request: the per-address limits would measure
             // themselves.
@@ -123,6 +126,7 @@ impl Server {
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            metrics: format!("http://127.0.0.1:{metrics_port}"),
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(1024)
                 .build()?,
@@ -205,7 +209,7 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
 }
 
 /// An account and `n` users with the password, hashed by the server itself.
-async fn users(env: &TestEnv, server: &Server, n: usize) -> anyhow::Result<Vec<String>> {
+pub(crate) async fn users(env: &TestEnv, server: &Server, n: usize) -> anyhow::Result<Vec<String>> {
     let app = App::new(CommandExecutor::new(env.pool.clone(), test_services()));
     let boot = app
         .bootstrap(

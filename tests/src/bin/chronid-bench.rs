@@ -27,10 +27,15 @@
 //! - `oidc`: the server's CPU time per Google login (the provider's answer at the callback
 //!   through the session, a real OpenID Connect provider on this machine), beside one ID token
 //!   verified in this process.
+//! - `cluster`: two `chronid serve` nodes on a three-node NATS cluster (stream R3): the failover
+//!   gap after SIGKILL of the relay's node beside the standby poll interval, and commands/s
+//!   through two nodes beside one.
 
 // Benchmarks read the real clock and draw real ids: the determinism rule is for the domain.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "../bench/cluster.rs"]
+mod bench_cluster;
 #[path = "../bench/login.rs"]
 mod bench_login;
 #[path = "../bench/oidc.rs"]
@@ -52,7 +57,7 @@ use chronid_domain::metadata::RequestFacts;
 use chronid_domain::user::{User, UserEvent};
 use chronid_stream::relay::{Relay, RelayOptions};
 use chronid_stream::{ensure_stream, StreamConfig};
-use chronid_tests::server::{spawn_app, spawn_app_with, test_services, TestApp};
+use chronid_tests::server::{spawn_app, spawn_app_with, test_services};
 use chronid_tests::{insert_rounds, read_raw_stream_messages, TestEnv};
 use clap::{Parser, ValueEnum};
 use cqrs_es::Aggregate;
@@ -77,6 +82,7 @@ enum Scenario {
     Pages,
     Saml,
     Oidc,
+    Cluster,
 }
 
 #[derive(Debug, Parser)]
@@ -134,6 +140,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Pages => bench_pages::pages_bench(&env, args.quick).await,
         Scenario::Saml => bench_saml::saml_bench(&env, args.quick).await,
         Scenario::Oidc => bench_oidc::oidc_bench(&env, args.quick).await,
+        Scenario::Cluster => bench_cluster::cluster_bench(&env, args.quick).await,
     };
     env.cleanup().await?;
     result
@@ -199,10 +206,24 @@ async fn write(env: &TestEnv, quick: bool) -> anyhow::Result<()> {
         (8, Duration::from_millis(2500))
     };
     for clients in [1usize, 32] {
-        let _ = patch_rate(&app, &conns, &users, clients, Duration::from_millis(500)).await?;
+        let _ = patch_rate(
+            (app.account_id, &app.api_key),
+            &conns,
+            &users,
+            clients,
+            Duration::from_millis(500),
+        )
+        .await?;
         let (mut commands, mut inserts, mut floor) = (0.0, 0.0, 0.0);
         for _ in 0..rounds {
-            commands += patch_rate(&app, &conns, &users, clients, window).await?;
+            commands += patch_rate(
+                (app.account_id, &app.api_key),
+                &conns,
+                &users,
+                clients,
+                window,
+            )
+            .await?;
             floor += health_rate(&conns, clients, window).await?;
             let pool = pool.clone();
             inserts += rate(clients, window, move |client, i| {
@@ -259,19 +280,20 @@ async fn connections(
     Ok(out)
 }
 
+/// Client `i` changes the profile of `users[i]` in `account` over `conns[i]`, with `api_key`.
 async fn patch_rate(
-    app: &Arc<TestApp>,
+    (account, api_key): (Uuid, &str),
     conns: &Arc<Vec<tokio::sync::Mutex<SendRequest<Full<Bytes>>>>>,
     users: &Arc<Vec<String>>,
     clients: usize,
     duration: Duration,
 ) -> anyhow::Result<f64> {
-    let (app, conns, users) = (app.clone(), conns.clone(), users.clone());
-    let auth = format!("Bearer {}", app.api_key);
+    let (conns, users) = (conns.clone(), users.clone());
+    let auth = format!("Bearer {api_key}");
     // Every request sets a name never used before, so every one is a real change.
     static NEXT: AtomicU64 = AtomicU64::new(0);
     rate(clients, duration, move |client, _| {
-        let path = format!("/v1/accounts/{}/users/{}", app.account_id, users[client]);
+        let path = format!("/v1/accounts/{account}/users/{}", users[client]);
         let body = format!(
             "{{\"first_name\":\"Name{}\"}}",
             NEXT.fetch_add(1, Ordering::Relaxed)

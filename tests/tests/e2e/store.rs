@@ -433,3 +433,34 @@ async fn batched_appends_keep_per_event_outcomes() {
     assert_eq!(solo, 39);
     env.cleanup().await.unwrap();
 }
+
+/// A lock is held by one node at a time, goes when its connection goes, and its connection asks
+/// PostgreSQL to probe the peer, so a holder whose machine vanished loses the lock in about
+/// 25 s instead of the system's default of hours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_connection_is_probed_by_the_server_and_the_lock_goes_with_it() {
+    use chronid_store::leader::{Candidate, LockKey};
+    let env = TestEnv::new().await.unwrap();
+    let key = LockKey::Named(format!("chronid.test:{}", chronid_tests::unique_id()));
+    let mut first = Candidate::new(key.clone());
+    let mut second = Candidate::new(key.clone());
+    let mut leader = first.try_lead(&env.pool).await.unwrap().expect("a free lock");
+    assert!(second.try_lead(&env.pool).await.unwrap().is_none());
+    // The test database is reached over TCP (127.0.0.1), where the settings apply.
+    for (setting, value) in [
+        ("tcp_keepalives_idle", "10"),
+        ("tcp_keepalives_interval", "5"),
+        ("tcp_keepalives_count", "3"),
+    ] {
+        let shown: String = sqlx::query_scalar(&format!("SHOW {setting}"))
+            .fetch_one(leader.connection())
+            .await
+            .unwrap();
+        assert_eq!(shown, value, "{setting}");
+    }
+    leader.release().await;
+    let next = second.try_lead(&env.pool).await.unwrap();
+    assert!(next.is_some(), "the lock goes with its connection");
+    next.unwrap().release().await;
+    env.cleanup().await.unwrap();
+}
