@@ -3,7 +3,8 @@
 //! every component on one database, and load through both. Under that load the member that
 //! leads the stream and then the chronid node holding the relay are killed (SIGKILL). Every
 //! command that was acknowledged must be in the store once and on the stream once, the stream
-//! must hold the store's events in commit order, and the survivor's views must be complete.
+//! must hold the store's events in commit order, the survivor's views must be complete, and its
+//! notifier must mail what is asked for after the kills.
 //! Once with plain NATS, once with TLS (the servers verifying a client certificate) and a user
 //! and password.
 #![allow(
@@ -106,17 +107,23 @@ async fn the_same_with_tls_and_a_password_on_nats() {
     cluster_scenario(NatsSetup::tls_and_password()).await;
 }
 
-/// Commands acknowledged with 201: the created user and the command's position.
-type Acked = Arc<Mutex<Vec<(String, i64)>>>;
+/// Commands acknowledged with 201: the created user, the command's position and the email.
+type Acked = Arc<Mutex<Vec<(String, i64, String)>>>;
+
+/// One scenario at a time: each runs six server processes on this machine's cores.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn cluster_scenario(nats: NatsSetup) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let env = TestEnv::new().await.unwrap();
     let args: Vec<&str> = nats.server_args.iter().map(String::as_str).collect();
     let mut cluster = NatsCluster::launch_with(&args, nats.probe.clone(), nats.scheme)
         .await
         .unwrap();
     let seeds = cluster.seed_list();
+    let peers = chronid_tests::peers::Peers::start().await.unwrap();
     let mut vars = vec![
+        ("CHRONID_SMTP_URL", peers.smtp_url()),
         ("CHRONID_NATS_URL", seeds.clone()),
         ("CHRONID_STREAM_REPLICAS", "3".to_string()),
         ("CHRONID_STANDBY_POLL_MS", "200".to_string()),
@@ -191,6 +198,19 @@ async fn cluster_scenario(nats: NatsSetup) {
     cluster.kill(&leader).unwrap();
     let before = count(&acked);
     at_least(before + 60).await;
+    // The first node's relay goes on through the kill: the stream catches up with the store.
+    let stored = stored_events(&env).await;
+    wait_until("the relay to publish past the NATS kill", || async {
+        chronid_tests::stream_len(&js, &env.stream.stream)
+            .await
+            .is_ok_and(|n| n >= stored)
+    })
+    .await;
+    assert_eq!(
+        metric(&second.metrics, "chronid_relay_published_total").await,
+        Some(0.0),
+        "the standby published nothing"
+    );
 
     // Kill the chronid node that holds the relay: the first one, which took it at start.
     let mut killed = first.take().unwrap();
@@ -204,14 +224,14 @@ async fn cluster_scenario(nats: NatsSetup) {
     let before = count(&acked);
     at_least(before + 60).await;
     stop.store(true, Ordering::Relaxed);
-    let mut refused = 0;
+    let mut unreachable = 0;
     for client in clients {
-        refused += client.await.unwrap();
+        unreachable += client.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
     assert!(
-        refused > 0,
-        "some requests went to the killed node and failed"
+        unreachable > 0,
+        "some requests went to the killed node and got no answer"
     );
 
     // The survivor took the relay over and publishes everything.
@@ -267,42 +287,48 @@ async fn cluster_scenario(nats: NatsSetup) {
         "another member leads the stream: {now_leads:?}, killed {leader}"
     );
 
-    // Every acknowledged command is in the store, once.
-    let ids: Vec<String> = acked.iter().map(|(id, _)| id.clone()).collect();
-    let created: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT aggregate_id, count(*) FROM events
-          WHERE aggregate_type = 'user' AND sequence = 1 AND aggregate_id = ANY($1)
-          GROUP BY aggregate_id",
+    // Every acknowledged command is in the store.
+    let ids: Vec<String> = acked.iter().map(|(id, _, _)| id.clone()).collect();
+    let created: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events
+          WHERE aggregate_type = 'user' AND sequence = 1 AND aggregate_id = ANY($1)",
     )
     .bind(&ids)
-    .fetch_all(&env.pool)
-    .await
-    .unwrap();
-    assert_eq!(created.len(), ids.len(), "an acknowledged user is missing");
-    assert!(created.iter().all(|(_, n)| *n == 1));
-
-    // The survivor's views are complete: once its workers reach the store's last event, the
-    // users view and the audit log hold every stored event.
-    let store_last: i64 = sqlx::query_scalar(
-        "SELECT max(global_seq) FROM events WHERE aggregate_type <> 'reservation'",
-    )
     .fetch_one(&env.pool)
     .await
     .unwrap();
+    assert_eq!(
+        created as usize,
+        ids.len(),
+        "an acknowledged user is missing"
+    );
+
+    // The survivor's views are complete: once its workers reach the store's last event, the
+    // users view and the audit log hold every stored event.
+    // The stream's order is the store's (tx_id, global_seq) order, and so is a checkpoint's.
     wait_until("both views to reach the store's last event", || async {
         let done: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM projection_checkpoints WHERE global_seq >= $1",
+            "SELECT count(*) FROM projection_checkpoints c,
+                    (SELECT tx_id, global_seq FROM events
+                      WHERE aggregate_type <> 'reservation'
+                      ORDER BY tx_id DESC, global_seq DESC LIMIT 1) last
+              WHERE (c.tx_id, c.global_seq) >= (last.tx_id, last.global_seq)",
         )
-        .bind(store_last)
         .fetch_one(&env.pool)
         .await
         .unwrap();
         done == 2
     })
     .await;
+    let parked: Vec<(String, Option<String>, String, i32)> =
+        sqlx::query_as("SELECT projection, msg_id, error, attempts FROM projection_failed_events")
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+    assert!(parked.is_empty(), "events parked: {parked:?}");
     // Every acknowledged user through the survivor's API.
-    let last = acked.iter().map(|(_, p)| *p).max().unwrap();
-    for (user, _) in &acked {
+    let last = acked.iter().map(|(_, p, _)| *p).max().unwrap();
+    for (user, _, _) in &acked {
         let (status, view) = call(
             second.api(),
             &acme.key,
@@ -311,7 +337,39 @@ async fn cluster_scenario(nats: NatsSetup) {
             None,
         )
         .await;
-        assert_eq!(status, 200, "{user}: {view}");
+        if status != 200 {
+            let events: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT sequence, event_type, global_seq FROM events WHERE aggregate_id = $1",
+            )
+            .bind(user)
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+            let row: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT last_sequence, last_position FROM view_users WHERE user_id = $1::uuid",
+            )
+            .bind(user)
+            .fetch_optional(&env.pool)
+            .await
+            .unwrap();
+            let checkpoints: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+                "SELECT projection, stream_seq, global_seq, applied FROM projection_checkpoints",
+            )
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+            let audit: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE aggregate_id = $1::uuid")
+                    .bind(user)
+                    .fetch_one(&env.pool)
+                    .await
+                    .unwrap();
+            panic!(
+                "acknowledged user {user} not in the survivor's view ({status} {view}): \
+                 its events {events:?}, its view row {row:?}, checkpoints {checkpoints:?}, \
+                 audit entries {audit}, last acknowledged position {last}"
+            );
+        }
         assert_eq!(view["id"], user.as_str());
     }
     let missing_users: i64 = sqlx::query_scalar(
@@ -339,6 +397,31 @@ async fn cluster_scenario(nats: NatsSetup) {
     .await
     .unwrap();
     assert_eq!(missing_audit, 0, "events missing from the audit log");
+    // Each acknowledged command made one user: no email twice.
+    let emails: Vec<String> = acked.iter().map(|(_, _, e)| e.clone()).collect();
+    let twice: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT email_lower FROM view_users
+                                WHERE email_lower = ANY($1)
+                                GROUP BY email_lower HAVING count(*) > 1) d",
+    )
+    .bind(&emails)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(twice, 0, "an acknowledged command made two users");
+    // The survivor's notifier mails a reset link asked for after the kills, once.
+    let email = &acked[0].2;
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/password/forgot", second.api()))
+        .json(&json!({ "login": email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let mail = peers.nth_mail_to(email, 1).await.unwrap();
+    assert!(mail.body.contains("reset-password?token=chr_"), "{mail:?}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(peers.mails_to(email).await.unwrap().len(), 1, "mailed once");
     for projection in ["users", "audit"] {
         let series = format!("chronid_projection_active{{projection=\"{projection}\"}}");
         assert_eq!(
@@ -354,7 +437,8 @@ async fn cluster_scenario(nats: NatsSetup) {
 }
 
 /// One client's load: creates users, alternating between `nodes`, until `stop`; a request to a
-/// node that is gone fails and is not acknowledged. Returns how many requests failed.
+/// node that is gone, or any answer but 201 with the user, is not acknowledged. Returns how many
+/// requests got no answer at all.
 async fn load(
     client: usize,
     nodes: &[String],
@@ -367,7 +451,7 @@ async fn load(
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let mut refused = 0;
+    let mut unreachable = 0;
     let mut i = 0usize;
     while !stop.load(Ordering::Relaxed) {
         let node = &nodes[(client + i) % nodes.len()];
@@ -380,28 +464,38 @@ async fn load(
             .send()
             .await;
         let Ok(response) = sent else {
-            refused += 1;
+            unreachable += 1;
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         };
         let status = response.status().as_u16();
+        // A body cut off by the kill is no acknowledgement.
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        match status {
-            201 => acked.lock().unwrap().push((
-                body["id"].as_str().unwrap().to_string(),
-                body["position"].as_i64().unwrap(),
-            )),
-            // Shed while busy: not acknowledged, tried again.
-            503 => refused += 1,
-            other => panic!("creating a user answered {other}: {body}"),
+        match (status, body["id"].as_str(), body["position"].as_i64()) {
+            (201, Some(id), Some(position)) => {
+                acked
+                    .lock()
+                    .unwrap()
+                    .push((id.to_string(), position, email))
+            }
+            (201, ..) => unreachable += 1,
+            // A server error while nodes die (shed, timed out): not acknowledged, moved on.
+            (500..=599, ..) => tokio::time::sleep(Duration::from_millis(20)).await,
+            (other, ..) => panic!("creating a user answered {other}: {body}"),
         }
     }
-    refused
+    unreachable
 }
 
 /// A metric's value on a node's `/metrics` (the first series of that name), if it answers.
 async fn metric(base: &str, name: &str) -> Option<f64> {
-    let text = reqwest::get(format!("{base}/metrics"))
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .ok()?;
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
         .await
         .ok()?
         .text()
@@ -413,4 +507,14 @@ async fn metric(base: &str, name: &str) -> Option<f64> {
         .filter_map(|l| l.split_once(' '))
         .collect();
     values.get(name)?.trim().parse().ok()
+}
+
+/// Events in the store that the relay publishes.
+async fn stored_events(env: &TestEnv) -> u64 {
+    let n: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type <> 'reservation'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    n as u64
 }

@@ -12,13 +12,16 @@ use sqlx::{Connection, PgConnection, PgPool};
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Set on every lock connection: PostgreSQL probes an idle peer after 10 s, every 5 s, and
-/// drops it after 3 unanswered probes. A holder whose process dies closes its socket and the
-/// lock goes at once; a holder whose machine or network dies sends nothing, and without these
-/// the server's defaults (the system's, often two hours) would keep its lock, and every standby
-/// waiting, that long. Ignored on a Unix-domain socket, where the peer cannot vanish that way.
+/// drops it after 3 unanswered probes; data it sent that stays unacknowledged for 25 s drops it
+/// too (`tcp_user_timeout`, where the keepalives do not run). A holder whose process dies
+/// closes its socket and the lock goes at once; a holder whose machine or network dies sends
+/// nothing, and without these the system's defaults (two hours idle, about fifteen minutes
+/// retransmitting) would keep its lock, and every standby waiting, that long. Ignored on a
+/// Unix-domain socket, where the peer cannot vanish that way.
 const KEEPALIVES: &str = "SELECT set_config('tcp_keepalives_idle', '10', false),
             set_config('tcp_keepalives_interval', '5', false),
-            set_config('tcp_keepalives_count', '3', false)";
+            set_config('tcp_keepalives_count', '3', false),
+            set_config('tcp_user_timeout', '25000', false)";
 
 /// A connection of its own for holding a lock, detached from the pool.
 async fn lock_connection(pool: &PgPool) -> Result<PgConnection, sqlx::Error> {

@@ -123,21 +123,23 @@ pub async fn ensure_stream_within(
         Err(_) => None,
     };
     let made = current.is_some_and(|live| same_settings(&live, &wanted));
-    while !made {
-        match js.create_or_update_stream(wanted.clone()).await {
-            Ok(_) => break,
-            Err(source)
-                if !setup_may_pass_later(&source)
-                    || tokio::time::Instant::now() + delay >= deadline =>
-            {
-                return Err(StreamSetupError::CreateOrUpdate {
-                    stream: cfg.stream.clone(),
-                    source,
-                })
-            }
-            Err(error) => {
-                tracing::info!(stream = %cfg.stream, %error, "creating or updating the stream; retrying");
-                pause(&mut delay).await;
+    if !made {
+        loop {
+            match js.create_or_update_stream(wanted.clone()).await {
+                Ok(_) => break,
+                Err(source)
+                    if !setup_may_pass_later(&source)
+                        || tokio::time::Instant::now() + delay >= deadline =>
+                {
+                    return Err(StreamSetupError::CreateOrUpdate {
+                        stream: cfg.stream.clone(),
+                        source,
+                    })
+                }
+                Err(error) => {
+                    tracing::info!(stream = %cfg.stream, %error, "creating or updating the stream; retrying");
+                    pause(&mut delay).await;
+                }
             }
         }
     }
@@ -184,6 +186,22 @@ fn same_settings(live: &stream::Config, wanted: &stream::Config) -> bool {
         && live.duplicate_window == wanted.duplicate_window
         && live.num_replicas.max(1) == wanted.num_replicas.max(1)
         && live.description == wanted.description
+        // Left at their defaults by chronid, so an update puts them back if someone changed
+        // them: a per-subject limit would delete events, no_ack would stop the relay's acks.
+        && unlimited(live.max_messages_per_subject) == unlimited(wanted.max_messages_per_subject)
+        && unlimited(live.max_message_size.into()) == unlimited(wanted.max_message_size.into())
+        && live.discard == wanted.discard
+        && live.no_ack == wanted.no_ack
+        && live.sealed == wanted.sealed
+        && live.allow_rollup == wanted.allow_rollup
+        && live.sources.as_ref().is_none_or(Vec::is_empty)
+        && live.mirror.is_none()
+        && live.republish.is_none()
+}
+
+/// A limit, with every value JetStream reads as "none" (0 and -1) as `None`.
+fn unlimited(limit: i64) -> Option<i64> {
+    (limit > 0).then_some(limit)
 }
 
 /// Whether a failed create-or-update may pass if tried again: no answer yet, JetStream not up
@@ -371,6 +389,7 @@ mod tests {
         let live = stream::Config {
             max_consumers: -1,
             max_message_size: -1,
+            max_messages_per_subject: -1,
             ..wanted.clone()
         };
         assert!(same_settings(&live, &wanted));
@@ -392,6 +411,16 @@ mod tests {
         }
         .jetstream_config();
         assert!(!same_settings(&live, &subjects), "subjects changed");
+        let limited = stream::Config {
+            max_messages_per_subject: 1,
+            ..live.clone()
+        };
+        assert!(!same_settings(&limited, &wanted), "a per-subject limit set");
+        let unacked = stream::Config {
+            no_ack: true,
+            ..live.clone()
+        };
+        assert!(!same_settings(&unacked, &wanted), "acks turned off");
     }
 
     #[test]

@@ -137,7 +137,10 @@ impl ProjectionWorker {
         }
     }
 
-    pub(crate) async fn consumer(&self) -> Result<consumer::PullConsumer, anyhow_like::Error> {
+    /// The consumer, and the stream sequence it must deliver first (none before a checkpoint).
+    pub(crate) async fn consumer(
+        &self,
+    ) -> Result<(consumer::PullConsumer, Option<u64>), anyhow_like::Error> {
         let stream = self
             .js
             .get_stream(&self.stream.stream)
@@ -154,17 +157,19 @@ impl ProjectionWorker {
         .fetch_optional(&self.pool)
         .await
         .map_err(anyhow_like::Error::from_display)?;
-        let deliver_policy = match checkpoint.and_then(|s| u64::try_from(s).ok()) {
-            Some(seq) if seq > 0 => consumer::DeliverPolicy::ByStartSequence {
-                start_sequence: seq + 1,
-            },
-            _ => consumer::DeliverPolicy::All,
+        let next = checkpoint
+            .and_then(|s| u64::try_from(s).ok())
+            .filter(|s| *s > 0)
+            .map(|s| s + 1);
+        let deliver_policy = match next {
+            Some(start_sequence) => consumer::DeliverPolicy::ByStartSequence { start_sequence },
+            None => consumer::DeliverPolicy::All,
         };
         let durable = self.projection.durable_name();
         if let Err(error) = stream.delete_consumer(&durable).await {
             tracing::debug!(target: LOG_TARGET, %error, "no previous consumer to delete");
         }
-        stream
+        let consumer = stream
             .create_consumer(consumer::pull::Config {
                 durable_name: Some(durable.clone()),
                 description: Some(format!("chronid projection {}", self.projection.name())),
@@ -176,7 +181,8 @@ impl ProjectionWorker {
                 ..Default::default()
             })
             .await
-            .map_err(anyhow_like::Error::from_display)
+            .map_err(anyhow_like::Error::from_display)?;
+        Ok((consumer, next))
     }
 
     pub(crate) async fn active(
@@ -184,7 +190,7 @@ impl ProjectionWorker {
         mut lock: Leader,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Exit, anyhow_like::Error> {
-        let consumer = self.consumer().await?;
+        let (consumer, mut expected) = self.consumer().await?;
         let messages = consumer
             .stream()
             .max_messages_per_batch(self.options.batch_size.max(1) * 2)
@@ -237,13 +243,37 @@ impl ProjectionWorker {
                     }
                 }
             }
-            if msgs.is_empty() {
-                continue;
+            let seqs: Vec<Option<u64>> = msgs
+                .iter()
+                .map(|m| m.info().ok().map(|i| i.stream_sequence))
+                .collect();
+            let order = in_order(&seqs, expected);
+            expected = order.next;
+            // Messages past a gap are left unacked: the consumer made again delivers them.
+            let mut fresh = Vec::with_capacity(order.apply.len());
+            for (msg, apply) in msgs.into_iter().zip(order.apply.iter().copied()) {
+                if apply {
+                    fresh.push(msg);
+                } else {
+                    // Applied before (a redelivery): acked again, not applied twice.
+                    ack_all(std::slice::from_ref(&msg)).await;
+                }
             }
-            match self.process(lock.connection(), msgs, shutdown).await {
-                Flow::Continue => {}
-                Flow::Shutdown => return Ok(Exit::Shutdown),
-                Flow::Restart => return Ok(Exit::Restart),
+            if !fresh.is_empty() {
+                match self.process(lock.connection(), fresh, shutdown).await {
+                    Flow::Continue => {}
+                    Flow::Shutdown => return Ok(Exit::Shutdown),
+                    Flow::Restart => return Ok(Exit::Restart),
+                }
+            }
+            if let Some((wanted, got)) = order.gap {
+                // A message the consumer sent was lost on the way (its server died with it in
+                // flight): it would come back only after ack_wait, behind newer ones, and the
+                // checkpoint would have passed it. Start again from the checkpoint instead.
+                self.stats.errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(target: LOG_TARGET, projection = self.projection.name(), wanted, got,
+                    "a stream sequence was skipped in delivery; consuming again from the checkpoint");
+                return Ok(Exit::Restart);
             }
         }
     }
@@ -403,6 +433,46 @@ pub(crate) async fn connection_alive(conn: &mut PgConnection) -> bool {
 }
 
 /// Acks messages. A lost ack only means a redelivery, which the views ignore.
+/// How a chunk's stream sequences follow the last one applied. The consumer takes every
+/// subject of the stream, which deletes nothing, so the sequences it delivers are consecutive.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Order {
+    /// For each message before the first gap: apply it (false: applied before, redelivered).
+    pub apply: Vec<bool>,
+    /// The sequence expected and the one that came instead, at the first gap.
+    pub gap: Option<(u64, u64)>,
+    /// The sequence expected next.
+    pub next: Option<u64>,
+}
+
+/// Checks `seqs` (each message's stream sequence, when it has one) against `next`, the
+/// sequence expected first (none before the first checkpoint: whatever comes first).
+pub(crate) fn in_order(seqs: &[Option<u64>], mut next: Option<u64>) -> Order {
+    let mut apply = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        match (*seq, next) {
+            (Some(got), Some(wanted)) if got < wanted => apply.push(false),
+            (Some(got), Some(wanted)) if got > wanted => {
+                return Order {
+                    apply,
+                    gap: Some((wanted, got)),
+                    next,
+                }
+            }
+            (Some(got), _) => {
+                apply.push(true);
+                next = Some(got + 1);
+            }
+            (None, _) => apply.push(true),
+        }
+    }
+    Order {
+        apply,
+        gap: None,
+        next,
+    }
+}
+
 pub(crate) async fn ack_all(msgs: &[jetstream::Message]) {
     for msg in msgs {
         if let Err(error) = msg.ack().await {
@@ -432,5 +502,34 @@ pub(crate) mod anyhow_like {
         pub fn from_display(e: impl std::fmt::Display) -> Self {
             Self(e.to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    #[test]
+    fn deliveries_are_taken_in_stream_order_without_a_gap() {
+        // From the checkpoint on, in order.
+        let o = in_order(&[Some(5), Some(6), Some(7)], Some(5));
+        assert_eq!((o.apply, o.gap, o.next), (vec![true; 3], None, Some(8)));
+        // Redeliveries of what was applied are skipped.
+        let o = in_order(&[Some(3), Some(4), Some(5)], Some(5));
+        assert_eq!(
+            (o.apply, o.gap, o.next),
+            (vec![false, false, true], None, Some(6))
+        );
+        // A message lost in flight: the prefix is applied, the rest waits for a new consumer.
+        let o = in_order(&[Some(5), Some(7), Some(8)], Some(5));
+        assert_eq!(
+            (o.apply, o.gap, o.next),
+            (vec![true], Some((6, 7)), Some(6))
+        );
+        let o = in_order(&[Some(9)], Some(6));
+        assert_eq!((o.apply, o.gap), (vec![], Some((6, 9))));
+        // Before a first checkpoint, whatever comes first starts the count.
+        let o = in_order(&[Some(1), Some(2), Some(4)], None);
+        assert_eq!((o.apply, o.gap), (vec![true, true], Some((3, 4))));
     }
 }

@@ -444,13 +444,19 @@ async fn a_lock_connection_is_probed_by_the_server_and_the_lock_goes_with_it() {
     let key = LockKey::Named(format!("chronid.test:{}", chronid_tests::unique_id()));
     let mut first = Candidate::new(key.clone());
     let mut second = Candidate::new(key.clone());
-    let mut leader = first.try_lead(&env.pool).await.unwrap().expect("a free lock");
+    let mut leader = first
+        .try_lead(&env.pool)
+        .await
+        .unwrap()
+        .expect("a free lock");
     assert!(second.try_lead(&env.pool).await.unwrap().is_none());
-    // The test database is reached over TCP (127.0.0.1), where the settings apply.
+    // The test database is reached over TCP (127.0.0.1 by default), where the settings apply;
+    // over a Unix socket PostgreSQL shows them as 0.
     for (setting, value) in [
         ("tcp_keepalives_idle", "10"),
         ("tcp_keepalives_interval", "5"),
         ("tcp_keepalives_count", "3"),
+        ("tcp_user_timeout", "25000"),
     ] {
         let shown: String = sqlx::query_scalar(&format!("SHOW {setting}"))
             .fetch_one(leader.connection())
