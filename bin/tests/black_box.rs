@@ -557,17 +557,9 @@ async fn nats_seed_lists_credentials_and_tls() {
         tls: Some(tls),
         ..chronid_tests::test_nats_options()
     };
+    let tls_args = nats_tls_args(dir.path());
     let server = chronid_tests::NatsServer::launch_with(
-        &[
-            "--tls",
-            "--tlscert",
-            &path("server.pem"),
-            "--tlskey",
-            &path("server.key"),
-            "--tlscacert",
-            &path("ca.pem"),
-            "--tlsverify",
-        ],
+        &tls_args.iter().map(String::as_str).collect::<Vec<_>>(),
         probe.clone(),
         "tls",
     )

@@ -53,22 +53,8 @@ impl NatsSetup {
         make_certificates(dir.path());
         let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
         let (user, password) = ("chronid-node", "cluster-test-password");
-        let server_args = [
-            "--tls",
-            "--tlscert",
-            &path("server.pem"),
-            "--tlskey",
-            &path("server.key"),
-            "--tlscacert",
-            &path("ca.pem"),
-            "--tlsverify",
-            "--user",
-            user,
-            "--pass",
-            password,
-        ]
-        .map(String::from)
-        .to_vec();
+        let mut server_args = nats_tls_args(dir.path());
+        server_args.extend(["--user", user, "--pass", password].map(String::from));
         let probe = NatsOptions {
             tls: Some(NatsTls {
                 ca: Some(path("ca.pem").into()),

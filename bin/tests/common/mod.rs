@@ -75,6 +75,22 @@ done"#;
     assert!(status.success(), "openssl could not make the certificates");
 }
 
+/// `nats-server` arguments for TLS with the certificates [`make_certificates`] made in `dir`,
+/// verifying client certificates.
+pub fn nats_tls_args(dir: &std::path::Path) -> Vec<String> {
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    vec![
+        "--tls".into(),
+        "--tlscert".into(),
+        path("server.pem"),
+        "--tlskey".into(),
+        path("server.key"),
+        "--tlscacert".into(),
+        path("ca.pem"),
+        "--tlsverify".into(),
+    ]
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
