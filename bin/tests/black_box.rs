@@ -438,7 +438,7 @@ async fn events_reach(client: async_nats::Client, stream: &str) {
 }
 
 /// `CHRONID_NATS_URL` takes a seed list (a server that is down in it does not stop the start),
-/// user and password, and TLS with a client certificate; every wrong setting stops the start
+/// user and password, a token, and TLS with a client certificate; every wrong setting stops the start
 /// naming it, and a password never shows in what is printed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_seed_lists_credentials_and_tls() {
@@ -548,6 +548,48 @@ async fn nats_seed_lists_credentials_and_tls() {
     serve.stop().await;
     drop(server);
 
+    // A token, on a server that requires one; a wrong one is refused, never printed.
+    let probe = NatsOptions {
+        auth: NatsAuth::Token("hunter22-token".into()),
+        ..chronid_tests::test_nats_options()
+    };
+    let server = chronid_tests::NatsServer::launch_with(
+        &["--auth", "hunter22-token"],
+        probe.clone(),
+        "nats",
+    )
+    .await
+    .unwrap();
+    let servers = chronid_stream::server_addrs(&server.url()).unwrap();
+    let (code, err) = serve_exits(
+        &env,
+        &[
+            ("CHRONID_NATS_URL", &server.url()),
+            ("CHRONID_NATS_TOKEN", "hunter22-wrong"),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(!err.contains("hunter22"), "a token was printed: {err}");
+    let stream = format!("{}_TOKEN", env.stream.stream);
+    let serve = Serve::start(
+        &env,
+        "relay",
+        &[
+            ("CHRONID_NATS_URL", server.url()),
+            ("CHRONID_NATS_TOKEN", "hunter22-token".into()),
+            ("CHRONID_STREAM", stream.clone()),
+            (
+                "CHRONID_SUBJECT_PREFIX",
+                format!("{}.token", env.stream.subject_prefix),
+            ),
+        ],
+    )
+    .await;
+    events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
+    serve.stop().await;
+    drop(server);
+
     // TLS, the server verifying a client certificate.
     let tls = NatsTls {
         ca: Some(path("ca.pem").into()),
@@ -595,6 +637,150 @@ async fn nats_seed_lists_credentials_and_tls() {
         ],
     )
     .await;
+    events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
+    serve.stop().await;
+    drop(server);
+    env.cleanup().await.unwrap();
+}
+
+/// A JWT signed by `issuer` (an operator or account NKey) for `subject`, as nsc would issue it.
+fn nats_jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: Value) -> String {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let header = json!({"typ": "JWT", "alg": "ed25519-nkey"});
+    let claims = json!({
+        "jti": uuid::Uuid::now_v7().simple().to_string().to_uppercase(),
+        "iat": 1_700_000_000, "iss": issuer.public_key(), "sub": subject, "name": name,
+        "nats": nats,
+    });
+    let signed = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let signature = issuer.sign(signed.as_bytes()).unwrap();
+    format!("{signed}.{}", b64(&signature))
+}
+
+/// `CHRONID_NATS_CREDS` against a server in operator mode (decentralised JWT authentication,
+/// the accounts preloaded): a `.creds` file of a user of the account connects, publishes and
+/// consumes; the same file for a user the account did not sign is refused, and its seed is never
+/// printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_creds_file_on_an_operator_mode_server() {
+    use chronid_stream::{NatsAuth, NatsOptions};
+    use nkeys::KeyPair;
+    let env = TestEnv::new().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (operator, account, system) = (
+        KeyPair::new_operator(),
+        KeyPair::new_account(),
+        KeyPair::new_account(),
+    );
+    let limits = json!({"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+                        "wildcards": true, "conn": -1, "leaf": -1});
+    let mut with_jetstream = limits.clone();
+    for (k, v) in [
+        ("mem_storage", -1),
+        ("disk_storage", -1),
+        ("streams", -1),
+        ("consumer", -1),
+    ] {
+        with_jetstream[k] = json!(v);
+    }
+    let account_jwt = nats_jwt(
+        &operator,
+        &account.public_key(),
+        "chronid",
+        json!({"type": "account", "version": 2, "limits": with_jetstream}),
+    );
+    let system_jwt = nats_jwt(
+        &operator,
+        &system.public_key(),
+        "SYS",
+        json!({"type": "account", "version": 2, "limits": limits}),
+    );
+    let operator_jwt = nats_jwt(
+        &operator,
+        &operator.public_key(),
+        "chronid-test",
+        json!({"type": "operator", "version": 2, "system_account": system.public_key()}),
+    );
+    let config = format!(
+        "operator: \"{operator_jwt}\"\nsystem_account: {sys}\nresolver: MEMORY\n\
+         resolver_preload: {{\n  {acc}: \"{account_jwt}\"\n  {sys}: \"{system_jwt}\"\n}}\n",
+        sys = system.public_key(),
+        acc = account.public_key(),
+    );
+    let config_path = dir.path().join("operator.conf");
+    std::fs::write(&config_path, config).unwrap();
+    // A user of the account, and one signed by a key the operator never vouched for.
+    let creds = |signer: &KeyPair, user: &KeyPair| {
+        let jwt = nats_jwt(
+            signer,
+            &user.public_key(),
+            "chronid-node",
+            json!({"type": "user", "version": 2, "pub": {}, "sub": {},
+                   "subs": -1, "data": -1, "payload": -1}),
+        );
+        format!(
+            "-----BEGIN NATS USER JWT-----\n{jwt}\n------END NATS USER JWT------\n\n\
+             -----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n",
+            user.seed().unwrap()
+        )
+    };
+    let user = KeyPair::new_user();
+    let good = creds(&account, &user);
+    let stranger = KeyPair::new_user();
+    let bad = creds(&KeyPair::new_account(), &stranger);
+    let (good_path, bad_path) = (dir.path().join("node.creds"), dir.path().join("bad.creds"));
+    std::fs::write(&good_path, &good).unwrap();
+    std::fs::write(&bad_path, &bad).unwrap();
+
+    let probe = NatsOptions {
+        auth: NatsAuth::Credentials(good.clone()),
+        ..chronid_tests::test_nats_options()
+    };
+    let server = chronid_tests::NatsServer::launch_with(
+        &["-c", &config_path.to_string_lossy()],
+        probe.clone(),
+        "nats",
+    )
+    .await
+    .unwrap();
+    let servers = chronid_stream::server_addrs(&server.url()).unwrap();
+    let (code, err) = serve_exits(
+        &env,
+        &[
+            ("CHRONID_NATS_URL", &server.url()),
+            ("CHRONID_NATS_CREDS", &bad_path.to_string_lossy()),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("CHRONID_NATS_URL"), "{err}");
+    let seed = stranger.seed().unwrap();
+    assert!(!err.contains(&seed), "a seed was printed: {err}");
+
+    let stream = format!("{}_CREDS", env.stream.stream);
+    let serve = Serve::start(
+        &env,
+        "api,relay",
+        &[
+            ("CHRONID_NATS_URL", server.url()),
+            (
+                "CHRONID_NATS_CREDS",
+                good_path.to_string_lossy().into_owned(),
+            ),
+            ("CHRONID_STREAM", stream.clone()),
+            (
+                "CHRONID_SUBJECT_PREFIX",
+                format!("{}.creds", env.stream.subject_prefix),
+            ),
+        ],
+    )
+    .await;
+    bootstrap(&env).await;
     events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
     serve.stop().await;
     drop(server);
