@@ -1,6 +1,7 @@
 //! `chronid serve`: migrations, then the API, the relay, the projection workers and the notifier side by side until SIGINT / SIGTERM,
 //! then a graceful stop (in-flight requests finish, the relay finishes its batch).
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use anyhow::Context;
@@ -106,11 +107,7 @@ pub async fn run(
             let rx = stop_rx.clone();
             let name = format!("projection {}", projection.name());
             tasks.spawn(supervise(&mut read, name, move || {
-                let (worker, rx) = (worker.clone(), rx.clone());
-                async move {
-                    worker.run(rx).await;
-                    Ok::<(), std::convert::Infallible>(())
-                }
+                never_fails(worker.clone().run(rx.clone()))
             }));
         }
         tracing::info!("projection workers started");
@@ -124,10 +121,7 @@ pub async fn run(
         let rx = stop_rx.clone();
         tasks.spawn(supervise(&mut read, "notifier", move || {
             let (notifier, rx) = (notifier.clone(), rx.clone());
-            async move {
-                notifier.run(rx).await;
-                Ok::<(), std::convert::Infallible>(())
-            }
+            never_fails(async move { notifier.run(rx).await })
         }));
         tracing::info!("notifier started");
     }
@@ -137,19 +131,19 @@ pub async fn run(
         let rx = stop_rx.clone();
         tasks.spawn(supervise(&mut read, "sweeper", move || {
             let (sweeper, mut rx) = (sweeper.clone(), rx.clone());
-            async move {
+            never_fails(async move {
                 let mut tick = tokio::time::interval(every);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tokio::select! {
-                        _ = rx.wait_for(|stop| *stop) => return Ok::<(), std::convert::Infallible>(()),
+                        _ = rx.wait_for(|stop| *stop) => return,
                         _ = tick.tick() => {}
                     }
                     if let Err(error) = sweeper.sweep_inactive().await {
                         tracing::warn!(%error, "inactivity sweep failed; next one in due course");
                     }
                 }
-            }
+            })
         }));
         let public_host = web_config.public_host();
         let saml_app = app.clone();
@@ -254,6 +248,13 @@ where
         supervised(health, make).await;
         Ok(())
     }
+}
+
+/// A task that logs its own failures and ends only when asked to, as the supervisor takes it
+/// (a panic is still restarted).
+async fn never_fails(task: impl std::future::Future<Output = ()>) -> Result<(), Infallible> {
+    task.await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
