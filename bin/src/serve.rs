@@ -1,13 +1,12 @@
 //! `chronid serve`: migrations, then the API, the relay, the projection workers and the notifier side by side until SIGINT / SIGTERM,
 //! then a graceful stop (in-flight requests finish, the relay finishes its batch).
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use anyhow::Context;
 use chronid_http::{metrics_router, router_with, HttpState, ReadSide};
 use chronid_notify::Notifier;
-use chronid_store::supervise::{supervised, TaskHealth};
+use chronid_store::supervise::{never_fails, supervised, TaskHealth};
 use chronid_stream::ensure_stream;
 use chronid_stream::relay::{Relay, RelayOptions};
 use chronid_views::{Projection, ProjectionOptions, ProjectionWorker};
@@ -248,13 +247,6 @@ where
         supervised(health, make).await;
         Ok(())
     }
-}
-
-/// A task that logs its own failures and ends only when asked to, as the supervisor takes it
-/// (a panic is still restarted).
-async fn never_fails(task: impl std::future::Future<Output = ()>) -> Result<(), Infallible> {
-    task.await;
-    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -437,6 +437,32 @@ async fn events_reach(client: async_nats::Client, stream: &str) {
     .await;
 }
 
+/// `serve` running the relay alone on the private `server` with `vars` (its credentials), on a
+/// stream of its own named after `name`: the relay starts it from the first stored event, and
+/// the events reach it as `probe` reads them.
+async fn relay_reaches(
+    env: &TestEnv,
+    server: &chronid_tests::NatsServer,
+    probe: &chronid_stream::NatsOptions,
+    name: &str,
+    vars: &[(&str, String)],
+) {
+    let stream = format!("{}_{}", env.stream.stream, name.to_uppercase());
+    let mut all = vec![
+        ("CHRONID_NATS_URL", server.url()),
+        ("CHRONID_STREAM", stream.clone()),
+        (
+            "CHRONID_SUBJECT_PREFIX",
+            format!("{}.{name}", env.stream.subject_prefix),
+        ),
+    ];
+    all.extend(vars.iter().cloned());
+    let serve = Serve::start(env, "relay", &all).await;
+    let servers = chronid_stream::server_addrs(&server.url()).unwrap();
+    events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
+    serve.stop().await;
+}
+
 /// `CHRONID_NATS_URL` takes a seed list (a server that is down in it does not stop the start),
 /// user and password, a token, and TLS with a client certificate; every wrong setting stops the start
 /// naming it, and a password never shows in what is printed.
@@ -514,7 +540,6 @@ async fn nats_seed_lists_credentials_and_tls() {
     )
     .await
     .unwrap();
-    let servers = chronid_stream::server_addrs(&server.url()).unwrap();
     let (code, err) = serve_exits(
         &env,
         &[
@@ -527,25 +552,17 @@ async fn nats_seed_lists_credentials_and_tls() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("CHRONID_NATS_URL"), "{err}");
     assert!(!err.contains("hunter22"), "a password was printed: {err}");
-    // A stream of its own on this server: the relay starts it from the first event.
-    let stream = format!("{}_AUTH", env.stream.stream);
-    let serve = Serve::start(
+    relay_reaches(
         &env,
-        "relay",
+        &server,
+        &probe,
+        "auth",
         &[
-            ("CHRONID_NATS_URL", server.url()),
             ("CHRONID_NATS_USER", "chronid".into()),
             ("CHRONID_NATS_PASSWORD", "hunter22-nats".into()),
-            ("CHRONID_STREAM", stream.clone()),
-            (
-                "CHRONID_SUBJECT_PREFIX",
-                format!("{}.auth", env.stream.subject_prefix),
-            ),
         ],
     )
     .await;
-    events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
-    serve.stop().await;
     drop(server);
 
     // A token, on a server that requires one; a wrong one is refused, never printed.
@@ -560,7 +577,6 @@ async fn nats_seed_lists_credentials_and_tls() {
     )
     .await
     .unwrap();
-    let servers = chronid_stream::server_addrs(&server.url()).unwrap();
     let (code, err) = serve_exits(
         &env,
         &[
@@ -571,23 +587,8 @@ async fn nats_seed_lists_credentials_and_tls() {
     .await;
     assert_eq!(code, Some(1), "{err}");
     assert!(!err.contains("hunter22"), "a token was printed: {err}");
-    let stream = format!("{}_TOKEN", env.stream.stream);
-    let serve = Serve::start(
-        &env,
-        "relay",
-        &[
-            ("CHRONID_NATS_URL", server.url()),
-            ("CHRONID_NATS_TOKEN", "hunter22-token".into()),
-            ("CHRONID_STREAM", stream.clone()),
-            (
-                "CHRONID_SUBJECT_PREFIX",
-                format!("{}.token", env.stream.subject_prefix),
-            ),
-        ],
-    )
-    .await;
-    events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
-    serve.stop().await;
+    let token = [("CHRONID_NATS_TOKEN", "hunter22-token".to_string())];
+    relay_reaches(&env, &server, &probe, "token", &token).await;
     drop(server);
 
     // TLS, the server verifying a client certificate.
@@ -607,7 +608,6 @@ async fn nats_seed_lists_credentials_and_tls() {
     )
     .await
     .unwrap();
-    let servers = chronid_stream::server_addrs(&server.url()).unwrap();
     let ca = path("ca.pem");
     // Without the client certificate the server refuses the connection.
     let (code, err) = serve_exits(
@@ -620,25 +620,12 @@ async fn nats_seed_lists_credentials_and_tls() {
     .await;
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("CHRONID_NATS_URL"), "{err}");
-    let stream = format!("{}_TLS", env.stream.stream);
-    let serve = Serve::start(
-        &env,
-        "relay",
-        &[
-            ("CHRONID_NATS_URL", server.url()),
-            ("CHRONID_NATS_TLS_CA", ca.clone()),
-            ("CHRONID_NATS_TLS_CERT", cert.clone()),
-            ("CHRONID_NATS_TLS_KEY", key.clone()),
-            ("CHRONID_STREAM", stream.clone()),
-            (
-                "CHRONID_SUBJECT_PREFIX",
-                format!("{}.tls", env.stream.subject_prefix),
-            ),
-        ],
-    )
-    .await;
-    events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
-    serve.stop().await;
+    let tls = [
+        ("CHRONID_NATS_TLS_CA", ca.clone()),
+        ("CHRONID_NATS_TLS_CERT", cert.clone()),
+        ("CHRONID_NATS_TLS_KEY", key.clone()),
+    ];
+    relay_reaches(&env, &server, &probe, "tls", &tls).await;
     drop(server);
     env.cleanup().await.unwrap();
 }
@@ -748,7 +735,6 @@ async fn nats_creds_file_on_an_operator_mode_server() {
     )
     .await
     .unwrap();
-    let servers = chronid_stream::server_addrs(&server.url()).unwrap();
     let (code, err) = serve_exits(
         &env,
         &[
@@ -762,27 +748,12 @@ async fn nats_creds_file_on_an_operator_mode_server() {
     let seed = stranger.seed().unwrap();
     assert!(!err.contains(&seed), "a seed was printed: {err}");
 
-    let stream = format!("{}_CREDS", env.stream.stream);
-    let serve = Serve::start(
-        &env,
-        "api,relay",
-        &[
-            ("CHRONID_NATS_URL", server.url()),
-            (
-                "CHRONID_NATS_CREDS",
-                good_path.to_string_lossy().into_owned(),
-            ),
-            ("CHRONID_STREAM", stream.clone()),
-            (
-                "CHRONID_SUBJECT_PREFIX",
-                format!("{}.creds", env.stream.subject_prefix),
-            ),
-        ],
-    )
-    .await;
     bootstrap(&env).await;
-    events_reach(probe.connect(&servers).await.unwrap(), &stream).await;
-    serve.stop().await;
+    let creds = [(
+        "CHRONID_NATS_CREDS",
+        good_path.to_string_lossy().into_owned(),
+    )];
+    relay_reaches(&env, &server, &probe, "creds", &creds).await;
     drop(server);
     env.cleanup().await.unwrap();
 }

@@ -21,7 +21,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use crate::supervise::{supervised, TaskHealth};
+use crate::supervise::{never_fails, supervised, TaskHealth};
 
 /// How many writers insert at the same time: enough to keep the disk busy while one waits for
 /// its flush, few enough that batches form.
@@ -122,11 +122,7 @@ impl AppendBatcher {
         for _ in 0..writers.max(1) {
             let (pool, rx) = (pool.clone(), rx.clone());
             runtime.spawn(supervised(Arc::clone(&health), move || {
-                let (pool, rx) = (pool.clone(), rx.clone());
-                async move {
-                    writer(pool, rx).await;
-                    Ok::<(), std::convert::Infallible>(())
-                }
+                never_fails(writer(pool.clone(), rx.clone()))
             }));
         }
         Some(Self {

@@ -83,6 +83,13 @@ where
     }
 }
 
+/// A task that logs its own failures and ends only when asked to, in the shape [`supervised`]
+/// takes (a panic is still restarted).
+pub async fn never_fails(task: impl Future<Output = ()>) -> Result<(), std::convert::Infallible> {
+    task.await;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -432,7 +432,6 @@ pub(crate) async fn connection_alive(conn: &mut PgConnection) -> bool {
     )
 }
 
-/// Acks messages. A lost ack only means a redelivery, which the views ignore.
 /// How a chunk's stream sequences follow the last one applied. The consumer takes every
 /// subject of the stream, which deletes nothing, so the sequences it delivers are consecutive.
 #[derive(Debug, PartialEq, Eq)]
@@ -473,6 +472,7 @@ pub(crate) fn in_order(seqs: &[Option<u64>], mut next: Option<u64>) -> Order {
     }
 }
 
+/// Acks messages. A lost ack only means a redelivery, which the views ignore.
 pub(crate) async fn ack_all(msgs: &[jetstream::Message]) {
     for msg in msgs {
         if let Err(error) = msg.ack().await {
