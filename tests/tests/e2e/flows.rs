@@ -353,8 +353,8 @@ async fn forgot_password_by_username_and_within_one_account() {
     s.env.cleanup().await.unwrap();
 }
 
-/// The notifier sends once: the same request met again on the stream (a redelivery, a replay)
-/// finds its delivery recorded and sends nothing.
+/// The notifier sends once: the same request met again on the stream (a redelivery, a replay,
+/// or a forged copy labelled as another event) finds its delivery recorded and sends nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_request_met_twice_on_the_stream_is_mailed_once() {
     let s = setup(true).await;
@@ -374,21 +374,36 @@ async fn a_request_met_twice_on_the_stream_is_mailed_once() {
         .iter()
         .find(|m| m.subject.ends_with(".user.PasswordResetRequested"))
         .unwrap();
-    // The same message again, under another message id (the duplicate window would drop it).
-    let mut headers = async_nats::HeaderMap::new();
-    headers.insert("Nats-Msg-Id", "the-same-request-again");
-    let ack = s
-        .env
-        .js
-        .publish_with_headers(
-            request.subject.clone(),
-            headers,
-            request.payload.clone().into(),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    // The same message again, under another message id (the duplicate window would drop it),
+    // and forged copies relabelled: as a code challenge, and as another aggregate's event. The
+    // notifier reads what to send from the stored event, never from the message.
+    let original: serde_json::Value = serde_json::from_slice(&request.payload).unwrap();
+    let mut as_challenge = original.clone();
+    as_challenge["type"] = json!("TwoFactorChallengeIssued");
+    let mut as_account = original.clone();
+    as_account["aggregate_type"] = json!("account");
+    let mut ack = None;
+    for (i, body) in [original, as_challenge, as_account].iter().enumerate() {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(
+            "Nats-Msg-Id",
+            format!("the-same-request-again-{i}").as_str(),
+        );
+        ack = Some(
+            s.env
+                .js
+                .publish_with_headers(
+                    request.subject.clone(),
+                    headers,
+                    serde_json::to_vec(body).unwrap().into(),
+                )
+                .await
+                .unwrap()
+                .await
+                .unwrap(),
+        );
+    }
+    let ack = ack.unwrap();
     // Wait until the notifier has taken and acknowledged it.
     let stream = s.env.js.get_stream(&s.env.stream.stream).await.unwrap();
     chronid_tests::wait_until(
