@@ -912,7 +912,7 @@ async fn every_text_search_path_agrees_with_a_scan_of_the_log() {
                 username: Some(if i % 3 == 0 { "ana" } else { "bob" }.into()),
                 target_id: None,
                 target_username: None,
-                ip: None,
+                ip: Some(if i % 2 == 0 { "10.0.0.1" } else { "10.0.0.2" }.into()),
                 user_agent: None,
             });
         }
@@ -939,30 +939,55 @@ async fn every_text_search_path_agrees_with_a_scan_of_the_log() {
         .execute(&env.pool)
         .await
         .unwrap();
-    for (q, username) in [
-        ("group a", None),
-        ("GROUP B", None),
-        ("only c", None),
-        ("bulk d", None),
-        ("item 1", None),
-        ("group a", Some("ana")),
-        ("group b", Some("bob")),
-        ("group e", None),
-        ("bulk d", Some("ana")),
-        ("nothing matches this", None),
+    // Group B's entries from the middle of its time span, for a range on a merge.
+    let (from, to) = (
+        base + chrono::Duration::seconds(150),
+        base + chrono::Duration::seconds(250),
+    );
+    let range = format!(
+        "&from={}&to={}",
+        from.format("%Y-%m-%dT%H:%M:%SZ"),
+        to.format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    for (q, username, extra) in [
+        ("group a", None, ""),
+        ("GROUP B", None, ""),
+        ("only c", None, ""),
+        ("bulk d", None, ""),
+        ("item 1", None, ""),
+        ("group a", Some("ana"), ""),
+        ("group b", Some("bob"), ""),
+        ("group e", None, ""),
+        ("bulk d", Some("ana"), ""),
+        ("nothing matches this", None, ""),
+        // A merge with an address (not in the hash index: every entry read is checked).
+        ("group b", None, "&ip=10.0.0.1"),
+        ("group e", None, "&ip=10.0.0.1"),
+        // A merge within a range: the keys are read within it.
+        ("group b", None, range.as_str()),
     ] {
+        let ip = extra.strip_prefix("&ip=");
+        let bounds = (!extra.is_empty() && ip.is_none()).then_some((from, to));
         let expected: Vec<i64> = sqlx::query_scalar(
             "SELECT position FROM audit_log WHERE account_id = $1
                 AND strpos(lower(description), lower($2)) > 0
                 AND ($3::text IS NULL OR lower(username) = $3 OR lower(target_username) = $3)
+                AND ($4::text IS NULL OR ip = $4)
+                AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::timestamptz IS NULL OR at < $6)
               ORDER BY at DESC, position DESC",
         )
         .bind(acc)
         .bind(q)
         .bind(username)
+        .bind(ip)
+        .bind(bounds.map(|b| b.0))
+        .bind(bounds.map(|b| b.1))
         .fetch_all(&env.pool)
         .await
         .unwrap();
+        if !extra.is_empty() {
+            assert!(!expected.is_empty(), "q={q}{extra}");
+        }
         // Smaller pages cut a merge's first read short (each description's few newest
         // entries): with 20, group E's interleaved entries settle the page from that read;
         // with 7, group B's (one description's block after another's) need the full read.
@@ -973,7 +998,7 @@ async fn every_text_search_path_agrees_with_a_scan_of_the_log() {
             let mut got = Vec::new();
             let mut cursor: Option<String> = None;
             loop {
-                let mut path = format!("/audit?limit={limit}&q={}", url_encode(q));
+                let mut path = format!("/audit?limit={limit}&q={}{extra}", url_encode(q));
                 if let Some(name) = username {
                     path.push_str(&format!("&username={name}"));
                 }
@@ -997,9 +1022,12 @@ async fn every_text_search_path_agrees_with_a_scan_of_the_log() {
             assert_eq!(
                 got.len(),
                 expected.len(),
-                "q={q} username={username:?} limit={limit}"
+                "q={q}{extra} username={username:?} limit={limit}"
             );
-            assert_eq!(got, expected, "q={q} username={username:?} limit={limit}");
+            assert_eq!(
+                got, expected,
+                "q={q}{extra} username={username:?} limit={limit}"
+            );
         }
     }
     drop(app);
