@@ -48,20 +48,53 @@ pub fn latency_settings(
 /// A connection URL as a message may show it: the password of its user part replaced by `***`.
 /// With `lone_user_is_secret` (NATS, where `nats://s3cret@host` carries a token) a user part
 /// without a password is replaced whole; otherwise (PostgreSQL's `postgres://user@host`) it is a
-/// user name and stays.
+/// user name and stays. A `password` or `sslpassword` query parameter (libpq takes both from
+/// the URL) is hidden too.
 pub fn redacted_url(url: &str, lone_user_is_secret: bool) -> String {
-    let (Some(scheme), Some(at)) = (url.find("://"), url.rfind('@')) else {
-        return url.to_string();
+    // The query (and fragment) is never part of the user part: an '@' there (a file path) does
+    // not end it.
+    let query_at = url.find(['?', '#']).unwrap_or(url.len());
+    let (before, query) = url.split_at(query_at);
+    let before = match (before.find("://"), before.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let (head, user, tail) = (
+                &before[..scheme + 3],
+                &before[scheme + 3..at],
+                &before[at..],
+            );
+            match user.split_once(':') {
+                Some((name, _)) => format!("{head}{name}:***{tail}"),
+                None if lone_user_is_secret => format!("{head}***{tail}"),
+                None => before.to_string(),
+            }
+        }
+        _ => before.to_string(),
     };
-    if at < scheme {
-        return url.to_string();
-    }
-    let (head, user, tail) = (&url[..scheme + 3], &url[scheme + 3..at], &url[at..]);
-    match user.split_once(':') {
-        Some((name, _)) => format!("{head}{name}:***{tail}"),
-        None if lone_user_is_secret => format!("{head}***{tail}"),
-        None => url.to_string(),
-    }
+    format!("{before}{}", redacted_query(query))
+}
+
+/// `?a=1&password=x#f` with the values of `password` and `sslpassword` replaced by `***`.
+fn redacted_query(query: &str) -> String {
+    let Some(params) = query.strip_prefix('?') else {
+        return query.to_string();
+    };
+    let (params, fragment) = match params.find('#') {
+        Some(i) => params.split_at(i),
+        None => (params, ""),
+    };
+    let params: Vec<String> = params
+        .split('&')
+        .map(|param| match param.split_once('=') {
+            Some((key, _))
+                if key.eq_ignore_ascii_case("password")
+                    || key.eq_ignore_ascii_case("sslpassword") =>
+            {
+                format!("{key}=***")
+            }
+            _ => param.to_string(),
+        })
+        .collect();
+    format!("?{}{fragment}", params.join("&"))
 }
 
 #[cfg(test)]
@@ -88,5 +121,35 @@ mod redaction_tests {
             "nats://u:***@a:4222"
         );
         assert_eq!(redacted_url("nats://a:4222", true), "nats://a:4222");
+    }
+
+    #[test]
+    fn an_at_sign_in_the_query_leaves_the_user_part_alone() {
+        assert_eq!(
+            redacted_url(
+                "postgres://app:s3cret@db/x?sslrootcert=/etc/ca@2026.pem&sslmode=verify-full",
+                false
+            ),
+            "postgres://app:***@db/x?sslrootcert=/etc/ca@2026.pem&sslmode=verify-full"
+        );
+        assert_eq!(
+            redacted_url("postgres://db/x?sslrootcert=/etc/ca@2026.pem", false),
+            "postgres://db/x?sslrootcert=/etc/ca@2026.pem"
+        );
+    }
+
+    #[test]
+    fn a_password_in_the_query_never_shows() {
+        assert_eq!(
+            redacted_url(
+                "postgres://app@db/x?sslmode=require&password=s3cret&sslpassword=k3y#f",
+                false
+            ),
+            "postgres://app@db/x?sslmode=require&password=***&sslpassword=***#f"
+        );
+        assert_eq!(
+            redacted_url("postgres://db/x?PASSWORD=s3cret", false),
+            "postgres://db/x?PASSWORD=***"
+        );
     }
 }
