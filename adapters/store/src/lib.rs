@@ -51,10 +51,7 @@ pub fn latency_settings(
 /// user name and stays. A `password` or `sslpassword` query parameter (libpq takes both from
 /// the URL) is hidden too.
 pub fn redacted_url(url: &str, lone_user_is_secret: bool) -> String {
-    // The query (and fragment) is never part of the user part: an '@' there (a file path) does
-    // not end it.
-    let query_at = url.find(['?', '#']).unwrap_or(url.len());
-    let (before, query) = url.split_at(query_at);
+    let (before, query) = url.split_at(query_start(url));
     let before = match (before.find("://"), before.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let (head, user, tail) = (
@@ -71,6 +68,22 @@ pub fn redacted_url(url: &str, lone_user_is_secret: bool) -> String {
         _ => before.to_string(),
     };
     format!("{before}{}", redacted_query(query))
+}
+
+/// Where the query (or fragment) starts: an '@' there (a file path) does not end the user part.
+/// A '?' or '#' written into a password unencoded is told apart by what follows it: the '@'
+/// ending the user part comes before any '=' or '&' a query would have, and the password stays
+/// hidden whole.
+fn query_start(url: &str) -> usize {
+    let mut from = 0;
+    while let Some(i) = url[from..].find(['?', '#']).map(|i| from + i) {
+        let rest = &url[i + 1..];
+        match rest.find('@') {
+            Some(at) if !rest[..at].contains(['=', '&']) => from = i + 1 + at + 1,
+            _ => return i,
+        }
+    }
+    url.len()
 }
 
 /// `?a=1&password=x#f` with the values of `password` and `sslpassword` replaced by `***`.
@@ -136,6 +149,19 @@ mod redaction_tests {
             redacted_url("postgres://db/x?sslrootcert=/etc/ca@2026.pem", false),
             "postgres://db/x?sslrootcert=/etc/ca@2026.pem"
         );
+    }
+
+    #[test]
+    fn a_question_mark_or_hash_in_a_password_does_not_show_it() {
+        assert_eq!(
+            redacted_url("postgres://app:pa?ss@db/x?sslmode=require", false),
+            "postgres://app:***@db/x?sslmode=require"
+        );
+        assert_eq!(
+            redacted_url("postgres://app:p#a?s@db/x", false),
+            "postgres://app:***@db/x"
+        );
+        assert_eq!(redacted_url("nats://to?ken@a:4222", true), "nats://***@a:4222");
     }
 
     #[test]
