@@ -119,8 +119,7 @@ pub async fn run(
             .map_err(|e| anyhow::anyhow!("the notifier's message catalogues: {e}"))?;
         let rx = stop_rx.clone();
         tasks.spawn(supervise(&mut read, "notifier", move || {
-            let (notifier, rx) = (notifier.clone(), rx.clone());
-            never_fails(async move { notifier.run(rx).await })
+            never_fails(notifier.clone().run(rx.clone()))
         }));
         tracing::info!("notifier started");
     }

@@ -161,7 +161,10 @@ mod redaction_tests {
             redacted_url("postgres://app:p#a?s@db/x", false),
             "postgres://app:***@db/x"
         );
-        assert_eq!(redacted_url("nats://to?ken@a:4222", true), "nats://***@a:4222");
+        assert_eq!(
+            redacted_url("nats://to?ken@a:4222", true),
+            "nats://***@a:4222"
+        );
     }
 
     #[test]

@@ -118,11 +118,14 @@ pub async fn ensure_stream_within(
     // A stream that already has this configuration is left alone: in a cluster an update,
     // even to the same settings, is a proposal through the meta leader to every replica, and a
     // node that restarts while the others publish has no reason to make one.
-    let current = match js.get_stream(&cfg.stream).await {
-        Ok(mut stream) => stream.info().await.ok().map(|info| info.config.clone()),
-        Err(_) => None,
-    };
-    let made = current.is_some_and(|live| same_settings(&live, &wanted));
+    // `get_stream` reads the stream's information once; `cached_info` is that answer.
+    let current = js.get_stream(&cfg.stream).await.ok();
+    let made = current
+        .as_ref()
+        .is_some_and(|s| same_settings(&s.cached_info().config, &wanted));
+    if let Some(stream) = current.filter(|s| made && has_leader(s.cached_info())) {
+        return Ok(stream);
+    }
     if !made {
         loop {
             match js.create_or_update_stream(wanted.clone()).await {
@@ -145,16 +148,8 @@ pub async fn ensure_stream_within(
     }
     loop {
         let failed = match js.get_stream(&cfg.stream).await {
-            Ok(mut stream) => match stream.info().await {
-                Ok(info) if info.cluster.as_ref().is_none_or(|c| c.leader.is_some()) => {
-                    return Ok(stream)
-                }
-                Ok(_) => None,
-                Err(error) => {
-                    tracing::debug!(stream = %cfg.stream, %error, "stream not answering yet");
-                    None
-                }
-            },
+            Ok(stream) if has_leader(stream.cached_info()) => return Ok(stream),
+            Ok(_) => None,
             Err(source) => Some(source),
         };
         if tokio::time::Instant::now() + delay >= deadline {
@@ -171,6 +166,11 @@ pub async fn ensure_stream_within(
         }
         pause(&mut delay).await;
     }
+}
+
+/// Whether a stream can take messages: alone, or replicated with a leader elected.
+fn has_leader(info: &stream::Info) -> bool {
+    info.cluster.as_ref().is_none_or(|c| c.leader.is_some())
 }
 
 /// Whether a live stream has every setting chronid sets (the server fills in the others).

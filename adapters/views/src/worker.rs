@@ -250,15 +250,12 @@ impl ProjectionWorker {
             let order = in_order(&seqs, expected);
             expected = order.next;
             // Messages past a gap are left unacked: the consumer made again delivers them.
-            let mut fresh = Vec::with_capacity(order.apply.len());
+            let (mut fresh, mut again) = (Vec::with_capacity(order.apply.len()), Vec::new());
             for (msg, apply) in msgs.into_iter().zip(order.apply.iter().copied()) {
-                if apply {
-                    fresh.push(msg);
-                } else {
-                    // Applied before (a redelivery): acked again, not applied twice.
-                    ack_all(std::slice::from_ref(&msg)).await;
-                }
+                if apply { &mut fresh } else { &mut again }.push(msg);
             }
+            // Applied before (redeliveries): acked again, not applied twice.
+            ack_all(&again).await;
             if !fresh.is_empty() {
                 match self.process(lock.connection(), fresh, shutdown).await {
                     Flow::Continue => {}
