@@ -17,7 +17,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -36,8 +35,10 @@ pub struct Append {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: Value,
-    pub metadata: Value,
+    /// The event and its metadata as JSON text, written into `jsonb` columns: serialised
+    /// straight to text, not built as a `serde_json::Value` tree first.
+    pub payload: String,
+    pub metadata: String,
 }
 
 /// What became of an append.
@@ -80,7 +81,9 @@ type Queue = Arc<Mutex<mpsc::Receiver<(Append, Reply)>>>;
 
 const INSERT_SQL: &str = "
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[])
+SELECT t, id, seq, et, ev, p::jsonb, m::jsonb
+  FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+    AS u(t, id, seq, et, ev, p, m)
 ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING
 RETURNING aggregate_type, aggregate_id, sequence, global_seq";
 
@@ -247,8 +250,8 @@ async fn insert(pool: &PgPool, rows: &[&Append]) -> Result<HashMap<Key, i64>, Ba
     let seqs: Vec<i64> = rows.iter().map(|a| a.sequence).collect();
     let event_types: Vec<&str> = rows.iter().map(|a| a.event_type.as_str()).collect();
     let versions: Vec<&str> = rows.iter().map(|a| a.event_version.as_str()).collect();
-    let payloads: Vec<&Value> = rows.iter().map(|a| &a.payload).collect();
-    let metas: Vec<&Value> = rows.iter().map(|a| &a.metadata).collect();
+    let payloads: Vec<&str> = rows.iter().map(|a| a.payload.as_str()).collect();
+    let metas: Vec<&str> = rows.iter().map(|a| a.metadata.as_str()).collect();
     let stored: Vec<(String, String, i64, i64)> = sqlx::query_as(INSERT_SQL)
         .bind(&types)
         .bind(&ids)

@@ -312,8 +312,8 @@ fn batched(aggregate_id: &str, sequence: i64) -> Append {
         sequence,
         event_type: "Tested".into(),
         event_version: "1".into(),
-        payload: serde_json::json!({ "n": sequence }),
-        metadata: serde_json::json!({}),
+        payload: serde_json::json!({ "n": sequence }).to_string(),
+        metadata: "{}".into(),
     }
 }
 
@@ -424,14 +424,29 @@ async fn batched_appends_keep_per_event_outcomes() {
             assert!(matches!(r, Ok(Appended::Stored { .. })), "{i}: {r:?}");
         }
     }
-    let solo: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM events WHERE aggregate_type = 'batch_test' AND aggregate_id LIKE 'solo-%'",
-    )
-    .fetch_one(&env.pool)
-    .await
-    .unwrap();
-    assert_eq!(solo, 39);
+    assert_eq!(batch_test_rows(&env.pool, "solo-%").await, 39);
+
+    // Payloads are JSON text cast to jsonb in the statement: text that is not JSON is refused
+    // whole, stores nothing, and the next append goes through.
+    let mut broken = batched("broken", 1);
+    broken.payload = "{\"n\": ".into();
+    let r = single.append(broken).await;
+    assert!(matches!(r, Err(BatchError::Rejected(_))), "{r:?}");
+    let r = single.append(batched("after-broken", 1)).await;
+    assert!(matches!(r, Ok(Appended::Stored { .. })), "{r:?}");
+    assert_eq!(batch_test_rows(&env.pool, "broken").await, 0);
     env.cleanup().await.unwrap();
+}
+
+/// How many `batch_test` events are stored with an id `LIKE pattern`.
+async fn batch_test_rows(pool: &sqlx::PgPool, pattern: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE aggregate_type = 'batch_test' AND aggregate_id LIKE $1",
+    )
+    .bind(pattern)
+    .fetch_one(pool)
+    .await
+    .unwrap()
 }
 
 /// A lock is held by one node at a time, goes when its connection goes, and its connection asks
