@@ -69,7 +69,7 @@ impl AggregateCache {
         })
     }
 
-    /// Remembers `loaded` unless a newer state is already cached.
+    /// Remembers a copy of `loaded` unless a newer state is already cached.
     pub(crate) fn put<A: Aggregate + Clone + Send + Sync + 'static>(
         &self,
         loaded: &LoadedAggregate<A>,
@@ -77,13 +77,32 @@ impl AggregateCache {
         if self.capacity == 0 || loaded.current_sequence == 0 {
             return;
         }
+        self.keep(LoadedAggregate {
+            aggregate_id: loaded.aggregate_id.clone(),
+            aggregate: loaded.aggregate.clone(),
+            current_sequence: loaded.current_sequence,
+            snapshot_sequence: loaded.snapshot_sequence,
+        });
+    }
+
+    /// Remembers `loaded` itself (no copy) unless a newer state is already cached.
+    pub(crate) fn keep<A: Aggregate + Send + Sync + 'static>(&self, loaded: LoadedAggregate<A>) {
+        if self.capacity == 0 || loaded.current_sequence == 0 {
+            return;
+        }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        let key = (A::TYPE, loaded.aggregate_id.clone());
+        let LoadedAggregate {
+            aggregate_id,
+            aggregate,
+            current_sequence,
+            snapshot_sequence,
+        } = loaded;
+        let key = (A::TYPE, aggregate_id);
         if entries
             .get(&key)
-            .is_some_and(|e| e.sequence >= loaded.current_sequence)
+            .is_some_and(|e| e.sequence >= current_sequence)
         {
             return;
         }
@@ -98,12 +117,12 @@ impl AggregateCache {
         entries.insert(
             key,
             Entry {
-                sequence: loaded.current_sequence,
+                sequence: current_sequence,
                 stored_at: Instant::now(),
                 value: Box::new(Cached {
-                    aggregate: loaded.aggregate.clone(),
-                    current_sequence: loaded.current_sequence,
-                    snapshot_sequence: loaded.snapshot_sequence,
+                    aggregate,
+                    current_sequence,
+                    snapshot_sequence,
                 }),
             },
         );

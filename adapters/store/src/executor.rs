@@ -277,7 +277,7 @@ impl CommandExecutor {
         if context.current_sequence - context.snapshot_sequence >= self.snapshot_every {
             context.snapshot_sequence = context.current_sequence;
         }
-        self.cache.put(&context);
+        self.cache.keep(context);
     }
 
     /// Executes `command` against aggregate `aggregate_id`, retrying on conflicts.
