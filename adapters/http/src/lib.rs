@@ -29,9 +29,14 @@ use chronid_app::App;
 use chronid_stream::relay::RelayStats;
 use chronid_views::{Projection, ProjectionStats};
 
-/// What every handler can reach.
+/// What every handler can reach: shared, so the clone axum makes for each request's handler is
+/// one reference count, not a copy of every pool handle, string and list below.
 #[derive(Clone)]
-pub struct HttpState {
+pub struct HttpState(Arc<Shared>);
+
+/// The fields of [`HttpState`], reached through it.
+#[derive(Clone)]
+pub struct Shared {
     pub app: App,
     /// For `/ready`; `None` means NATS is not configured, so not ready.
     pub nats: Option<async_nats::Client>,
@@ -40,12 +45,20 @@ pub struct HttpState {
     /// Client addresses and per-address rate limits.
     pub edge: Arc<edge::Edge>,
     /// This process's Prometheus recorder.
-    metrics: metrics::Metrics,
+    pub(crate) metrics: metrics::Metrics,
     /// The host of `CHRONID_PUBLIC_URL`, which a branded host name is an alias of.
     pub public_host: Option<String>,
     /// What answers a path outside the API that no route takes (the pages' "not found" page);
     /// without it, problem+json as for the API.
     pub page_fallback: Option<Router>,
+}
+
+impl std::ops::Deref for HttpState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl HttpState {
@@ -60,7 +73,7 @@ impl HttpState {
 
     /// A state with the default edge (no trusted proxies, the default rate limits).
     pub fn new(app: App, nats: Option<async_nats::Client>, read: ReadSide) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             app,
             nats,
             read,
@@ -68,23 +81,28 @@ impl HttpState {
             metrics: metrics::Metrics::default(),
             public_host: None,
             page_fallback: None,
-        }
+        }))
+    }
+
+    /// The fields, to change while the state is being built (a copy if it is already shared).
+    fn fields(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The same state with `fallback` answering paths outside the API that no route takes.
     pub fn with_page_fallback(mut self, fallback: Router) -> Self {
-        self.page_fallback = Some(fallback);
+        self.fields().page_fallback = Some(fallback);
         self
     }
 
     /// The same state with the deployment's public host (for the DNS record of a host name).
     pub fn with_public_host(mut self, host: impl Into<String>) -> Self {
-        self.public_host = Some(host.into());
+        self.fields().public_host = Some(host.into());
         self
     }
 
     pub fn with_edge(mut self, edge: edge::Edge) -> Self {
-        self.edge = Arc::new(edge);
+        self.fields().edge = Arc::new(edge);
         self
     }
 }
