@@ -32,11 +32,11 @@ use chronid_views::{Projection, ProjectionStats};
 /// What every handler can reach: shared, so the clone axum makes for each request's handler is
 /// one reference count, not a copy of every pool handle, string and list below.
 #[derive(Clone)]
-pub struct HttpState(Arc<Shared>);
+pub struct HttpState(Arc<HttpShared>);
 
 /// The fields of [`HttpState`], reached through it.
 #[derive(Clone)]
-pub struct Shared {
+pub struct HttpShared {
     pub app: App,
     /// For `/ready`; `None` means NATS is not configured, so not ready.
     pub nats: Option<async_nats::Client>,
@@ -45,7 +45,7 @@ pub struct Shared {
     /// Client addresses and per-address rate limits.
     pub edge: Arc<edge::Edge>,
     /// This process's Prometheus recorder.
-    pub(crate) metrics: metrics::Metrics,
+    metrics: metrics::Metrics,
     /// The host of `CHRONID_PUBLIC_URL`, which a branded host name is an alias of.
     pub public_host: Option<String>,
     /// What answers a path outside the API that no route takes (the pages' "not found" page);
@@ -54,9 +54,9 @@ pub struct Shared {
 }
 
 impl std::ops::Deref for HttpState {
-    type Target = Shared;
+    type Target = HttpShared;
 
-    fn deref(&self) -> &Shared {
+    fn deref(&self) -> &HttpShared {
         &self.0
     }
 }
@@ -73,7 +73,7 @@ impl HttpState {
 
     /// A state with the default edge (no trusted proxies, the default rate limits).
     pub fn new(app: App, nats: Option<async_nats::Client>, read: ReadSide) -> Self {
-        Self(Arc::new(Shared {
+        Self(Arc::new(HttpShared {
             app,
             nats,
             read,
@@ -85,7 +85,7 @@ impl HttpState {
     }
 
     /// The fields, to change while the state is being built (a copy if it is already shared).
-    fn fields(&mut self) -> &mut Shared {
+    fn fields(&mut self) -> &mut HttpShared {
         Arc::make_mut(&mut self.0)
     }
 
