@@ -74,15 +74,9 @@ impl AggregateCache {
         &self,
         loaded: &LoadedAggregate<A>,
     ) {
-        if self.capacity == 0 || loaded.current_sequence == 0 {
-            return;
+        if self.capacity > 0 {
+            self.keep(loaded.clone());
         }
-        self.keep(LoadedAggregate {
-            aggregate_id: loaded.aggregate_id.clone(),
-            aggregate: loaded.aggregate.clone(),
-            current_sequence: loaded.current_sequence,
-            snapshot_sequence: loaded.snapshot_sequence,
-        });
     }
 
     /// Remembers `loaded` itself (no copy) unless a newer state is already cached.

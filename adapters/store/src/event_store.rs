@@ -30,6 +30,7 @@ use super::batch::{Append, AppendBatcher, Appended, BatchError};
 pub const DEFAULT_SNAPSHOT_EVERY: usize = 50;
 
 /// An aggregate as loaded: its state, the sequence it is at, and the sequence of its snapshot.
+#[derive(Clone)]
 pub struct LoadedAggregate<A: Aggregate> {
     pub aggregate_id: String,
     pub aggregate: A,
